@@ -1,0 +1,109 @@
+"""`fanloop run`, `fanloop console` and `fanloop migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.app import App
+from bot.core.clock import Clock, FakeClock, SystemClock
+from config.settings import ConfigError, FanloopSettings, load_settings
+from storage.engine import create_engine, default_sqlite_url
+from storage.migrate import upgrade
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
+    try:
+        settings = load_settings(getattr(args, "config", None), **overrides)
+    except ConfigError as exc:
+        print(f"fanloop: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+def _clock(args: argparse.Namespace) -> Clock:
+    if getattr(args, "clock", "system") == "fake":
+        start = datetime.fromisoformat(args.start) if args.start else datetime.now(UTC)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        return FakeClock(start)
+    return SystemClock()
+
+
+def console(args: argparse.Namespace) -> int:
+    overrides = {"database_url": args.db} if args.db else {}
+    settings = _settings(args, **overrides)
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.WARNING)
+    return asyncio.run(_console(settings, args))
+
+
+async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
+    from bot.adapters.console.adapter import ConsoleAdapter
+    from bot.adapters.console.runner import run_console
+    from bot.core.scheduler import Scheduler
+
+    clock = _clock(args)
+    app = await App.create(settings, clock)
+    scheduler = None if isinstance(clock, FakeClock) else Scheduler(app)
+    if scheduler:
+        scheduler.start()
+    try:
+        await run_console(ConsoleAdapter(app), as_json=args.json)
+    finally:
+        if scheduler:
+            scheduler.shutdown()
+        await app.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.platforms:
+        args.db, args.json, args.clock, args.start = None, False, "system", None
+        return asyncio.run(_console(settings, args))
+    from bot.runtime import run_platforms
+
+    return asyncio.run(run_platforms(settings))
+
+
+def migrate(args: argparse.Namespace) -> int:
+    overrides = {"database_url": args.db} if args.db else {}
+    settings = _settings(args, **overrides)
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url or default_sqlite_url(settings.data_dir))
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    print("fanloop: database is up to date")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="start the configured platforms (the console when none is)")
+    p.set_defaults(func=run, verbose=True)
+
+    c = sub.add_parser("console", help="a local terminal chat with every command")
+    c.add_argument("--db", help="database URL (default: the configured one)")
+    c.add_argument("--json", action="store_true", help="one JSON object per output event")
+    c.add_argument("--clock", choices=("system", "fake"), default="system")
+    c.add_argument("--start", help="start time of the fake clock (ISO 8601)")
+    c.add_argument("--verbose", action="store_true", help="show log messages")
+    c.set_defaults(func=console)
+
+    m = sub.add_parser("migrate", help="apply database migrations")
+    m.add_argument("--db", help="database URL (default: the configured one)")
+    m.set_defaults(func=migrate)

@@ -1,0 +1,1 @@
+"""Platform-independent core: commands, context, replies, actions, i18n, errors, clock."""

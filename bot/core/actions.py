@@ -1,0 +1,55 @@
+"""Button and select actions: `prefix:arg:arg`, stateless so they keep working after a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.core.commands import Role
+from bot.core.reply import check_action
+
+if TYPE_CHECKING:
+    from bot.core.context import Context
+    from bot.core.reply import Reply
+
+ActionHandler = Callable[["Context", list[str]], Awaitable["Reply"]]
+ReplyHook = Callable[["Context", list[str], str], Awaitable["Reply | None"]]
+
+
+def make_action(prefix: str, *args: object) -> str:
+    return check_action(":".join([prefix, *(str(a) for a in args)]))
+
+
+def split_action(action: str) -> tuple[str, list[str]]:
+    prefix, _, rest = action.partition(":")
+    return prefix, rest.split(":") if rest else []
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    prefix: str
+    handler: ActionHandler
+    role: Role = Role.FAN
+    rate: tuple[int, float] | None = None
+
+
+class ActionRegistry:
+    def __init__(self) -> None:
+        self._actions: dict[str, ActionSpec] = {}
+        self._reply_hooks: dict[str, ReplyHook] = {}
+
+    def add(self, spec: ActionSpec) -> None:
+        if spec.prefix in self._actions:
+            raise ValueError(f"action prefix {spec.prefix!r} registered twice")
+        self._actions[spec.prefix] = spec
+
+    def get(self, prefix: str) -> ActionSpec | None:
+        return self._actions.get(prefix)
+
+    def add_reply_hook(self, subject_prefix: str, hook: ReplyHook) -> None:
+        """Route replies to a message about `subject_prefix:…` (e.g. "+1" to a suggestion)."""
+        self._reply_hooks[subject_prefix] = hook
+
+    def reply_hook(self, subject_prefix: str) -> ReplyHook | None:
+        return self._reply_hooks.get(subject_prefix)

@@ -1,0 +1,136 @@
+"""Wiring: one App per process owns the engine, registries, services, outbox and clock."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.actions import ActionRegistry
+from bot.core.clock import Clock, SystemClock
+from bot.core.commands import CommandRegistry, Role
+from bot.core.context import Community, Context, Member
+from bot.core.i18n import Translator, normalize_locale
+from bot.core.outbox import Outbox
+from bot.core.ratelimit import RateLimiter
+from bot.core.services import ServiceRegistry
+from bot.core.settings import SettingsService
+from config.settings import FanloopSettings
+from storage.engine import create_engine, default_sqlite_url
+from storage.identity import IdentityRepo
+from storage.migrate import upgrade
+from storage.outbox import OutboxRepo
+from storage.settings import SettingsRepo
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class App:
+    def __init__(self, settings: FanloopSettings, engine: AsyncEngine, clock: Clock) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.commands = CommandRegistry()
+        self.actions = ActionRegistry()
+        self.services = ServiceRegistry()
+        self.translator = Translator()
+        self.translator.load_package("bot.core")
+        self.identity = IdentityRepo(engine)
+        self.community_settings = SettingsService(SettingsRepo(engine))
+        self.outbox = Outbox(OutboxRepo(engine), self.identity, clock, self.community_locale)
+        self.ratelimiter = RateLimiter(clock)
+        from bot.core.dispatch import Dispatcher
+
+        self.dispatcher = Dispatcher(self)
+        # Time-driven work: the scheduler runs it, and so does the console's /advance.
+        self.due_work: list[Hook] = []
+        self.shutdown_hooks: list[Hook] = []
+        self.cogs: list[str] = []
+        self._seen: dict[tuple[int, int], datetime] = {}
+
+    @classmethod
+    async def create(
+        cls,
+        settings: FanloopSettings,
+        clock: Clock | None = None,
+        *,
+        engine: AsyncEngine | None = None,
+        migrate: bool = True,
+    ) -> App:
+        if engine is None:
+            url = settings.database_url or default_sqlite_url(settings.data_dir)
+            engine = create_engine(url)
+        if migrate:
+            await upgrade(engine)
+        app = cls(settings, engine, clock or SystemClock())
+        app.load_cogs(settings.cogs)
+        return app
+
+    def load_cogs(self, names: list[str]) -> None:
+        from bot.core import builtin_settings
+
+        builtin_settings.declare(self)
+        for name in names:
+            module = importlib.import_module(name)
+            setup = getattr(module, "setup", None)
+            if setup is None:
+                raise RuntimeError(f"cog {name} has no setup(app)")
+            setup(self)
+            self.translator.load_package(name)
+            self.cogs.append(name)
+
+    async def close(self) -> None:
+        for hook in reversed(self.shutdown_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook")
+        await self.engine.dispose()
+
+    async def run_due(self) -> None:
+        """Run every piece of time-driven work that is due now."""
+        for hook in self.due_work:
+            try:
+                await hook()
+            except Exception:
+                log.exception("scheduled work failed")
+
+    # -- community helpers --------------------------------------------------------------------
+
+    async def community_locale(self, community_id: int) -> str:
+        value = await self.community_settings.get(community_id, "language")
+        return str(value)
+
+    async def community_tz(self, community_id: int) -> ZoneInfo:
+        return ZoneInfo(str(await self.community_settings.get(community_id, "timezone")))
+
+    async def context(
+        self,
+        *,
+        platform: str,
+        space_id: str,
+        space_name: str,
+        user_id: str,
+        display_name: str,
+        role: Role,
+        locale_hint: str | None = None,
+    ) -> Context:
+        """Resolve who acts and where (account and community are created on first use)."""
+        now = self.clock.now()
+        ident = await self.identity.account_for(platform, user_id, display_name, now)
+        cid, cname = await self.identity.community_for_space(platform, space_id, space_name, now)
+        key = (cid, ident.account_id)
+        last = self._seen.get(key)
+        if last is None or now - last > timedelta(minutes=5):
+            await self.identity.touch_member(cid, ident.account_id, now)
+            self._seen[key] = now
+        account = await self.identity.account(ident.account_id)
+        locale = account.locale or normalize_locale(locale_hint) or await self.community_locale(cid)
+        member = Member(ident.account_id, ident.display_name, role, platform, user_id)
+        return Context(self, member, Community(cid, cname), locale, platform, space_id)

@@ -1,0 +1,61 @@
+"""Injected clocks: every time-dependent rule reads one, so tests control time."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime(2026, 1, 1, tzinfo=UTC)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        self._now += delta
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when.astimezone(UTC)
+
+
+_DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)", re.IGNORECASE)
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse '2d', '1h30m', '90m', '1w' into a timedelta; ValueError when it is not one."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty duration")
+    pos = 0
+    total = timedelta(0)
+    for match in _DURATION.finditer(text):
+        if text[pos : match.start()].strip():
+            raise ValueError(f"not a duration: {text!r}")
+        total += timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+        pos = match.end()
+    if pos == 0 or text[pos:].strip():
+        raise ValueError(f"not a duration: {text!r}")
+    return total

@@ -1,0 +1,235 @@
+"""Commands declared once: name, localized help, typed parameters with limits, role, handler.
+
+Adapters turn the registry into Discord slash commands, Telegram /commands and console lines;
+`parse_args` turns a line of text into typed parameters for the text platforms.
+"""
+
+from __future__ import annotations
+
+import enum
+import shlex
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.core.clock import parse_duration
+from bot.core.errors import UserError
+
+if TYPE_CHECKING:
+    from bot.core.reply import Reply
+
+
+class Role(enum.IntEnum):
+    FAN = 0
+    ADMIN = 1
+    OWNER = 2
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise UserError("error.role.unknown", value=text) from None
+
+
+class ParamType(enum.Enum):
+    TEXT = "text"
+    INT = "int"
+    BOOL = "bool"
+    CHOICE = "choice"
+    DURATION = "duration"
+    DATETIME = "datetime"
+    SUGGESTION = "suggestion"  # a suggestion id: an int with autocomplete on platforms
+    MEMBER = "member"  # a member's display name or platform mention
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: ParamType = ParamType.TEXT
+    help_key: str = ""
+    required: bool = True
+    min: int | None = None  # text: length; int: value
+    max: int | None = None
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    # Text-only platforms: this parameter takes the rest of the line when it is the last one given.
+    rest: bool = False
+
+
+Handler = Callable[..., Awaitable["Reply"]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str  # "top", or "drop create" for a subcommand
+    help_key: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    role: Role = Role.FAN
+    # (calls, seconds) per member; None for the registry default.
+    rate: tuple[int, float] | None = None
+    # Words a text line may contain between parameters that carry no value ("/merge 5 into 3").
+    fillers: tuple[str, ...] = ()
+    # Platforms that cannot run this command (e.g. `/advance` outside a fake-clock console).
+    platforms: tuple[str, ...] = ()
+    guide: tuple[str, ...] = field(default=())
+
+    @property
+    def group(self) -> str | None:
+        return self.name.split(" ", 1)[0] if " " in self.name else None
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(" ", 1)[-1]
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+class CommandRegistry:
+    def __init__(self) -> None:
+        self._commands: dict[str, CommandSpec] = {}
+
+    def add(self, spec: CommandSpec) -> CommandSpec:
+        if spec.name in self._commands:
+            raise ValueError(f"command {spec.name!r} declared twice")
+        if spec.name in {s.group for s in self._commands.values()}:
+            raise ValueError(f"{spec.name!r} is already a command group")
+        self._commands[spec.name] = spec
+        return spec
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._commands.get(name)
+
+    def all(self) -> list[CommandSpec]:
+        return sorted(self._commands.values(), key=lambda s: s.name)
+
+    def groups(self) -> dict[str, list[CommandSpec]]:
+        out: dict[str, list[CommandSpec]] = {}
+        for spec in self.all():
+            if spec.group:
+                out.setdefault(spec.group, []).append(spec)
+        return out
+
+    def resolve(self, tokens: list[str]) -> tuple[CommandSpec | None, list[str]]:
+        """Longest match of the leading tokens against command names ("drop create" first)."""
+        if not tokens:
+            return None, []
+        head = tokens[0].lower()
+        if len(tokens) > 1:
+            spec = self._commands.get(f"{head} {tokens[1].lower()}")
+            if spec:
+                return spec, tokens[2:]
+        return self._commands.get(head), tokens[1:]
+
+
+def split_line(text: str) -> list[str]:
+    """Split a command line into tokens; quoted strings keep their spaces."""
+    try:
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        lexer.commenters = ""
+        return list(lexer)
+    except ValueError:
+        raise UserError("error.args.quotes") from None
+
+
+def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
+    """Convert and check one raw value (a string from text, or a platform-typed value)."""
+    t = param.type
+    if t in (ParamType.INT, ParamType.SUGGESTION):
+        text = str(raw).strip().lstrip("#")
+        try:
+            value: Any = int(text)
+        except ValueError:
+            raise UserError("error.param.int", name=param.name, value=str(raw)) from None
+        if param.min is not None and value < param.min:
+            raise UserError("error.param.min_value", name=param.name, min=param.min)
+        if param.max is not None and value > param.max:
+            raise UserError("error.param.max_value", name=param.name, max=param.max)
+        return value
+    if t is ParamType.BOOL:
+        if isinstance(raw, bool):
+            return raw
+        low = str(raw).strip().lower()
+        if low in ("on", "yes", "true", "1", "开", "是"):
+            return True
+        if low in ("off", "no", "false", "0", "关", "否"):
+            return False
+        raise UserError("error.param.bool", name=param.name, value=str(raw))
+    if t is ParamType.CHOICE:
+        low = str(raw).strip().lower().replace("-", "_").replace(" ", "_")
+        if low not in param.choices:
+            raise UserError(
+                "error.param.choice",
+                name=param.name,
+                value=str(raw),
+                choices=", ".join(param.choices),
+            )
+        return low
+    if t is ParamType.DURATION:
+        if isinstance(raw, timedelta):
+            return raw
+        try:
+            return parse_duration(str(raw))
+        except ValueError:
+            raise UserError("error.param.duration", name=param.name, value=str(raw)) from None
+    if t is ParamType.DATETIME:
+        if isinstance(raw, datetime):
+            value = raw
+        else:
+            try:
+                value = datetime.fromisoformat(str(raw).strip().replace(" ", "T"))
+            except ValueError:
+                raise UserError("error.param.datetime", name=param.name, value=str(raw)) from None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(UTC)
+    text = str(raw).strip()
+    if param.min is not None and len(text) < param.min:
+        raise UserError("error.param.too_short", name=param.name, min=param.min)
+    if param.max is not None and len(text) > param.max:
+        raise UserError("error.param.too_long", name=param.name, max=param.max, length=len(text))
+    return text
+
+
+def parse_args(spec: CommandSpec, tokens: Iterable[str], *, tz: Any = UTC) -> dict[str, Any]:
+    """Typed parameters from text tokens: positional in order, `key=value` for any of them."""
+    names = {p.name for p in spec.params}
+    named: dict[str, str] = {}
+    positional: list[str] = []
+    for tok in tokens:
+        key, sep, value = tok.partition("=")
+        if sep and key in names:
+            named[key] = value
+        elif tok.lower() in spec.fillers:
+            continue
+        else:
+            positional.append(tok)
+    values: dict[str, Any] = {}
+    free = [p for p in spec.params if p.name not in named]
+    for i, param in enumerate(free):
+        if not positional:
+            break
+        later = free[i + 1 :]
+        if param.rest and param.type is ParamType.TEXT and not any(p.required for p in later):
+            # The rest of the line; later optional parameters are then given as key=value.
+            named[param.name] = " ".join(positional)
+            positional = []
+        else:
+            named[param.name] = positional.pop(0)
+    if positional:
+        raise UserError("error.args.extra", extra=" ".join(positional))
+    for param in spec.params:
+        if param.name in named:
+            values[param.name] = convert(param, named[param.name], tz=tz)
+        elif param.required:
+            raise UserError("error.args.missing", name=param.name)
+        else:
+            values[param.name] = param.default
+    return values

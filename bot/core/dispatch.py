@@ -1,0 +1,104 @@
+"""One way in for every adapter: commands, button actions and replies to the bot's messages.
+
+Role checks, rate limits and the error path live here, so no adapter or cog repeats them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.core.actions import split_action
+from bot.core.commands import CommandSpec, Role, parse_args, split_line
+from bot.core.errors import PermissionDenied, UserError, log_unexpected
+from bot.core.reply import Reply
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+    from bot.core.context import Context
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COMMAND_RATE = (20, 60.0)
+DEFAULT_ACTION_RATE = (60, 60.0)
+
+
+class Dispatcher:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def guard(self, ctx: Context, where: str, fn: Callable[[], Awaitable[Reply]]) -> Reply:
+        try:
+            return await fn()
+        except UserError as exc:
+            return Reply(text=ctx.t(exc.key, **exc.params), ephemeral=True, error=True)
+        except Exception as exc:
+            ref = log_unexpected(exc, where)
+            return Reply(text=ctx.t("error.unexpected", ref=ref), ephemeral=True, error=True)
+
+    def check_role(self, ctx: Context, needed: Role) -> None:
+        if ctx.member.role < needed:
+            raise PermissionDenied("error.permission", role=ctx.t(f"role.{needed.name.lower()}"))
+
+    async def run(self, ctx: Context, spec: CommandSpec, params: dict[str, Any]) -> Reply:
+        """Run a command whose parameters the adapter already typed (Discord options)."""
+
+        async def go() -> Reply:
+            self._admit(ctx, spec)
+            return await spec.handler(ctx, **params)
+
+        return await self.guard(ctx, f"/{spec.name}", go)
+
+    async def run_line(self, ctx: Context, line: str) -> Reply:
+        """Run `/name args…` typed as text (console, Telegram)."""
+
+        async def go() -> Reply:
+            tokens = split_line(line.strip().lstrip("/"))
+            spec, rest = self.app.commands.resolve(tokens)
+            if spec is None:
+                raise UserError("error.command.unknown", name=tokens[0] if tokens else "")
+            self._admit(ctx, spec)
+            tz = await self.app.community_tz(ctx.community.id)
+            params = parse_args(spec, rest, tz=tz)
+            return await spec.handler(ctx, **params)
+
+        return await self.guard(ctx, line.split(" ", 1)[0], go)
+
+    def _admit(self, ctx: Context, spec: CommandSpec) -> None:
+        if spec.platforms and ctx.platform not in spec.platforms:
+            raise UserError("error.command.platform", name=spec.name)
+        self.check_role(ctx, spec.role)
+        calls, seconds = spec.rate or DEFAULT_COMMAND_RATE
+        self.app.ratelimiter.check(ctx.member.account_id, f"cmd:{spec.name}", calls, seconds)
+
+    async def press(self, ctx: Context, action: str) -> Reply:
+        """A button or select option was pressed."""
+
+        async def go() -> Reply:
+            prefix, args = split_action(action)
+            spec = self.app.actions.get(prefix)
+            if spec is None:
+                raise UserError("error.action.unknown")
+            self.check_role(ctx, spec.role)
+            calls, seconds = spec.rate or DEFAULT_ACTION_RATE
+            self.app.ratelimiter.check(ctx.member.account_id, f"act:{prefix}", calls, seconds)
+            return await spec.handler(ctx, args)
+
+        return await self.guard(ctx, f"action {action}", go)
+
+    async def on_reply(self, ctx: Context, subject: str, text: str) -> Reply | None:
+        """A member replied to a message of the bot's that is about `subject` ("sg:12")."""
+        prefix, args = split_action(subject)
+        hook = self.app.actions.reply_hook(prefix)
+        if hook is None:
+            return None
+        result: Reply | None = None
+
+        async def go() -> Reply:
+            nonlocal result
+            result = await hook(ctx, args, text)
+            return result or Reply()
+
+        reply = await self.guard(ctx, f"reply to {subject}", go)
+        return reply if (result is not None or reply.error) else None

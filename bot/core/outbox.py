@@ -1,0 +1,171 @@
+"""Announcements and member notifications: rendered per recipient's language, stored, delivered.
+
+Nothing is sent directly: the outbox row is written first, then each adapter's worker delivers
+it, retrying with back-off (or after the platform's retry-after) until it succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+
+from bot.core.clock import Clock
+from bot.core.reply import Reply
+from storage.identity import IdentityRepo, recipients
+from storage.outbox import NewMessage, OutboxItem, OutboxRepo
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[str], Reply]  # locale -> reply
+
+
+class DeliveryRetry(Exception):
+    """The platform asked us to wait (HTTP 429, retry_after)."""
+
+    def __init__(self, after: float, reason: str = "rate limited") -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class DeliveryFailed(Exception):
+    """Delivery can never succeed (the user blocked the bot, the chat is gone)."""
+
+
+class Outbox:
+    def __init__(
+        self,
+        repo: OutboxRepo,
+        identity: IdentityRepo,
+        clock: Clock,
+        community_locale: Callable[[int], Awaitable[str]],
+    ) -> None:
+        self.repo = repo
+        self.identity = identity
+        self.clock = clock
+        self._community_locale = community_locale
+        self.wake = asyncio.Event()
+
+    async def announce(
+        self, community_id: int, render: Render, *, dedup_key: str | None = None
+    ) -> int:
+        """Post to the community's announcement place on every platform it spans."""
+        locale = await self._community_locale(community_id)
+        reply = render(locale)
+        reply.ephemeral = False
+        messages = [
+            NewMessage(
+                community_id=community_id,
+                platform=space.platform,
+                kind="channel",
+                target=space.announce_channel or space.space_id,
+                payload=reply.to_dict(),
+                dedup_key=f"{dedup_key}:{space.platform}:{space.space_id}" if dedup_key else None,
+            )
+            for space in await self.identity.spaces_of(community_id)
+        ]
+        return await self._store(messages)
+
+    async def notify(
+        self,
+        community_id: int,
+        account_ids: Iterable[int],
+        render: Render,
+        *,
+        dedup_key: str | None = None,
+        force: bool = False,
+    ) -> int:
+        """Tell members privately; those who opted out (/notify off) are skipped unless `force`."""
+        ids = list(dict.fromkeys(account_ids))
+        if not ids:
+            return 0
+        default_locale = await self._community_locale(community_id)
+        platforms = list(
+            dict.fromkeys(s.platform for s in await self.identity.spaces_of(community_id))
+        )
+        rendered: dict[str, dict[str, object]] = {}
+        messages = []
+        for r in await recipients(self.identity.engine, ids, platforms):
+            if not (r.notify or force):
+                continue
+            locale = r.locale or default_locale
+            if locale not in rendered:
+                reply = render(locale)
+                reply.ephemeral = False
+                rendered[locale] = reply.to_dict()
+            messages.append(
+                NewMessage(
+                    community_id=community_id,
+                    platform=r.platform,
+                    kind="member",
+                    target=r.platform_user_id,
+                    account_id=r.account_id,
+                    payload=rendered[locale],
+                    dedup_key=f"{dedup_key}:{r.account_id}" if dedup_key else None,
+                )
+            )
+        return await self._store(messages)
+
+    async def _store(self, messages: list[NewMessage]) -> int:
+        if not messages:
+            return 0
+        added = await self.repo.add(messages, self.clock.now())
+        self.wake.set()
+        return added
+
+
+Deliver = Callable[[OutboxItem], Awaitable[None]]
+
+
+class OutboxWorker:
+    """Delivers one platform's due messages; failures are retried with exponential back-off."""
+
+    MAX_ATTEMPTS = 12
+
+    def __init__(self, outbox: Outbox, platform: str, deliver: Deliver, batch: int = 50) -> None:
+        self.outbox = outbox
+        self.platform = platform
+        self.deliver = deliver
+        self.batch = batch
+
+    async def run_once(self) -> int:
+        repo, clock = self.outbox.repo, self.outbox.clock
+        items = await repo.claim_due(self.platform, clock.now(), self.batch)
+        done = 0
+        for item in items:
+            try:
+                await self.deliver(item)
+            except DeliveryRetry as exc:
+                await repo.retry_later(
+                    item.id, clock.now() + timedelta(seconds=exc.after), str(exc)
+                )
+            except DeliveryFailed as exc:
+                log.warning("outbox %s: giving up on message %s: %s", self.platform, item.id, exc)
+                await repo.retry_later(item.id, clock.now(), str(exc), give_up_at=clock.now())
+            except Exception as exc:
+                attempts = item.attempts + 1
+                give_up = clock.now() if attempts >= self.MAX_ATTEMPTS else None
+                delay = timedelta(seconds=min(3600, 2**attempts))
+                log.warning(
+                    "outbox %s: message %s failed (%s), retrying", self.platform, item.id, exc
+                )
+                await repo.retry_later(item.id, clock.now() + delay, repr(exc), give_up_at=give_up)
+            else:
+                await repo.delivered(item.id, clock.now())
+                done += 1
+        return done
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:
+                log.exception("outbox %s worker", self.platform)
+                busy = 0
+            if busy:
+                continue
+            self.outbox.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.wake.wait(), idle)

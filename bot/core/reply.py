@@ -1,0 +1,116 @@
+"""The platform-neutral reply model that every adapter renders.
+
+Text is plain text: adapters escape it for their markup. Buttons and select options carry
+*actions*, short strings that fit Telegram's 64-byte callback data and Discord's custom_id.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MAX_ACTION_BYTES = 64
+
+
+def check_action(action: str) -> str:
+    if len(action.encode("utf-8")) > MAX_ACTION_BYTES:
+        raise ValueError(f"action longer than {MAX_ACTION_BYTES} bytes: {action!r}")
+    if ":" not in action:
+        raise ValueError(f"action needs a prefix: {action!r}")
+    return action
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    style: str = "secondary"  # primary | secondary | success | danger
+
+    def __post_init__(self) -> None:
+        check_action(self.action)
+
+
+@dataclass(frozen=True)
+class SelectOption:
+    label: str
+    action: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        check_action(self.action)
+
+
+@dataclass(frozen=True)
+class Select:
+    placeholder: str
+    options: tuple[SelectOption, ...]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass
+class Reply:
+    """What a handler returns and what the outbox delivers."""
+
+    text: str = ""
+    title: str = ""
+    fields: list[Field] = field(default_factory=list)
+    image: bytes | None = None
+    image_name: str = "chart.png"
+    buttons: list[Button] = field(default_factory=list)
+    select: Select | None = None
+    ephemeral: bool = False
+    # What the message is about ("sg:12"), so replies to it ("+1") can be routed after a restart.
+    subject: str | None = None
+    footer: str = ""
+    # True when this is an error message (adapters may show it as an alert).
+    error: bool = False
+
+    def all_buttons(self) -> list[Button]:
+        return list(self.buttons)
+
+    def plain_text(self) -> str:
+        """Title, text, fields and footer as one plain string (console, logs, tests)."""
+        parts = []
+        if self.title:
+            parts.append(self.title)
+        if self.text:
+            parts.append(self.text)
+        for f in self.fields:
+            parts.append(f"{f.name}: {f.value}")
+        if self.footer:
+            parts.append(self.footer)
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["image"] = base64.b64encode(self.image).decode("ascii") if self.image else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        select = data.get("select")
+        return cls(
+            text=data.get("text", ""),
+            title=data.get("title", ""),
+            fields=[Field(**f) for f in data.get("fields", [])],
+            image=base64.b64decode(data["image"]) if data.get("image") else None,
+            image_name=data.get("image_name", "chart.png"),
+            buttons=[Button(**b) for b in data.get("buttons", [])],
+            select=Select(
+                placeholder=select["placeholder"],
+                options=tuple(SelectOption(**o) for o in select["options"]),
+            )
+            if select
+            else None,
+            ephemeral=bool(data.get("ephemeral", False)),
+            subject=data.get("subject"),
+            footer=data.get("footer", ""),
+            error=bool(data.get("error", False)),
+        )

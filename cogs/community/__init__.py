@@ -1,0 +1,87 @@
+"""Community settings in chat: owners see and change them with /settings."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from bot.core.commands import CommandSpec, Param, ParamType, Role
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.reply import Field, Reply
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+ANNOUNCE = "announce_channel"
+
+
+def _show(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+async def settings(ctx: Context, key: str | None = None, value: str | None = None) -> Reply:
+    service = ctx.app.community_settings
+    cid = ctx.community.id
+    if key == ANNOUNCE:
+        return await _announce(ctx, value)
+    if key is None:
+        values = await service.all(cid)
+        fields = [
+            Field(f"{s.key} — {ctx.t(s.help_key)}", _show(values[s.key])) for s in service.specs()
+        ]
+        spaces = await ctx.app.identity.spaces_of(cid)
+        channels = ", ".join(f"{s.platform}: {s.announce_channel or s.space_id}" for s in spaces)
+        fields.append(Field(f"{ANNOUNCE} — {ctx.t('setting.announce_channel')}", channels or "—"))
+        return Reply(
+            title=ctx.t("settings.title", community=ctx.community.name),
+            fields=fields,
+            footer=ctx.t("settings.footer"),
+            ephemeral=True,
+        )
+    spec = service.spec(key)
+    if value is None:
+        current = await service.get(cid, key)
+        return Reply(text=f"{key} = {_show(current)}\n{ctx.t(spec.help_key)}", ephemeral=True)
+    if value.lower() in ("reset", "default", "默认"):
+        new = await service.reset(cid, key)
+    else:
+        new = await service.set(cid, key, value)
+    return Reply(text=ctx.t("settings.changed", key=key, value=_show(new)))
+
+
+async def _announce(ctx: Context, value: str | None) -> Reply:
+    channel = None if value in (None, "", "reset", "here") else value
+    if not await ctx.app.identity.set_announce_channel(ctx.community.id, ctx.platform, channel):
+        raise UserError("error.setting.unknown", key=ANNOUNCE)
+    return Reply(
+        text=ctx.t("settings.changed", key=ANNOUNCE, value=channel or ctx.t("settings.here"))
+    )
+
+
+def setup(app: App) -> None:
+    app.commands.add(
+        CommandSpec(
+            "settings",
+            "help.settings",
+            settings,
+            (
+                Param("key", ParamType.TEXT, "param.setting_key", required=False, max=64),
+                Param(
+                    "value",
+                    ParamType.TEXT,
+                    "param.setting_value",
+                    required=False,
+                    max=300,
+                    rest=True,
+                ),
+            ),
+            role=Role.OWNER,
+        )
+    )

@@ -1,0 +1,84 @@
+"""Help, the member's own language, and notification preferences."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.reply import Reply
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+
+def usage(ctx: Context, spec: CommandSpec) -> str:
+    parts = [f"/{spec.name}"]
+    for p in spec.params:
+        parts.append(f"<{p.name}>" if p.required else f"[{p.name}]")
+    return " ".join(parts)
+
+
+async def help_(ctx: Context, command: str | None = None) -> Reply:
+    registry = ctx.app.commands
+    if command:
+        spec = registry.get(command.lstrip("/").lower())
+        if spec is None:
+            raise UserError("error.command.unknown", name=command)
+        lines = [ctx.t(spec.help_key), "", usage(ctx, spec)]
+        for p in spec.params:
+            desc = ctx.t(p.help_key) if p.help_key else ""
+            limits = ""
+            if p.choices:
+                limits = " (" + " | ".join(p.choices) + ")"
+            elif p.max is not None and p.type is ParamType.TEXT:
+                limits = " " + ctx.t("help.limit_text", min=p.min or 0, max=p.max)
+            lines.append(f"  {p.name}: {desc}{limits}")
+        return Reply(title=f"/{spec.name}", text="\n".join(lines), ephemeral=True)
+    visible = [
+        s
+        for s in registry.all()
+        if s.role <= ctx.member.role and (not s.platforms or ctx.platform in s.platforms)
+    ]
+    text = "\n".join(f"/{s.name} — {ctx.t(s.help_key)}" for s in visible)
+    return Reply(title=ctx.t("help.title"), text=text, footer=ctx.t("help.footer"), ephemeral=True)
+
+
+async def language(ctx: Context, language: str) -> Reply:
+    value = "zh_CN" if language == "zh_cn" else language
+    await ctx.app.identity.set_account(ctx.member.account_id, locale=value)
+    ctx.locale = value
+    return Reply(text=ctx.t("language.set"), ephemeral=True)
+
+
+async def notify(ctx: Context, enabled: bool) -> Reply:
+    await ctx.app.identity.set_account(ctx.member.account_id, notify=enabled)
+    return Reply(text=ctx.t("notify.on" if enabled else "notify.off"), ephemeral=True)
+
+
+def setup(app: App) -> None:
+    app.commands.add(
+        CommandSpec(
+            "help",
+            "help.help",
+            help_,
+            (Param("command", ParamType.TEXT, "param.command", required=False, max=40),),
+        )
+    )
+    app.commands.add(
+        CommandSpec(
+            "language",
+            "help.language",
+            language,
+            (Param("language", ParamType.CHOICE, "param.language", choices=("en", "zh_cn")),),
+        )
+    )
+    app.commands.add(
+        CommandSpec(
+            "notify",
+            "help.notify",
+            notify,
+            (Param("enabled", ParamType.BOOL, "param.notify"),),
+        )
+    )

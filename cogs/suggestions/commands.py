@@ -1,0 +1,214 @@
+"""Fan commands of the suggestion loop: suggest, vote, browse. Declared once for every platform."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.core.actions import ActionSpec, make_action
+from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.reply import Button, Reply
+from cogs.suggestions import views
+from cogs.suggestions.service import SuggestionService
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+# Replies to a suggestion's message that count as a vote.
+PLUS_ONE = re.compile(
+    r"^\s*(\+\s*1|👍|me\s*too|same(\s+here)?|i\s+want\s+this(\s+too)?|同求|我也需要|我也要|顶|\+\s*一)"
+    r"[\s!！.。~～]*$",
+    re.IGNORECASE,
+)
+
+
+def svc(ctx: Context) -> SuggestionService:
+    return ctx.service(SuggestionService)
+
+
+async def suggest(
+    ctx: Context, title: str, details: str | None = None, category: str | None = None
+) -> Reply:
+    sub = await svc(ctx).submit(
+        ctx.community.id, ctx.member.account_id, title, details or "", category
+    )
+    if sub.posted is not None:
+        return views.card(
+            ctx, sub.posted, author=ctx.member.display_name, heading=ctx.t("suggest.posted")
+        )
+    t = ctx.t
+    assert sub.draft_id is not None
+    lines = [views.line(t, row) for row, _ in sub.similar]
+    buttons = [
+        Button(t("suggest.button.plus_that", id=row.id), make_action("sv", row.id), "primary")
+        for row, _ in sub.similar
+    ]
+    buttons.append(Button(t("suggest.button.post_anyway"), make_action("sp", sub.draft_id)))
+    return Reply(
+        title=t("suggest.similar.title"),
+        text="\n".join(lines),
+        buttons=buttons,
+        footer=t("suggest.similar.footer"),
+        ephemeral=True,
+    )
+
+
+async def post_anyway(ctx: Context, args: list[str]) -> Reply:
+    row = await svc(ctx).post_draft(ctx.community.id, _int(args), ctx.member.account_id)
+    return views.card(ctx, row, author=ctx.member.display_name, heading=ctx.t("suggest.posted"))
+
+
+async def _vote_reply(ctx: Context, sid: int, *, toggle: bool) -> Reply:
+    s = svc(ctx)
+    if toggle:
+        row, voted, redirected = await s.toggle(ctx.community.id, sid, ctx.member.account_id)
+        key = "vote.added" if voted else "vote.removed"
+    else:
+        row, added, redirected = await s.vote(ctx.community.id, sid, ctx.member.account_id)
+        key = "vote.added" if added else "vote.already"
+    text = ctx.t(key, id=row.id, title=row.title, votes=row.votes)
+    if redirected:
+        text = ctx.t("vote.redirected", id=redirected, into=row.id) + "\n" + text
+    return Reply(text=text, ephemeral=True)
+
+
+async def vote(ctx: Context, id: int) -> Reply:
+    return await _vote_reply(ctx, id, toggle=False)
+
+
+async def vote_button(ctx: Context, args: list[str]) -> Reply:
+    return await _vote_reply(ctx, _int(args), toggle=True)
+
+
+async def unvote(ctx: Context, id: int) -> Reply:
+    row, removed = await svc(ctx).unvote(ctx.community.id, id, ctx.member.account_id)
+    key = "vote.removed" if removed else "vote.none"
+    return Reply(text=ctx.t(key, id=row.id, title=row.title, votes=row.votes), ephemeral=True)
+
+
+async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
+    """ "+1", "me too", "同求", "我也需要" in reply to a suggestion's message is a vote."""
+    if not PLUS_ONE.match(text):
+        return None
+    return await _vote_reply(ctx, _int(args), toggle=False)
+
+
+async def top(ctx: Context, by: str | None = None) -> Reply:
+    s = svc(ctx)
+    if by == "votes":
+        rows = await s.by_votes(ctx.community.id)
+        return views.listing(ctx, ctx.t("list.top_votes"), rows, "list.empty")
+    days = int(await ctx.app.community_settings.get(ctx.community.id, "heat_half_life_days"))
+    ranked = await s.top(ctx.community.id, timedelta(days=days))
+    extras = {r.id: ctx.t("list.heat", heat=f"{h:.1f}") for r, h in ranked}
+    return views.listing(ctx, ctx.t("list.top"), [r for r, _ in ranked], "list.empty", extras)
+
+
+async def newest(ctx: Context) -> Reply:
+    rows = await svc(ctx).newest(ctx.community.id)
+    return views.listing(ctx, ctx.t("list.new"), rows, "list.empty")
+
+
+async def search(ctx: Context, text: str) -> Reply:
+    hits = await svc(ctx).search(ctx.community.id, text)
+    return views.listing(
+        ctx, ctx.t("list.search", text=text), [r for r, _ in hits], "list.search_empty"
+    )
+
+
+async def show(ctx: Context, id: int) -> Reply:
+    row = await svc(ctx).get(ctx.community.id, id, include_hidden=ctx.is_admin)
+    names = await ctx.app.identity.display_names([row.author_id])
+    return views.card(ctx, row, author=names.get(row.author_id))
+
+
+async def show_button(ctx: Context, args: list[str]) -> Reply:
+    reply = await show(ctx, _int(args))
+    reply.ephemeral = True
+    return reply
+
+
+async def mine(ctx: Context) -> Reply:
+    rows = await svc(ctx).mine(ctx.community.id, ctx.member.account_id)
+    reply = views.listing(ctx, ctx.t("list.mine"), rows, "list.mine_empty")
+    reply.ephemeral = True
+    return reply
+
+
+async def roadmap(ctx: Context) -> Reply:
+    lanes = await svc(ctx).roadmap(ctx.community.id)
+    t = ctx.t
+    if not any(lanes.values()):
+        return Reply(text=t("roadmap.empty"))
+    parts = []
+    for lane in ("in_progress", "planned"):
+        if lanes[lane]:
+            parts.append(f"{views.status_label(t, lane)}:")
+            parts.extend(f"  {views.line(t, r)}" for r in lanes[lane])
+    return Reply(title=t("roadmap.title"), text="\n".join(parts))
+
+
+def _int(args: list[str]) -> int:
+    try:
+        return int(args[0])
+    except (IndexError, ValueError):
+        raise UserError("error.action.unknown") from None
+
+
+ID = Param("id", ParamType.SUGGESTION, "param.suggestion_id", min=1)
+
+
+def register(app: App) -> None:
+    c = app.commands.add
+    c(
+        CommandSpec(
+            "suggest",
+            "help.suggest",
+            suggest,
+            (
+                Param("title", ParamType.TEXT, "param.title", min=3, max=120),
+                Param(
+                    "details", ParamType.TEXT, "param.details", required=False, max=2000, rest=True
+                ),
+                Param("category", ParamType.TEXT, "param.category", required=False, min=1, max=40),
+            ),
+            rate=(5, 600.0),
+        )
+    )
+    c(CommandSpec("vote", "help.vote", vote, (ID,), rate=(30, 60.0)))
+    c(CommandSpec("unvote", "help.unvote", unvote, (ID,), rate=(30, 60.0)))
+    c(
+        CommandSpec(
+            "top",
+            "help.top",
+            top,
+            (
+                Param(
+                    "by",
+                    ParamType.CHOICE,
+                    "param.top_by",
+                    required=False,
+                    choices=("heat", "votes"),
+                ),
+            ),
+        )
+    )
+    c(CommandSpec("new", "help.new", newest))
+    c(
+        CommandSpec(
+            "search",
+            "help.search",
+            search,
+            (Param("text", ParamType.TEXT, "param.search", min=1, max=200, rest=True),),
+        )
+    )
+    c(CommandSpec("show", "help.show", show, (ID,)))
+    c(CommandSpec("mine", "help.mine", mine))
+    c(CommandSpec("roadmap", "help.roadmap", roadmap))
+    app.actions.add(ActionSpec("sv", vote_button, rate=(30, 60.0)))
+    app.actions.add(ActionSpec("sp", post_anyway, rate=(5, 600.0)))
+    app.actions.add(ActionSpec("ss", show_button))
+    app.actions.add_reply_hook("sg", on_reply)

@@ -1,0 +1,26 @@
+"""Heat: votes with time decay.
+
+    heat(s) = Σ over the votes v of s of  2 ** (-(now - v.time) / half_life)
+
+Every vote counts 1 when it is cast and half as much after each half-life (default 7 days,
+the community setting `heat_half_life_days`). A suggestion with 10 votes this week outranks
+one with 15 votes from two months ago; ties break by total votes, then by the newer id.
+Carried-over votes keep the time they were cast, so a merge does not make old votes hot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+
+def heat_scores(
+    votes: Iterable[tuple[int, datetime]], now: datetime, half_life: timedelta
+) -> dict[int, float]:
+    hl = half_life.total_seconds()
+    scores: dict[int, float] = defaultdict(float)
+    for sid, at in votes:
+        age = max(0.0, (now - at).total_seconds())
+        scores[sid] += 2.0 ** (-age / hl)
+    return dict(scores)

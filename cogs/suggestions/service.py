@@ -1,0 +1,276 @@
+"""The suggestion loop's rules: posting, similar-suggestion hints, votes, merges, statuses."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.clock import Clock
+from bot.core.errors import UserError
+from cogs.suggestions.heat import heat_scores
+from cogs.suggestions.similarity import SimilarityIndex, make_index
+from storage.suggestions import (
+    OPEN_STATUSES,
+    DraftRow,
+    MergeResult,
+    SuggestionRepo,
+    SuggestionRow,
+)
+
+STATUS_FLOW = ("new", "under_review", "planned", "in_progress", "shipped", "declined")
+CLOSED_FOR_VOTES = ("shipped", "declined")
+SIMILAR_MIN_SCORE = 0.25
+
+
+@dataclass(frozen=True)
+class Submission:
+    posted: SuggestionRow | None
+    similar: list[tuple[SuggestionRow, float]]
+    draft_id: int | None
+
+
+class SuggestionService:
+    def __init__(self, repo: SuggestionRepo, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+        self._indexes: dict[int, SimilarityIndex] = {}
+        self._index_lock = asyncio.Lock()
+
+    # -- the similarity index, one per community, built from the database on first use ------
+
+    async def index(self, community_id: int) -> SimilarityIndex:
+        idx = self._indexes.get(community_id)
+        if idx is not None:
+            return idx
+        async with self._index_lock:
+            idx = self._indexes.get(community_id)
+            if idx is None:
+                idx = make_index()
+                for sid, _cid, title, details in await self.repo.all_for_index(community_id):
+                    idx.add(sid, _doc(title, details))
+                self._indexes[community_id] = idx
+            return idx
+
+    async def _reindex(self, row: SuggestionRow) -> None:
+        idx = await self.index(row.community_id)
+        if row.hidden or row.status == "duplicate":
+            idx.remove(row.id)
+        else:
+            idx.add(row.id, _doc(row.title, row.details))
+
+    async def similar(
+        self,
+        community_id: int,
+        text: str,
+        *,
+        k: int = 3,
+        open_only: bool = True,
+        min_score: float = SIMILAR_MIN_SCORE,
+        exclude: tuple[int, ...] = (),
+    ) -> list[tuple[SuggestionRow, float]]:
+        idx = await self.index(community_id)
+        hits = [
+            (sid, score)
+            for sid, score in idx.query(text, k=k * 4, exclude=exclude)
+            if score >= min_score
+        ]
+        if not hits:
+            return []
+        rows = {r.id: r for r in await self.repo.find(community_id, ids=[sid for sid, _ in hits])}
+        out = []
+        for sid, score in hits:
+            row = rows.get(sid)
+            if row is None or (open_only and not row.is_open):
+                continue
+            out.append((row, score))
+        return out[:k]
+
+    # -- posting -----------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        community_id: int,
+        author_id: int,
+        title: str,
+        details: str,
+        category: str | None,
+        *,
+        force: bool = False,
+    ) -> Submission:
+        """Post, unless similar open suggestions exist: then keep a draft and show them."""
+        title, details = title.strip(), details.strip()
+        if not force:
+            similar = await self.similar(community_id, _doc(title, details))
+            if similar:
+                draft_id = await self.repo.save_draft(
+                    community_id, author_id, title, details, category, self.clock.now()
+                )
+                return Submission(None, similar, draft_id)
+        row = await self.repo.create(
+            community_id, author_id, title, details, category, self.clock.now()
+        )
+        await self._reindex(row)
+        return Submission(row, [], None)
+
+    async def post_draft(self, community_id: int, draft_id: int, account_id: int) -> SuggestionRow:
+        draft = await self.repo.draft(draft_id)
+        if draft is None or draft.community_id != community_id or draft.account_id != account_id:
+            raise UserError("suggest.draft.unknown")
+        row = await self.repo.post_draft(draft, self.clock.now())
+        if row is None:
+            raise UserError("suggest.draft.posted", id=_posted_id(await self.repo.draft(draft_id)))
+        await self._reindex(row)
+        return row
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def get(
+        self, community_id: int, sid: int, *, include_hidden: bool = False
+    ) -> SuggestionRow:
+        row = await self.repo.get(community_id, sid)
+        if row is None or (row.hidden and not include_hidden):
+            raise UserError("suggest.unknown", id=sid)
+        return row
+
+    async def top(
+        self, community_id: int, half_life: timedelta, limit: int = 10
+    ) -> list[tuple[SuggestionRow, float]]:
+        scores = heat_scores(
+            await self.repo.vote_times(community_id, OPEN_STATUSES), self.clock.now(), half_life
+        )
+        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+        rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
+        return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
+
+    async def by_votes(self, community_id: int, limit: int = 10) -> list[SuggestionRow]:
+        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+        rows.sort(key=lambda r: (-r.votes, -r.id))
+        return rows[:limit]
+
+    async def newest(self, community_id: int, limit: int = 10) -> list[SuggestionRow]:
+        return await self.repo.find(community_id, statuses=OPEN_STATUSES, limit=limit)
+
+    async def search(
+        self, community_id: int, text: str, limit: int = 8
+    ) -> list[tuple[SuggestionRow, float]]:
+        return await self.similar(community_id, text, k=limit, open_only=False, min_score=0.05)
+
+    async def mine(self, community_id: int, account_id: int) -> list[SuggestionRow]:
+        return await self.repo.find(community_id, author_id=account_id, include_hidden=True)
+
+    async def roadmap(self, community_id: int) -> dict[str, list[SuggestionRow]]:
+        rows = await self.repo.find(
+            community_id, statuses=("planned", "in_progress"), newest_first=False
+        )
+        return {
+            "planned": [r for r in rows if r.status == "planned"],
+            "in_progress": [r for r in rows if r.status == "in_progress"],
+        }
+
+    # -- votes -------------------------------------------------------------------------------
+
+    async def _votable(self, community_id: int, sid: int) -> tuple[SuggestionRow, int | None]:
+        """The suggestion a vote for `sid` lands on (a merged one redirects to its original)."""
+        row = await self.get(community_id, sid)
+        redirected_from = None
+        seen = {row.id}
+        while row.merged_into is not None:
+            redirected_from = redirected_from or row.id
+            row = await self.get(community_id, row.merged_into)
+            if row.id in seen:
+                break
+            seen.add(row.id)
+        if row.status in CLOSED_FOR_VOTES:
+            raise UserError("vote.closed", id=row.id, status=row.status)
+        return row, redirected_from
+
+    async def vote(
+        self, community_id: int, sid: int, account_id: int
+    ) -> tuple[SuggestionRow, bool, int | None]:
+        row, redirected = await self._votable(community_id, sid)
+        added = await self.repo.add_vote(row.id, account_id, self.clock.now())
+        return await self.get(community_id, row.id), added, redirected
+
+    async def unvote(
+        self, community_id: int, sid: int, account_id: int
+    ) -> tuple[SuggestionRow, bool]:
+        row = await self.get(community_id, sid)
+        removed = await self.repo.remove_vote(row.id, account_id)
+        return await self.get(community_id, row.id), removed
+
+    async def toggle(
+        self, community_id: int, sid: int, account_id: int
+    ) -> tuple[SuggestionRow, bool, int | None]:
+        """+1 button: vote, or take the vote back when already given. Returns (row, voted now)."""
+        row, redirected = await self._votable(community_id, sid)
+        if await self.repo.has_vote(row.id, account_id):
+            row, _ = await self.unvote(community_id, row.id, account_id)
+            return row, False, redirected
+        return await self.vote(community_id, row.id, account_id)
+
+    async def voters(self, sid: int) -> list[int]:
+        return await self.repo.voters(sid)
+
+    # -- admin -------------------------------------------------------------------------------
+
+    async def merge(self, community_id: int, dup_id: int, orig_id: int, actor: int) -> MergeResult:
+        if dup_id == orig_id:
+            raise UserError("merge.self")
+        dup = await self.get(community_id, dup_id, include_hidden=True)
+        orig = await self.get(community_id, orig_id, include_hidden=True)
+        if dup.status == "duplicate":
+            raise UserError("merge.already", id=dup.id, into=dup.merged_into)
+        if orig.status == "duplicate":
+            raise UserError("merge.into_duplicate", id=orig.id, into=orig.merged_into)
+        result = await self.repo.merge(community_id, dup_id, orig_id, actor, self.clock.now())
+        (await self.index(community_id)).remove(dup_id)
+        return result
+
+    async def unmerge(
+        self, community_id: int, dup_id: int, actor: int
+    ) -> tuple[SuggestionRow, int, int]:
+        dup = await self.get(community_id, dup_id, include_hidden=True)
+        if dup.status != "duplicate" or await self.repo.last_merge(dup_id) is None:
+            raise UserError("unmerge.not_merged", id=dup_id)
+        original, taken = await self.repo.unmerge(community_id, dup_id, actor, self.clock.now())
+        row = await self.get(community_id, dup_id, include_hidden=True)
+        await self._reindex(row)
+        return row, original, taken
+
+    async def set_status(
+        self, community_id: int, sid: int, status: str, note: str | None, actor: int
+    ) -> tuple[str, SuggestionRow]:
+        if status not in STATUS_FLOW:
+            raise UserError("status.unknown", value=status, choices=", ".join(STATUS_FLOW))
+        row = await self.get(community_id, sid, include_hidden=True)
+        if row.status == "duplicate":
+            raise UserError("status.is_duplicate", id=sid, into=row.merged_into)
+        if row.status == status and (note or None) == row.status_note:
+            raise UserError("status.same", id=sid)
+        old, new = await self.repo.set_status(
+            community_id, sid, status, note, actor, self.clock.now()
+        )
+        return old, new
+
+    async def set_hidden(
+        self, community_id: int, sid: int, hidden: bool, actor: int
+    ) -> SuggestionRow:
+        await self.get(community_id, sid, include_hidden=True)
+        await self.repo.set_hidden(community_id, sid, hidden, actor, self.clock.now())
+        row = await self.get(community_id, sid, include_hidden=True)
+        await self._reindex(row)
+        return row
+
+
+def _doc(title: str, details: str) -> str:
+    # The title says what is asked; it counts twice against the details.
+    return f"{title}\n{title}\n{details}"
+
+
+def _posted_id(draft: DraftRow | None) -> int | str:
+    return draft.posted_id if draft and draft.posted_id else "?"
+
+
+def recent(now: datetime, rows: list[SuggestionRow], within: timedelta) -> list[SuggestionRow]:
+    return [r for r in rows if now - r.created_at <= within]

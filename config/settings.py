@@ -1,0 +1,114 @@
+"""Process-wide settings: a TOML file plus FANLOOP_* environment variables (which win).
+
+Per-community settings (language, time zone, four-grid day, ...) are not here: owners change
+those in chat with /settings and they live in the database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_COGS = ["cogs.meta", "cogs.community", "cogs.suggestions"]
+
+
+class ConfigError(Exception):
+    """A bad configuration value: the message names the key and what is wrong."""
+
+
+class FanloopSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FANLOOP_", extra="forbid")
+    toml_path: ClassVar[Path | None] = None
+
+    data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    cogs: list[str] = Field(default_factory=lambda: list(DEFAULT_COGS))
+    default_locale: Literal["en", "zh_CN"] = "en"
+    default_timezone: str = "UTC"
+
+    discord_token: str | None = None
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    discord_dev_guild: int | None = None
+
+    telegram_token: str | None = None
+    telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(8443, ge=1, le=65535)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_path))
+        return tuple(sources)
+
+    @property
+    def platforms(self) -> list[str]:
+        out = []
+        if self.discord_token:
+            out.append("discord")
+        if self.telegram_token:
+            out.append("telegram")
+        return out
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> FanloopSettings:
+    """Read the TOML file (`path`, $FANLOOP_CONFIG, or ./fanloop.toml when present) and the env."""
+    chosen = path or os.environ.get("FANLOOP_CONFIG")
+    if chosen is None and Path("fanloop.toml").is_file():
+        chosen = "fanloop.toml"
+    if chosen is not None and not Path(chosen).is_file():
+        raise ConfigError(f"configuration file not found: {chosen}")
+    try:
+        FanloopSettings.toml_path = Path(chosen) if chosen else None
+        return FanloopSettings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(file)"
+            lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None
+    except Exception as exc:  # a TOML syntax error, for example
+        raise ConfigError(f"cannot read configuration {chosen}: {exc}") from None
+    finally:
+        FanloopSettings.toml_path = None

@@ -1,0 +1,1 @@
+"""Persistence: engine, schema, migrations and one repository per domain. Knows nothing of chat."""

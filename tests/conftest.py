@@ -1,0 +1,115 @@
+"""Shared fixtures: a migrated database (SQLite, and PostgreSQL where it answers), an App on a
+fake clock, and the console adapter that drives it end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.console import ConsoleAdapter
+from bot.core.app import App
+from bot.core.clock import FakeClock
+from config.settings import FanloopSettings
+from storage.engine import create_engine
+from storage.migrate import upgrade
+
+PG_URL = os.environ.get("FANLOOP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("FANLOOP_TEST_REQUIRE_POSTGRES") == "1"
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
+
+
+def _pg_answers() -> bool:
+    async def probe() -> bool:
+        engine = create_engine(PG_URL)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(probe())
+
+
+_PG_OK: bool | None = None
+
+
+def pg_available() -> bool:
+    global _PG_OK
+    if _PG_OK is None:
+        _PG_OK = _pg_answers()
+    return _PG_OK
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not pg_available():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required here but does not answer at {PG_URL}")
+        pytest.skip("PostgreSQL does not answer")
+    return str(request.param)
+
+
+async def make_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | None]:
+    if kind == "sqlite":
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}")
+        await upgrade(engine)
+        return engine, None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    await admin.dispose()
+    engine = create_engine(PG_URL, schema=schema)
+    await upgrade(engine)
+    return engine, schema
+
+
+async def drop_schema(schema: str) -> None:
+    admin = create_engine(PG_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    await admin.dispose()
+
+
+@pytest_asyncio.fixture
+async def engine(db_kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    eng, schema = await make_engine(db_kind, tmp_path)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+        if schema:
+            await drop_schema(schema)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> FanloopSettings:
+    return FanloopSettings(data_dir=tmp_path / "data")
+
+
+@pytest_asyncio.fixture
+async def app(engine: AsyncEngine, clock: FakeClock, settings: FanloopSettings) -> AsyncIterator[App]:
+    application = await App.create(settings, clock, engine=engine, migrate=False)
+    yield application
+
+
+@pytest_asyncio.fixture
+async def console(app: App) -> ConsoleAdapter:
+    return ConsoleAdapter(app)
