@@ -14,6 +14,7 @@ from bot.core.actions import ActionRegistry
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member
+from bot.core.contributions import AccountMerger, ContributionSource
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.outbox import Outbox
 from bot.core.ratelimit import RateLimiter
@@ -22,6 +23,7 @@ from bot.core.settings import SettingsService
 from config.settings import FanloopSettings
 from storage.engine import create_engine, default_sqlite_url
 from storage.identity import IdentityRepo
+from storage.jobs import JobsRepo
 from storage.migrate import upgrade
 from storage.outbox import OutboxRepo
 from storage.settings import SettingsRepo
@@ -51,6 +53,10 @@ class App:
         # Time-driven work: the scheduler runs it, and so does the console's /advance.
         self.due_work: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
+        self.jobs = JobsRepo(engine)
+        # Participation contracts (see bot.core.contributions).
+        self.contribution_sources: list[ContributionSource] = []
+        self.account_mergers: list[AccountMerger] = []
         self.cogs: list[str] = []
         self._seen: dict[tuple[int, int], datetime] = {}
 

@@ -108,6 +108,33 @@ class Outbox:
             )
         return await self._store(messages)
 
+    async def role_change(
+        self,
+        community_id: int,
+        account_id: int,
+        role: str,
+        grant: bool,
+        *,
+        dedup_key: str | None = None,
+    ) -> int:
+        """Ask the platforms that have roles (Discord) to grant or remove a role from a member.
+        Delivered like any message: kind "role", payload {"action": "grant"|"revoke", "role"}."""
+        spaces = await self.identity.spaces_of(community_id)
+        platforms = list(dict.fromkeys(s.platform for s in spaces))
+        messages = [
+            NewMessage(
+                community_id=community_id,
+                platform=r.platform,
+                kind="role",
+                target=r.platform_user_id,
+                account_id=r.account_id,
+                payload={"action": "grant" if grant else "revoke", "role": role},
+                dedup_key=f"{dedup_key}:{r.platform}" if dedup_key else None,
+            )
+            for r in await recipients(self.identity.engine, [account_id], platforms)
+        ]
+        return await self._store(messages)
+
     async def _store(self, messages: list[NewMessage]) -> int:
         if not messages:
             return 0

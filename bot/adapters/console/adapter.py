@@ -205,6 +205,13 @@ class ConsoleAdapter:
         return str(path)
 
     async def _deliver(self, item: OutboxItem) -> None:
+        if item.kind == "role":  # the console has no roles: show what a platform would do
+            names = await self.app.identity.display_names(
+                [item.account_id] if item.account_id else []
+            )
+            text = f"{item.payload['action']} role {item.payload['role']}: {names.get(item.account_id or 0, item.target)}"
+            self._pending.append(OutEvent(CHANNEL, Reply(text=text)))
+            return
         reply = Reply.from_dict(item.payload)
         if item.kind == "channel":
             await self._post(CHANNEL, reply, item.community_id)
