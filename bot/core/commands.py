@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import shlex
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +74,9 @@ class CommandSpec:
     fillers: tuple[str, ...] = ()
     # Platforms that cannot run this command (e.g. `/advance` outside a fake-clock console).
     platforms: tuple[str, ...] = ()
-    guide: tuple[str, ...] = field(default=())
+    # The parameters make a short form: Discord shows a modal, Telegram asks for them one by one
+    # in a private chat when the command comes without arguments.
+    form: bool = False
 
     @property
     def group(self) -> str | None:
