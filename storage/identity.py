@@ -267,3 +267,72 @@ async def recipients(
                         r.id, r.locale, bool(r.notify), r.platform, r.platform_user_id
                     )
     return [out[a] for a in account_ids if a in out]
+
+
+async def merge_core_accounts(conn: AsyncConnection, from_id: int, to_id: int) -> None:
+    """Move identities and community memberships of one account onto another."""
+    from sqlalchemy import delete
+
+    from storage.schema.core import one_time_codes, outbox
+
+    await conn.execute(
+        update(identities).where(identities.c.account_id == from_id).values(account_id=to_id)
+    )
+    theirs = await conn.execute(
+        select(members.c.community_id, members.c.joined_at).where(members.c.account_id == from_id)
+    )
+    for r in theirs.all():
+        mine = (
+            await conn.execute(
+                select(members.c.joined_at).where(
+                    members.c.community_id == r.community_id, members.c.account_id == to_id
+                )
+            )
+        ).first()
+        if mine is None:
+            await conn.execute(
+                update(members)
+                .where(members.c.community_id == r.community_id, members.c.account_id == from_id)
+                .values(account_id=to_id)
+            )
+            continue
+        if r.joined_at < mine.joined_at:  # the person joined when the earlier account did
+            await conn.execute(
+                update(members)
+                .where(members.c.community_id == r.community_id, members.c.account_id == to_id)
+                .values(joined_at=r.joined_at)
+            )
+        await conn.execute(
+            delete(members).where(
+                members.c.community_id == r.community_id, members.c.account_id == from_id
+            )
+        )
+    await conn.execute(
+        update(outbox).where(outbox.c.account_id == from_id).values(account_id=to_id)
+    )
+    await conn.execute(
+        update(one_time_codes)
+        .where(one_time_codes.c.account_id == from_id)
+        .values(account_id=to_id)
+    )
+
+
+async def move_space(
+    conn: AsyncConnection, platform: str, space_id: str, community_id: int
+) -> int | None:
+    """Re-point a platform space at another community; returns the community it left."""
+    row = (
+        await conn.execute(
+            select(spaces.c.community_id).where(
+                spaces.c.platform == platform, spaces.c.space_id == space_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    await conn.execute(
+        update(spaces)
+        .where(spaces.c.platform == platform, spaces.c.space_id == space_id)
+        .values(community_id=community_id)
+    )
+    return int(row.community_id)

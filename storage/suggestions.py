@@ -458,3 +458,29 @@ class SuggestionRepo:
                 return row
         except _AlreadyPosted:
             return None
+
+
+async def merge_suggestion_accounts(conn: AsyncConnection, from_id: int, to_id: int) -> None:
+    """A linked person counts once: their two accounts' votes for one suggestion become one."""
+    mine = select(votes.c.suggestion_id).where(votes.c.account_id == to_id).scalar_subquery()
+    await conn.execute(
+        delete(votes).where(votes.c.account_id == from_id, votes.c.suggestion_id.in_(mine))
+    )
+    await conn.execute(update(votes).where(votes.c.account_id == from_id).values(account_id=to_id))
+    await conn.execute(
+        update(suggestions).where(suggestions.c.author_id == from_id).values(author_id=to_id)
+    )
+    await conn.execute(
+        update(drafts).where(drafts.c.account_id == from_id).values(account_id=to_id)
+    )
+    await conn.execute(
+        update(suggestion_events)
+        .where(suggestion_events.c.actor_id == from_id)
+        .values(actor_id=to_id)
+    )
+    await conn.execute(update(merges).where(merges.c.merged_by == from_id).values(merged_by=to_id))
+
+
+async def count_in_community(conn: AsyncConnection, community_id: int) -> int:
+    r = await conn.execute(select(func.count()).where(suggestions.c.community_id == community_id))
+    return int(r.scalar() or 0)

@@ -105,7 +105,9 @@ def settings(tmp_path: Path) -> FanloopSettings:
 
 
 @pytest_asyncio.fixture
-async def app(engine: AsyncEngine, clock: FakeClock, settings: FanloopSettings) -> AsyncIterator[App]:
+async def app(
+    engine: AsyncEngine, clock: FakeClock, settings: FanloopSettings
+) -> AsyncIterator[App]:
     application = await App.create(settings, clock, engine=engine, migrate=False)
     yield application
 

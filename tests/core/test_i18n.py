@@ -1,0 +1,47 @@
+"""Every message exists in English and Simplified Chinese, with the same placeholders."""
+
+from __future__ import annotations
+
+import string
+
+from bot.core.app import App
+from bot.core.i18n import normalize_locale
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+async def test_catalogs_complete_and_consistent(app: App) -> None:
+    tr = app.translator
+    en, zh = tr.keys("en"), tr.keys("zh_CN")
+    assert en, "no catalog loaded"
+    assert en - zh == set(), f"missing in zh_CN: {sorted(en - zh)}"
+    assert zh - en == set(), f"missing in en: {sorted(zh - en)}"
+    for key in en:
+        assert _fields(tr.all(key)["en"]) == _fields(tr.all(key)["zh_CN"]), key
+
+
+async def test_every_declared_key_exists(app: App) -> None:
+    tr = app.translator
+    for spec in app.commands.all():
+        assert tr.has(spec.help_key), spec.name
+        for p in spec.params:
+            assert not p.help_key or tr.has(p.help_key), f"{spec.name}.{p.name}"
+    for setting in app.community_settings.specs():
+        assert tr.has(setting.help_key), setting.key
+
+
+def test_locale_normalization() -> None:
+    assert normalize_locale("zh-CN") == "zh_CN"
+    assert normalize_locale("zh-hans") == "zh_CN"
+    assert normalize_locale("en-US") == "en"
+    assert normalize_locale("fr") is None
+    assert normalize_locale(None) is None
+
+
+async def test_fallback_to_english_and_key(app: App) -> None:
+    tr = app.translator
+    assert tr("fr", "role.owner") == "owner"
+    assert tr("zh_CN", "role.owner") == "群主"
+    assert tr("en", "no.such.key") == "no.such.key"
