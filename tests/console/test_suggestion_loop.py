@@ -31,7 +31,7 @@ async def test_suggest_hint_vote_merge_status_top(console: ConsoleAdapter) -> No
     assert "#1 Dark mode for the app" in hint[0].reply.plain_text()
     assert [a for _, a in hint[0].actions] == ["sv:1", "sp:1"]
     voted = await console.handle_line("!1")
-    assert "votes now: 2" in voted[0].reply.plain_text()
+    assert "Votes now: 2" in voted[0].reply.plain_text()
 
     await run(
         console,
@@ -119,4 +119,4 @@ async def test_buttons_and_replies_survive_a_restart(app: App, console: ConsoleA
     assert "Voted for #1" in (await fresh.handle_line("> +1"))[0].reply.plain_text()
     ctx = await fresh.context("carol")
     reply = await fresh_app.dispatcher.press(ctx, "sv:1")  # the button on yesterday's message
-    assert "votes now: 3" in reply.text
+    assert "Votes now: 3" in reply.text
