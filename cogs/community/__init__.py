@@ -57,7 +57,14 @@ async def settings(ctx: Context, key: str | None = None, value: str | None = Non
 
 
 async def _announce(ctx: Context, value: str | None) -> Reply:
-    channel = None if value in (None, "", "reset", "here") else value
+    if value is None:
+        spaces = await ctx.app.identity.spaces_of(ctx.community.id)
+        here = [s.announce_channel for s in spaces if s.platform == ctx.platform]
+        shown = here[0] if here and here[0] else ctx.t("settings.here")
+        return Reply(
+            text=f"{ANNOUNCE} = {shown}\n{ctx.t('setting.announce_channel')}", ephemeral=True
+        )
+    channel = None if value in ("", "reset", "here") else value.strip().lstrip("#<").rstrip(">")
     if not await ctx.app.identity.set_announce_channel(ctx.community.id, ctx.platform, channel):
         raise UserError("error.setting.unknown", key=ANNOUNCE)
     return Reply(
