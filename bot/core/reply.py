@@ -72,9 +72,6 @@ class Reply:
     # True when this is an error message (adapters may show it as an alert).
     error: bool = False
 
-    def all_buttons(self) -> list[Button]:
-        return list(self.buttons)
-
     def plain_text(self) -> str:
         """Title, text, fields and footer as one plain string (console, logs, tests)."""
         parts = []

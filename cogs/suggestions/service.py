@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.core.clock import Clock
 from bot.core.errors import UserError
@@ -271,6 +271,3 @@ def _doc(title: str, details: str) -> str:
 def _posted_id(draft: DraftRow | None) -> int | str:
     return draft.posted_id if draft and draft.posted_id else "?"
 
-
-def recent(now: datetime, rows: list[SuggestionRow], within: timedelta) -> list[SuggestionRow]:
-    return [r for r in rows if now - r.created_at <= within]
