@@ -176,6 +176,7 @@ def register(app: App) -> None:
                 Param("category", ParamType.TEXT, "param.category", required=False, min=1, max=40),
             ),
             rate=(5, 600.0),
+            form=True,
         )
     )
     c(CommandSpec("vote", "help.vote", vote, (ID,), rate=(30, 60.0)))
