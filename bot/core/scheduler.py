@@ -64,16 +64,17 @@ def last_fire(day_of_week: str, hour: int, minute: int, tz: ZoneInfo, now: datet
 
 
 class Scheduler:
-    def __init__(self, app: App, interval: float = 30.0) -> None:
+    def __init__(self, app: App, interval: float = 30.0, holder: str = HOLDER) -> None:
         self.app = app
         self.interval = interval
+        self.holder = holder
         self.jobs = JobsRepo(app.engine)
         self._sched = AsyncIOScheduler(timezone="UTC")
 
     async def tick(self) -> None:
         now = self.app.clock.now()
         lease_until = now + timedelta(seconds=self.interval * 3)
-        if not await self.jobs.acquire_lease("scheduler", HOLDER, now, lease_until):
+        if not await self.jobs.acquire_lease("scheduler", self.holder, now, lease_until):
             return
         await self.app.run_due()
 

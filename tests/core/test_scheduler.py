@@ -1,0 +1,47 @@
+"""The scheduler ticks due work, and only the lease holder does when processes share a database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.core.app import App
+from bot.core.scheduler import Scheduler
+
+
+async def test_tick_runs_due_work_only_for_the_lease_holder(app: App) -> None:
+    runs: list[str] = []
+
+    async def work() -> None:
+        runs.append("first")
+
+    app.due_work.append(work)
+    first = Scheduler(app)
+    await first.tick()
+    assert runs == ["first"]
+
+    other = await App.create(app.settings, app.clock, engine=app.engine, migrate=False)
+
+    async def other_work() -> None:
+        runs.append("second")
+
+    other.due_work.append(other_work)
+    second = Scheduler(other, holder="another-process")
+    await second.tick()  # the lease is held by the first process
+    assert runs == ["first"]
+    await first.tick()  # the holder renews it and keeps ticking
+    assert runs == ["first", "first"]
+
+
+async def test_apscheduler_drives_the_tick(app: App) -> None:
+    ticked = asyncio.Event()
+
+    async def work() -> None:
+        ticked.set()
+
+    app.due_work.append(work)
+    scheduler = Scheduler(app, interval=0.05)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(ticked.wait(), 5)
+    finally:
+        scheduler.shutdown()
