@@ -50,6 +50,19 @@ class MessagesRepo:
             )
             return r.scalar()
 
+    async def community_of(self, platform: str, chat_id: str, message_id: str) -> int | None:
+        """The community a remembered message belongs to (a button pressed in a DM)."""
+        async with self.engine.connect() as conn:
+            r = await conn.execute(
+                select(message_refs.c.community_id).where(
+                    message_refs.c.platform == platform,
+                    message_refs.c.chat_id == chat_id,
+                    message_refs.c.message_id == message_id,
+                )
+            )
+            value = r.scalar()
+            return int(value) if value is not None else None
+
     async def first_time(self, platform: str, event_id: str, now: datetime) -> bool:
         """Record a platform event; False when it was seen before (a redelivery)."""
         async with self.engine.begin() as conn:
