@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,10 @@ def last_fire(day_of_week: str, hour: int, minute: int, tz: ZoneInfo, now: datet
     last = fire
     while fire is not None and fire <= now:
         last = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        # Step in UTC: wall-clock arithmetic would drop `fold` and, on the night clocks go
+        # back, land before the second 02:30 again and again.
+        step = (fire.astimezone(UTC) + timedelta(seconds=1)).astimezone(tz)
+        fire = trigger.get_next_fire_time(fire, step)
     assert last is not None
     return last
 
