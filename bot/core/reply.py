@@ -2,6 +2,7 @@
 
 Text is plain text: adapters escape it for their markup. Buttons and select options carry
 *actions*, short strings that fit Telegram's 64-byte callback data and Discord's custom_id.
+An image (PNG) is shown inline; a file (`file` + `file_name`, e.g. a CSV) is attached.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class Reply:
     footer: str = ""
     # True when this is an error message (adapters may show it as an alert).
     error: bool = False
+    # A file to attach (e.g. a CSV export); adapters send it as a document.
+    file: bytes | None = None
+    file_name: str = ""
 
     def plain_text(self) -> str:
         """Title, text, fields and footer as one plain string (console, logs, tests)."""
@@ -88,6 +92,7 @@ class Reply:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["image"] = base64.b64encode(self.image).decode("ascii") if self.image else None
+        data["file"] = base64.b64encode(self.file).decode("ascii") if self.file else None
         return data
 
     @classmethod
@@ -110,4 +115,6 @@ class Reply:
             subject=data.get("subject"),
             footer=data.get("footer", ""),
             error=bool(data.get("error", False)),
+            file=base64.b64decode(data["file"]) if data.get("file") else None,
+            file_name=data.get("file_name", ""),
         )

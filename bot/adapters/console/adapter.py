@@ -34,6 +34,7 @@ class OutEvent:
     reply: Reply
     actions: list[tuple[str, str]] = field(default_factory=list)  # numbered (label, action)
     image: str | None = None
+    file: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class OutEvent:
             ],
             "ephemeral": self.reply.ephemeral,
             "image": self.image,
+            "file": self.file,
         }
 
 
@@ -186,7 +188,8 @@ class ConsoleAdapter:
         if reply.select:
             actions += [(o.label, o.action) for o in reply.select.options]
         image = self._save_image(reply) if reply.image else None
-        event = OutEvent(to, reply, actions, image)
+        file = self._save_file(reply) if reply.file else None
+        event = OutEvent(to, reply, actions, image, file)
         self._pending.append(event)
         if actions:
             self.last_actions = actions
@@ -202,6 +205,12 @@ class ConsoleAdapter:
         self.image_dir.mkdir(parents=True, exist_ok=True)
         path = self.image_dir / f"{next(self._images):04d}-{reply.image_name}"
         path.write_bytes(reply.image or b"")
+        return str(path)
+
+    def _save_file(self, reply: Reply) -> str:
+        self.image_dir.mkdir(parents=True, exist_ok=True)
+        path = self.image_dir / f"{next(self._images):04d}-{reply.file_name or 'file.bin'}"
+        path.write_bytes(reply.file or b"")
         return str(path)
 
     async def _deliver(self, item: OutboxItem) -> None:

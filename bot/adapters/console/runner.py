@@ -22,6 +22,8 @@ def render_text(event: OutEvent, *, only_you: str) -> str:
     lines = [f"{head} {body[0]}"] + [f"    {b}" for b in body[1:]]
     if event.image:
         lines.append(f"    (image: {event.image})")
+    if event.file:
+        lines.append(f"    (file: {event.file})")
     if event.actions:
         lines.append(
             "    " + "  ".join(f"[{i}] {label}" for i, (label, _a) in enumerate(event.actions, 1))
