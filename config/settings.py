@@ -41,6 +41,7 @@ class FanloopSettings(BaseSettings):
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     discord_dev_guild: int | None = None
+    discord_message_content: bool = False  # privileged intent: "+1" replies without a mention
 
     telegram_token: str | None = None
     telegram_base_url: str | None = None
