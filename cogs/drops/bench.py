@@ -1,0 +1,371 @@
+"""`fanloop bench drops`: a flash burst where every reserver claims, through the real claim
+engine, and the naive baseline (one transaction per claim) in the same run.
+
+The baseline runs on data of the same shape (same quota/reservers ratio, same burst order);
+when `--reservers` exceeds `--naive-max` it runs on a proportionally scaled-down copy so that
+the run still finishes, and the engine is measured on that same copy too for a like-for-like
+figure (`engine_scaled_claims_per_s`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import resource
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.clock import FakeClock
+from cogs.drops import codes, lottery
+from cogs.drops.engine import ClaimEngine, ClaimResult
+from storage.drops_claims import ClaimStore
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.schema.core import accounts, communities
+from storage.schema.drops import drops, reservations, slots, waitlist, wins
+
+DROP_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+CHUNK = 20_000
+Claim = Callable[[int], Awaitable[ClaimResult]]
+
+
+class BenchDb:
+    """A fresh database: a SQLite file in a temporary folder, or a new PostgreSQL schema."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.schema: str | None = None
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.engine: AsyncEngine
+
+    async def __aenter__(self) -> AsyncEngine:
+        if self.url and not self.url.startswith("sqlite"):
+            self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin = create_engine(self.url)
+            async with admin.begin() as conn:
+                await conn.execute(text(f"CREATE SCHEMA {self.schema}"))
+            await admin.dispose()
+            self.engine = create_engine(self.url, schema=self.schema)
+        else:
+            self.tmp = tempfile.TemporaryDirectory(prefix="fanloop-bench-")
+            path = Path(self.url.split("///", 1)[1]) if self.url else Path(self.tmp.name) / "b.db"
+            if path.exists():
+                raise SystemExit(f"refusing to use an existing SQLite file: {path}")
+            self.engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(self.engine)
+        return self.engine
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.engine.dispose()
+        if self.schema and self.url:
+            admin = create_engine(self.url)
+            async with admin.begin() as conn:
+                await conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+            await admin.dispose()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+async def seed(engine: AsyncEngine, quota: int, reservers: int, waitlist_cap: int) -> int:
+    """A community, `reservers` accounts that all reserved one flash drop; returns its id."""
+    before = DROP_AT - timedelta(days=1)
+    async with engine.begin() as conn:
+        cid = (
+            await conn.execute(insert(communities).values(name="bench", created_at=before))
+        ).inserted_primary_key[0]  # type: ignore[index]
+        owner = (
+            await conn.execute(insert(accounts).values(created_at=before))
+        ).inserted_primary_key[0]  # type: ignore[index]
+        seed_hex = lottery.new_seed()
+        drop_id = (
+            await conn.execute(
+                insert(drops).values(
+                    community_id=cid, created_by=owner, name="bench", mode="flash", quota=quota,
+                    per_account=1, waitlist=waitlist_cap, opens_at=before,
+                    closes_at=DROP_AT, drop_at=DROP_AT, confirm_seconds=86400, seed=seed_hex,
+                    commitment=lottery.commitment(seed_hex), created_at=before,
+                    updated_at=before, opened_at=before, started_at=DROP_AT,
+                )
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
+    first = owner + 1
+    for start in range(0, reservers, CHUNK):
+        n = min(CHUNK, reservers - start)
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(accounts),
+                [{"id": first + start + i, "created_at": before} for i in range(n)],
+            )
+            await conn.execute(
+                insert(reservations),
+                [
+                    {"drop_id": drop_id, "account_id": first + start + i, "reserved_at": before}
+                    for i in range(n)
+                ],
+            )
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('accounts', 'id'), :v)"),
+                {"v": first + reservers},
+            )
+            await conn.execute(text("ANALYZE"))
+    return int(drop_id)
+
+
+Answers = list[tuple[int, ClaimResult]]
+
+
+async def burst(
+    claim: Claim, order: list[int], concurrency: int
+) -> tuple[float, list[float], Answers]:
+    """Every account in `order` claims once, `concurrency` at a time; (seconds, latencies ms,
+    answers)."""
+    it: Iterator[int] = iter(order)
+    latencies: list[float] = []
+    answers: Answers = []
+
+    async def client() -> None:
+        for account in it:
+            t0 = time.perf_counter()
+            result = await claim(account)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            answers.append((account, result))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return time.perf_counter() - t0, latencies, answers
+
+
+async def naive_claim(
+    engine: AsyncEngine, drop_id: int, quota: int, waitlist_cap: int, account: int, now: datetime
+) -> ClaimResult:
+    """The straightforward way: one transaction per claim, the database decides everything."""
+    for _ in range(20):
+        try:
+            async with engine.begin() as conn:
+                reserved = (
+                    await conn.execute(
+                        select(reservations.c.units).where(
+                            reservations.c.drop_id == drop_id, reservations.c.account_id == account
+                        )
+                    )
+                ).first()
+                if reserved is None:
+                    return ClaimResult("not_reserved")
+                held = (
+                    await conn.execute(
+                        select(wins.c.code).where(
+                            wins.c.drop_id == drop_id, wins.c.account_id == account
+                        )
+                    )
+                ).first()
+                if held is not None:
+                    return ClaimResult("won", held.code, 1, again=True)
+                top = (
+                    await conn.execute(
+                        select(func.coalesce(func.max(slots.c.slot), 0)).where(
+                            slots.c.drop_id == drop_id
+                        )
+                    )
+                ).scalar_one()
+                if top >= quota:
+                    pos = (
+                        await conn.execute(
+                            select(func.coalesce(func.max(waitlist.c.position), 0)).where(
+                                waitlist.c.drop_id == drop_id
+                            )
+                        )
+                    ).scalar_one()
+                    if pos >= waitlist_cap:
+                        return ClaimResult("sold_out")
+                    await conn.execute(
+                        insert(waitlist).values(
+                            drop_id=drop_id, position=pos + 1, account_id=account, units=1,
+                            added_at=now,
+                        )
+                    )  # fmt: skip
+                    return ClaimResult("waitlisted", position=pos + 1)
+                code = codes.new_redemption_code()
+                await conn.execute(
+                    insert(wins).values(
+                        drop_id=drop_id, account_id=account, code=code, units=1, source="flash",
+                        won_at=now, confirm_by=now + timedelta(days=1),
+                    )
+                )  # fmt: skip
+                await conn.execute(
+                    insert(slots).values(
+                        drop_id=drop_id, slot=top + 1, quota=quota, per_account=1,
+                        account_id=account, unit=1,
+                    )
+                )  # fmt: skip
+                return ClaimResult("won", code, 1)
+        except IntegrityError:
+            continue
+    raise RuntimeError("naive claim kept colliding")
+
+
+async def audit(engine: AsyncEngine, drop_id: int, quota: int, answers: Answers) -> dict[str, int]:
+    async with engine.connect() as conn:
+        taken = (
+            await conn.execute(select(func.count()).where(slots.c.drop_id == drop_id))
+        ).scalar_one()
+        beyond = (
+            await conn.execute(
+                select(func.count()).where(slots.c.drop_id == drop_id, slots.c.slot > quota)
+            )
+        ).scalar_one()
+        dup = (
+            await conn.execute(
+                select(func.count()).select_from(
+                    select(slots.c.account_id)
+                    .where(slots.c.drop_id == drop_id)
+                    .group_by(slots.c.account_id)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            )
+        ).scalar_one()
+        stored = {
+            int(r.account_id): r.code
+            for r in await conn.execute(
+                select(wins.c.account_id, wins.c.code).where(wins.c.drop_id == drop_id)
+            )
+        }
+    told = [(a, r.code) for a, r in answers if r.status == "won"]
+    lost = sum(1 for a, code in told if stored.get(a) != code)
+    return {
+        "winners": len(stored),
+        "oversold": max(0, int(taken) - quota) + int(beyond),
+        "duplicate_winners": int(dup),
+        "lost_wins": lost,
+    }
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+async def run_engine(
+    url: str | None, quota: int, reservers: int, concurrency: int, batch: int, rng_seed: int
+) -> dict[str, Any]:
+    async with BenchDb(url) as engine:
+        t0 = time.perf_counter()
+        drop_id = await seed(engine, quota, reservers, quota)
+        seeded = time.perf_counter() - t0
+        clock = FakeClock(DROP_AT + timedelta(seconds=1))
+        claims = ClaimEngine(ClaimStore(engine), clock, codes.new_redemption_code, max_batch=batch)
+        t0 = time.perf_counter()
+        await claims.prepare(drop_id)
+        loaded = time.perf_counter() - t0
+        order = await _order(engine, drop_id, rng_seed)
+        elapsed, lat, answers = await burst(lambda a: claims.claim(drop_id, a), order, concurrency)
+        await claims.close()
+        checks = await audit(engine, drop_id, quota, answers)
+        return {
+            "attempts": len(order),
+            "seconds": round(elapsed, 3),
+            "claims_per_s": round(len(order) / elapsed, 1),
+            "p50_ms": round(pct(lat, 0.50), 2),
+            "p99_ms": round(pct(lat, 0.99), 2),
+            "batches": claims.batches,
+            "mean_batch": round(len(order) / max(1, claims.batches), 1),
+            "fallbacks": claims.fallbacks,
+            "seed_s": round(seeded, 2),
+            "load_s": round(loaded, 2),
+            **checks,
+        }
+
+
+async def run_naive(
+    url: str | None, quota: int, reservers: int, concurrency: int, rng_seed: int
+) -> dict[str, Any]:
+    async with BenchDb(url) as engine:
+        drop_id = await seed(engine, quota, reservers, quota)
+        now = DROP_AT + timedelta(seconds=1)
+        order = await _order(engine, drop_id, rng_seed)
+        workers = 1 if engine.dialect.name == "sqlite" else concurrency
+        elapsed, lat, answers = await burst(
+            lambda a: naive_claim(engine, drop_id, quota, quota, a, now), order, workers
+        )
+        checks = await audit(engine, drop_id, quota, answers)
+        return {
+            "attempts": len(order),
+            "claims_per_s": round(len(order) / elapsed, 1),
+            "p50_ms": round(pct(lat, 0.50), 2),
+            "p99_ms": round(pct(lat, 0.99), 2),
+            "workers": workers,
+            **checks,
+        }
+
+
+async def _order(engine: AsyncEngine, drop_id: int, rng_seed: int) -> list[int]:
+    async with engine.connect() as conn:
+        order = [
+            int(a)
+            for a in (
+                await conn.execute(
+                    select(reservations.c.account_id).where(reservations.c.drop_id == drop_id)
+                )
+            ).scalars()
+        ]
+    random.Random(rng_seed).shuffle(order)
+    return order
+
+
+async def run(
+    *,
+    url: str | None,
+    quota: int,
+    reservers: int,
+    concurrency: int = 1000,
+    batch: int = 256,
+    naive_max: int = 20_000,
+    rng_seed: int = 7,
+) -> dict[str, Any]:
+    full = await run_engine(url, quota, reservers, concurrency, batch, rng_seed)
+    scale = max(1, math.ceil(reservers / naive_max))
+    small_quota, small_reservers = max(1, quota // scale), max(1, reservers // scale)
+    naive = await run_naive(url, small_quota, small_reservers, min(concurrency, 16), rng_seed)
+    scaled = (
+        full
+        if scale == 1
+        else await run_engine(url, small_quota, small_reservers, concurrency, batch, rng_seed)
+    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "db": "postgresql" if url and not url.startswith("sqlite") else "sqlite",
+        "quota": quota,
+        "reservers": reservers,
+        "concurrency": concurrency,
+        "max_batch": batch,
+        **full,
+        "naive_scale": scale,
+        "naive_attempts": naive["attempts"],
+        "naive_claims_per_s": naive["claims_per_s"],
+        "naive_p50_ms": naive["p50_ms"],
+        "naive_p99_ms": naive["p99_ms"],
+        "naive_workers": naive["workers"],
+        "naive_oversold": naive["oversold"],
+        "engine_scaled_claims_per_s": scaled["claims_per_s"],
+        "speedup_same_data": round(scaled["claims_per_s"] / naive["claims_per_s"], 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def summary(stats: dict[str, Any]) -> str:
+    lines = [f"{k:>28}: {v}" for k, v in stats.items()]
+    return "\n".join(lines)

@@ -1,0 +1,358 @@
+"""The drops domain: create and edit drops, reserve, claim (through the engine), confirm, F-codes.
+
+Every rule reads the injected clock. Bad input raises a `UserError` with a `drop.*` key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.clock import Clock
+from bot.core.contributions import Contribution, ScoreProvider
+from bot.core.errors import UserError
+from bot.core.services import ServiceRegistry
+from cogs.drops import codes, eligibility, lottery
+from cogs.drops.engine import ClaimEngine, ClaimResult
+from storage.drops import DropCounts, DropRow, DropsRepo
+from storage.drops_claims import ClaimStore
+from storage.drops_wins import WinRow, WinsRepo
+from storage.identity import IdentityRepo
+
+MAX_PER_ACCOUNT = 10
+MAX_QUOTA = 10_000_000
+MIN_CONFIRM = timedelta(minutes=1)
+MAX_CONFIRM = timedelta(days=30)
+PAST_GRACE = timedelta(minutes=1)
+EDITABLE = (
+    "name",
+    "description",
+    "quota",
+    "mode",
+    "per_account",
+    "waitlist",
+    "opens_at",
+    "closes_at",
+    "drop_at",
+    "confirm_seconds",
+    "roles",
+    "min_days",
+    "min_score",
+    "tiers",
+)
+
+
+@dataclass(frozen=True)
+class FcodeOutcome:
+    drop: DropRow
+    win: WinRow
+    again: bool
+
+
+def split_list(text: str | None) -> list[str] | None:
+    """ "VIP, Tester" -> ["VIP", "Tester"]; empty -> None."""
+    if not text:
+        return None
+    items = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    return items or None
+
+
+class DropService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        identity: IdentityRepo,
+        services: ServiceRegistry,
+        *,
+        tz_of: Callable[[int], Awaitable[ZoneInfo]] | None = None,
+        max_batch: int = 256,
+    ) -> None:
+        self.repo = DropsRepo(engine)
+        self.tz_of = tz_of
+        # Runs the drop phases now (set by the cog), so a drop that opens at once is announced.
+        self.kick: Callable[[], Awaitable[None]] | None = None
+        self.wins = WinsRepo(engine)
+        self.clock = clock
+        self.identity = identity
+        self.services = services
+        self.engine = ClaimEngine(
+            ClaimStore(engine), clock, codes.new_redemption_code, max_batch=max_batch
+        )
+
+    async def when(self, drop: DropRow, at: datetime) -> str:
+        """A time for a message, in the community's time zone."""
+        tz = await self.tz_of(drop.community_id) if self.tz_of else ZoneInfo("UTC")
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    @property
+    def scores(self) -> ScoreProvider | None:
+        return self.services.find(ScoreProvider)  # type: ignore[type-abstract]
+
+    # -- drops ---------------------------------------------------------------------------------
+
+    async def get(self, community_id: int, drop_id: int) -> DropRow:
+        drop = await self.repo.get(drop_id, community_id)
+        if drop is None:
+            raise UserError("drop.error.unknown", id=drop_id)
+        return drop
+
+    def validate(self, v: dict[str, Any], now: datetime, *, new: bool) -> None:
+        if not 1 <= int(v["quota"]) <= MAX_QUOTA:
+            raise UserError("drop.error.quota", max=MAX_QUOTA)
+        if not 1 <= int(v["per_account"]) <= MAX_PER_ACCOUNT:
+            raise UserError("drop.error.per_account", max=MAX_PER_ACCOUNT)
+        if int(v["waitlist"]) < 0 or int(v["min_days"]) < 0 or int(v["min_score"]) < 0:
+            raise UserError("drop.error.negative")
+        if v["drop_at"] <= now:
+            raise UserError("drop.error.past")
+        if new and v["opens_at"] < now - PAST_GRACE:
+            raise UserError("drop.error.past")
+        if not v["opens_at"] < v["closes_at"] <= v["drop_at"]:
+            raise UserError("drop.error.window")
+        confirm = timedelta(seconds=int(v["confirm_seconds"]))
+        if not MIN_CONFIRM <= confirm <= MAX_CONFIRM:
+            raise UserError("drop.error.confirm")
+
+    async def create(
+        self,
+        community_id: int,
+        actor: int,
+        *,
+        name: str,
+        quota: int,
+        drop_at: datetime,
+        mode: str = "flash",
+        opens_at: datetime | None = None,
+        closes_at: datetime | None = None,
+        confirm: timedelta = timedelta(days=2),
+        per_account: int = 1,
+        waitlist: int | None = None,
+        roles: Sequence[str] | None = None,
+        min_days: int = 0,
+        min_score: int = 0,
+        tiers: Sequence[str] | None = None,
+        description: str = "",
+    ) -> DropRow:
+        now = self.clock.now()
+        opens = opens_at or now
+        seed = lottery.new_seed()
+        values: dict[str, Any] = {
+            "community_id": community_id,
+            "created_by": actor,
+            "name": name,
+            "description": description,
+            "mode": mode,
+            "quota": quota,
+            "per_account": per_account,
+            "waitlist": quota if waitlist is None else waitlist,
+            "opens_at": opens,
+            "closes_at": closes_at or drop_at,
+            "drop_at": drop_at,
+            "confirm_seconds": int(confirm.total_seconds()),
+            "roles": list(roles) if roles else None,
+            "min_days": min_days,
+            "min_score": min_score,
+            "tiers": list(tiers) if tiers else None,
+            "seed": seed,
+            "commitment": lottery.commitment(seed),
+        }
+        self.validate(values, now, new=True)
+        return await self.repo.create(values, now)
+
+    async def edit(self, community_id: int, drop_id: int, changes: dict[str, Any]) -> DropRow:
+        now = self.clock.now()
+        drop = await self.get(community_id, drop_id)
+        if drop.cancelled_at is not None:
+            raise UserError("drop.error.cancelled", name=drop.name)
+        if drop.opened_at is not None or now >= drop.opens_at:
+            raise UserError("drop.error.locked", name=drop.name)
+        changes = {k: v for k, v in changes.items() if k in EDITABLE}
+        if not changes:
+            raise UserError("drop.error.nothing_to_edit")
+        merged = {k: getattr(drop, k) for k in EDITABLE} | changes
+        self.validate(merged, now, new="opens_at" in changes)
+        held = (await self.repo.counts(drop_id)).taken + await self.wins.unused_fcodes(drop_id)
+        if int(merged["quota"]) < held:
+            raise UserError("drop.error.quota_below_codes", held=held)
+        row = await self.repo.update(drop_id, changes, now)
+        if row is None:
+            raise UserError("drop.error.quota_below_codes", held=held)
+        self.engine.invalidate(drop_id)
+        return row
+
+    async def cancel(self, community_id: int, drop_id: int) -> DropRow:
+        now = self.clock.now()
+        drop = await self.get(community_id, drop_id)
+        if drop.cancelled_at is not None:
+            return drop
+        if now >= drop.drop_at or drop.started_at is not None:
+            raise UserError("drop.error.started", name=drop.name)
+        await self.repo.mark(drop_id, "cancelled_at", now)
+        self.engine.invalidate(drop_id)
+        return await self.get(community_id, drop_id)
+
+    # -- fans ----------------------------------------------------------------------------------
+
+    async def reserve(
+        self,
+        community_id: int,
+        drop_id: int,
+        account_id: int,
+        units: int | None,
+        roles: Sequence[str] | None,
+    ) -> tuple[DropRow, bool, int]:
+        """(drop, newly reserved?, units reserved). Reserving again answers the same."""
+        now = self.clock.now()
+        drop = await self.get(community_id, drop_id)
+        existing = await self.repo.reservation(drop_id, account_id)
+        if existing is not None:
+            return drop, False, existing[0]
+        phase = drop.phase(now)
+        if phase == "cancelled":
+            raise UserError("drop.error.cancelled", name=drop.name)
+        if phase == "scheduled":
+            raise UserError(
+                "drop.error.not_open_yet", name=drop.name, at=await self.when(drop, drop.opens_at)
+            )
+        if phase != "reserving":
+            raise UserError("drop.error.reservations_closed", name=drop.name)
+        wanted = units or 1
+        if not 1 <= wanted <= drop.per_account:
+            raise UserError("drop.error.units", max=drop.per_account)
+        verdict = await eligibility.check(
+            drop, community_id, account_id, roles, now, self.identity, self.scores
+        )
+        if not verdict.ok:
+            raise UserError(verdict.key, **(verdict.params or {}))
+        created = await self.repo.reserve(drop_id, account_id, wanted, now)
+        if not created:  # a concurrent press won the race: answer with what is stored
+            stored = await self.repo.reservation(drop_id, account_id)
+            wanted = stored[0] if stored else wanted
+        return drop, created, wanted
+
+    async def unreserve(self, community_id: int, drop_id: int, account_id: int) -> DropRow:
+        now = self.clock.now()
+        drop = await self.get(community_id, drop_id)
+        if drop.phase(now) not in ("scheduled", "reserving"):
+            raise UserError("drop.error.reservations_closed", name=drop.name)
+        if not await self.repo.unreserve(drop_id, account_id):
+            raise UserError("drop.error.not_reserved", name=drop.name)
+        return drop
+
+    async def claim(
+        self, community_id: int, drop_id: int, account_id: int, roles: Sequence[str] | None
+    ) -> tuple[DropRow, ClaimResult]:
+        now = self.clock.now()
+        drop = await self.get(community_id, drop_id)
+        if drop.cancelled_at is not None:
+            raise UserError("drop.error.cancelled", name=drop.name)
+        if drop.mode != "flash":
+            raise UserError("drop.error.lottery_no_claim", name=drop.name)
+        if now < drop.drop_at:
+            raise UserError(
+                "drop.error.claim_early", name=drop.name, at=await self.when(drop, drop.drop_at)
+            )
+        if drop.roles and roles is not None:
+            wanted = {r.casefold() for r in drop.roles}
+            if not wanted & {r.casefold() for r in roles}:
+                held = await self.wins.win_of(drop_id, account_id)
+                if held is None:
+                    return drop, ClaimResult("not_eligible")
+        result = await self.engine.claim(drop_id, account_id)
+        if result.status == "not_reserved":
+            verdict = await eligibility.check(
+                drop, community_id, account_id, roles, now, self.identity, self.scores
+            )
+            if not verdict.ok:
+                result = ClaimResult("not_eligible")
+        return drop, result
+
+    async def confirm(self, community_id: int, drop_id: int, account_id: int) -> WinRow:
+        drop = await self.get(community_id, drop_id)
+        win = await self.wins.win_of(drop_id, account_id)
+        if win is None:
+            if await self.wins.lapsed(drop_id, account_id):
+                raise UserError("drop.error.deadline_passed", name=drop.name)
+            raise UserError("drop.error.no_win", name=drop.name)
+        if win.confirmed_at is None and not await self.wins.confirm(
+            drop_id, account_id, self.clock.now()
+        ):
+            raise UserError("drop.error.deadline_passed", name=drop.name)
+        confirmed = await self.wins.win_of(drop_id, account_id)
+        assert confirmed is not None
+        return confirmed
+
+    # -- F-codes -------------------------------------------------------------------------------
+
+    async def issue_fcodes(
+        self, community_id: int, drop_id: int, account_ids: list[int], actor: int
+    ) -> dict[int, str]:
+        """FCodeIssuer: one single-use code per account (the same one if asked again)."""
+        issued = await self.issue(community_id, drop_id, list(account_ids), actor)
+        return {holder: code for holder, code in issued if holder is not None}
+
+    async def issue(
+        self, community_id: int, drop_id: int, holders: list[int | None], actor: int
+    ) -> list[tuple[int | None, str]]:
+        now = self.clock.now()
+        drop = await self.get(community_id, drop_id)
+        if drop.cancelled_at is not None:
+            raise UserError("drop.error.cancelled", name=drop.name)
+        if now >= drop.drop_at:
+            raise UserError("drop.error.started", name=drop.name)
+        out = await self.wins.issue_fcodes(
+            drop_id, drop.quota, holders, codes.new_fcode, actor, now
+        )
+        if out is None:
+            raise UserError("drop.error.fcodes_full", quota=drop.quota)
+        return out
+
+    async def redeem(self, community_id: int, account_id: int, raw_code: str) -> FcodeOutcome:
+        now = self.clock.now()
+        code = codes.normalize(raw_code)
+        drop_id = await self.wins.fcode_drop(code)
+        drop = await self.repo.get(drop_id, community_id) if drop_id is not None else None
+        if drop is None:
+            raise UserError("drop.error.fcode_unknown")
+        if drop.cancelled_at is not None:
+            raise UserError("drop.error.cancelled", name=drop.name)
+        confirm_by = now + timedelta(seconds=drop.confirm_seconds)
+        if now >= drop.drop_at:
+            win = await self.wins.win_of(drop.id, account_id)
+            if win is not None and win.source == "fcode":
+                return FcodeOutcome(drop, win, True)
+            raise UserError("drop.error.fcode_expired", name=drop.name)
+        status = await self.wins.redeem_fcode(
+            code,
+            drop.id,
+            drop.quota,
+            drop.per_account,
+            account_id,
+            codes.new_redemption_code(),
+            now,
+            confirm_by,
+        )
+        if status in ("used", "not_yours", "already_won", "full"):
+            raise UserError(f"drop.error.fcode_{status}", name=drop.name)
+        self.engine.invalidate(drop.id)
+        win = await self.wins.win_of(drop.id, account_id)
+        assert win is not None
+        return FcodeOutcome(drop, win, status == "again")
+
+    # -- numbers -------------------------------------------------------------------------------
+
+    async def counts(self, drop_id: int) -> DropCounts:
+        return await self.repo.counts(drop_id)
+
+    async def contributions(self, community_id: int, since: datetime | None) -> list[Contribution]:
+        """Contribution source: one "reservation" per account and drop."""
+        return [
+            Contribution(account, "reservation", at, str(drop_id))
+            for account, drop_id, at in await self.repo.reservation_times(community_id, since)
+        ]

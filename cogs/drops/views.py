@@ -1,0 +1,225 @@
+"""How drops look: one place, every adapter renders the same Reply.
+
+The drop's public messages carry the subject `dp:<drop>`: an adapter that can edit messages may
+replace its previous message with that subject instead of posting a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.actions import make_action
+from bot.core.i18n import Translator
+from bot.core.reply import Button, Field, Reply
+from cogs.drops.engine import ClaimResult
+from storage.drops import DropCounts, DropRow
+
+Tr = Callable[..., str]
+
+
+def render(tr: Translator, build: Callable[[Tr], Reply]) -> Callable[[str], Reply]:
+    """An outbox renderer: locale -> Reply."""
+
+    def for_locale(locale: str) -> Reply:
+        def t(key: str, /, **params: Any) -> str:
+            return tr(locale, key, **params)
+
+        return build(t)
+
+    return for_locale
+
+
+def subject(drop_id: int) -> str:
+    return f"dp:{drop_id}"
+
+
+def when(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def duration(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def progress_bar(left: int, quota: int, width: int = 20) -> str:
+    filled = round(width * left / quota) if quota else 0
+    if left > 0:
+        filled = max(filled, 1)
+    return "▓" * filled + "░" * (width - filled)
+
+
+def status_sig(drop: DropRow, counts: DropCounts) -> str:
+    return f"{counts.reservations}:{counts.taken}:{counts.waiting}"
+
+
+def reserve_button(t: Tr, drop: DropRow) -> Button:
+    return Button(t("drop.button.reserve"), make_action("dr", drop.id), "primary")
+
+
+def claim_button(t: Tr, drop: DropRow) -> Button:
+    return Button(t("drop.button.claim"), make_action("dc", drop.id), "success")
+
+
+def confirm_button(t: Tr, drop: DropRow) -> Button:
+    return Button(t("drop.button.confirm"), make_action("dk", drop.id), "success")
+
+
+def eligibility_text(t: Tr, drop: DropRow) -> str:
+    parts = []
+    if drop.roles:
+        parts.append(t("drop.elig.roles", roles=", ".join(drop.roles)))
+    if drop.min_days:
+        parts.append(t("drop.elig.days", days=drop.min_days))
+    if drop.min_score:
+        parts.append(t("drop.elig.score", score=drop.min_score))
+    if drop.tiers:
+        parts.append(t("drop.elig.tiers", tiers=", ".join(drop.tiers)))
+    return "; ".join(parts) or t("drop.elig.everyone")
+
+
+def fields(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo) -> list[Field]:
+    out = [
+        Field(t("drop.field.mode"), t(f"drop.mode.{drop.mode}"), inline=True),
+        Field(t("drop.field.quota"), str(drop.quota), inline=True),
+        Field(t("drop.field.reserved"), str(counts.reservations), inline=True),
+        Field(
+            t("drop.field.window"),
+            f"{when(drop.opens_at, tz)} → {when(drop.closes_at, tz)}",
+        ),
+        Field(t("drop.field.drop_at"), when(drop.drop_at, tz), inline=True),
+        Field(t("drop.field.per_account"), str(drop.per_account), inline=True),
+        Field(t("drop.field.eligibility"), eligibility_text(t, drop)),
+    ]
+    if drop.mode == "lottery":
+        out.append(Field(t("drop.field.commitment"), drop.commitment))
+    return out
+
+
+def remaining_field(t: Tr, drop: DropRow, counts: DropCounts) -> Field:
+    left = max(0, drop.quota - counts.taken)
+    bar = progress_bar(left, drop.quota)
+    return Field(t("drop.field.remaining"), f"{bar} {left}/{drop.quota}")
+
+
+def card(
+    t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime, heading: str = ""
+) -> Reply:
+    """The drop as it stands now, with the button that fits its phase."""
+    phase = drop.phase(now)
+    out = fields(t, drop, counts, tz)
+    buttons: list[Button] = []
+    if phase == "reserving":
+        buttons.append(reserve_button(t, drop))
+    if phase == "open" and drop.mode == "flash":
+        out.append(remaining_field(t, drop, counts))
+        if counts.taken < drop.quota:
+            buttons.append(claim_button(t, drop))
+    if drop.drawn_at is not None and drop.revealed_seed:
+        out.append(Field(t("drop.field.seed"), drop.revealed_seed))
+        out.append(Field(t("drop.field.entrants_hash"), drop.entrants_hash or ""))
+    text = "\n".join(p for p in (heading, drop.description) if p)
+    return Reply(
+        title=t("drop.title", id=drop.id, name=drop.name, phase=t(f"drop.phase.{phase}")),
+        text=text,
+        fields=out,
+        buttons=buttons,
+        subject=subject(drop.id),
+        footer=t("drop.footer.reserve", id=drop.id) if phase == "reserving" else "",
+    )
+
+
+def opened(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime) -> Reply:
+    heading = t("drop.opened", name=drop.name, quota=drop.quota)
+    if drop.mode == "lottery":
+        heading += "\n" + t("drop.commitment_note", commitment=drop.commitment)
+    return card(t, drop, counts, tz, now, heading)
+
+
+def status(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime) -> Reply:
+    return card(t, drop, counts, tz, now)
+
+
+def claims_open(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo) -> Reply:
+    return card(t, drop, counts, tz, drop.drop_at, t("drop.claims_open", name=drop.name))
+
+
+def claim_nudge(t: Tr, drop: DropRow) -> Reply:
+    return Reply(text=t("drop.nudge", name=drop.name), buttons=[claim_button(t, drop)])
+
+
+def draw_result(t: Tr, drop: DropRow, winners: int, tz: ZoneInfo) -> Reply:
+    return Reply(
+        title=t("drop.draw.title", id=drop.id, name=drop.name),
+        text=t("drop.draw.text", winners=winners, entrants=drop.entrants_count or 0),
+        fields=[
+            Field(t("drop.field.commitment"), drop.commitment),
+            Field(t("drop.field.seed"), drop.revealed_seed or ""),
+            Field(t("drop.field.entrants_hash"), drop.entrants_hash or ""),
+            Field(t("drop.field.slots"), str(drop.drawn_slots or 0), inline=True),
+            Field(t("drop.field.drawn_at"), when(drop.drawn_at or drop.drop_at, tz), inline=True),
+        ],
+        footer=t("drop.draw.verify", id=drop.id),
+        subject=subject(drop.id),
+    )
+
+
+def you_won(t: Tr, drop: DropRow, confirm_by: datetime, tz: ZoneInfo) -> Reply:
+    return Reply(
+        text=t("drop.notice.won", name=drop.name, deadline=when(confirm_by, tz)),
+        buttons=[confirm_button(t, drop)],
+    )
+
+
+def you_wait(t: Tr, drop: DropRow) -> Reply:
+    return Reply(text=t("drop.notice.waiting", name=drop.name))
+
+
+def lapsed(t: Tr, drop: DropRow) -> Reply:
+    return Reply(text=t("drop.notice.lapsed", name=drop.name))
+
+
+def promoted(t: Tr, drop: DropRow, confirm_by: datetime, tz: ZoneInfo) -> Reply:
+    return Reply(
+        text=t("drop.notice.promoted", name=drop.name, deadline=when(confirm_by, tz)),
+        buttons=[confirm_button(t, drop)],
+    )
+
+
+def sold_out(t: Tr, drop: DropRow) -> Reply:
+    took = (drop.sold_out_at - drop.drop_at).total_seconds() if drop.sold_out_at else 0
+    return Reply(
+        text=t("drop.sold_out_in", name=drop.name, quota=drop.quota, took=duration(took)),
+        subject=subject(drop.id),
+    )
+
+
+def claim_answer(t: Tr, drop: DropRow, result: ClaimResult, tz: ZoneInfo) -> Reply:
+    """The private answer every claimer gets."""
+    if result.status == "won":
+        assert result.code is not None and result.confirm_by is not None
+        key = "drop.claim.won_again" if result.again else "drop.claim.won"
+        return Reply(
+            text=t(
+                key,
+                name=drop.name,
+                code=result.code,
+                units=result.units,
+                deadline=when(result.confirm_by, tz),
+            ),
+            buttons=[confirm_button(t, drop)],
+            ephemeral=True,
+        )
+    if result.status == "waitlisted":
+        key = "drop.claim.waitlisted_again" if result.again else "drop.claim.waitlisted"
+        return Reply(text=t(key, name=drop.name, position=result.position), ephemeral=True)
+    return Reply(text=t(f"drop.claim.{result.status}", name=drop.name), ephemeral=True)

@@ -1,0 +1,116 @@
+"""A lottery end to end through the console; the draw recomputed independently."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.console import ConsoleAdapter
+from bot.adapters.console.adapter import OutEvent
+from bot.cli import main as fanloop
+from bot.core.app import App
+from cogs.drops.service import DropService
+from cogs.drops.verify import check_stored_draw
+
+
+def texts(events: list[OutEvent], to: str | None = None) -> str:
+    return "\n".join(e.reply.plain_text() for e in events if to is None or e.to == to)
+
+
+async def say(console: ConsoleAdapter, *lines: str) -> list[OutEvent]:
+    out: list[OutEvent] = []
+    for line in lines:
+        out.extend(await console.handle_line(line))
+    return out
+
+
+def field(text: str, name: str) -> str:
+    m = re.search(rf"{re.escape(name)}: ([0-9a-f]{{64}})", text)
+    assert m, f"{name} not in {text!r}"
+    return m.group(1)
+
+
+async def test_lottery_is_verifiable(
+    console: ConsoleAdapter, app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = await say(
+        console,
+        '/drop create "Xiaomi 17" 3 "2026-11-21 09:00" lottery opens="2026-11-20 10:00" '
+        'closes="2026-11-21 08:00"',
+    )
+    assert "lottery" in texts(out).lower()
+    # Nothing is announced before reservations open; then the commitment is published.
+    out = await say(console, "/advance 1h")
+    opening = texts(out, "channel")
+    commitment = field(opening, "Draw commitment sha256(seed)")
+    fans = [f"fan{i}" for i in range(8)]
+    for name in fans:
+        await say(console, f"/as {name} fan", "/reserve 1")
+    await say(console, "/as fan0")
+    assert "lottery" in texts(await say(console, "/claim 1"))
+    assert "has not happened" in texts(await say(console, "/drop draw 1"))
+
+    # Drop time: the draw reveals the seed and the entrant list's hash.
+    out = await say(console, "/advance 1d")
+    result = texts(out, "channel")
+    assert "3 winners drawn among 8 entrants" in result
+    seed = field(result, "Seed")
+    entrants_hash = field(result, "Entrant list sha256")
+    told = {e.to for e in out if "You won the draw" in texts([e])}
+    assert len(told) == 3
+
+    # Anyone gets the entrant list and recomputes the draw with nothing but hashlib.
+    out = await say(console, "/drop entrants 1")
+    assert out[0].image is not None
+    entrant_file = Path(out[0].image)
+    body = entrant_file.read_text("ascii")
+    lines = body.splitlines()[1:]
+    assert len(lines) == 8
+    raw_seed = bytes.fromhex(seed)
+    assert hashlib.sha256(raw_seed).hexdigest() == commitment
+    assert hashlib.sha256("".join(f"{ln}\n" for ln in lines).encode()).hexdigest() == entrants_hash
+    ids = [int(ln.split(",")[0]) for ln in lines]
+    order = sorted(
+        ids, key=lambda a: (hashlib.sha256(raw_seed + b":" + str(a).encode()).digest(), a)
+    )
+    expected_winners = set(order[:3])
+    names = await app.identity.display_names(list(expected_winners))
+    assert {names[a] for a in expected_winners} == told
+
+    # The stored winners agree, and so does `fanloop verify-draw`.
+    svc = app.services.get(DropService)
+    assert {a for a, _ in await svc.wins.winners(1)} == expected_winners
+    check = await check_stored_draw(app.engine, 1)
+    assert check.ok and [a for a, _ in check.winners] == order[:3]
+    code = fanloop(
+        [
+            "verify-draw", "--seed", seed, "--entrants", str(entrant_file), "--slots", "3",
+            "--commitment", commitment, "--entrants-hash", entrants_hash,
+        ]
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0 and "MISMATCH" not in printed
+    assert printed.strip().splitlines()[-3:] == [f"{a},1" for a in order[:3]]
+
+    # A tampered seed or list is caught.
+    bad_seed = ("0" if seed[0] != "0" else "1") + seed[1:]
+    assert fanloop(["verify-draw", "--seed", bad_seed, "--entrants", str(entrant_file),
+                    "--slots", "3", "--commitment", commitment]) == 1  # fmt: skip
+    entrant_file.write_text(body + "999999,1\n", "ascii")
+    assert fanloop(["verify-draw", "--seed", seed, "--entrants", str(entrant_file),
+                    "--slots", "3", "--entrants-hash", entrants_hash]) == 1  # fmt: skip
+
+    # Losers wait in draw order; a winner who does not confirm hands the slot to the next one.
+    first, rest = order[0], order[3:]
+    names = await app.identity.display_names([first, rest[0]])
+    cid = (await console.context()).community.id
+    for winner in order[1:3]:
+        await svc.confirm(cid, 1, winner)
+    out = await say(console, "/advance 2d")
+    assert "not confirmed in time" in texts(out, names[first])
+    assert "freed up and it is yours" in texts(out, names[rest[0]])
+    assert {a for a, _ in await svc.wins.winners(1)} == {*order[1:3], rest[0]}
+    assert (await check_stored_draw(app.engine, 1)).ok
