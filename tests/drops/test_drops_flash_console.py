@@ -11,6 +11,14 @@ from bot.adapters.console import ConsoleAdapter
 from bot.adapters.console.adapter import OutEvent
 
 
+def read(path: str | Path) -> str:
+    return Path(path).read_text("utf-8")
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text, "utf-8")
+
+
 def texts(events: list[OutEvent], to: str | None = None) -> str:
     return "\n".join(e.reply.plain_text() for e in events if to is None or e.to == to)
 
@@ -81,7 +89,7 @@ async def test_flash_drop_from_reservations_to_waiting_list(console: ConsoleAdap
     await say(console, "/as you")
     out = await say(console, "/drop export 1")
     assert out[0].image is not None
-    rows = list(csv.DictReader(io.StringIO(Path(out[0].image).read_text("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(read(out[0].image))))
     assert sorted(r["name"] for r in rows) == ["alice", "carol"]
     assert sorted(r["slots"] for r in rows) == ["1", "2"]
     assert {r["source"] for r in rows} == {"flash", "waitlist"}

@@ -16,6 +16,14 @@ from cogs.drops.service import DropService
 from cogs.drops.verify import check_stored_draw
 
 
+def read(path: str | Path) -> str:
+    return Path(path).read_text("utf-8")
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text, "utf-8")
+
+
 def texts(events: list[OutEvent], to: str | None = None) -> str:
     return "\n".join(e.reply.plain_text() for e in events if to is None or e.to == to)
 
@@ -66,7 +74,7 @@ async def test_lottery_is_verifiable(
     out = await say(console, "/drop entrants 1")
     assert out[0].image is not None
     entrant_file = Path(out[0].image)
-    body = entrant_file.read_text("ascii")
+    body = read(entrant_file)
     lines = body.splitlines()[1:]
     assert len(lines) == 8
     raw_seed = bytes.fromhex(seed)
@@ -85,23 +93,19 @@ async def test_lottery_is_verifiable(
     assert {a for a, _ in await svc.wins.winners(1)} == expected_winners
     check = await check_stored_draw(app.engine, 1)
     assert check.ok and [a for a, _ in check.winners] == order[:3]
+    base = ["verify-draw", "--entrants", str(entrant_file), "--slots", "3"]
     code = fanloop(
-        [
-            "verify-draw", "--seed", seed, "--entrants", str(entrant_file), "--slots", "3",
-            "--commitment", commitment, "--entrants-hash", entrants_hash,
-        ]
-    )  # fmt: skip
+        [*base, "--seed", seed, "--commitment", commitment, "--entrants-hash", entrants_hash]
+    )
     printed = capsys.readouterr().out
     assert code == 0 and "MISMATCH" not in printed
     assert printed.strip().splitlines()[-3:] == [f"{a},1" for a in order[:3]]
 
     # A tampered seed or list is caught.
     bad_seed = ("0" if seed[0] != "0" else "1") + seed[1:]
-    assert fanloop(["verify-draw", "--seed", bad_seed, "--entrants", str(entrant_file),
-                    "--slots", "3", "--commitment", commitment]) == 1  # fmt: skip
-    entrant_file.write_text(body + "999999,1\n", "ascii")
-    assert fanloop(["verify-draw", "--seed", seed, "--entrants", str(entrant_file),
-                    "--slots", "3", "--entrants-hash", entrants_hash]) == 1  # fmt: skip
+    assert fanloop([*base, "--seed", bad_seed, "--commitment", commitment]) == 1
+    write(entrant_file, body + "999999,1\n")
+    assert fanloop([*base, "--seed", seed, "--entrants-hash", entrants_hash]) == 1
 
     # Losers wait in draw order; a winner who does not confirm hands the slot to the next one.
     first, rest = order[0], order[3:]
