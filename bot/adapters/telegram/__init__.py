@@ -1,0 +1,27 @@
+"""Telegram: fanloop in groups and in a private chat with the bot (python-telegram-bot 22)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+# python-telegram-bot 22 warns whenever it builds a RetryAfter (429) unless time periods are
+# opted in as timedelta, the type they will have in its next major version; the adapter reads
+# them either way (sender.retry_after_seconds).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.runner import run
+from bot.core.app import App
+
+
+async def serve(app: App, stop: asyncio.Event) -> None:
+    """Run the Telegram adapter until `stop` is set (FANLOOP_TELEGRAM_TOKEN is required)."""
+    settings = app.settings
+    if not settings.telegram_token:
+        raise RuntimeError("FANLOOP_TELEGRAM_TOKEN is not set")
+    adapter = TelegramAdapter(app, settings.telegram_token, base_url=settings.telegram_base_url)
+    await run(adapter, settings, stop)
+
+
+__all__ = ["TelegramAdapter", "serve"]

@@ -1,0 +1,351 @@
+"""Telegram adapter: updates in, rendered replies out. Every command comes from the registry.
+
+Groups: `/cmd args` and `/cmd@botname args`; buttons; replies ("+1") to the bot's messages.
+Private chat: the same commands for the member's home group, and forms asked step by step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.adapters.telegram.forms import Forms, Step
+from bot.adapters.telegram.members import Homes, RoleCache, Who
+from bot.adapters.telegram.menu import CommandMenu
+from bot.adapters.telegram.processing import MemberOrderedProcessor
+from bot.adapters.telegram.sender import Sender
+from bot.adapters.telegram.throttle import SendThrottle
+from bot.core.app import App
+from bot.core.context import Context
+from bot.core.reply import Reply
+from storage.messages import MessagesRepo
+from storage.telegram import TelegramRepo
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
+DEEP_LINK_PREFIX = "g"  # /start g<chat id>: this private chat speaks for that group
+
+
+def file_url_for(base_url: str | None) -> str | None:
+    """Self-hosted Bot API servers serve files beside the methods: …/bot → …/file/bot."""
+    if base_url and base_url.rstrip("/").endswith("/bot"):
+        return base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+    return None
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # as typed, without "/" and "@bot"
+    rest: str  # the arguments, as typed
+    addressed: bool  # "/cmd@thisbot": certainly for us
+
+
+class TelegramAdapter:
+    def __init__(
+        self,
+        app: App,
+        token: str,
+        *,
+        base_url: str | None = None,
+        concurrency: int = 16,
+        throttle: SendThrottle | None = None,
+    ) -> None:
+        self.app = app
+        app.translator.load_package("bot.adapters.telegram")
+        builder = ApplicationBuilder().token(token).job_queue(None)
+        if base_url:
+            builder = builder.base_url(base_url)
+            file_url = file_url_for(base_url)
+            if file_url:
+                builder = builder.base_file_url(file_url)
+        if concurrency > 1:
+            builder = builder.concurrent_updates(MemberOrderedProcessor(concurrency))
+        self.application: Application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.bot = self.application.bot
+        self.messages = MessagesRepo(app.engine)
+        self.repo = TelegramRepo(app.engine)
+        self.menu = CommandMenu(app)
+        self.forms = Forms()
+        self.roles = RoleCache(self.bot, app)
+        self.homes = Homes(self.repo, app)
+        self.who = Who(app, self.roles, self.homes)
+        self.sender = Sender(self.bot, throttle or SendThrottle(), self.messages, app.clock)
+
+    # -- updates -------------------------------------------------------------------------------
+
+    async def process(self, update: Update) -> None:
+        """Handle one update (what polling and the webhook do for each update)."""
+        await self.application.process_update(update)
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.messages.first_time(
+            PLATFORM, f"u{update.update_id}", self.app.clock.now()
+        ):
+            return  # Telegram delivered this update before: never count it twice
+        if update.callback_query is not None:
+            await self._on_callback(update.callback_query)
+        elif update.message is not None:
+            await self._on_message(update.message)
+        elif update.my_chat_member is not None:
+            self.roles.forget(update.my_chat_member.chat.id)
+        elif update.chat_member is not None:
+            self.roles.forget(update.chat_member.chat.id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed: %r", update, exc_info=context.error)
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def _on_message(self, msg: Message) -> None:
+        chat = msg.chat
+        if msg.migrate_to_chat_id:
+            await self._migrated(chat.id, msg.migrate_to_chat_id)
+            return
+        command = self._command(msg)
+        user = msg.from_user
+        if msg.sender_chat is not None and msg.sender_chat.id == chat.id:
+            # An anonymous administrator: Telegram does not tell us who it is.
+            if command is not None and (command.addressed or self.menu.resolve(command.name)):
+                await self._say(chat, None, msg, "telegram.anonymous_admin")
+            return
+        if user is None or user.is_bot:
+            return
+        if chat.type == Chat.PRIVATE:
+            self.sender.reachable_again(user.id)
+        if command is not None:
+            await self._on_command(msg, chat, user, command)
+        elif msg.reply_to_message is not None and self._is_ours(msg.reply_to_message):
+            await self._on_reply(msg, chat, user)
+        elif chat.type == Chat.PRIVATE and msg.text is not None:
+            await self._on_private_text(msg, chat, user)
+
+    def _command(self, msg: Message) -> Command | None:
+        text = msg.text or ""
+        entity = next((e for e in msg.entities if e.type == "bot_command" and e.offset == 0), None)
+        if entity is None:
+            return None
+        token = msg.parse_entity(entity)[1:]
+        name, _, bot_name = token.partition("@")
+        if bot_name and bot_name.lower() != (self.bot.username or "").lower():
+            return None  # for another bot
+        rest = text[len(msg.parse_entity(entity)) :].strip()
+        return Command(name.lower(), rest, addressed=bool(bot_name))
+
+    def _is_ours(self, msg: Message) -> bool:
+        return msg.from_user is not None and msg.from_user.id == self.bot.id
+
+    async def _on_command(self, msg: Message, chat: Chat, user: User, command: Command) -> None:
+        private = chat.type == Chat.PRIVATE
+        if (
+            private
+            and command.name in ("cancel", "skip")
+            and self.menu.resolve(command.name) is None
+        ):
+            await self._form_control(msg, chat, user, command.name)
+            return
+        if command.name == "start" and self.menu.resolve("start") is None:
+            await self._start(msg, chat, user, command.rest)
+            return
+        head = self.menu.resolve(command.name)
+        if head is None and not (private or command.addressed):
+            return  # probably another bot's command in a shared group
+        if private:
+            self.forms.cancel(user.id)  # a new command abandons a form in progress
+        ctx = await self.who.context(chat, user)
+        if ctx is None:
+            await self._say(chat, user, msg, "telegram.private.no_home")
+            return
+        if head is not None and self.menu.is_group(head):
+            subs = self.menu.subcommands(head)
+            first = command.rest.split(maxsplit=1)[0].lower() if command.rest else ""
+            if first not in subs:
+                usage = ctx.t("telegram.group.usage", group=head, subcommands=", ".join(subs))
+                await self._respond(ctx, chat, user, msg, Reply(text=usage, ephemeral=True))
+                return
+        spec = self.menu.spec(head) if head else None
+        if private and spec is not None and spec.form and spec.params and not command.rest:
+            reply = await self.app.dispatcher.guard(
+                ctx, f"/{spec.name}", lambda: self._start_form(ctx, user, spec.name)
+            )
+            await self._respond(ctx, chat, user, msg, reply)
+            return
+        line = f"/{head or command.name} {command.rest}".strip()
+        reply = await self.app.dispatcher.run_line(ctx, line)
+        await self._respond(ctx, chat, user, msg, reply)
+
+    async def _start_form(self, ctx: Context, user: User, name: str) -> Reply:
+        spec = self.app.commands.get(name)
+        assert spec is not None
+        self.app.dispatcher.check_role(ctx, spec.role)
+        return self.forms.start(ctx, user.id, spec)
+
+    async def _form_control(self, msg: Message, chat: Chat, user: User, name: str) -> None:
+        ctx = await self.who.context(chat, user)
+        if ctx is None:
+            await self._say(chat, user, msg, "telegram.private.no_home")
+            return
+        if name == "cancel":
+            key = "telegram.form.cancelled" if self.forms.cancel(user.id) else "telegram.form.none"
+            await self._respond(ctx, chat, user, msg, Reply(text=ctx.t(key), ephemeral=True))
+            return
+        if self.forms.active(user.id, ctx.now()) is None:
+            reply = Reply(text=ctx.t("telegram.form.none"), ephemeral=True)
+            await self._respond(ctx, chat, user, msg, reply)
+            return
+        await self._form_step(ctx, chat, user, msg, self.forms.skip(ctx, user.id))
+
+    async def _on_private_text(self, msg: Message, chat: Chat, user: User) -> None:
+        ctx = await self.who.context(chat, user)
+        if ctx is None:
+            await self._say(chat, user, msg, "telegram.private.no_home")
+            return
+        if self.forms.active(user.id, ctx.now()) is None:
+            reply = Reply(text=ctx.t("telegram.private.hint"), ephemeral=True)
+            await self._respond(ctx, chat, user, msg, reply)
+            return
+        step = await self.forms.answer(ctx, user.id, msg.text or "")
+        await self._form_step(ctx, chat, user, msg, step)
+
+    async def _form_step(
+        self, ctx: Context, chat: Chat, user: User, msg: Message, step: Step
+    ) -> None:
+        if step.reply is not None:
+            await self._respond(ctx, chat, user, msg, step.reply)
+        if step.ready is not None:
+            reply = await self.app.dispatcher.run(ctx, step.ready.spec, step.ready.values)
+            await self._respond(ctx, chat, user, msg, reply)
+
+    async def _start(self, msg: Message, chat: Chat, user: User, payload: str) -> None:
+        """/start: Telegram's first message in a private chat, possibly from a group's link."""
+        if chat.type == Chat.PRIVATE and payload.startswith(DEEP_LINK_PREFIX):
+            with contextlib.suppress(ValueError):
+                group_id = int(payload[len(DEEP_LINK_PREFIX) :])
+                if group_id < 0 and await self.who.is_member(self.bot, group_id, user.id):
+                    group = await self.bot.get_chat(group_id)
+                    await self.homes.touch(user.id, group_id, group.title or str(group_id))
+        ctx = await self.who.context(chat, user)
+        if ctx is None:
+            await self._say(chat, user, msg, "telegram.private.no_home")
+            return
+        reply = await self.app.dispatcher.run_line(ctx, "/help")
+        if chat.type == Chat.PRIVATE:
+            reply.title = ctx.t("telegram.private.home", group=ctx.community.name)
+        await self._respond(ctx, chat, user, msg, reply)
+
+    async def _on_reply(self, msg: Message, chat: Chat, user: User) -> None:
+        """A reply to one of the bot's messages: "+1" to a suggestion counts as a vote."""
+        replied = msg.reply_to_message
+        assert replied is not None
+        subject = await self.messages.subject_of(PLATFORM, str(chat.id), str(replied.message_id))
+        if subject is None:
+            return
+        ctx = await self.who.context(chat, user)
+        if ctx is None:
+            return
+        reply = await self.app.dispatcher.on_reply(ctx, subject, msg.text or msg.caption or "")
+        if reply is not None:
+            await self._respond(ctx, chat, user, msg, reply)
+
+    async def _migrated(self, old: int, new: int) -> None:
+        await self.repo.migrate_chat(str(old), str(new))
+        self.homes.moved(old, new)
+        self.roles.forget(old)
+
+    # -- buttons -------------------------------------------------------------------------------
+
+    async def _on_callback(self, query: CallbackQuery) -> None:
+        answered = False
+        try:
+            message = query.message
+            if message is None or query.data is None:
+                return
+            chat = message.chat
+            ctx = await self.who.context(chat, query.from_user)
+            if ctx is None:
+                text = self.app.translator(
+                    query.from_user.language_code, "telegram.private.no_home"
+                )
+                await query.answer(text[:TOAST_LIMIT], show_alert=True)
+                answered = True
+                return
+            reply = await self.app.dispatcher.press(ctx, query.data)
+            if _fits_toast(reply):
+                await query.answer(reply.plain_text(), show_alert=reply.error)
+                answered = True
+                return
+            await query.answer()
+            answered = True
+            source = message.message_id if isinstance(message, Message) else None
+            await self.sender.respond(
+                chat.id,
+                query.from_user.id,
+                reply,
+                ctx.community.id,
+                reply_to=source,
+                **self._start_link(ctx, chat),
+            )
+            await self._share(ctx, chat, reply)
+        finally:
+            if not answered:
+                with contextlib.suppress(TelegramError):
+                    await query.answer()
+
+    # -- output --------------------------------------------------------------------------------
+
+    async def _respond(
+        self, ctx: Context, chat: Chat, user: User, msg: Message, reply: Reply
+    ) -> None:
+        await self.sender.respond(
+            chat.id,
+            user.id,
+            reply,
+            ctx.community.id,
+            reply_to=msg.message_id,
+            **self._start_link(ctx, chat),
+        )
+        await self._share(ctx, chat, reply)
+
+    async def _share(self, ctx: Context, chat: Chat, reply: Reply) -> None:
+        """A public reply in a private chat about something the group has not seen yet (a
+        suggestion just made through the form) is posted in the home group too."""
+        if chat.type != Chat.PRIVATE or reply.ephemeral or reply.error or not reply.subject:
+            return
+        if ctx.space_id == str(chat.id) or await self.repo.posted(ctx.space_id, reply.subject):
+            return
+        try:
+            await self.sender.send(int(ctx.space_id), reply, ctx.community.id)
+        except TelegramError as exc:
+            log.warning("telegram: could not post to group %s: %s", ctx.space_id, exc)
+
+    def _start_link(self, ctx: Context, chat: Chat) -> dict[str, str]:
+        if chat.type == Chat.PRIVATE or not self.bot.username:
+            return {}
+        link = f"https://t.me/{self.bot.username}?start={DEEP_LINK_PREFIX}{chat.id}"
+        return {"start_link": link, "start_label": ctx.t("telegram.private.open")}
+
+    async def _say(self, chat: Chat, user: User | None, msg: Message, key: str) -> None:
+        """A message of the adapter's own, before any community is known."""
+        locale = user.language_code if user is not None else None
+        text = self.app.translator(locale, key)
+        with contextlib.suppress(TelegramError):
+            await self.sender.send(chat.id, Reply(text=text), None, reply_to=msg.message_id)
+
+
+def _fits_toast(reply: Reply) -> bool:
+    """Short ephemeral text is best shown as the button's answer (a toast, or an alert)."""
+    return (
+        reply.ephemeral
+        and not reply.buttons
+        and reply.select is None
+        and reply.image is None
+        and len(reply.plain_text()) <= TOAST_LIMIT
+    )

@@ -1,0 +1,150 @@
+"""Who acts and where: roles from the chat's administrators (cached briefly), and the home
+group that a member's private chat with the bot speaks for."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from telegram import Bot, Chat, User
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+
+from bot.core.app import App
+from bot.core.commands import Role
+from bot.core.context import Context
+from storage.telegram import Home, TelegramRepo
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+ROLE_TTL = timedelta(minutes=5)
+HOME_REWRITE = timedelta(minutes=10)
+MEMBER_STATUSES = {
+    ChatMemberStatus.OWNER,
+    ChatMemberStatus.ADMINISTRATOR,
+    ChatMemberStatus.MEMBER,
+    ChatMemberStatus.RESTRICTED,
+}
+
+
+class RoleCache:
+    """The chat's creator is owner, its administrators are admins, everyone else a fan.
+    One getChatAdministrators call per chat every few minutes answers for all its members."""
+
+    def __init__(self, bot: Bot, app: App, ttl: timedelta = ROLE_TTL) -> None:
+        self.bot = bot
+        self.app = app
+        self.ttl = ttl
+        self._cache: dict[int, tuple[datetime, dict[int, Role]]] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def role(self, chat_id: int, user_id: int) -> Role:
+        if chat_id > 0:
+            return Role.FAN
+        return (await self._admins(chat_id)).get(user_id, Role.FAN)
+
+    def forget(self, chat_id: int) -> None:
+        self._cache.pop(chat_id, None)
+
+    async def _admins(self, chat_id: int) -> dict[int, Role]:
+        now = self.app.clock.now()
+        entry = self._cache.get(chat_id)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            entry = self._cache.get(chat_id)
+            if entry is not None and now - entry[0] < self.ttl:
+                return entry[1]
+            try:
+                admins = await self.bot.get_chat_administrators(chat_id)
+            except TelegramError as exc:
+                log.warning("telegram: cannot read the administrators of %s: %s", chat_id, exc)
+                # Keep what we knew a little longer; knowing nothing, everyone is a fan.
+                roles = entry[1] if entry is not None else {}
+            else:
+                roles = {
+                    a.user.id: Role.OWNER if a.status == ChatMemberStatus.OWNER else Role.ADMIN
+                    for a in admins
+                }
+            self._cache[chat_id] = (now, roles)
+            return roles
+
+
+class Homes:
+    """The group a member last used the bot in: their private chat speaks for its community."""
+
+    def __init__(self, repo: TelegramRepo, app: App) -> None:
+        self.repo = repo
+        self.app = app
+        self._known: dict[int, tuple[Home, datetime]] = {}
+
+    async def get(self, user_id: int) -> Home | None:
+        known = self._known.get(user_id)
+        if known is not None:
+            return known[0]
+        home = await self.repo.home(str(user_id))
+        if home is not None:
+            self._known[user_id] = (home, self.app.clock.now())
+        return home
+
+    async def touch(self, user_id: int, chat_id: int, title: str) -> None:
+        now = self.app.clock.now()
+        home = Home(str(chat_id), title)
+        known = self._known.get(user_id)
+        if known is not None and known[0] == home and now - known[1] < HOME_REWRITE:
+            return
+        await self.repo.set_home(str(user_id), home.chat_id, title, now)
+        self._known[user_id] = (home, now)
+        if len(self._known) > 100_000:
+            self._known.clear()
+
+    def moved(self, old_chat_id: int, new_chat_id: int) -> None:
+        for user_id, (home, at) in list(self._known.items()):
+            if home.chat_id == str(old_chat_id):
+                self._known[user_id] = (Home(str(new_chat_id), home.chat_title), at)
+
+
+def display_name(user: User) -> str:
+    return user.full_name or user.username or str(user.id)
+
+
+def chat_title(chat: Chat) -> str:
+    return chat.title or chat.effective_name or str(chat.id)
+
+
+class Who:
+    def __init__(self, app: App, roles: RoleCache, homes: Homes) -> None:
+        self.app = app
+        self.roles = roles
+        self.homes = homes
+
+    async def context(self, chat: Chat, user: User) -> Context | None:
+        """The member's context; None in a private chat before they used any group."""
+        if chat.type == Chat.PRIVATE:
+            home = await self.homes.get(user.id)
+            if home is None:
+                return None
+            space_id, space_name = home.chat_id, home.chat_title
+        else:
+            space_id, space_name = str(chat.id), chat_title(chat)
+            await self.homes.touch(user.id, chat.id, space_name)
+        role = await self.roles.role(int(space_id), user.id)
+        return await self.app.context(
+            platform=PLATFORM,
+            space_id=space_id,
+            space_name=space_name,
+            user_id=str(user.id),
+            display_name=display_name(user),
+            role=role,
+            locale_hint=user.language_code,
+        )
+
+    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        try:
+            member = await bot.get_chat_member(chat_id, user_id)
+        except TelegramError:
+            return False
+        return member.status in MEMBER_STATUSES

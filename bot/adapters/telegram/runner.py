@@ -1,0 +1,91 @@
+"""Running the adapter: long polling (default) or a webhook, the outbox worker, housekeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from bot.adapters.telegram.adapter import PLATFORM, TelegramAdapter
+from bot.adapters.telegram.delivery import OutboxDelivery
+from bot.core.outbox import OutboxWorker
+from config.settings import FanloopSettings
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
+# Telegram redelivers an update for at most a day; remembering them for two is plenty.
+EVENT_MEMORY = timedelta(days=2)
+
+
+def webhook_secret(token: str) -> str:
+    """Telegram sends this back in a header with every update, so strangers cannot post any."""
+    return hashlib.sha256(f"fanloop-webhook:{token}".encode()).hexdigest()[:48]
+
+
+async def run(
+    adapter: TelegramAdapter,
+    settings: FanloopSettings,
+    stop: asyncio.Event,
+    *,
+    poll_interval: float = 0.0,
+    poll_timeout: int = 30,
+) -> None:
+    application = adapter.application
+    app = adapter.app
+    token = settings.telegram_token or ""
+    async with application:
+        log.info("telegram: signed in as @%s", adapter.bot.username)
+        try:
+            await adapter.menu.publish(adapter.bot)
+        except Exception:
+            log.exception("telegram: could not publish the command menu")
+        updater = application.updater
+        assert updater is not None
+        if settings.telegram_webhook_url:
+            path = urlsplit(settings.telegram_webhook_url).path.strip("/")
+            await updater.start_webhook(
+                listen=settings.telegram_webhook_listen,
+                port=settings.telegram_webhook_port,
+                url_path=path,
+                webhook_url=settings.telegram_webhook_url,
+                allowed_updates=ALLOWED_UPDATES,
+                secret_token=webhook_secret(token),
+            )
+            log.info("telegram: webhook at %s", settings.telegram_webhook_url)
+        else:
+            await updater.start_polling(
+                poll_interval=poll_interval,
+                timeout=poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("telegram: long polling")
+        await application.start()
+        worker = OutboxWorker(app.outbox, PLATFORM, OutboxDelivery(adapter.sender, adapter.repo))
+        tasks = [
+            asyncio.create_task(worker.run_forever(stop), name="telegram-outbox"),
+            asyncio.create_task(_housekeeping(adapter, stop), name="telegram-housekeeping"),
+        ]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await updater.stop()
+            await application.stop()
+
+
+async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await adapter.messages.forget_events_before(adapter.app.clock.now() - EVENT_MEMORY)
+        except Exception:
+            log.exception("telegram: housekeeping")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 3600)

@@ -1,0 +1,170 @@
+"""Sending rendered replies: paced by the throttle, subjects remembered, ephemeral replies sent
+privately to the member when Telegram lets us (it has no ephemeral messages)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import warnings
+from datetime import timedelta
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.adapters.telegram.render import Outgoing, render
+from bot.adapters.telegram.throttle import SendThrottle
+from bot.core.clock import Clock
+from bot.core.reply import Reply
+from storage.messages import MessagesRepo
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_FLOOD_WAIT = 30.0  # an interactive reply waits this long at most for flood control
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """`RetryAfter.retry_after` as seconds (PTB 22 warns on reading it until PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def unreachable_error(exc: Exception) -> bool:
+    """The member never started the bot, blocked it, or the chat is gone."""
+    if isinstance(exc, Forbidden):
+        return True
+    return isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()
+
+
+class Sender:
+    def __init__(
+        self, bot: Bot, throttle: SendThrottle, messages: MessagesRepo, clock: Clock
+    ) -> None:
+        self.bot = bot
+        self.throttle = throttle
+        self.messages = messages
+        self.clock = clock
+        # Members we could not message privately, and when we last tried (members.py reads it).
+        self._unreachable: dict[int, float] = {}
+
+    async def send(
+        self,
+        chat_id: int,
+        reply: Reply,
+        community_id: int | None,
+        *,
+        reply_to: int | None = None,
+        wait_on_flood: bool = True,
+        extra_row: list[InlineKeyboardButton] | None = None,
+    ) -> list[Message]:
+        """Send `reply` to a chat. With `wait_on_flood` a 429 is waited out (interactive
+        replies); without it RetryAfter propagates (the outbox reschedules the message)."""
+        sent: list[Message] = []
+        for out in render(reply, extra_row=extra_row):
+            for attempt in range(3):
+                await self.throttle.wait(chat_id)
+                try:
+                    sent.append(await self._send_one(chat_id, out, reply_to if not sent else None))
+                    break
+                except RetryAfter as exc:
+                    seconds = retry_after_seconds(exc)
+                    if not wait_on_flood or seconds > MAX_FLOOD_WAIT or attempt == 2:
+                        raise
+                    log.warning(
+                        "telegram flood control: waiting %.0f s for chat %s", seconds, chat_id
+                    )
+                    await asyncio.sleep(seconds)
+        if reply.subject and community_id is not None:
+            now = self.clock.now()
+            for message in sent:
+                await self.messages.remember(
+                    PLATFORM,
+                    str(chat_id),
+                    str(message.message_id),
+                    reply.subject,
+                    community_id,
+                    now,
+                )
+        return sent
+
+    async def _send_one(self, chat_id: int, out: Outgoing, reply_to: int | None) -> Message:
+        params = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to
+            else None
+        )
+        if out.photo is not None:
+            return await self.bot.send_photo(
+                chat_id,
+                InputFile(io.BytesIO(out.photo), filename=out.photo_name),
+                caption=out.html or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=out.keyboard,
+                reply_parameters=params,
+            )
+        return await self.bot.send_message(
+            chat_id,
+            out.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=out.keyboard,
+            reply_parameters=params,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def respond(
+        self,
+        chat_id: int,
+        user_id: int,
+        reply: Reply,
+        community_id: int | None,
+        *,
+        reply_to: int | None = None,
+        start_link: str | None = None,
+        start_label: str = "",
+    ) -> None:
+        """Answer a member. In a group, an ephemeral reply goes to their private chat with the
+        bot; when the bot may not write to them there, it is a reply in the group instead,
+        with a button that opens the private chat (`start_link`)."""
+        if chat_id < 0 and reply.ephemeral:
+            if self._may_try_private(user_id):
+                try:
+                    await self.send(user_id, reply, community_id)
+                    return
+                except (Forbidden, BadRequest) as exc:
+                    if not unreachable_error(exc):
+                        raise
+                    self._unreachable[user_id] = self.clock.now().timestamp()
+            extra = (
+                [InlineKeyboardButton(start_label, url=start_link)]
+                if start_link and start_label
+                else None
+            )
+            await self.send(chat_id, reply, community_id, reply_to=reply_to, extra_row=extra)
+            return
+        await self.send(chat_id, reply, community_id, reply_to=reply_to if chat_id < 0 else None)
+
+    def _may_try_private(self, user_id: int) -> bool:
+        """After a refusal, try the private chat again only after ten minutes."""
+        failed = self._unreachable.get(user_id)
+        if failed is None:
+            return True
+        if self.clock.now().timestamp() - failed > 600:
+            del self._unreachable[user_id]
+            return True
+        return False
+
+    def reachable_again(self, user_id: int) -> None:
+        """The member wrote to the bot privately: private replies work now."""
+        self._unreachable.pop(user_id, None)

@@ -1,0 +1,627 @@
+"""A local server that speaks the Telegram Bot API, for tests and `fanloop bench telegram`.
+
+It answers the wire protocol of api.telegram.org (`POST /bot<token>/<method>` with form-encoded
+or multipart parameters, `{"ok": …}` answers) closely enough that python-telegram-bot runs
+unchanged against it: long polling with real offsets, messages and photos, inline keyboards,
+callback answers, command menus, chat administrators. It also enforces the rules of Telegram's
+that the library itself does not check, so a test notices when the bot breaks them: HTML must
+parse (unescaped user text fails like it does on Telegram), callback data is at most 64 bytes,
+text at most 4096 characters, and a user who never started the bot cannot be messaged. Tests
+can make a method answer 429 with `retry_after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER: dict[str, Any] = {
+    "id": 7000001,
+    "is_bot": True,
+    "first_name": "fanloop",
+    "username": "fanloop_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+ALLOWED_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, description and optional `parameters`."""
+
+    def __init__(self, code: int, description: str, **parameters: Any) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram's HTML parse mode: the plain text and its entities, or ApiError(400)."""
+    out: list[str] = []
+    stack: list[tuple[str, int]] = []
+    entities: list[dict[str, Any]] = []
+    i = 0
+    while i < len(source):
+        c = source[i]
+        if c == "<":
+            end = source.find(">", i)
+            if end < 0:
+                raise ApiError(400, f"Bad Request: can't parse entities: unclosed tag at {i}")
+            tag = source[i + 1 : end].strip()
+            if tag.startswith("/"):
+                name = tag[1:].strip().lower()
+                if not stack or stack[-1][0] != name:
+                    raise ApiError(
+                        400, f'Bad Request: can\'t parse entities: unmatched end tag "{name}"'
+                    )
+                opened, start = stack.pop()
+                length = _utf16_len("".join(out)) - start
+                if length:
+                    entities.append(
+                        {"type": ALLOWED_TAGS[opened], "offset": start, "length": length}
+                    )
+            else:
+                name = (tag.split()[0] if tag.split() else "").lower().rstrip("/")
+                if name not in ALLOWED_TAGS:
+                    raise ApiError(
+                        400, f'Bad Request: can\'t parse entities: unsupported start tag "{name}"'
+                    )
+                stack.append((name, _utf16_len("".join(out))))
+            i = end + 1
+        elif c == "&":
+            m = _ENTITY.match(source, i)
+            if m is None:
+                raise ApiError(400, f"Bad Request: can't parse entities: stray '&' at {i}")
+            ref = m.group(1)
+            if ref.startswith("#x"):
+                out.append(chr(int(ref[2:], 16)))
+            elif ref.startswith("#"):
+                out.append(chr(int(ref[1:])))
+            elif ref in _NAMED:
+                out.append(_NAMED[ref])
+            else:
+                raise ApiError(400, f"Bad Request: can't parse entities: unknown entity &{ref};")
+            i = m.end()
+        else:
+            out.append(c)
+            i += 1
+    if stack:
+        raise ApiError(400, f'Bad Request: can\'t parse entities: unclosed tag "{stack[-1][0]}"')
+    return "".join(out), sorted(entities, key=lambda e: e["offset"])
+
+
+def _decode(value: str) -> Any:
+    """Parameters arrive as form fields: strings raw, everything else JSON-encoded. Only JSON
+    containers are decoded; scalars stay strings, as the real server receives them."""
+    if value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeTelegram:
+    """The fake server. `start()` listens on 127.0.0.1 (port 0 picks a free one)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    bot_user: dict[str, Any] = field(default_factory=lambda: dict(BOT_USER))
+    # Record every call (tests); the benchmark turns this off to measure the bot, not the list.
+    record: bool = True
+
+    def __post_init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # chat id -> {user id: "creator" | "administrator"}
+        self.admins: dict[int, dict[int, str]] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.titles: dict[int, str] = {}
+        # Users who never started a private chat with the bot (or blocked it): 403 on send.
+        self.unreachable: set[int] = set()
+        self.webhook: dict[str, Any] | None = None
+        self.delivered_at: dict[int, float] = {}
+        self.answered_at: dict[str, float] = {}
+        self._floods: dict[str, deque[int]] = {}
+        self._updates: deque[dict[str, Any]] = deque()
+        self._update_ids = itertools.count(1)
+        self._seq = itertools.count()
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._new_update = asyncio.Condition()
+        self._new_call = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "getMe": lambda p: self.bot_user,
+            "logOut": lambda p: True,
+            "close": lambda p: True,
+            "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._webhook_info,
+            "setMyCommands": self._set_commands,
+            "deleteMyCommands": self._delete_commands,
+            "getMyCommands": self._get_commands,
+            "answerCallbackQuery": self._answer_callback,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "editMessageText": self._edit_text,
+            "editMessageReplyMarkup": self._edit_markup,
+            "deleteMessage": lambda p: (
+                self.messages.pop((int(p["chat_id"]), int(p["message_id"]))) and True
+            ),
+            "getChatAdministrators": self._chat_admins,
+            "getChatMember": self._chat_member,
+            "getChat": self._get_chat,
+            "setMessageReaction": lambda p: True,
+        }
+
+    # -- server -------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://{self.host}:{self.port}/file/bot"
+
+    async def start(self) -> FakeTelegram:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._http)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True
+        async with self._new_update:
+            self._new_update.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _http(self, request: web.Request) -> web.Response:
+        raw: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()})
+            else:
+                form = await request.post()
+                for key, value in form.items():
+                    if isinstance(value, str):
+                        raw[key] = value
+                    elif isinstance(value, web.FileField):  # an uploaded file
+                        raw[key] = {"file_name": value.filename, "size": len(value.file.read())}
+        params = {k: _decode(v) if isinstance(v, str) else v for k, v in raw.items()}
+        status, payload = await self.handle(request.match_info["method"], params)
+        return web.json_response(payload, status=status)
+
+    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one API call (transport-independent)."""
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": await self._get_updates(params)}
+        if self.record:
+            self.calls.append(Call(method, params, time.perf_counter()))
+            self._new_call.set()
+        flood = self._floods.get(method)
+        if flood:
+            retry_after = flood.popleft()
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            }
+        handler = self.handlers.get(method)
+        if handler is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        try:
+            return 200, {"ok": True, "result": handler(params)}
+        except ApiError as exc:
+            answer: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
+            if exc.parameters:
+                answer["parameters"] = exc.parameters
+            return exc.code, answer
+
+    # -- test controls ------------------------------------------------------------------------
+
+    def flood(self, method: str, retry_after: int, times: int = 1) -> None:
+        """The next `times` calls to `method` answer 429 with `retry_after`."""
+        self._floods.setdefault(method, deque()).extend([retry_after] * times)
+
+    def set_admins(
+        self, chat_id: int, creator: int | None = None, admins: tuple[int, ...] = ()
+    ) -> None:
+        roles = {a: "administrator" for a in admins}
+        if creator is not None:
+            roles[creator] = "creator"
+        self.admins[chat_id] = roles
+
+    async def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        async with self._new_update:
+            self._updates.append(update)
+            self._new_update.notify_all()
+        return update
+
+    async def push_updates(self, updates: list[dict[str, Any]]) -> None:
+        async with self._new_update:
+            self._updates.extend(updates)
+            self._new_update.notify_all()
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Messages the bot sent (in order), optionally to one chat."""
+        return [
+            m
+            for (cid, _), m in sorted(self.messages.items(), key=lambda kv: kv[1]["_seq"])
+            if chat_id is None or cid == chat_id
+        ]
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        deadline = time.monotonic() + within
+        while len(self.calls_to(method)) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"waited for {count} call(s) to {method}")
+            self._new_call.clear()
+            try:
+                await asyncio.wait_for(self._new_call.wait(), remaining)
+            except TimeoutError:
+                continue
+        return self.calls_to(method)
+
+    def pending_updates(self) -> int:
+        return len(self._updates)
+
+    # -- updates ------------------------------------------------------------------------------
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(p.get("offset") or 0)
+        timeout = min(float(p.get("timeout") or 0), 1.0)  # short long polls: quick shutdown
+        limit = int(p.get("limit") or 100)
+        async with self._new_update:
+            while self._updates and self._updates[0]["update_id"] < offset:
+                self._updates.popleft()
+            if not self._updates and timeout and not self._closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._new_update.wait_for(lambda: bool(self._updates) or self._closing),
+                        timeout,
+                    )
+            batch = list(itertools.islice(self._updates, limit))
+        now = time.perf_counter()
+        for u in batch:
+            self.delivered_at.setdefault(u["update_id"], now)
+        return batch
+
+    # -- methods ------------------------------------------------------------------------------
+
+    def _delete_webhook(self, p: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _set_webhook(self, p: dict[str, Any]) -> bool:
+        self.webhook = dict(p)
+        return True
+
+    def _webhook_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        url = (self.webhook or {}).get("url", "")
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    @staticmethod
+    def _scope_key(p: dict[str, Any]) -> tuple[str, str]:
+        scope = p.get("scope") or {"type": "default"}
+        return str(scope.get("type", "default")), str(p.get("language_code") or "")
+
+    def _set_commands(self, p: dict[str, Any]) -> bool:
+        commands = p.get("commands") or []
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: too many commands")
+        for c in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command", ""))):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(c.get("description", ""))) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands[self._scope_key(p)] = list(commands)
+        return True
+
+    def _delete_commands(self, p: dict[str, Any]) -> bool:
+        self.commands.pop(self._scope_key(p), None)
+        return True
+
+    def _get_commands(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.commands.get(self._scope_key(p), [])
+
+    def _answer_callback(self, p: dict[str, Any]) -> bool:
+        qid = str(p["callback_query_id"])
+        if qid in self.answered_at:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        if len(str(p.get("text", ""))) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.answered_at[qid] = time.perf_counter()
+        return True
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id > 0:
+            user = self.users.get(chat_id, {"first_name": str(chat_id)})
+            return {"id": chat_id, "type": "private", "first_name": user.get("first_name", "")}
+        return {
+            "id": chat_id,
+            "type": "supergroup",
+            "title": self.titles.get(chat_id, str(chat_id)),
+        }
+
+    def _get_chat(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(int(p["chat_id"]))
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+
+    def _check_reachable(self, chat_id: int) -> None:
+        if chat_id in self.unreachable:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+
+    @staticmethod
+    def _check_markup(markup: Any) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if not str(button.get("text", "")).strip():
+                    raise ApiError(400, "Bad Request: text buttons are unallowed")
+
+    def _formatted(self, p: dict[str, Any], key: str) -> tuple[str, list[dict[str, Any]]]:
+        raw = str(p.get(key, ""))
+        if str(p.get("parse_mode", "")).upper() == "HTML":
+            return parse_html(raw)
+        return raw, []
+
+    def _store(self, chat_id: int, body: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(100))
+        msg = {
+            "message_id": next(counter),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": self.bot_user,
+            **body,
+        }
+        if p.get("reply_markup"):
+            msg["reply_markup"] = p["reply_markup"]
+        reply = p.get("reply_parameters")
+        if isinstance(reply, dict) and (chat_id, int(reply["message_id"])) in self.messages:
+            msg["reply_to_message"] = self.messages[(chat_id, int(reply["message_id"]))]
+        stored = {**msg, "_seq": next(self._seq), "_html": p.get("text") or p.get("caption")}
+        self.messages[(chat_id, msg["message_id"])] = stored
+        return msg
+
+    def _send_message(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        self._check_reachable(chat_id)
+        self._check_markup(p.get("reply_markup"))
+        text, entities = self._formatted(p, "text")
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        body: dict[str, Any] = {"text": text}
+        if entities:
+            body["entities"] = entities
+        return self._store(chat_id, body, p)
+
+    def _send_photo(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        self._check_reachable(chat_id)
+        self._check_markup(p.get("reply_markup"))
+        photo = p.get("photo")
+        if not photo:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        caption, entities = self._formatted(p, "caption")
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        size = photo.get("size", 0) if isinstance(photo, dict) else 0
+        body: dict[str, Any] = {
+            "photo": [
+                {
+                    "file_id": f"photo{time.perf_counter_ns()}",
+                    "file_unique_id": "u",
+                    "width": 640,
+                    "height": 480,
+                    "file_size": size,
+                }
+            ],
+        }
+        if caption:
+            body["caption"] = caption
+        if entities:
+            body["caption_entities"] = entities
+        return self._store(chat_id, body, p)
+
+    def _existing(self, p: dict[str, Any]) -> dict[str, Any]:
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return self.messages[key]
+
+    def _edit_text(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._check_markup(p.get("reply_markup"))
+        msg = self._existing(p)
+        text, entities = self._formatted(p, "text")
+        msg.update(text=text, entities=entities, _html=p.get("text"))
+        if "reply_markup" in p:
+            msg["reply_markup"] = p["reply_markup"]
+        return {k: v for k, v in msg.items() if not k.startswith("_")}
+
+    def _edit_markup(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._check_markup(p.get("reply_markup"))
+        msg = self._existing(p)
+        msg["reply_markup"] = p.get("reply_markup") or {"inline_keyboard": []}
+        return {k: v for k, v in msg.items() if not k.startswith("_")}
+
+    def _member(self, chat_id: int, user_id: int) -> dict[str, Any]:
+        user = self.users.get(user_id, {"id": user_id, "is_bot": False, "first_name": str(user_id)})
+        status = self.admins.get(chat_id, {}).get(user_id, "member")
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                is_anonymous=False,
+                can_be_edited=False,
+                can_manage_chat=True,
+                can_delete_messages=True,
+                can_manage_video_chats=True,
+                can_restrict_members=True,
+                can_promote_members=False,
+                can_change_info=True,
+                can_invite_users=True,
+                can_post_stories=False,
+                can_edit_stories=False,
+                can_delete_stories=False,
+            )
+        return member
+
+    def _chat_admins(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        chat_id = int(p["chat_id"])
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return [self._member(chat_id, uid) for uid in self.admins.get(chat_id, {})]
+
+    def _chat_member(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._member(int(p["chat_id"]), int(p["user_id"]))
+
+
+# -- update builders ----------------------------------------------------------------------------
+
+_IDS = itertools.count(1)
+
+
+def user(
+    user_id: int, first_name: str, *, username: str | None = None, language_code: str | None = "en"
+) -> dict[str, Any]:
+    u: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if username:
+        u["username"] = username
+    if language_code:
+        u["language_code"] = language_code
+    return u
+
+
+def group(chat_id: int, title: str) -> dict[str, Any]:
+    return {"id": chat_id, "type": "supergroup", "title": title}
+
+
+def private(of: dict[str, Any]) -> dict[str, Any]:
+    return {"id": of["id"], "type": "private", "first_name": of["first_name"]}
+
+
+def message_update(
+    chat: dict[str, Any],
+    sender: dict[str, Any],
+    text: str,
+    *,
+    reply_to: dict[str, Any] | None = None,
+    message_id: int | None = None,
+    update_id: int | None = None,
+) -> dict[str, Any]:
+    """A real-shaped message update; a leading /command gets its bot_command entity."""
+    msg: dict[str, Any] = {
+        "message_id": message_id or next(_IDS),
+        "date": int(time.time()),
+        "chat": chat,
+        "from": sender,
+        "text": text,
+    }
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        msg["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+    if reply_to is not None:
+        msg["reply_to_message"] = {k: v for k, v in reply_to.items() if not k.startswith("_")}
+    return {"update_id": update_id or next(_IDS), "message": msg}
+
+
+def callback_update(
+    sender: dict[str, Any],
+    message: dict[str, Any],
+    data: str,
+    *,
+    query_id: str | None = None,
+    update_id: int | None = None,
+) -> dict[str, Any]:
+    """A press of an inline button with `data` on `message` (a message the bot sent)."""
+    uid = update_id or next(_IDS)
+    return {
+        "update_id": uid,
+        "callback_query": {
+            "id": query_id or f"q{uid}",
+            "from": sender,
+            "chat_instance": str(message["chat"]["id"]),
+            "data": data,
+            "message": {k: v for k, v in message.items() if not k.startswith("_")},
+        },
+    }
