@@ -260,6 +260,12 @@ class DropsRepo:
         async with self.engine.connect() as conn:
             return [r.won_at for r in await conn.execute(q)]
 
+    async def reservers(self, drop_id: int) -> list[int]:
+        """Every account that reserved the drop (F-code holders included)."""
+        q = select(reservations.c.account_id).where(reservations.c.drop_id == drop_id)
+        async with self.engine.connect() as conn:
+            return [int(a) for a in (await conn.execute(q)).scalars()]
+
     async def entrants(self, drop_id: int) -> list[tuple[int, int]]:
         """(account, units) of every reservation without a win, sorted by account."""
         q = (

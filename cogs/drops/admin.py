@@ -123,7 +123,7 @@ async def edit(
 async def cancel(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
     row = await s.cancel(ctx.community.id, drop)
-    reservers = [a for a, _ in await s.repo.entrants(row.id)]
+    reservers = await s.repo.reservers(row.id)
     tr = ctx.app.translator
     await ctx.app.outbox.notify(
         ctx.community.id,
@@ -202,8 +202,8 @@ async def export(ctx: Context, drop: int) -> Reply:
         )
     return Reply(
         text=ctx.t("drop.export.text", name=row.name, count=len(entries)),
-        image=buf.getvalue().encode("utf-8"),
-        image_name=f"drop-{row.id}-winners.csv",
+        file=buf.getvalue().encode("utf-8"),
+        file_name=f"drop-{row.id}-winners.csv",
         ephemeral=True,
     )
 

@@ -150,10 +150,15 @@ async def burst(
 async def naive_claim(
     engine: AsyncEngine, drop_id: int, quota: int, waitlist_cap: int, account: int, now: datetime
 ) -> ClaimResult:
-    """The straightforward way: one transaction per claim, the database decides everything."""
+    """The straightforward way: one transaction per claim, the database decides everything
+    (on PostgreSQL the drop's row is locked, so concurrent claims queue instead of colliding)."""
     for _ in range(20):
         try:
             async with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(
+                        select(drops.c.id).where(drops.c.id == drop_id).with_for_update()
+                    )
                 reserved = (
                     await conn.execute(
                         select(reservations.c.units).where(

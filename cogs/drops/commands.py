@@ -164,8 +164,8 @@ async def entrants(ctx: Context, drop: int) -> Reply:
     data = ("account_id,units\n" + lottery.entrant_lines(listed)).encode("ascii")
     return Reply(
         text=ctx.t("drop.entrants.text", name=row.name, count=len(listed), hash=row.entrants_hash),
-        image=data,
-        image_name=f"drop-{row.id}-entrants.csv",
+        file=data,
+        file_name=f"drop-{row.id}-entrants.csv",
         ephemeral=True,
     )
 

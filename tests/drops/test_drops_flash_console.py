@@ -88,8 +88,8 @@ async def test_flash_drop_from_reservations_to_waiting_list(console: ConsoleAdap
     # The owner's export lists the two slots, once each, within the quota.
     await say(console, "/as you")
     out = await say(console, "/drop export 1")
-    assert out[0].image is not None
-    rows = list(csv.DictReader(io.StringIO(read(out[0].image))))
+    assert out[0].file is not None
+    rows = list(csv.DictReader(io.StringIO(read(out[0].file))))
     assert sorted(r["name"] for r in rows) == ["alice", "carol"]
     assert sorted(r["slots"] for r in rows) == ["1", "2"]
     assert {r["source"] for r in rows} == {"flash", "waitlist"}

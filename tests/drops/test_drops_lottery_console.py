@@ -72,8 +72,8 @@ async def test_lottery_is_verifiable(
 
     # Anyone gets the entrant list and recomputes the draw with nothing but hashlib.
     out = await say(console, "/drop entrants 1")
-    assert out[0].image is not None
-    entrant_file = Path(out[0].image)
+    assert out[0].file is not None
+    entrant_file = Path(out[0].file)
     body = read(entrant_file)
     lines = body.splitlines()[1:]
     assert len(lines) == 8

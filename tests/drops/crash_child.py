@@ -1,0 +1,53 @@
+"""A claim burst run as its own process by the SIGKILL crash test.
+
+Usage: crash_child.py URL SCHEMA DROP_ID OUT_FILE
+Every reserver claims once (in a fixed shuffled order). A "won" answer is written to OUT_FILE
+(one `account code` line, unbuffered) only after the engine acknowledged it, i.e. after its
+batch committed: exactly what a fan would have been told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+from datetime import timedelta
+
+from bot.core.clock import FakeClock
+from cogs.drops import codes
+from cogs.drops.bench import DROP_AT
+from cogs.drops.engine import ClaimEngine
+from storage.drops_claims import ClaimStore
+from storage.engine import create_engine
+
+
+async def main(url: str, schema: str, drop_id: int, out: str) -> None:
+    engine = create_engine(url, schema=schema or None)
+    claims = ClaimEngine(
+        ClaimStore(engine),
+        FakeClock(DROP_AT + timedelta(seconds=1)),
+        codes.new_redemption_code,
+        max_batch=64,
+    )
+    state = await claims.store.load(drop_id)
+    assert state is not None
+    order = list(state.reserved)
+    random.Random(11).shuffle(order)
+    fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    queue = iter(order)
+
+    async def client() -> None:
+        for account in queue:
+            result = await claims.claim(drop_id, account)
+            if result.status == "won":
+                os.write(fd, f"{account} {result.code}\n".encode())
+
+    await asyncio.gather(*(client() for _ in range(200)))
+    await claims.close()
+    os.close(fd)
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
