@@ -13,9 +13,11 @@ import sys
 TOOLS = [
     "bot.cli.run",
     "bot.cli.dedup",
+    "bot.cli.drops",
 ]
 BENCHES = [
     "bot.cli.dedup",
+    "bot.cli.drops",
 ]
 
 
