@@ -37,7 +37,7 @@ class OutEvent:
     file: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "to": self.to,
             "text": self.reply.plain_text(),
             "buttons": [
@@ -46,8 +46,10 @@ class OutEvent:
             ],
             "ephemeral": self.reply.ephemeral,
             "image": self.image,
-            "file": self.file,
         }
+        if self.file:
+            data["file"] = self.file
+        return data
 
 
 class ConsoleAdapter:
