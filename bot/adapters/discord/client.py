@@ -1,0 +1,123 @@
+"""The discord.py client of fanloop: the command tree from the registry, events to the dispatcher,
+and the outbox worker once the guilds are known."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.delivery import Deliveries
+from bot.adapters.discord.interactions import Interactions
+from bot.adapters.discord.render import NO_MENTIONS
+from bot.adapters.discord.respond import Tuning
+from bot.adapters.discord.schema import SchemaBuilder
+from bot.adapters.discord.translate import CommandTranslator
+from bot.core.app import App
+from bot.core.outbox import OutboxWorker
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "bot.adapters.discord"
+
+
+def intents(message_content: bool) -> discord.Intents:
+    """Guilds (roles, channels, owner) and guild messages (replies to the bot's messages, which
+    carry their text when they mention the bot); the message content intent only on request."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_messages = True
+    chosen.message_content = message_content
+    return chosen
+
+
+class FanloopClient(discord.Client):
+    def __init__(self, app: App, tuning: Tuning | None = None) -> None:
+        self.tuning = tuning or Tuning()
+        settings = app.settings
+        super().__init__(
+            intents=intents(settings.discord_message_content),
+            allowed_mentions=NO_MENTIONS,
+            guild_ready_timeout=self.tuning.guild_ready_timeout,
+            max_ratelimit_timeout=30.0,
+        )
+        self.app = app
+        app.translator.load_package(PACKAGE)
+        self.tree: app_commands.CommandTree[FanloopClient] = app_commands.CommandTree(
+            self,
+            allowed_contexts=app_commands.AppCommandContext(guild=True),
+            allowed_installs=app_commands.AppInstallationType(guild=True),
+        )
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.interactions = Interactions(self, app, self.tuning)
+        self.deliveries = Deliveries(self, app)
+        self._stop_worker = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTranslator(self.app.translator))
+        for command in SchemaBuilder(self.app, self.interactions).commands():
+            self.tree.add_command(command)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the commands: on the development server when configured, else globally."""
+        dev = self.app.settings.discord_dev_guild
+        try:
+            if dev:
+                guild = discord.Object(dev)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.error("could not sync the slash commands: %s", exc)
+            return
+        log.info(
+            "synced %d slash commands %s", len(synced), f"to server {dev}" if dev else "globally"
+        )
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s in %d servers", self.user, len(self.guilds))
+        if self._worker is None:
+            worker = OutboxWorker(self.app.outbox, "discord", self.deliveries)
+            self._worker = asyncio.create_task(worker.run_forever(self._stop_worker))
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.interactions.on_interaction(interaction)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.interactions.on_message(message)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        # Never re-raise here: discord.py would call this handler a second time.
+        if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+            key = "discord.outdated"
+            log.warning("outdated command used: %s", error)
+        else:
+            key = "discord.failed"
+            log.error("slash command failed", exc_info=error)
+        if not interaction.response.is_done():
+            text = self.app.translator(interaction.locale.value, key)
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(text, ephemeral=True)
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            # Let the worker finish the message in hand; wake it whenever it waits for more.
+            self._stop_worker.set()
+            for _ in range(500):
+                if self._worker.done():
+                    break
+                self.app.outbox.wake.set()
+                await asyncio.sleep(0.01)
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        await super().close()

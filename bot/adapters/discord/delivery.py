@@ -1,0 +1,192 @@
+"""Outbox messages delivered on Discord: announcements, DMs and role changes.
+
+- "channel": the target is the community's announce channel (an id, or a `<#id>` mention as
+  typed in /settings), or the guild id when none is set: then the guild's system channel, else
+  the first text channel the bot may post in.
+- "member": a DM to the user id; a member who does not accept DMs is a permanent failure.
+- "role": grant or revoke the guild role with that name (never created); a missing role, a
+  member who left or a role above the bot's are permanent failures.
+
+discord.py already waits out short rate limits; a longer one (or a 429 it gave up on) becomes
+`DeliveryRetry(retry_after)`, so the worker retries the message then. Any other error is retried
+with the worker's back-off.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+
+from bot.adapters.discord.members import PLATFORM
+from bot.adapters.discord.render import render
+from bot.core.app import App
+from bot.core.outbox import DeliveryFailed, DeliveryRetry
+from bot.core.reply import Reply
+from storage.messages import MessagesRepo
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+SNOWFLAKE = re.compile(r"\d{5,22}")
+DEFAULT_RETRY = 5.0
+Sendable = discord.TextChannel | discord.Thread | discord.DMChannel | discord.VoiceChannel
+
+
+class NoChannel(Exception):
+    """No channel of the server takes the bot's messages (yet)."""
+
+
+class Deliveries:
+    def __init__(self, client: discord.Client, app: App) -> None:
+        self.client = client
+        self.app = app
+        self.messages = MessagesRepo(app.engine)
+
+    async def __call__(self, item: OutboxItem) -> None:
+        try:
+            if item.kind == "channel":
+                await self._post(item, await self._channel(item.target))
+            elif item.kind == "member":
+                await self._dm(item)
+            elif item.kind == "role":
+                await self._role(item)
+            else:
+                raise DeliveryFailed(f"unknown outbox kind {item.kind!r}")
+        except discord.RateLimited as exc:
+            raise DeliveryRetry(exc.retry_after) from exc
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                raise DeliveryRetry(_retry_after(exc)) from exc
+            raise
+
+    # -- channels --------------------------------------------------------------------------------
+
+    async def _channel(self, target: str) -> Sendable:
+        found = SNOWFLAKE.search(target)
+        if found is None:
+            raise DeliveryFailed(f"not a Discord channel or server: {target!r}")
+        ident = int(found.group())
+        guild = self.client.get_guild(ident)
+        if guild is None:
+            cached = self.client.get_channel(ident)
+            if isinstance(cached, Sendable):
+                return cached
+            try:
+                fetched = await self.client.fetch_channel(ident)
+            except discord.NotFound:
+                guild = await self._fetch_guild(ident)
+            else:
+                if isinstance(fetched, Sendable):
+                    return fetched
+                raise DeliveryFailed(f"channel {ident} cannot take messages")
+        return await self._guild_channel(guild)
+
+    async def _fetch_guild(self, ident: int) -> discord.Guild:
+        try:
+            return await self.client.fetch_guild(ident)
+        except discord.NotFound:
+            raise DeliveryFailed(f"no channel or server {ident}") from None
+
+    async def _guild_channel(self, guild: discord.Guild) -> Sendable:
+        """Where a server's announcements go when none is configured."""
+        channels = list(guild.text_channels) or [
+            c for c in await guild.fetch_channels() if isinstance(c, discord.TextChannel)
+        ]
+        me = guild.me
+
+        def can_post(channel: discord.TextChannel) -> bool:
+            if me is None:
+                return True
+            perms = channel.permissions_for(me)
+            return perms.send_messages and perms.embed_links
+
+        system = guild.system_channel
+        if system is not None and can_post(system):
+            return system
+        for channel in sorted(channels, key=lambda c: (c.position, c.id)):
+            if can_post(channel):
+                return channel
+        # Retried with back-off: the owner may still give the bot a channel.
+        raise NoChannel(f"no channel of server {guild.id} takes the bot's messages")
+
+    async def _post(self, item: OutboxItem, channel: Sendable) -> None:
+        reply = Reply.from_dict(item.payload)
+        message = await channel.send(**render(reply).send())
+        dm = isinstance(channel, discord.DMChannel)
+        if reply.subject or (dm and (reply.buttons or reply.select)):
+            await self.messages.remember(
+                PLATFORM,
+                str(channel.id),
+                str(message.id),
+                reply.subject or "",
+                item.community_id,
+                self.app.clock.now(),
+            )
+
+    # -- members ---------------------------------------------------------------------------------
+
+    async def _dm(self, item: OutboxItem) -> None:
+        uid = _user_id(item.target)
+        try:
+            channel = await self.client.create_dm(discord.Object(uid))
+            await self._post(item, channel)
+        except discord.Forbidden as exc:
+            raise DeliveryFailed(f"user {uid} does not accept DMs ({exc.code})") from exc
+        except discord.NotFound as exc:
+            raise DeliveryFailed(f"no user {uid}") from exc
+
+    async def _role(self, item: OutboxItem) -> None:
+        uid = _user_id(item.target)
+        action, name = str(item.payload.get("action")), str(item.payload.get("role") or "")
+        if action not in ("grant", "revoke") or not name:
+            raise DeliveryFailed(f"bad role change {item.payload!r}")
+        spaces = [
+            s
+            for s in await self.app.identity.spaces_of(item.community_id)
+            if s.platform == PLATFORM
+        ]
+        if not spaces:
+            raise DeliveryFailed(f"community {item.community_id} has no Discord server")
+        failures = []
+        for space in spaces:
+            try:
+                await self._change_role(int(space.space_id), uid, name, action == "grant")
+                return
+            except DeliveryFailed as exc:
+                failures.append(str(exc))
+        raise DeliveryFailed("; ".join(failures))
+
+    async def _change_role(self, guild_id: int, uid: int, name: str, grant: bool) -> None:
+        guild = self.client.get_guild(guild_id) or await self._fetch_guild(guild_id)
+        roles = list(guild.roles) or await guild.fetch_roles()
+        role = next((r for r in roles if r.name.casefold() == name.casefold()), None)
+        if role is None:
+            raise DeliveryFailed(f"server {guild_id} has no role named {name!r}")
+        try:
+            member = guild.get_member(uid) or await guild.fetch_member(uid)
+        except discord.NotFound:
+            raise DeliveryFailed(f"user {uid} is not in server {guild_id}") from None
+        try:
+            if grant:
+                await member.add_roles(role, reason="fanloop")
+            else:
+                await member.remove_roles(role, reason="fanloop")
+        except discord.Forbidden as exc:
+            raise DeliveryFailed(f"the bot may not manage role {name!r} ({exc.code})") from exc
+
+
+def _user_id(target: str) -> int:
+    found = SNOWFLAKE.search(target)
+    if found is None:
+        raise DeliveryFailed(f"not a Discord user: {target!r}")
+    return int(found.group())
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", DEFAULT_RETRY))
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY

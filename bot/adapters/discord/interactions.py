@@ -1,0 +1,256 @@
+"""Discord events in, the one dispatcher of fanloop, replies out.
+
+Slash commands arrive through discord.py's command tree (`command`, `form`, `suggestions` for
+autocomplete); buttons, selects and form submissions through `on_interaction`, routed by their
+custom id alone; replies to the bot's messages ("+1") through `on_message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord import forms
+from bot.adapters.discord.members import PLATFORM, Members
+from bot.adapters.discord.render import SELECT_ID, is_private, render
+from bot.adapters.discord.respond import Outcome, Responder, Tuning
+from bot.adapters.discord.translate import clip
+from bot.core.app import App
+from bot.core.commands import CommandSpec, ParamType, convert
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.reply import Reply
+from storage.messages import MessagesRepo
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_TIMEOUT = 2.0
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("context for a form failed: %r", task.exception())
+
+
+class Interactions:
+    def __init__(self, client: discord.Client, app: App, tuning: Tuning) -> None:
+        self.client = client
+        self.app = app
+        self.tuning = tuning
+        self.members = Members(client, app)
+        self.responder = Responder(app, tuning)
+        self.messages = MessagesRepo(app.engine)
+
+    def t(self, interaction: discord.Interaction, key: str, **params: Any) -> str:
+        return self.app.translator(interaction.locale.value, key, **params)
+
+    # -- slash commands ------------------------------------------------------------------------
+
+    async def command(
+        self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
+    ) -> None:
+        async def work() -> Outcome:
+            ctx = await self._context(interaction)
+
+            async def go() -> Reply:
+                self.app.dispatcher.check_role(ctx, spec.role)
+                params = await self._params(ctx, spec, values)
+                return await self.app.dispatcher.run(ctx, spec, params)
+
+            reply = await self.app.dispatcher.guard(ctx, f"/{spec.name}", go)
+            return Outcome(reply, ctx.community.id)
+
+        await self.responder.answer(interaction, work, f"/{spec.name}")
+
+    async def _params(
+        self, ctx: Context, spec: CommandSpec, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Discord's values checked and typed by the core: Discord's client enforces the limits
+        it was told, discord.py does not, and an outdated client may send anything."""
+        tz = await self.app.community_tz(ctx.community.id)
+        out: dict[str, Any] = {}
+        for p in spec.params:
+            raw = values.get(p.name)
+            if raw is None or raw == "":
+                if p.required:
+                    raise UserError("error.args.missing", name=p.name)
+                out[p.name] = p.default
+            elif p.type is ParamType.MEMBER and isinstance(raw, discord.abc.User):
+                out[p.name] = await self.members.display_name(ctx, raw)
+            else:
+                out[p.name] = convert(p, raw, tz=tz)
+        return out
+
+    async def _context(self, interaction: discord.Interaction) -> Context:
+        ctx = await self.members.for_interaction(interaction)
+        if ctx is None:
+            raise UserError("discord.unknown_place")
+        return ctx
+
+    async def form(self, interaction: discord.Interaction, spec: CommandSpec) -> None:
+        """Open the command's modal (the first response, so it cannot wait: the role is checked
+        first when that is quick, and always again on submission)."""
+        task = asyncio.create_task(self.members.for_interaction(interaction))
+        task.add_done_callback(_consume)
+        done, _ = await asyncio.wait({task}, timeout=self.tuning.ack_budget)
+        locale = interaction.locale.value
+        ctx = task.result() if done and task.exception() is None else None
+        if ctx is not None:
+            locale = ctx.locale
+            if ctx.member.role < spec.role:
+                denied = await self.app.dispatcher.guard(
+                    ctx, f"/{spec.name}", lambda: self._deny(ctx, spec)
+                )
+                await self.responder.reject(interaction, denied)
+                return
+        modal = forms.modal(self.app.translator, locale, spec)
+        try:
+            await interaction.response.send_modal(modal)
+        except discord.HTTPException as exc:
+            log.warning("could not open the form of /%s: %s", spec.name, exc)
+
+    async def _deny(self, ctx: Context, spec: CommandSpec) -> Reply:
+        self.app.dispatcher.check_role(ctx, spec.role)
+        return Reply()
+
+    async def suggestions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Autocomplete for suggestion numbers: by number, by words, else the newest."""
+        try:
+            return await asyncio.wait_for(
+                self._suggestions(interaction, current), AUTOCOMPLETE_TIMEOUT
+            )
+        except Exception as exc:  # autocomplete must answer something, and quickly
+            log.warning("autocomplete failed: %r", exc)
+            return []
+
+    async def _suggestions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        from cogs.suggestions.service import SuggestionService
+
+        service = self.app.services.find(SuggestionService)
+        if service is None or interaction.guild_id is None:
+            return []
+        guild = interaction.guild
+        cid, _ = await self.app.identity.community_for_space(
+            PLATFORM,
+            str(interaction.guild_id),
+            (guild.name if guild else None) or str(interaction.guild_id),
+            self.app.clock.now(),
+        )
+        text = current.strip().lstrip("#")
+        rows = []
+        if text.isdigit():
+            with contextlib.suppress(UserError):
+                rows.append(await service.get(cid, int(text)))
+        elif text:
+            rows = [row for row, _ in await service.search(cid, text)]
+        if not rows:
+            rows = await service.newest(cid, limit=25)
+        return [
+            app_commands.Choice(
+                name=clip(f"#{r.id} {r.title} (👍 {r.votes})", 100), value=str(r.id)
+            )
+            for r in rows[:25]
+        ]
+
+    # -- buttons, selects and forms --------------------------------------------------------------
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        if interaction.type is discord.InteractionType.component:
+            if data.get("component_type") == 3 and data.get("custom_id") == SELECT_ID:
+                values = data.get("values") or []
+                action = str(values[0]) if values else ""
+            else:
+                action = str(data.get("custom_id") or "")
+            if ":" in action:
+                await self.press(interaction, action)
+        elif interaction.type is discord.InteractionType.modal_submit:
+            custom_id = str(data.get("custom_id") or "")
+            if custom_id.startswith(forms.FORM_PREFIX):
+                name = custom_id[len(forms.FORM_PREFIX) :]
+                await self.submit(interaction, name, forms.submitted(data.get("components") or []))
+
+    async def press(self, interaction: discord.Interaction, action: str) -> None:
+        async def work() -> Outcome:
+            ctx = await self.members.for_interaction(interaction)
+            if ctx is None:
+                text = self.t(interaction, "discord.unknown_place")
+                return Outcome(Reply(text=text, ephemeral=True, error=True))
+            return Outcome(await self.app.dispatcher.press(ctx, action), ctx.community.id)
+
+        await self.responder.answer(interaction, work, f"action {action}")
+
+    async def submit(
+        self, interaction: discord.Interaction, name: str, values: dict[str, str]
+    ) -> None:
+        async def work() -> Outcome:
+            ctx = await self._context(interaction)
+            spec = self.app.commands.get(name)
+
+            async def go() -> Reply:
+                if spec is None or not spec.form:
+                    raise UserError("error.command.unknown", name=name)
+                self.app.dispatcher.check_role(ctx, spec.role)
+                params = await self._params(ctx, spec, dict(values))
+                return await self.app.dispatcher.run(ctx, spec, params)
+
+            return Outcome(
+                await self.app.dispatcher.guard(ctx, f"form /{name}", go), ctx.community.id
+            )
+
+        await self.responder.answer(interaction, work, f"form /{name}")
+
+    # -- replies to the bot's messages -----------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A reply such as "+1" to one of the bot's messages about a subject."""
+        ref = message.reference
+        me = self.client.user
+        if message.author.bot or ref is None or ref.message_id is None or me is None:
+            return
+        if isinstance(ref.resolved, discord.Message) and ref.resolved.author.id != me.id:
+            return
+        if not message.content.strip():
+            return  # without the message content intent, only replies that mention the bot
+        subject = await self.messages.subject_of(
+            PLATFORM, str(message.channel.id), str(ref.message_id)
+        )
+        if not subject:
+            return
+        now = self.app.clock.now()
+        if not await self.messages.first_time(PLATFORM, f"message:{message.id}", now):
+            return
+        ctx = await self.members.for_message(message)
+        if ctx is None:
+            return
+        reply = await self.app.dispatcher.on_reply(ctx, subject, message.content)
+        if reply is None:
+            return
+        private = is_private(reply)
+        try:
+            sent = await message.reply(
+                mention_author=False,
+                delete_after=self.tuning.reply_ttl if private else None,
+                **render(reply).send(),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not answer message %s: %s", message.id, exc)
+            return
+        if reply.subject and not private:
+            await self.messages.remember(
+                PLATFORM,
+                str(message.channel.id),
+                str(sent.id),
+                reply.subject,
+                ctx.community.id,
+                now,
+            )
