@@ -1,0 +1,62 @@
+"""`/report export`: the report's totals as CSV for admins (UTF-8 with a byte-order mark, so
+spreadsheet programs read Chinese titles right). Totals only: no individual ballot is exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from cogs.weekly.ranking import BAD, FINE, LOVE, UNTRIED
+from cogs.weekly.service import Results
+
+HEADER = (
+    "kind",
+    "rank",
+    "position",
+    "title",
+    "suggestion_id",
+    "love",
+    "fine",
+    "not_good_enough",
+    "untried",
+    "tried",
+    "love_share",
+    "love_wilson_lower",
+    "not_good_enough_share",
+    "flagged",
+    "award",
+    "picks",
+)
+
+
+def results_csv(res: Results) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    flagged = {r.item_id for r in res.ranking.not_good_enough}
+    award = res.ranking.award.item_id if res.ranking.award else None
+    for n, r in enumerate(res.ranking.ranked, 1):
+        writer.writerow(
+            (
+                "item",
+                n,
+                r.position + 1,
+                r.title,
+                r.suggestion_id or "",
+                r.counts[LOVE],
+                r.counts[FINE],
+                r.counts[BAD],
+                r.counts[UNTRIED],
+                r.tried,
+                f"{r.love_share:.4f}",
+                f"{r.score:.4f}",
+                f"{r.bad_share:.4f}",
+                int(r.item_id in flagged),
+                int(r.item_id == award),
+                "",
+            )
+        )
+    for n, (sid, title, picks) in enumerate(res.anticipated, 1):
+        writer.writerow(("anticipated", n, "", title, sid, *[""] * 10, picks))
+    writer.writerow(("turnout", "", "", res.report.period, "", *[""] * 10, res.turnout))
+    return out.getvalue().encode("utf-8-sig")

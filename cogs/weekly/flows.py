@@ -1,0 +1,155 @@
+"""What the weekly loop tells the community, shared by the commands and the schedule: a release's
+changelog and shipped notices, the report's opening, its results. Each step runs once per key
+(`run_once`) and every message goes through the outbox with a dedup key, so a retry after a
+crash, or a second process, never posts twice."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.errors import UserError
+from bot.core.outbox import Render
+from bot.core.reply import Reply
+from bot.core.scheduler import run_once
+from cogs.weekly import config, views
+from cogs.weekly.results_view import results_reply
+from cogs.weekly.service import WeeklyService
+from storage.weekly import ReleaseRow, ReportRow
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    marked: int  # suggestions that became "shipped"
+    told: int  # notices queued for their voters
+
+
+def next_fire(day: str, hour: int, minute: int, tz: ZoneInfo, now: datetime) -> datetime | None:
+    trigger = CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
+    return trigger.get_next_fire_time(None, now.astimezone(tz))
+
+
+class WeeklyFlows:
+    def __init__(self, app: App, service: WeeklyService) -> None:
+        self.app = app
+        self.service = service
+
+    def tr(self, locale: str) -> views.Tr:
+        def t(key: str, /, **params: object) -> str:
+            return self.app.translator(locale, key, **params)
+
+        return t
+
+    async def tz(self, community_id: int) -> ZoneInfo:
+        return await self.app.community_tz(community_id)
+
+    # -- releases -----------------------------------------------------------------------------
+
+    async def finish_release(self, release: ReleaseRow, actor: int) -> Shipped | None:
+        """Mark its suggestions shipped, tell their voters, post the changelog. None when this
+        already ran (or runs in another process)."""
+        now = self.app.clock.now()
+        _ran, result = await run_once(
+            self.app.jobs, f"release:{release.id}", now, lambda: self._finish(release, actor)
+        )
+        return result
+
+    async def _finish(self, release: ReleaseRow, actor: int) -> Shipped:
+        cid = release.community_id
+        items = await self.service.items(release.id)
+        svc = self.service.suggestions()
+        marked = told = 0
+        for item in items:
+            if item.suggestion_id is None or svc is None:
+                continue
+            try:
+                row = await svc.get(cid, item.suggestion_id, include_hidden=True)
+            except UserError:
+                continue  # deleted since
+            if row.status != "shipped" and row.status != "duplicate":
+                await svc.set_status(cid, row.id, "shipped", release.version, actor)
+                marked += 1
+            voters = [a for a in await svc.voters(row.id) if a != actor]
+            told += await self.app.outbox.notify(
+                cid,
+                voters,
+                self._shipped_notice(release.version, row.id, row.title),
+                dedup_key=f"shipped:{release.id}:{row.id}",
+            )
+        cfg = await config.load(self.app, cid)
+        tz = await self.tz(cid)
+        upcoming = None
+        if cfg.auto:
+            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.app.clock.now())
+
+        def render(locale: str) -> Reply:
+            t = self.tr(locale)
+            return views.changelog(
+                t, release, items, views.when(t, upcoming, tz) if upcoming else None
+            )
+
+        await self.app.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
+        await self.service.releases.mark_announced(release.id, self.app.clock.now())
+        return Shipped(marked, told)
+
+    def _shipped_notice(self, version: str, sid: int, title: str) -> Render:
+        def render(locale: str) -> Reply:
+            t = self.tr(locale)
+            return Reply(text=t("release.notice.shipped", version=version, id=sid, title=title))
+
+        return render
+
+    # -- the report ---------------------------------------------------------------------------
+
+    async def open_report(self, release: ReleaseRow, opened_by: int | None) -> ReportRow:
+        cid = release.community_id
+        cfg = await config.load(self.app, cid)
+        tz = await self.tz(cid)
+        report = await self.service.open_report(release, cfg, tz, opened_by, self.app.clock.now())
+        items = await self.service.items(release.id)
+
+        def render(locale: str) -> Reply:
+            return views.report_opened(self.tr(locale), release, report, items, tz)
+
+        await self.app.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
+        return report
+
+    async def close(self, report: ReportRow) -> bool:
+        """Close now and post the results (once, whoever gets there first)."""
+        closed = await self.service.close(report)
+        await self.publish(report.id)
+        return closed
+
+    async def publish(self, report_id: int) -> None:
+        now = self.app.clock.now()
+        await run_once(
+            self.app.jobs, f"fourgrid-results:{report_id}", now, lambda: self._publish(report_id)
+        )
+
+    async def _publish(self, report_id: int) -> None:
+        report = await self.service.reports.by_id(report_id)
+        if report is None or report.status != "closed" or report.results_posted_at is not None:
+            return
+        cid = report.community_id
+        cfg = await config.load(self.app, cid)
+        tz = await self.tz(cid)
+        results = await self.service.results(report, cfg)
+
+        def render(locale: str) -> Reply:
+            return results_reply(self.tr(locale), locale, results, cfg, tz)
+
+        await self.app.outbox.announce(cid, render, dedup_key=f"fourgrid-results:{report.id}")
+        award = results.ranking.award
+        await self.service.reports.mark_published(
+            report.id, award.item_id if award else None, self.app.clock.now()
+        )
