@@ -48,11 +48,11 @@ def parse_grid(text: str, labels: list[str]) -> int:
         return _SYMBOLS.sub("_", value.casefold()).strip("_")
 
     word = norm(raw)
-    if word in GRID_WORDS:
-        return GRID_WORDS[word]
-    for grid, label in enumerate(labels):
+    for grid, label in enumerate(labels):  # the community's own labels first
         if norm(label) == word:
             return grid
+    if word in GRID_WORDS:
+        return GRID_WORDS[word]
     raise UserError("fourgrid.bad_grid_name", value=text, choices=" | ".join(labels))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -70,3 +70,7 @@ async def outbox(app: App) -> list[Queued]:
     async with app.engine.connect() as conn:
         rows = await conn.execute(select(table).order_by(table.c.id))
         return [Queued(r.kind, r.account_id, r.dedup_key, Reply.from_dict(r.payload)) for r in rows]
+
+
+def utc_dt(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
