@@ -40,6 +40,7 @@ NEWS_ID = 1100000000000000201
 
 VIEW, SEND, EMBED, ATTACH, HISTORY = 1 << 10, 1 << 11, 1 << 14, 1 << 15, 1 << 16
 ADMINISTRATOR, MANAGE_GUILD, MANAGE_ROLES, USE_COMMANDS = 1 << 3, 1 << 5, 1 << 28, 1 << 31
+MESSAGE_CONTENT = 1 << 15  # the gateway intent
 EVERYONE = VIEW | SEND | EMBED | ATTACH | HISTORY | USE_COMMANDS
 ALL_PERMISSIONS = (1 << 51) - 1
 
@@ -776,6 +777,11 @@ class FakeDiscord:
             },
             "referenced_message": to,
         }
+        intents = int((self.identify or {}).get("intents") or 0)
+        if not mention and not intents & MESSAGE_CONTENT:
+            # Without the privileged intent Discord sends no text for messages not mentioning
+            # the bot.
+            msg = dict(msg, content="")
         await self.dispatch("MESSAGE_CREATE", msg)
         return msg
 

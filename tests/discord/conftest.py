@@ -8,6 +8,7 @@ fake's records; nothing of the adapter is mocked.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ import pytest_asyncio
 
 from bot.adapters.discord import Tuning, run
 from bot.core.app import App
+from bot.core.commands import Param, ParamType
 from bot.testing.discord_api import FakeDiscord, Interaction
 from config.settings import FanloopSettings
+from storage.messages import MessagesRepo
 
 TOKEN = "MTEw.fake.token"
 FAST = Tuning(ack_budget=1.0, max_concurrency=8, guild_ready_timeout=0.05, reply_ttl=30.0)
@@ -113,6 +116,23 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
         await asyncio.sleep(0.01)
 
 
+def sample(p: Param, member: dict[str, Any]) -> Any:
+    """A valid value for a parameter, as a member would enter it."""
+    if p.type is ParamType.MEMBER:
+        return member
+    if p.type is ParamType.BOOL:
+        return True
+    if p.type is ParamType.CHOICE:
+        return p.choices[0]
+    if p.type in (ParamType.INT, ParamType.SUGGESTION):
+        return max(p.min or 1, 1)
+    if p.type is ParamType.DURATION:
+        return "2h"
+    if p.type is ParamType.DATETIME:
+        return "2026-12-01 20:00"
+    return "x" * min(max(p.min or 1, 5), p.max or 5)
+
+
 def text_of(message: dict[str, Any]) -> str:
     """Everything a member reads in a message: content and embed texts."""
     parts = [message.get("content") or ""]
@@ -123,7 +143,8 @@ def text_of(message: dict[str, Any]) -> str:
         for f in e.get("fields") or []:
             parts += [f["name"], f["value"]]
         parts.append((e.get("footer") or {}).get("text", ""))
-    return "\n".join(p for p in parts if p)
+    # What Discord renders: markdown escapes are not shown.
+    return re.sub(r"\\([\\*_~`|>#\-\[\]()])", r"\1", "\n".join(p for p in parts if p))
 
 
 def is_ephemeral(message: dict[str, Any]) -> bool:
@@ -132,3 +153,47 @@ def is_ephemeral(message: dict[str, Any]) -> bool:
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for row in message.get("components") or [] for c in row.get("components", [])]
+
+
+def message_bodies(fake: FakeDiscord) -> list[dict[str, Any]]:
+    """Every message the bot sent or edited: responses, follow-ups, posts, DMs, replies."""
+    out = []
+    for call in fake.calls:
+        body = call.json if isinstance(call.json, dict) else None
+        if body is None:
+            continue
+        if call.path.endswith("/callback") and body.get("type") in (4, 7):
+            out.append(body["data"])
+        elif call.method in ("POST", "PATCH") and (
+            call.path.startswith("/webhooks/") or re.fullmatch(r"/channels/\d+/messages", call.path)
+        ):
+            out.append(body)
+    return out
+
+
+def assert_mention_safe(fake: FakeDiscord) -> int:
+    """No message of the bot's may ping anyone; returns how many messages were checked."""
+    bodies = message_bodies(fake)
+    for body in bodies:
+        mentions = body.get("allowed_mentions")
+        assert mentions is not None, f"no allowed_mentions in {body}"
+        assert mentions.get("parse") == [], body
+        assert not mentions.get("users") and not mentions.get("roles"), body
+        assert not mentions.get("replied_user"), body
+    return len(bodies)
+
+
+async def suggest(bot: Bot, user: dict[str, Any], title: str, **fields: str) -> dict[str, Any]:
+    """Post a suggestion through the /suggest form; returns its card once fanloop recorded what
+    the message is about (replies to it route from then on)."""
+    fake = bot.fake
+    opened = await bot.slash(user, "suggest")
+    assert opened.modal is not None, "/suggest did not open its form"
+    card = (await bot.run(fake.submit(user, opened.modal, {"title": title, **fields}))).message
+    refs = MessagesRepo(bot.app.engine)
+
+    async def remembered() -> bool:
+        return await refs.subject_of("discord", card["channel_id"], card["id"]) is not None
+
+    await eventually(remembered)
+    return card

@@ -10,26 +10,18 @@ from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
 from bot.testing.discord_api import FakeDiscord
-from tests.discord.conftest import Bot, StartBot, buttons, is_ephemeral, text_of
+from storage.messages import MessagesRepo
+from tests.discord.conftest import (
+    Bot,
+    StartBot,
+    buttons,
+    eventually,
+    is_ephemeral,
+    sample,
+    text_of,
+)
 
 UNEXPECTED = "Something went wrong on our side"
-
-
-def sample(p: Param, member: dict[str, Any]) -> Any:
-    """A valid value for a parameter, as a member would enter it."""
-    if p.type is ParamType.MEMBER:
-        return member
-    if p.type is ParamType.BOOL:
-        return True
-    if p.type is ParamType.CHOICE:
-        return p.choices[0]
-    if p.type in (ParamType.INT, ParamType.SUGGESTION):
-        return max(p.min or 1, 1)
-    if p.type is ParamType.DURATION:
-        return "2h"
-    if p.type is ParamType.DATETIME:
-        return "2026-12-01 20:00"
-    return "x" * max(p.min or 1, 5) if p.max is None or p.max >= 5 else "x" * (p.min or 1)
 
 
 async def test_every_command_runs_with_its_options(bot: Bot, fake: FakeDiscord, app: App) -> None:
@@ -117,12 +109,12 @@ async def test_form_opens_a_modal_and_posts_a_card(bot: Bot, fake: FakeDiscord, 
     assert "#1 Offline maps" in text_of(card) and "for hiking" in text_of(card)
     assert [b["custom_id"] for b in buttons(card)] == ["sv:1"]
     # The card is remembered, so a "+1" reply to it is a vote even after a restart.
-    from storage.messages import MessagesRepo
+    refs = MessagesRepo(app.engine)
 
-    assert (
-        await MessagesRepo(app.engine).subject_of("discord", card["channel_id"], card["id"])
-        == "sg:1"
-    )
+    async def remembered() -> bool:
+        return await refs.subject_of("discord", card["channel_id"], card["id"]) == "sg:1"
+
+    await eventually(remembered)
 
 
 async def test_form_errors_are_private(bot: Bot, fake: FakeDiscord) -> None:

@@ -3,8 +3,6 @@ restart, and on DMs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.core.actions import make_action
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Role
@@ -13,15 +11,15 @@ from bot.core.reply import Button, Reply, Select, SelectOption
 from bot.testing.discord_api import FakeDiscord
 from cogs.suggestions.service import SuggestionService
 from storage.messages import MessagesRepo
-from tests.discord.conftest import Bot, StartBot, buttons, eventually, is_ephemeral, text_of
-
-
-async def post_card(
-    bot: Bot, fake: FakeDiscord, author: dict[str, Any], title: str
-) -> dict[str, Any]:
-    opened = await bot.slash(author, "suggest")
-    posted = await bot.run(fake.submit(author, opened.modal or {}, {"title": title}))
-    return posted.message
+from tests.discord.conftest import (
+    Bot,
+    StartBot,
+    buttons,
+    eventually,
+    is_ephemeral,
+    suggest,
+    text_of,
+)
 
 
 async def votes(app: App, sid: int) -> int:
@@ -32,7 +30,7 @@ async def votes(app: App, sid: int) -> int:
 
 
 async def test_button_votes_and_toggles(bot: Bot, fake: FakeDiscord, app: App) -> None:
-    card = await post_card(bot, fake, fake.add_member("Alice"), "Dark mode")
+    card = await suggest(bot, fake.add_member("Alice"), "Dark mode")
     bob = fake.add_member("Bob")
     (button,) = buttons(card)
     answer = await bot.run(fake.press(bob, card, button["custom_id"]))
@@ -46,7 +44,7 @@ async def test_button_votes_and_toggles(bot: Bot, fake: FakeDiscord, app: App) -
 async def test_button_on_a_message_from_before_a_restart(
     bot: Bot, fake: FakeDiscord, app: App, start_bot: StartBot
 ) -> None:
-    card = await post_card(bot, fake, fake.add_member("Alice"), "Offline maps")
+    card = await suggest(bot, fake.add_member("Alice"), "Offline maps")
     await bot.close()
     restarted = await App.create(app.settings, app.clock, engine=app.engine, migrate=False)
     bot2 = await start_bot(app_=restarted)
@@ -84,7 +82,7 @@ async def test_select_routes_the_chosen_option(
     app.commands.add(CommandSpec("menu", "help.help", _menu))
     bot = await start_bot()
     alice = fake.add_member("Alice")
-    await post_card(bot, fake, alice, "Battery saver")
+    await suggest(bot, alice, "Battery saver")
     menu = (await bot.slash(alice, "menu")).message
     rows = menu["components"]
     # Two buttons with one action become one (Discord refuses duplicate custom ids).
@@ -108,7 +106,7 @@ async def test_button_in_a_dm_acts_in_the_community_of_the_message(
     bot: Bot, fake: FakeDiscord, app: App
 ) -> None:
     alice = fake.add_member("Alice")
-    await post_card(bot, fake, alice, "Widgets")
+    await suggest(bot, alice, "Widgets")
     bob = fake.add_member("Bob")
     ctx = await app.context(
         platform="discord",

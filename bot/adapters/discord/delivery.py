@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import discord
 
@@ -160,8 +161,9 @@ class Deliveries:
 
     async def _change_role(self, guild_id: int, uid: int, name: str, grant: bool) -> None:
         guild = self.client.get_guild(guild_id) or await self._fetch_guild(guild_id)
-        roles = list(guild.roles) or await guild.fetch_roles()
-        role = next((r for r in roles if r.name.casefold() == name.casefold()), None)
+        role = _named(guild.roles, name)
+        if role is None:  # created since the guild was cached? ask Discord
+            role = _named(await guild.fetch_roles(), name)
         if role is None:
             raise DeliveryFailed(f"server {guild_id} has no role named {name!r}")
         try:
@@ -175,6 +177,10 @@ class Deliveries:
                 await member.remove_roles(role, reason="fanloop")
         except discord.Forbidden as exc:
             raise DeliveryFailed(f"the bot may not manage role {name!r} ({exc.code})") from exc
+
+
+def _named(roles: Sequence[discord.Role], name: str) -> discord.Role | None:
+    return next((r for r in roles if r.name.casefold() == name.casefold()), None)
 
 
 def _user_id(target: str) -> int:

@@ -14,6 +14,7 @@ public follow-up, so a private answer (an error, a vote confirmation) is never s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,17 +74,28 @@ class Responder:
         if deferred is None:
             log.warning("interaction %s expired before it was acknowledged", interaction.id)
             return
+        await self._answer(interaction, outcome, deferred, where)
+
+    async def reject(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """Answer at once with a reply that needed no work (an error before a form, say)."""
+        await self._answer(interaction, Outcome(reply), False, "reject")
+
+    async def _answer(
+        self, interaction: discord.Interaction, outcome: Outcome, deferred: bool, where: str
+    ) -> None:
         try:
             await self._deliver(interaction, outcome, deferred)
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
-
-    async def reject(self, interaction: discord.Interaction, reply: Reply) -> None:
-        """Answer at once with a reply that needed no work (an error before a form, say)."""
-        try:
-            await self._deliver(interaction, Outcome(reply), deferred=False)
-        except discord.HTTPException as exc:
-            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+        except Exception as exc:  # a reply that cannot be rendered: say so, never hang
+            ref = log_unexpected(exc, f"answering {where}")
+            text = self.app.translator(interaction.locale.value, "error.unexpected", ref=ref)
+            error = render(Reply(text=text, ephemeral=True, error=True))
+            with contextlib.suppress(discord.HTTPException):
+                if interaction.response.is_done():
+                    await interaction.followup.send(ephemeral=True, **error.send())
+                else:
+                    await interaction.response.send_message(ephemeral=True, **error.send())
 
     async def _run(self, work: Work, locale: str, where: str) -> Outcome:
         async with self._gate:

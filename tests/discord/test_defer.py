@@ -1,0 +1,140 @@
+"""Every interaction is acknowledged within Discord's deadline: slow work is deferred, then
+followed up; a burst beyond the concurrency limit is deferred at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot.adapters.discord import Tuning
+from bot.core.actions import ActionSpec
+from bot.core.app import App
+from bot.core.commands import CommandSpec, Param
+from bot.core.context import Context
+from bot.core.reply import Button, Reply
+from bot.testing.discord_api import FakeDiscord
+from tests.discord.conftest import StartBot, eventually, is_ephemeral, text_of
+
+SLOW = Tuning(ack_budget=0.05, max_concurrency=8, guild_ready_timeout=0.05)
+
+
+class Gate:
+    """Handlers that wait until the test lets them finish."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.entered = 0
+
+    def command(self, private: bool) -> Callable[..., Awaitable[Reply]]:
+        async def handler(ctx: Context, text: str | None = None) -> Reply:
+            self.entered += 1
+            await self.open.wait()
+            return Reply(
+                text=text or "done", ephemeral=private, buttons=[Button("again", "slow:1")]
+            )
+
+        return handler
+
+
+@pytest.fixture
+def gate(app: App) -> Gate:
+    g = Gate()
+    text = (Param("text", help_key="param.search", required=False),)
+    app.commands.add(CommandSpec("slowpublic", "help.help", g.command(False), text))
+    app.commands.add(CommandSpec("slowprivate", "help.help", g.command(True), text))
+
+    async def press(ctx: Context, args: list[str]) -> Reply:
+        return await g.command(True)(ctx, "pressed")
+
+    app.actions.add(ActionSpec("slow", press))
+    return g
+
+
+async def test_slow_private_reply_edits_the_deferred_response(
+    gate: Gate, fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    fake.ack_deadline = 0.5
+    bot = await start_bot(SLOW)
+    pending = await fake.send(fake.slash(fake.add_member("Alice"), "slowprivate"))
+    await asyncio.sleep(0.7)  # past the deadline: only a deferral made it in time
+    assert pending.ack_type == 5 and not pending.done.is_set()
+    gate.open.set()
+    await pending.wait()
+    assert not pending.late
+    (edit,) = fake.calls_to("PATCH", rf"/webhooks/\d+/{pending.token}/messages/@original")
+    assert edit.json["embeds"][0]["description"] == "done"
+    assert is_ephemeral(pending.message) and text_of(pending.message) == "done"
+    await bot.close()
+
+
+async def test_slow_public_reply_replaces_the_private_placeholder(
+    gate: Gate, fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    await start_bot(SLOW)
+    pending = await fake.send(fake.slash(fake.add_member("Alice"), "slowpublic", text="hello"))
+    await asyncio.sleep(0.2)
+    gate.open.set()
+    await pending.wait()
+    assert pending.ack_type == 5
+    # The "thinking" placeholder was private; the public answer is a new message.
+    assert fake.calls_to("DELETE", rf"/webhooks/\d+/{pending.token}/messages/@original")
+    assert not is_ephemeral(pending.message) and text_of(pending.message) == "hello"
+    assert pending.payload["_original"] in fake.deleted
+
+
+async def test_slow_button_is_acknowledged_silently_then_followed_up(
+    gate: Gate, fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    bot = await start_bot(SLOW)
+    message = fake.bot_message(["slow:1"])
+    pending = await fake.send(fake.press(fake.add_member("Alice"), message, "slow:1"))
+    await asyncio.sleep(0.2)
+    assert pending.ack_type == 6  # deferred update: nothing shown yet
+    gate.open.set()
+    await pending.wait()
+    (follow,) = fake.calls_to("POST", rf"/webhooks/\d+/{pending.token}")
+    assert follow.json["flags"] & 64
+    assert text_of(pending.message) == "pressed"
+    await bot.close()
+
+
+async def test_a_burst_beyond_the_limit_is_deferred_at_once(
+    gate: Gate, fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    await start_bot(Tuning(ack_budget=2.0, max_concurrency=2, guild_ready_timeout=0.05))
+    first = [await fake.send(fake.slash(fake.add_member(f"F{i}"), "slowprivate")) for i in range(2)]
+
+    async def both_working() -> bool:
+        return gate.entered == 2
+
+    await eventually(both_working)
+    third = await fake.send(fake.slash(fake.add_member("Late"), "slowprivate"))
+
+    async def third_acknowledged() -> bool:
+        return third.ack_type is not None
+
+    await eventually(third_acknowledged)
+    # The third was deferred while the first two still worked, long before the 2 s budget.
+    assert third.ack_type == 5 and all(r.ack_type is None for r in first)
+    gate.open.set()
+    for record in [*first, third]:
+        await record.wait()
+        assert text_of(record.message) == "done" and not record.late
+    assert [r.ack_type for r in first] == [4, 4]
+
+
+async def test_too_late_an_answer_is_refused_by_discord_and_survived(
+    gate: Gate, fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    fake.ack_deadline = 0.3
+    bot = await start_bot(Tuning(ack_budget=5.0, guild_ready_timeout=0.05))
+    pending = await fake.send(fake.slash(fake.add_member("Alice"), "slowprivate"))
+    await asyncio.sleep(0.5)
+    gate.open.set()
+    await pending.wait()
+    assert pending.late and pending.ack_type is None
+    # The adapter keeps working.
+    answer = await bot.slash(fake.add_member("Bob"), "help")
+    assert answer.ack_type == 4
