@@ -36,14 +36,24 @@ class TelegramRepo:
             ).first()
             return Home(row.chat_id, row.chat_title) if row else None
 
-    async def set_home(self, user_id: str, chat_id: str, chat_title: str, now: datetime) -> None:
-        values = {"chat_id": chat_id, "chat_title": chat_title[:128], "updated_at": now}
+    async def set_homes(self, homes: list[tuple[str, Home, datetime]]) -> None:
+        """Record (user id, home group, when) for many members in one transaction."""
+        if not homes:
+            return
         async with self.engine.begin() as conn:
-            res = await conn.execute(
-                update(telegram_homes).where(telegram_homes.c.user_id == user_id).values(**values)
-            )
-            if not res.rowcount:
-                await insert_ignore(conn, telegram_homes, {"user_id": user_id, **values})
+            for user_id, home, now in homes:
+                values = {
+                    "chat_id": home.chat_id,
+                    "chat_title": home.chat_title[:128],
+                    "updated_at": now,
+                }
+                res = await conn.execute(
+                    update(telegram_homes)
+                    .where(telegram_homes.c.user_id == user_id)
+                    .values(**values)
+                )
+                if not res.rowcount:
+                    await insert_ignore(conn, telegram_homes, {"user_id": user_id, **values})
 
     async def posted(self, chat_id: str, subject: str) -> bool:
         """Whether the bot has posted a message about `subject` in the chat."""

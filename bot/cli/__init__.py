@@ -18,6 +18,7 @@ TOOLS = [
 BENCHES = [
     "bot.cli.dedup",
     "bot.cli.drops",
+    "bot.cli.bench_telegram",
 ]
 
 

@@ -174,6 +174,7 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._new_update = asyncio.Condition()
         self._new_call = asyncio.Event()
+        self._new_answer = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -323,6 +324,18 @@ class FakeTelegram:
                 continue
         return self.calls_to(method)
 
+    async def wait_answered(self, query_ids: set[str], within: float = 60.0) -> None:
+        """Wait until every callback query in `query_ids` has been answered."""
+        deadline = time.monotonic() + within
+        while not query_ids <= self.answered_at.keys():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                missing = len(query_ids - self.answered_at.keys())
+                raise TimeoutError(f"{missing} callback queries were not answered")
+            self._new_answer.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_answer.wait(), remaining)
+
     def pending_updates(self) -> int:
         return len(self._updates)
 
@@ -395,6 +408,7 @@ class FakeTelegram:
         if len(str(p.get("text", ""))) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.answered_at[qid] = time.perf_counter()
+        self._new_answer.set()
         return True
 
     def _chat(self, chat_id: int) -> dict[str, Any]:

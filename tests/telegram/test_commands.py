@@ -67,3 +67,10 @@ async def test_start_deep_link_sets_home_and_shows_help(world: World) -> None:
 async def test_locale_follows_telegram_language(world: World) -> None:
     await world.say(BOB, "/vote abc")
     assert world.last(BOB["id"])["text"] == "id 必须是数字，而不是“abc”。"
+
+
+async def test_bare_start_in_a_group_is_left_to_other_bots(world: World) -> None:
+    await world.say(ALICE, "/start")
+    assert world.fake.sent(GROUP) == [] and world.fake.sent(ALICE["id"]) == []
+    await world.say(ALICE, "/start@fanloop_bot")
+    assert "/suggest" in world.last(ALICE["id"])["text"]  # help is for Alice alone

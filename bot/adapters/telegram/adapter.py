@@ -153,7 +153,8 @@ class TelegramAdapter:
             await self._form_control(msg, chat, user, command.name)
             return
         if command.name == "start" and self.menu.resolve("start") is None:
-            await self._start(msg, chat, user, command.rest)
+            if private or command.addressed:  # a bare /start in a group is for every bot
+                await self._start(msg, chat, user, command.rest)
             return
         head = self.menu.resolve(command.name)
         if head is None and not (private or command.addressed):
@@ -231,7 +232,8 @@ class TelegramAdapter:
                 group_id = int(payload[len(DEEP_LINK_PREFIX) :])
                 if group_id < 0 and await self.who.is_member(self.bot, group_id, user.id):
                     group = await self.bot.get_chat(group_id)
-                    await self.homes.touch(user.id, group_id, group.title or str(group_id))
+                    self.homes.touch(user.id, group_id, group.title or str(group_id))
+                    await self.homes.flush()
         ctx = await self.who.context(chat, user)
         if ctx is None:
             await self._say(chat, user, msg, "telegram.private.no_home")

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 ROLE_TTL = timedelta(minutes=5)
-HOME_REWRITE = timedelta(minutes=10)
+HOME_REWRITE = timedelta(minutes=10)  # refresh a member's home at most this often
 MEMBER_STATUSES = {
     ChatMemberStatus.OWNER,
     ChatMemberStatus.ADMINISTRATOR,
@@ -74,12 +74,16 @@ class RoleCache:
 
 
 class Homes:
-    """The group a member last used the bot in: their private chat speaks for its community."""
+    """The group a member last used the bot in: their private chat speaks for its community.
+
+    Kept in memory and written to the database in batches (`flush`), so that using the bot in
+    a group costs no extra write per update."""
 
     def __init__(self, repo: TelegramRepo, app: App) -> None:
         self.repo = repo
         self.app = app
         self._known: dict[int, tuple[Home, datetime]] = {}
+        self._pending: dict[int, tuple[Home, datetime]] = {}
 
     async def get(self, user_id: int) -> Home | None:
         known = self._known.get(user_id)
@@ -90,21 +94,32 @@ class Homes:
             self._known[user_id] = (home, self.app.clock.now())
         return home
 
-    async def touch(self, user_id: int, chat_id: int, title: str) -> None:
+    def touch(self, user_id: int, chat_id: int, title: str) -> None:
         now = self.app.clock.now()
         home = Home(str(chat_id), title)
         known = self._known.get(user_id)
         if known is not None and known[0] == home and now - known[1] < HOME_REWRITE:
             return
-        await self.repo.set_home(str(user_id), home.chat_id, title, now)
-        self._known[user_id] = (home, now)
         if len(self._known) > 100_000:
             self._known.clear()
+        self._known[user_id] = self._pending[user_id] = (home, now)
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, {}
+        try:
+            await self.repo.set_homes([(str(u), home, at) for u, (home, at) in batch.items()])
+        except Exception:
+            for user_id, entry in batch.items():  # try again at the next flush
+                self._pending.setdefault(user_id, entry)
+            raise
 
     def moved(self, old_chat_id: int, new_chat_id: int) -> None:
-        for user_id, (home, at) in list(self._known.items()):
-            if home.chat_id == str(old_chat_id):
-                self._known[user_id] = (Home(str(new_chat_id), home.chat_title), at)
+        for table in (self._known, self._pending):
+            for user_id, (home, at) in list(table.items()):
+                if home.chat_id == str(old_chat_id):
+                    table[user_id] = (Home(str(new_chat_id), home.chat_title), at)
 
 
 def display_name(user: User) -> str:
@@ -130,7 +145,7 @@ class Who:
             space_id, space_name = home.chat_id, home.chat_title
         else:
             space_id, space_name = str(chat.id), chat_title(chat)
-            await self.homes.touch(user.id, chat.id, space_name)
+            self.homes.touch(user.id, chat.id, space_name)
         role = await self.roles.role(int(space_id), user.id)
         return await self.app.context(
             platform=PLATFORM,

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
 # Telegram redelivers an update for at most a day; remembering them for two is plenty.
 EVENT_MEMORY = timedelta(days=2)
+HOMES_FLUSH = 2.0  # seconds
+HOUR = 3600.0
 
 
 def webhook_secret(token: str) -> str:
@@ -79,13 +81,25 @@ async def run(
                     await task
             await updater.stop()
             await application.stop()
+            try:
+                await adapter.homes.flush()
+            except Exception:
+                log.exception("telegram: could not save the members' home groups")
 
 
 async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:
-    while not stop.is_set():
+    """Write members' home groups every few seconds; forget old update ids every hour."""
+    last_prune = -HOUR
+    loop = asyncio.get_running_loop()
+    while True:
         try:
-            await adapter.messages.forget_events_before(adapter.app.clock.now() - EVENT_MEMORY)
+            await adapter.homes.flush()
+            if loop.time() - last_prune >= HOUR:
+                last_prune = loop.time()
+                await adapter.messages.forget_events_before(adapter.app.clock.now() - EVENT_MEMORY)
         except Exception:
             log.exception("telegram: housekeeping")
+        if stop.is_set():
+            return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 3600)
+            await asyncio.wait_for(stop.wait(), HOMES_FLUSH)

@@ -1,0 +1,215 @@
+"""`fanloop bench telegram`: N distinct members press "+1" on one suggestion, through the real
+Telegram adapter (long polling against the local Bot API server), and the same presses through
+the core alone as a baseline. Prints updates per second, time to answer each callback
+(p50/p99/max, from the moment the server hands the update out to the bot's answer), and the
+votes counted, which must equal the members."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.core.app import App
+from bot.core.clock import SystemClock
+from bot.core.commands import Role
+from config.settings import FanloopSettings
+
+GROUP_ID = -1007000000
+FIRST_MEMBER = 500_000_000
+TOKEN = "7000001:BENCH-token"
+FIRST_UPDATE = 1_000_000  # after the update that posts the suggestion
+
+
+async def _app(tmp: Path, name: str) -> App:
+    """A fresh SQLite database (the default deployment) with the default cogs."""
+    url = f"sqlite+aiosqlite:///{tmp / f'{name}.db'}"
+    settings = FanloopSettings.model_validate({"data_dir": tmp, "database_url": url})
+    return await App.create(settings, SystemClock())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def _votes(app: App) -> int:
+    from cogs.suggestions.service import SuggestionService
+
+    row = await app.services.get(SuggestionService).get(1, 1)
+    return row.votes - 1  # the author's own vote comes with the suggestion
+
+
+async def run_adapter(updates: int, concurrency: int, burst: int) -> dict[str, Any]:
+    from telegram import Update
+
+    from bot.adapters.telegram import TelegramAdapter
+    from bot.adapters.telegram.runner import run
+    from bot.testing.telegram_api import FakeTelegram, callback_update, group, message_update, user
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = await _app(Path(tmp), "telegram")
+        fake = await FakeTelegram(record=False).start()
+        try:
+            adapter = TelegramAdapter(app, TOKEN, base_url=fake.base_url, concurrency=concurrency)
+            chat = group(GROUP_ID, "Bench fans")
+            author = user(FIRST_MEMBER - 1, "Author")
+            async with adapter.application:
+                await adapter.process(
+                    Update.de_json(
+                        message_update(chat, author, '/suggest "Dark mode" "bench"'), adapter.bot
+                    )
+                )
+            card = fake.sent(GROUP_ID)[-1]
+            presses = [
+                callback_update(
+                    user(FIRST_MEMBER + i, f"Fan {i}"), card, "sv:1", update_id=FIRST_UPDATE + i
+                )
+                for i in range(updates)
+            ]
+            settings = FanloopSettings.model_validate(
+                {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": fake.base_url}
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
+            started = time.perf_counter()
+            for start in range(0, updates, burst):
+                wave = presses[start : start + burst]
+                await fake.push_updates(wave)
+                await fake.wait_answered({str(u["callback_query"]["id"]) for u in wave})
+            elapsed = time.perf_counter() - started
+            stop.set()
+            await task
+            latencies = [
+                (
+                    fake.answered_at[str(u["callback_query"]["id"])]
+                    - fake.delivered_at[u["update_id"]]
+                )
+                * 1000
+                for u in presses
+            ]
+            votes = await _votes(app)
+        finally:
+            await fake.stop()
+            await app.close()
+    return {
+        "updates": updates,
+        "seconds": round(elapsed, 3),
+        "per_s": round(updates / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+        "answered": len(latencies),
+        "votes": votes,
+    }
+
+
+async def run_core(updates: int, concurrency: int) -> dict[str, Any]:
+    """Baseline: the same presses straight into the dispatcher, no Telegram in between."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = await _app(Path(tmp), "core")
+        try:
+            author = await app.context(
+                platform="bench",
+                space_id="g",
+                space_name="Bench fans",
+                user_id="author",
+                display_name="Author",
+                role=Role.FAN,
+            )
+            await app.dispatcher.run_line(author, '/suggest "Dark mode" "bench"')
+            gate = asyncio.Semaphore(concurrency)
+            latencies: list[float] = []
+
+            async def press(i: int) -> None:
+                async with gate:
+                    t0 = time.perf_counter()
+                    ctx = await app.context(
+                        platform="bench",
+                        space_id="g",
+                        space_name="Bench fans",
+                        user_id=str(FIRST_MEMBER + i),
+                        display_name=f"Fan {i}",
+                        role=Role.FAN,
+                    )
+                    await app.dispatcher.press(ctx, "sv:1")
+                    latencies.append((time.perf_counter() - t0) * 1000)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(press(i) for i in range(updates)))
+            elapsed = time.perf_counter() - started
+            votes = await _votes(app)
+        finally:
+            await app.close()
+    return {
+        "updates": updates,
+        "seconds": round(elapsed, 3),
+        "per_s": round(updates / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "max_ms": round(max(latencies), 2),
+        "votes": votes,
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    tg, core = result["telegram"], result["baseline_core"]
+    ok = "ok" if result["votes_ok"] else "MISMATCH"
+    return "\n".join(
+        [
+            f"telegram adapter: {tg['updates']} '+1' presses by distinct members, "
+            f"{result['concurrency']} at a time, bursts of {result['burst']}",
+            f"  {tg['per_s']:.0f} updates/s ({tg['seconds']:.1f} s); callback answered in "
+            f"p50 {tg['p50_ms']:.1f} ms, p99 {tg['p99_ms']:.1f} ms, max {tg['max_ms']:.1f} ms",
+            f"  votes counted: {tg['votes']} of {tg['updates']} members ({ok}); "
+            f"callbacks answered: {tg['answered']}",
+            f"baseline, the core alone (no Telegram, same concurrency): {core['per_s']:.0f} "
+            f"presses/s; each press took p50 {core['p50_ms']:.1f} ms, p99 {core['p99_ms']:.1f} ms; "
+            f"votes {core['votes']}",
+            f"adapter share of the time: {result['adapter_overhead_pct']:.0f}%",
+        ]
+    )
+
+
+def bench(args: argparse.Namespace) -> int:
+    if args.updates < 1 or args.concurrency < 1 or args.burst < 1:
+        print("fanloop bench telegram: sizes must be positive", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    tg = asyncio.run(run_adapter(args.updates, args.concurrency, args.burst))
+    core = asyncio.run(run_core(args.updates, args.concurrency))
+    result = {
+        **{k: tg[k] for k in ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "votes")},
+        "concurrency": args.concurrency,
+        "burst": args.burst,
+        "votes_ok": tg["votes"] == args.updates and tg["answered"] == args.updates,
+        "telegram": tg,
+        "baseline_core": core,
+        "adapter_overhead_pct": round(100 * (1 - tg["per_s"] / core["per_s"]), 1)
+        if core["per_s"]
+        else 0.0,
+    }
+    print(json.dumps(result) if args.json else summary(result))
+    return 0 if result["votes_ok"] else 1
+
+
+def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("telegram", help="'+1' callback presses through the Telegram adapter")
+    p.add_argument("--updates", type=int, default=10_000, help="members pressing '+1' (one each)")
+    p.add_argument("--concurrency", type=int, default=16, help="updates handled at once")
+    p.add_argument(
+        "--burst", type=int, default=100, help="updates handed out per wave (getUpdates gives 100)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=bench)
