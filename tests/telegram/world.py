@@ -8,8 +8,10 @@ from typing import Any
 from telegram import Update
 
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
+from bot.core.outbox import OutboxWorker
 from bot.testing.telegram_api import (
     FakeTelegram,
     callback_update,
@@ -91,6 +93,12 @@ class World:
         ]
         assert len(calls) == 1, f"callback {query_id} answered {len(calls)} times"
         return calls[0].params
+
+
+def worker(world: World) -> OutboxWorker:
+    """The Telegram outbox worker of the adapter under test."""
+    adapter = world.adapter
+    return OutboxWorker(world.app.outbox, "telegram", OutboxDelivery(adapter.sender, adapter.repo))
 
 
 def make_adapter(app: App, fake: FakeTelegram, time: FakeMonotonic) -> TelegramAdapter:

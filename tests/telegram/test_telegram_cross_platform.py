@@ -8,8 +8,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
 from bot.core.reply import Reply
 from cogs.suggestions.service import SuggestionService
-from tests.telegram.test_outbox import worker
-from tests.telegram.world import ALICE, BOB, GROUP, OWNER, World
+from tests.telegram.world import ALICE, BOB, GROUP, OWNER, World, worker
 
 
 def code_in(text: str) -> str:

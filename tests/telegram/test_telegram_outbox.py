@@ -8,19 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
 from bot.core.clock import FakeClock
-from bot.core.outbox import OutboxWorker
 from bot.core.reply import Button, Reply
 from storage.schema.core import outbox
-from tests.telegram.world import ALICE, BOB, CAROL, GROUP, FakeMonotonic, World
-
-
-def worker(world: World) -> OutboxWorker:
-    adapter = world.adapter
-    return OutboxWorker(world.app.outbox, "telegram", OutboxDelivery(adapter.sender, adapter.repo))
+from tests.telegram.world import ALICE, BOB, CAROL, GROUP, FakeMonotonic, World, worker
 
 
 async def rows(app: App) -> list:
