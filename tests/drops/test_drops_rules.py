@@ -11,8 +11,9 @@ from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
-from bot.core.contributions import FCodeIssuer
+from bot.core.contributions import FCodeIssuer, ScoreProvider
 from bot.core.errors import UserError
+from bot.core.services import ServiceRegistry
 from cogs.drops.service import DropService
 from storage.schema.drops import slots, wins
 from tests.helpers import member
@@ -107,8 +108,19 @@ async def test_fcodes_guarantee_slots_inside_the_quota(app: App, clock: FakeCloc
     assert late.value.key == "drop.error.fcode_unknown"
 
 
+class Scores:
+    """A participation record with fixed figures (the ScoreProvider contract)."""
+
+    async def points(self, community_id: int, account_id: int) -> int:
+        return 12
+
+    async def tier(self, community_id: int, account_id: int) -> str | None:
+        return "gold"
+
+
 async def test_eligibility(app: App, clock: FakeClock) -> None:
-    s = app.services.get(DropService)
+    registry = ServiceRegistry()  # no participation cog: scores cannot be known
+    s = DropService(app.engine, clock, app.identity, registry)
     owner = await member(app, "owner", Role.OWNER)
     fan = await member(app, "fan")
     cid = owner.community.id
@@ -116,17 +128,28 @@ async def test_eligibility(app: App, clock: FakeClock) -> None:
     by_role = await s.create(cid, 1, name="VIP", quota=1, drop_at=at, roles=["VIP"])
     by_days = await s.create(cid, 1, name="Old", quota=1, drop_at=at, min_days=30)
     by_score = await s.create(cid, 1, name="Top", quota=1, drop_at=at, min_score=10)
+    high = await s.create(cid, 1, name="Elite", quota=1, drop_at=at, min_score=20)
+    tiered = await s.create(cid, 1, name="Silver", quota=1, drop_at=at, tiers=["silver"])
     acc = fan.member.account_id
-    for drop, roles, key in (
-        (by_role, None, "drop.ineligible.roles_unknown"),
-        (by_role, ["member"], "drop.ineligible.roles"),
-        (by_days, None, "drop.ineligible.days"),
-        (by_score, None, "drop.ineligible.no_scores"),  # no participation cog loaded here
-    ):
+
+    async def refused(drop_id: int, roles: list[str] | None, key: str) -> None:
         with pytest.raises(UserError) as exc:
-            await s.reserve(cid, drop.id, acc, None, roles)
+            await s.reserve(cid, drop_id, acc, None, roles)
         assert exc.value.key == key
+
+    await refused(by_role.id, None, "drop.ineligible.roles_unknown")
+    await refused(by_role.id, ["member"], "drop.ineligible.roles")
+    await refused(by_days.id, None, "drop.ineligible.days")
+    await refused(by_score.id, None, "drop.ineligible.no_scores")
     assert (await s.reserve(cid, by_role.id, acc, None, ["vip"]))[1]
+    registry.add(Scores(), as_type=ScoreProvider)
+    assert (await s.reserve(cid, by_score.id, acc, None, None))[1]
+    await refused(high.id, None, "drop.ineligible.score")
+    await refused(tiered.id, None, "drop.ineligible.tier")
+    clock.advance(timedelta(hours=3))  # past drop time
+    # Flash claims re-check roles: a member who lost the role is told so.
+    _, result = await s.claim(cid, by_role.id, acc, ["member"])
+    assert result.status == "not_eligible"
 
 
 async def test_linked_accounts_keep_one_win_and_never_lose_a_confirmed_one(
