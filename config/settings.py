@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_COGS = ["cogs.meta", "cogs.community", "cogs.suggestions", "cogs.accounts"]
+DEFAULT_COGS = ["cogs.meta", "cogs.community", "cogs.suggestions", "cogs.accounts", "cogs.drops"]
 
 
 class ConfigError(Exception):
