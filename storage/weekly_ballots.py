@@ -4,11 +4,12 @@ subscribers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, select, update
+from sqlalchemy import Integer, SmallInteger, and_, bindparam, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,6 +18,16 @@ from storage.schema.weekly import fourgrid_anticipations as picks
 from storage.schema.weekly import fourgrid_ballots as ballots
 from storage.schema.weekly import fourgrid_reports as reports
 from storage.util import insert_ignore
+
+
+@dataclass(frozen=True)
+class Ballot:
+    community_id: int
+    report_id: int
+    item_id: int
+    account_id: int
+    grid: int
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -30,52 +41,122 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-def _open_report(report_id: int, now: datetime) -> Any:
-    return and_(
+def _open_report(report_id: int, now: datetime, community_id: int | None = None) -> Any:
+    cond = and_(
         reports.c.id == report_id,
         reports.c.status == "open",
         reports.c.closes_at > now,
     )
+    return cond if community_id is None else and_(cond, reports.c.community_id == community_id)
+
+
+def _cast_statement(dialect: str) -> Any:
+    """INSERT … SELECT … ON CONFLICT DO UPDATE with bind parameters, run for many ballots at once
+    (executemany): a row is written only while the report (of that community) is open and the
+    item is one of its items."""
+    at = bindparam("at", type_=ballots.c.updated_at.type)
+    source = (
+        select(
+            bindparam("item_id", type_=Integer),
+            bindparam("account_id", type_=Integer),
+            bindparam("report_id", type_=Integer),
+            bindparam("grid", type_=SmallInteger),
+            at,
+            at,
+        )
+        .select_from(
+            reports.join(release_items, release_items.c.release_id == reports.c.release_id)
+        )
+        .where(
+            reports.c.id == bindparam("report_id"),
+            reports.c.community_id == bindparam("community_id", type_=Integer),
+            reports.c.status == "open",
+            reports.c.closes_at > at,
+            release_items.c.id == bindparam("item_id"),
+        )
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ballots).from_select(
+        ["item_id", "account_id", "report_id", "grid", "created_at", "updated_at"], source
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[ballots.c.item_id, ballots.c.account_id],
+        set_={"grid": stmt.excluded.grid, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+_CAST = {name: _cast_statement(name) for name in ("sqlite", "postgresql")}
 
 
 class BallotRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def cast(
-        self, report_id: int, item_id: int, account_id: int, grid: int, now: datetime
-    ) -> bool:
-        """Put an item in a grid (or move it). One statement, and only while the report accepts
-        ballots and the item is one of its items: False otherwise."""
+    async def cast(self, ballot: Ballot) -> bool:
+        """Put an item in a grid (or move it); False when the report does not take it."""
+        return (await self.cast_many([ballot]))[0]
+
+    async def cast_many(self, batch: Sequence[Ballot]) -> list[bool]:
+        """Several ballots in one transaction and one round trip (group commit). Each is written
+        only while its report (of that community) accepts ballots and the item is one of the
+        report's; the answer per ballot says which were."""
+        if not batch:
+            return []
+        report_ids = sorted({b.report_id for b in batch})
         async with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # A closing report waits for ballots in flight, and they for it.
                 await conn.execute(
-                    select(reports.c.id).where(reports.c.id == report_id).with_for_update(read=True)
+                    select(reports.c.id)
+                    .where(reports.c.id.in_(report_ids))
+                    .order_by(reports.c.id)
+                    .with_for_update(read=True)
                 )
-            source = (
-                select(
-                    literal(item_id),
-                    literal(account_id),
-                    literal(report_id),
-                    literal(grid),
-                    literal(now, ballots.c.created_at.type),
-                    literal(now, ballots.c.updated_at.type),
+            await conn.execute(
+                _CAST[conn.dialect.name],
+                [
+                    {
+                        "item_id": b.item_id,
+                        "account_id": b.account_id,
+                        "report_id": b.report_id,
+                        "community_id": b.community_id,
+                        "grid": b.grid,
+                        "at": b.at,
+                    }
+                    for b in batch
+                ],
+            )
+            # Still in the transaction that wrote them (the write holds SQLite's lock; PostgreSQL
+            # holds the reports' share locks): the reports are as the INSERT saw them.
+            open_reports = {
+                r.id: r
+                for r in await conn.execute(
+                    select(
+                        reports.c.id,
+                        reports.c.community_id,
+                        reports.c.release_id,
+                        reports.c.status,
+                        reports.c.closes_at,
+                    ).where(reports.c.id.in_(report_ids))
                 )
-                .select_from(
-                    reports.join(release_items, release_items.c.release_id == reports.c.release_id)
+            }
+            rows = await conn.execute(
+                select(release_items.c.id, release_items.c.release_id).where(
+                    release_items.c.id.in_(sorted({b.item_id for b in batch}))
                 )
-                .where(_open_report(report_id, now), release_items.c.id == item_id)
             )
-            stmt = _insert(conn, ballots).from_select(
-                ["item_id", "account_id", "report_id", "grid", "created_at", "updated_at"], source
+            item_release = {int(i): int(r) for i, r in rows}
+        out = []
+        for b in batch:
+            r = open_reports.get(b.report_id)
+            out.append(
+                r is not None
+                and r.community_id == b.community_id
+                and r.status == "open"
+                and r.closes_at > b.at
+                and item_release.get(b.item_id) == r.release_id
             )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[ballots.c.item_id, ballots.c.account_id],
-                set_={"grid": stmt.excluded.grid, "updated_at": stmt.excluded.updated_at},
-            )
-            res = await conn.execute(stmt)
-            return bool(res.rowcount)
+        return out
 
     async def anticipate(
         self, report_id: int, account_id: int, suggestion_id: int, now: datetime

@@ -19,6 +19,7 @@ BENCHES = [
     "bot.cli.dedup",
     "bot.cli.drops",
     "bot.cli.bench_telegram",
+    "bot.cli.bench_polls",
 ]
 
 

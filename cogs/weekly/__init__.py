@@ -40,5 +40,6 @@ def setup(app: App) -> None:
         await BallotRepo.merge_accounts(conn, from_account, to_account)
 
     app.account_mergers.append(merge)
+    app.shutdown_hooks.append(service.batcher.close)
     commands.register(app)
     admin.register(app)

@@ -151,8 +151,12 @@ async def report_vote(ctx: Context, item: int, grid: str) -> Reply:
 
 async def pick_button(ctx: Context, args: list[str]) -> Reply:
     report_id, sid = _ints(args, 2)
-    title = await weekly(ctx).anticipate(ctx.community.id, report_id, ctx.member.account_id, sid)
-    return Reply(text=ctx.t("fourgrid.picked", id=sid, title=title), ephemeral=True)
+    svc = weekly(ctx)
+    title = await svc.anticipate(ctx.community.id, report_id, ctx.member.account_id, sid)
+    report = await svc.report(ctx.community.id, report_id)
+    page = await _page(ctx, report, len(await svc.items(report.release_id)))
+    page.text = ctx.t("fourgrid.picked", id=sid, title=title) + "\n" + page.text
+    return page
 
 
 async def done_button(ctx: Context, args: list[str]) -> Reply:
@@ -179,7 +183,7 @@ async def done_button(ctx: Context, args: list[str]) -> Reply:
 
 async def report_results(ctx: Context, release: str | None = None) -> Reply:
     svc = weekly(ctx)
-    report = await svc.report_for(ctx.community.id, release)
+    report = await svc.report_for(ctx.community.id, release, closed=True)
     if report.status != "closed":
         raise UserError("fourgrid.not_closed_yet")
     cfg = await config.load(ctx.app, ctx.community.id)

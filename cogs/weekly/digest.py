@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 DAY = timedelta(days=1)
 RISING_HALF_LIFE = timedelta(days=1)  # heat with a one-day half-life: what moves right now
 RISING_MIN_HEAT = 1.0
-DUPLICATE_MIN_SCORE = 0.45
 
 
 @dataclass
@@ -50,12 +49,9 @@ class DigestWork:
                 if heat >= RISING_MIN_HEAT
             ]
             for row in digest.new[:10]:
+                # The suggestion cog's own bar: what /suggest would have shown as similar.
                 for other, score in await svc.similar(
-                    cid,
-                    f"{row.title}\n{row.details}",
-                    k=1,
-                    exclude=(row.id,),
-                    min_score=DUPLICATE_MIN_SCORE,
+                    cid, f"{row.title}\n{row.details}", k=1, exclude=(row.id,)
                 ):
                     digest.duplicates.append((row, other, score))
         digest.waiting = await self._waiting(cid, now, locale)

@@ -76,9 +76,11 @@ class WeeklyFlows:
                 row = await svc.get(cid, item.suggestion_id, include_hidden=True)
             except UserError:
                 continue  # deleted since
-            if row.status != "shipped" and row.status != "duplicate":
-                await svc.set_status(cid, row.id, "shipped", release.version, actor)
+            if row.status not in ("shipped", "duplicate"):
+                row = (await svc.set_status(cid, row.id, "shipped", release.version, actor))[1]
                 marked += 1
+            if row.status != "shipped" or row.status_note != release.version:
+                continue  # shipped by an earlier release: its voters heard of it then
             voters = [a for a in await svc.voters(row.id) if a != actor]
             told += await self.app.outbox.notify(
                 cid,

@@ -15,9 +15,10 @@ from bot.core.errors import UserError
 from bot.core.services import ServiceRegistry
 from cogs.suggestions.service import SuggestionService
 from cogs.weekly.config import GRID_KEYS, WeeklyConfig
+from cogs.weekly.ingest import BallotBatcher
 from cogs.weekly.ranking import ItemInput, ItemResult, Ranking, rank
 from storage.weekly import ItemRow, ReleaseRepo, ReleaseRow, ReportRepo, ReportRow, VersionTaken
-from storage.weekly_ballots import BallotRepo
+from storage.weekly_ballots import Ballot, BallotRepo
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class WeeklyService:
         self.ballots = ballots
         self.clock = clock
         self._services = services
+        self.batcher = BallotBatcher(ballots)
 
     def suggestions(self) -> SuggestionService | None:
         return self._services.find(SuggestionService)
@@ -160,15 +162,17 @@ class WeeklyService:
             raise UserError("fourgrid.none_open")
         return row
 
-    async def report_for(self, community_id: int, ref: str | None) -> ReportRow:
-        """The report of a release (by version), else the open one, else the latest one."""
+    async def report_for(
+        self, community_id: int, ref: str | None, *, closed: bool = False
+    ) -> ReportRow:
+        """The report of a release (by version), else the latest (closed) one."""
         if ref:
             release = await self.release(community_id, ref)
             row = await self.reports.for_release(release.id)
             if row is None:
                 raise UserError("fourgrid.no_report", version=release.version)
             return row
-        row = await self.reports.latest(community_id)
+        row = await self.reports.latest(community_id, "closed" if closed else None)
         if row is None:
             raise UserError("fourgrid.none")
         return row
@@ -176,16 +180,18 @@ class WeeklyService:
     async def cast(
         self, community_id: int, report_id: int, item_id: int, account_id: int, grid: int
     ) -> None:
+        """Put an item in a grid. The write itself checks that the report (of this community)
+        is open and the item is one of its items; only a refused ballot costs a second look."""
         if not 0 <= grid < len(GRID_KEYS):
             raise UserError("fourgrid.bad_grid")
-        report = await self.report(community_id, report_id)
         now = self.clock.now()
+        ballot = Ballot(community_id, report_id, item_id, account_id, grid, now)
+        if await self.batcher.cast(ballot):
+            return
+        report = await self.report(community_id, report_id)
         if not report.accepts_ballots(now):
             raise UserError("fourgrid.closed")
-        if not await self.ballots.cast(report_id, item_id, account_id, grid, now):
-            if not (await self.report(community_id, report_id)).accepts_ballots(now):
-                raise UserError("fourgrid.closed")
-            raise UserError("fourgrid.bad_item")
+        raise UserError("fourgrid.bad_item")
 
     async def anticipate(
         self, community_id: int, report_id: int, account_id: int, suggestion_id: int

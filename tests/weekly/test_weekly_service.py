@@ -14,7 +14,7 @@ from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
 from cogs.weekly import config
 from storage.schema.weekly import fourgrid_ballots
-from storage.weekly_ballots import BallotRepo
+from storage.weekly_ballots import Ballot, BallotRepo
 from tests.weekly.weekly_helpers import (
     member,
     open_report,
@@ -57,6 +57,11 @@ async def test_release_ships_suggestions_and_tells_their_voters(app: App) -> Non
 
     assert await flows(app).finish_release(row, boss.member.account_id) is None
     assert len(await outbox(app)) == len(queued)
+
+    # A later release that lists it again does not tell its voters a second time.
+    await release(app, boss, "v1.3", [dark, widgets])
+    later = (await outbox(app))[len(queued) :]
+    assert sorted(q.account_id for q in later if q.kind == "member") == [carol.member.account_id]
 
 
 async def test_release_input_is_checked(app: App) -> None:
@@ -130,10 +135,13 @@ async def test_the_ballot_store_refuses_closed_reports_itself(app: App) -> None:
     report = await open_report(app, row, boss)
     (a,) = await weekly(app).items(row.id)
     repo = BallotRepo(app.engine)
-    assert await repo.cast(report.id, a.id, boss.member.account_id, 1, app.clock.now())
+    cid, acc, now = boss.community.id, boss.member.account_id, app.clock.now()
+    assert await repo.cast(Ballot(cid, report.id, a.id, acc, 1, now))
+    # Another community's report is not this community's to fill in.
+    assert not await repo.cast(Ballot(cid + 1, report.id, a.id, acc, 2, now))
     assert await weekly(app).close(report)
     # Straight to the repository, bypassing the service's checks: still refused.
-    assert not await repo.cast(report.id, a.id, boss.member.account_id, 0, app.clock.now())
+    assert not await repo.cast(Ballot(cid, report.id, a.id, acc, 0, now))
     assert await repo.tallies(report.id) == {a.id: [0, 1, 0, 0]}
 
 
