@@ -14,12 +14,14 @@ TOOLS = [
     "bot.cli.run",
     "bot.cli.dedup",
     "bot.cli.drops",
+    "bot.cli.participation",
 ]
 BENCHES = [
     "bot.cli.dedup",
     "bot.cli.drops",
     "bot.cli.bench_telegram",
     "bot.cli.bench_polls",
+    "bot.cli.participation",
 ]
 
 

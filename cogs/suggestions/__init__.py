@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.commands import ParamType
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, commands
+from cogs.suggestions import admin, commands, contributions
 from cogs.suggestions.service import SuggestionService
 from storage.suggestions import SuggestionRepo
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def setup(app: App) -> None:
     app.services.add(SuggestionService(SuggestionRepo(app.engine), app.clock))
+    app.contribution_sources.append(contributions.source(app.engine))
     app.community_settings.declare(
         SettingSpec(
             "heat_half_life_days", "setting.heat_half_life_days", ParamType.INT, 7, min=1, max=365

@@ -1,0 +1,211 @@
+"""`fanloop bench participation`: what keeping the ledger current costs on a large community.
+
+Seeds a community (members, suggestions, votes over 30 days, some suggestions planned and
+shipped) straight into the suggestion loop's tables, then times, on the real service: the first
+full build (recompute), a reconciliation with nothing to change, an incremental sync after a burst
+of new votes, and — the baseline — a full reconciliation picking up a burst of the same size
+(what every tick would cost without the incremental path); then a leaderboard and a profile.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.clock import FakeClock
+from storage.schema.core import accounts, communities, identities, members, spaces
+from storage.schema.suggestions import suggestion_events, suggestions, votes
+
+T = TypeVar("T")
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+CHUNK = 5000
+
+
+async def _insert(engine: AsyncEngine, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        async with engine.begin() as conn:
+            await conn.execute(insert(table), rows[start : start + CHUNK])
+
+
+async def seed(engine: AsyncEngine, n_members: int, n_votes: int, rng: random.Random) -> int:
+    """One community with `n_members` members (plus an admin) and about `n_votes` votes."""
+    async with engine.begin() as conn:
+        res = await conn.execute(insert(communities).values(name="bench", created_at=NOW))
+        cid = int(res.inserted_primary_key[0])  # type: ignore[index]
+        await conn.execute(
+            insert(spaces).values(community_id=cid, platform="console", space_id="bench", name="b")
+        )
+    admin = n_members + 1
+    ids = list(range(1, admin + 1))
+    start = NOW - timedelta(days=30)
+    await _insert(engine, accounts, [{"id": a, "created_at": start} for a in ids])
+    await _insert(
+        engine,
+        identities,
+        [
+            {
+                "platform": "console",
+                "platform_user_id": f"m{a}",
+                "account_id": a,
+                "display_name": f"m{a}",
+                "created_at": start,
+            }
+            for a in ids
+        ],
+    )
+    await _insert(
+        engine,
+        members,
+        [
+            {"community_id": cid, "account_id": a, "joined_at": start, "last_seen_at": start}
+            for a in ids
+        ],
+    )
+    n_sugg = max(10, n_members // 10)
+    authors = [rng.randint(1, n_members) for _ in range(n_sugg)]
+    statuses = rng.choices(["new", "planned", "shipped"], weights=[8, 1, 1], k=n_sugg)
+    await _insert(
+        engine,
+        suggestions,
+        [
+            {
+                "id": s + 1,
+                "community_id": cid,
+                "author_id": authors[s],
+                "title": f"Suggestion {s + 1}",
+                "status": statuses[s],
+                "created_at": start,
+                "updated_at": start + timedelta(days=15),
+            }
+            for s in range(n_sugg)
+        ],
+    )
+    await _insert(
+        engine,
+        suggestion_events,
+        [
+            {
+                "suggestion_id": s + 1,
+                "actor_id": admin,
+                "kind": "status",
+                "old": "new",
+                "new": statuses[s],
+                "created_at": start + timedelta(days=15),
+            }
+            for s in range(n_sugg)
+            if statuses[s] != "new"
+        ],
+    )
+    seen: set[tuple[int, int]] = set()
+    rows: list[dict[str, Any]] = []
+    for s in range(n_sugg):  # the authors' own votes
+        seen.add((s + 1, authors[s]))
+    while len(rows) < n_votes:
+        pair = (rng.randint(1, n_sugg), rng.randint(1, n_members))
+        if pair in seen:
+            continue
+        seen.add(pair)
+        at = start + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
+        rows.append({"suggestion_id": pair[0], "account_id": pair[1], "created_at": at})
+    await _insert(engine, votes, rows)
+    return cid
+
+
+async def add_votes(
+    engine: AsyncEngine, cid: int, count: int, at: datetime, rng: random.Random
+) -> None:
+    """A burst of new votes (suggestion ids 1..members/10, accounts 1..members)."""
+    async with engine.connect() as conn:
+        n_sugg = int((await conn.execute(select(func.max(suggestions.c.id)))).scalar() or 0)
+        n_members = int(
+            (await conn.execute(select(func.count()).select_from(members))).scalar() or 0
+        )
+        have = {
+            (int(r.suggestion_id), int(r.account_id))
+            for r in await conn.execute(select(votes.c.suggestion_id, votes.c.account_id))
+        }
+    rows: list[dict[str, Any]] = []
+    while len(rows) < count:
+        pair = (rng.randint(1, n_sugg), rng.randint(1, n_members - 1))
+        if pair in have:
+            continue
+        have.add(pair)
+        rows.append({"suggestion_id": pair[0], "account_id": pair[1], "created_at": at})
+    await _insert(engine, votes, rows)
+
+
+async def _timed(work: Callable[[], Awaitable[T]]) -> tuple[float, T]:
+    t0 = time.perf_counter()
+    result = await work()
+    return time.perf_counter() - t0, result
+
+
+async def run(
+    engine: AsyncEngine, data_dir: Path, n_members: int, n_votes: int, burst: int, seed_value: int
+) -> dict[str, Any]:
+    from bot.core.app import App
+    from cogs.participation.service import ParticipationService
+    from config.settings import FanloopSettings
+
+    rng = random.Random(seed_value)
+    t0 = time.perf_counter()
+    cid = await seed(engine, n_members, n_votes, rng)
+    seed_s = time.perf_counter() - t0
+    clock = FakeClock(NOW)
+    settings = FanloopSettings.model_validate(
+        {"data_dir": data_dir, "cogs": ["cogs.suggestions", "cogs.participation"]}
+    )
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(ParticipationService)
+    await app.community_settings.set(cid, "points_daily_cap", "0")
+
+    recompute_s, built = await _timed(lambda: service.recompute(cid))
+    clock.advance(timedelta(minutes=1))
+    reconcile_s, _ = await _timed(lambda: service.reconcile(cid))
+    clock.advance(timedelta(minutes=1))
+    quiet_sync_s, _ = await _timed(lambda: service.refresh(cid))
+
+    clock.advance(timedelta(minutes=1))
+    await add_votes(engine, cid, burst, clock.now(), rng)
+    sync_s, _ = await _timed(lambda: service.refresh(cid))
+    after_sync = sum(t.points for t in await service.ledger.totals(cid))
+
+    clock.advance(timedelta(minutes=1))
+    await add_votes(engine, cid, burst, clock.now(), rng)
+    baseline_s, _ = await _timed(lambda: service.reconcile(cid))
+    after_reconcile = sum(t.points for t in await service.ledger.totals(cid))
+
+    week_s, (_, ranked_week) = await _timed(lambda: service.standings(cid, "week"))
+    all_s, (_, ranked_all) = await _timed(lambda: service.standings(cid, "all"))
+    profile_s, _ = await _timed(lambda: service.profile(cid, ranked_all[0].account_id))
+
+    check = await service.recompute(cid)
+    result = {
+        "members": n_members,
+        "votes": n_votes,
+        "ledger_rows": built.rows,
+        "burst": burst,
+        "seed_s": round(seed_s, 3),
+        "recompute_s": round(recompute_s, 3),
+        "reconcile_unchanged_s": round(reconcile_s, 3),
+        "sync_nothing_new_s": round(quiet_sync_s, 3),
+        "sync_burst_s": round(sync_s, 3),
+        "reconcile_burst_s": round(baseline_s, 3),
+        "sync_speedup": round(baseline_s / sync_s, 1) if sync_s else None,
+        "burst_credited": after_sync - built.points_after,
+        "leaderboard_week_s": round(week_s, 3),
+        "leaderboard_all_s": round(all_s, 3),
+        "ranked_week": len(ranked_week),
+        "profile_s": round(profile_s, 3),
+        "recompute_matches": check.points_before == check.points_after == after_reconcile,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    return result

@@ -1,0 +1,96 @@
+"""Fan commands of the participation record: /profile, /leaderboard, /tiers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.reply import Reply
+from cogs.participation import views
+from cogs.participation.periods import PERIODS
+from cogs.participation.ranking import position
+from cogs.participation.service import ParticipationService
+from cogs.suggestions.service import SuggestionService
+from storage.suggestions import SuggestionRow
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+
+def svc(ctx: Context) -> ParticipationService:
+    return ctx.service(ParticipationService)
+
+
+async def resolve_member(ctx: Context, name: str | None) -> tuple[int, str]:
+    """The member a MEMBER parameter names (a display name on text platforms); the caller when
+    it is left out."""
+    if name is None or not name.strip():
+        return ctx.member.account_id, ctx.member.display_name
+    account = await ctx.app.identity.find_by_name(ctx.community.id, name)
+    if account is None:
+        raise UserError("profile.no_member", name=name.strip())
+    names = await ctx.app.identity.display_names([account])
+    return account, names.get(account, name.strip())
+
+
+async def profile(ctx: Context, member: str | None = None) -> Reply:
+    account, name = await resolve_member(ctx, member)
+    data = await svc(ctx).profile(ctx.community.id, account)
+    suggestions: list[SuggestionRow] | None = None
+    loop = ctx.app.services.find(SuggestionService)
+    if loop is not None:
+        own = account == ctx.member.account_id or ctx.is_admin
+        suggestions = [r for r in await loop.mine(ctx.community.id, account) if own or not r.hidden]
+    return views.profile(
+        ctx.t,
+        name,
+        data.points,
+        data.rank,
+        data.members,
+        data.week,
+        data.month,
+        data.breakdown,
+        data.tier,
+        data.next_tier,
+        suggestions,
+    )
+
+
+async def leaderboard(ctx: Context, period: str = "week") -> Reply:
+    p, ranked = await svc(ctx).standings(ctx.community.id, period)
+    shown = ranked[: views.LEADERBOARD_SIZE]
+    names = await ctx.app.identity.display_names([r.account_id for r in shown])
+    me = position(ranked, ctx.member.account_id)
+    return views.leaderboard(ctx.t, p, ranked, names, me)
+
+
+async def tiers(ctx: Context) -> Reply:
+    rows, counts = await svc(ctx).all_tiers(ctx.community.id)
+    rules = await svc(ctx).rules(ctx.community.id)
+    return views.tiers(ctx.t, rows, counts, rules)
+
+
+PERIOD = Param(
+    "period",
+    ParamType.CHOICE,
+    "param.leaderboard_period",
+    required=False,
+    choices=PERIODS,
+    default="week",
+)
+
+
+def register(app: App) -> None:
+    c = app.commands.add
+    c(
+        CommandSpec(
+            "profile",
+            "help.profile",
+            profile,
+            (Param("member", ParamType.MEMBER, "param.profile_member", required=False, max=128),),
+        )
+    )
+    c(CommandSpec("leaderboard", "help.leaderboard", leaderboard, (PERIOD,)))
+    c(CommandSpec("tiers", "help.tiers", tiers))

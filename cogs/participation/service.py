@@ -1,0 +1,209 @@
+"""The participation record of a community: points, standings, tiers, rewards.
+
+Registered as the `ScoreProvider`, so drops can gate on points and tiers without importing this
+cog. Every answer first syncs the ledger incrementally, so it includes the latest contributions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.core.contributions import FCodeIssuer
+from bot.core.errors import UserError
+from bot.core.scheduler import run_once
+from cogs.participation.periods import Period, period
+from cogs.participation.ranking import Ranked, TopN, position, rank, top_n
+from cogs.participation.rules import Rules, load_rules
+from cogs.participation.sync import RECONCILE_EVERY, LedgerSync, Recomputed
+from cogs.participation.tiers import TierManager, next_tier, tier_for
+from storage.participation import LedgerRepo
+from storage.participation_tiers import HeldTier, TierRow, TiersRepo
+
+if TYPE_CHECKING:
+    from bot.core.app import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Profile:
+    account_id: int
+    points: int
+    rank: int | None
+    members: int  # members with points, for "rank 3 of 40"
+    week: int
+    month: int
+    breakdown: dict[str, tuple[int, int]]  # kind -> (contributions, points)
+    tier: TierRow | None
+    next_tier: TierRow | None
+
+
+@dataclass(frozen=True)
+class Reward:
+    period: Period
+    top: TopN
+    codes: dict[int, str]
+
+
+class ParticipationService:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.ledger = LedgerRepo(app.engine)
+        self.tiers_repo = TiersRepo(app.engine)
+        self.syncer = LedgerSync(app, self.ledger)
+        self.tiers = TierManager(app, self.ledger, self.tiers_repo)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._tickets = itertools.count()
+        self._started: dict[int, int] = {}
+
+    def _lock(self, community_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(community_id, asyncio.Lock())
+
+    # -- keeping the ledger current ----------------------------------------------------------
+
+    async def refresh(self, community_id: int) -> None:
+        """Credit what happened since the last sync, and settle the tiers of those concerned.
+        Callers that arrive while a sync runs share the next one: a burst of eligibility checks
+        costs a few syncs, not one each."""
+        arrived = next(self._tickets)
+        async with self._lock(community_id):
+            if self._started.get(community_id, -1) > arrived:
+                return  # a sync that began after this call arrived has just finished
+            self._started[community_id] = next(self._tickets)
+            touched = await self.syncer.sync(community_id)
+            if touched:
+                await self.tiers.evaluate(community_id, touched)
+
+    async def reconcile(self, community_id: int) -> None:
+        async with self._lock(community_id):
+            self._started[community_id] = next(self._tickets)
+            await self.syncer.reconcile(community_id)
+            await self.tiers.evaluate(community_id)
+
+    async def recompute(self, community_id: int) -> Recomputed:
+        """Rebuild the community's ledger from the sources under the current rules."""
+        async with self._lock(community_id):
+            self._started[community_id] = next(self._tickets)
+            result = await self.syncer.recompute(community_id)
+            await self.tiers.evaluate(community_id)
+            return result
+
+    async def run_due(self) -> None:
+        """Scheduler tick: sync every community; reconcile those whose turn it is."""
+        now = self.app.clock.now()
+        for cid in await self.ledger.communities():
+            try:
+                if await self.ledger.claim_reconcile(cid, now, RECONCILE_EVERY):
+                    await self.reconcile(cid)
+                else:
+                    await self.refresh(cid)
+            except Exception:
+                log.exception("participation sync of community %s failed", cid)
+
+    # -- ScoreProvider -----------------------------------------------------------------------
+
+    async def points(self, community_id: int, account_id: int) -> int:
+        await self.refresh(community_id)
+        totals = await self.ledger.totals(community_id, account_ids=[account_id])
+        return totals[0].points if totals else 0
+
+    async def tier(self, community_id: int, account_id: int) -> str | None:
+        points = await self.points(community_id, account_id)
+        held = tier_for(points, await self.tiers_repo.tiers(community_id))
+        return held.name if held else None
+
+    # -- what members see --------------------------------------------------------------------
+
+    async def rules(self, community_id: int) -> Rules:
+        return await load_rules(self.app, community_id)
+
+    async def standings(self, community_id: int, name: str) -> tuple[Period, list[Ranked]]:
+        await self.refresh(community_id)
+        tz = await self.app.community_tz(community_id)
+        p = period(name, self.app.clock.now(), tz)
+        return p, rank(await self.ledger.totals(community_id, p.start, p.end))
+
+    async def profile(self, community_id: int, account_id: int) -> Profile:
+        await self.refresh(community_id)
+        tz = await self.app.community_tz(community_id)
+        now = self.app.clock.now()
+        ranked = rank(await self.ledger.totals(community_id))
+        me = position(ranked, account_id)
+        points = me.points if me else 0
+        week, month = period("week", now, tz), period("month", now, tz)
+        mine = [account_id]
+        week_total = await self.ledger.totals(community_id, week.start, week.end, mine)
+        month_total = await self.ledger.totals(community_id, month.start, month.end, mine)
+        tiers = await self.tiers_repo.tiers(community_id)
+        return Profile(
+            account_id,
+            points,
+            me.rank if me else None,
+            len(ranked),
+            week_total[0].points if week_total else 0,
+            month_total[0].points if month_total else 0,
+            await self.ledger.breakdown(community_id, account_id),
+            tier_for(points, tiers),
+            next_tier(points, tiers),
+        )
+
+    # -- tiers -------------------------------------------------------------------------------
+
+    async def all_tiers(self, community_id: int) -> tuple[list[TierRow], dict[str, int]]:
+        await self.refresh(community_id)
+        return await self.tiers_repo.tiers(community_id), await self.tiers_repo.counts(community_id)
+
+    async def set_tier(
+        self, community_id: int, name: str, threshold: int, role: str | None
+    ) -> tuple[TierRow, bool, int]:
+        """Returns (tier, created, members now holding it)."""
+        async with self._lock(community_id):
+            await self.syncer.sync(community_id)
+            tier, created = await self.tiers.put(community_id, name, threshold, role)
+            await self.tiers.evaluate(community_id)
+        return tier, created, len(await self.tiers_repo.holders(community_id, tier.name))
+
+    async def remove_tier(self, community_id: int, name: str) -> tuple[TierRow, int]:
+        """Returns (the removed tier, members who held it)."""
+        async with self._lock(community_id):
+            tier = await self.tiers.find(community_id, name)
+            held = len(await self.tiers_repo.holders(community_id, tier.name))
+            await self.tiers.remove(community_id, tier.name)
+            await self.tiers.evaluate(community_id)
+        return tier, held
+
+    async def tier_members(self, community_id: int, name: str) -> tuple[TierRow, list[HeldTier]]:
+        await self.refresh(community_id)
+        tier = await self.tiers.find(community_id, name)
+        return tier, await self.tiers_repo.holders(community_id, tier.name)
+
+    # -- rewards -----------------------------------------------------------------------------
+
+    async def reward(
+        self, community_id: int, drop_id: int, n: int, period_name: str, actor: int
+    ) -> Reward:
+        """Give one F-code for the drop to each of the top `n` of the period (once per drop and
+        period). The drops cog issues the codes; without it there are none to give."""
+        issuer = self.app.services.find(FCodeIssuer)  # type: ignore[type-abstract]
+        if issuer is None:
+            raise UserError("points.reward.no_drops")
+        p, ranked = await self.standings(community_id, period_name)
+        top = top_n(ranked, n)
+        if not top.chosen:
+            raise UserError("points.reward.nobody")
+        family = "week" if "week" in p.name else "month" if "month" in p.name else "all"
+        key = f"points-reward:{community_id}:{drop_id}:{family}:{p.key}"
+        accounts = [r.account_id for r in top.chosen]
+        ran, codes = await run_once(
+            self.app.jobs,
+            key,
+            self.app.clock.now(),
+            lambda: issuer.issue_fcodes(community_id, drop_id, accounts, actor),
+        )
+        if not ran:
+            raise UserError("points.reward.already", drop=drop_id)
+        return Reward(p, top, codes or {})
