@@ -19,7 +19,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_COGS = ["cogs.meta", "cogs.community", "cogs.suggestions", "cogs.accounts", "cogs.drops"]
+DEFAULT_COGS = [
+    "cogs.meta",
+    "cogs.community",
+    "cogs.suggestions",
+    "cogs.accounts",
+    "cogs.drops",
+    "cogs.participation",
+]
 
 
 class ConfigError(Exception):
