@@ -2,12 +2,21 @@
 
 `SimilarityIndex` is what the suggestion service uses: per community, incremental (add, update,
 remove) and rebuilt from the database on start. `make_index()` picks the implementation.
+
+Scores are 1.0 for the same text and fall with the share of weighted terms the two texts do not
+have in common (see docs/dedup.md). `LIKELY_DUPLICATE` and `RELATED` are the suggested cut-offs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Protocol
+
+#: Show as "likely duplicate" (offer "+1 that one", list in the duplicates digest) from here.
+#: Short paraphrased questions score 0.6-0.95; unrelated texts that share a word stay below 0.3.
+LIKELY_DUPLICATE = 0.5
+#: Worth listing among "similar suggestions" (related, not necessarily the same request).
+RELATED = 0.25
 
 
 class SimilarityIndex(Protocol):
@@ -17,15 +26,13 @@ class SimilarityIndex(Protocol):
     def remove(self, doc_id: int) -> None:
         """Forget a document; unknown ids are ignored."""
 
-    def query(
-        self, text: str, k: int = 5, exclude: Iterable[int] = ()
-    ) -> list[tuple[int, float]]:
+    def query(self, text: str, k: int = 5, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
         """The k most similar documents as (id, score), best first; scores in [0, 1]."""
 
     def __len__(self) -> int: ...
 
 
 def make_index() -> SimilarityIndex:
-    from cogs.suggestions.similarity.lexical import LexicalIndex
+    from cogs.suggestions.similarity.engine import DedupIndex
 
-    return LexicalIndex()
+    return DedupIndex()

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_STOP = frozenset(
-    ["a", "an", "the", "to", "of", "in", "on", "for", "and", "or", "is", "are", "be", "it", "i", "my", "me", "we", "our", "you", "your", "can", "could", "would", "should", "please", "add", "make", "have", "has", "with", "that", "this", "there", "when", "what", "how", "do", "does", "not"]
-)
+_STOP_WORDS = """
+a an the to of in on for and or is are be it i my me we our you your can could would
+should please add make have has with that this there when what how do does not
+"""
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def tokens(text: str) -> list[str]:

@@ -1,0 +1,116 @@
+"""Build and query timings of a similarity index on a synthetic board (`fanloop bench dedup`)."""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+
+from cogs.suggestions.similarity import SimilarityIndex, make_index
+from cogs.suggestions.similarity.evaluate import percentile
+from cogs.suggestions.similarity.lexical import LexicalIndex
+from cogs.suggestions.similarity.synthetic import board, suggestion
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    name: str
+    size: int
+    queries: int
+    build_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    cpu_p99_ms: float
+    rss_mb: float
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "queries": self.queries,
+            "build_s": round(self.build_s, 3),
+            "p50_ms": round(self.p50_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "max_ms": round(self.max_ms, 3),
+            "cpu_p99_ms": round(self.cpu_p99_ms, 3),
+            "rss_mb": round(self.rss_mb, 1),
+        }
+
+
+def _queries(texts: list[str], count: int, seed: int) -> list[str]:
+    """Half new suggestions, half edited copies of indexed ones (the duplicates to find)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        if i % 2:
+            out.append(suggestion(rng))
+        else:
+            text = rng.choice(texts)
+            cut = rng.randint(0, max(0, len(text) // 4))
+            out.append(text[cut:] + rng.choice(("", "?", "！", " please", "，谢谢")))
+    return out
+
+
+def measure(
+    name: str,
+    factory: Callable[[], SimilarityIndex],
+    size: int,
+    queries: int,
+    seed: int = 7,
+) -> BenchResult:
+    """Index `size` synthetic suggestions, then time `queries` top-5 look-ups one by one."""
+    texts = list(board(size, seed))
+    qs = _queries(texts, queries, seed + 1)
+    process = psutil.Process()
+    gc.collect()
+    rss_before = process.memory_info().rss
+    index = factory()
+    start = time.perf_counter()
+    for doc_id, text in enumerate(texts):
+        index.add(doc_id, text)
+    build_s = time.perf_counter() - start
+    rss_index = process.memory_info().rss - rss_before
+    wall: list[float] = []
+    cpu: list[float] = []
+    for text in qs:
+        w0, c0 = time.perf_counter(), time.thread_time()
+        index.query(text, k=5)
+        cpu.append((time.thread_time() - c0) * 1000.0)
+        wall.append((time.perf_counter() - w0) * 1000.0)
+    rss_mb = max(rss_index, process.memory_info().rss - rss_before) / 2**20
+    return BenchResult(
+        name=name,
+        size=size,
+        queries=len(qs),
+        build_s=build_s,
+        p50_ms=percentile(wall, 0.50),
+        p99_ms=percentile(wall, 0.99),
+        max_ms=max(wall, default=0.0),
+        cpu_p99_ms=percentile(cpu, 0.99),
+        rss_mb=rss_mb,
+    )
+
+
+def run(size: int, queries: int, baseline_size: int) -> list[BenchResult]:
+    """The engine at `size`, then the lexical placeholder at `baseline_size` for comparison."""
+    results = [measure("engine", make_index, size, queries)]
+    gc.collect()
+    baseline_queries = max(1, min(queries, 500))
+    results.append(measure("lexical-baseline", LexicalIndex, baseline_size, baseline_queries))
+    return results
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far (psutil; falls back to the current RSS)."""
+    info = psutil.Process().memory_info()
+    peak = getattr(info, "peak_wset", None)
+    if peak is None:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return float(peak) / 2**20

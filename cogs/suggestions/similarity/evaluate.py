@@ -1,0 +1,139 @@
+"""Measuring a similarity index on a duplicate-retrieval set.
+
+A set is two JSON-lines files: the corpus (`{"id": ..., "text": ...}` per line) and the queries
+(`{"id": ..., "text": ..., "duplicates": [...]}`). Each query is itself in the corpus and is
+excluded from its own results. Per query, R@k is 1 when any listed duplicate is in the top k and
+MRR@10 is 1/rank of the first one within the top 10; both are averaged and given in percent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cogs.suggestions.similarity import SimilarityIndex, make_index
+
+
+@dataclass(frozen=True)
+class Query:
+    doc_id: int
+    text: str
+    duplicates: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Report:
+    r1: float
+    r5: float
+    mrr10: float
+    build_s: float
+    p50_ms: float
+    p99_ms: float
+    queries: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "r1": round(self.r1, 2),
+            "r5": round(self.r5, 2),
+            "mrr10": round(self.mrr10, 2),
+            "build_s": round(self.build_s, 3),
+            "p50_ms": round(self.p50_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "queries": self.queries,
+        }
+
+
+def _lines(path: Path) -> Iterator[dict[str, object]]:
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict) or "id" not in row or "text" not in row:
+                    raise ValueError(f"{path}:{number}: expected an object with id and text")
+                yield row
+
+
+def load(corpus: Path, queries: Path) -> tuple[list[tuple[int, str]], list[Query]]:
+    """Read a retrieval set; string ids become consecutive integers in corpus order."""
+    ids: dict[str, int] = {}
+    docs: list[tuple[int, str]] = []
+    for row in _lines(corpus):
+        key = str(row["id"])
+        ids.setdefault(key, len(ids))
+        docs.append((ids[key], str(row["text"])))
+    qs: list[Query] = []
+    for row in _lines(queries):
+        key = str(row["id"])
+        dups = row.get("duplicates", [])
+        if key not in ids or not isinstance(dups, list):
+            raise ValueError(f"{queries}: query {key} must be in the corpus and list duplicates")
+        known = frozenset(ids[str(d)] for d in dups if str(d) in ids)
+        qs.append(Query(ids[key], str(row["text"]), known))
+    return docs, qs
+
+
+def ranks(results: Sequence[int], duplicates: frozenset[int]) -> int | None:
+    """1-based rank of the first duplicate in `results`, or None."""
+    for rank, doc in enumerate(results, 1):
+        if doc in duplicates:
+            return rank
+    return None
+
+
+def metrics(rankings: Sequence[int | None]) -> tuple[float, float, float]:
+    """(R@1, R@5, MRR@10) in percent from the rank of each query's first duplicate."""
+    if not rankings:
+        return 0.0, 0.0, 0.0
+    n = len(rankings)
+    r1 = sum(1 for r in rankings if r is not None and r <= 1)
+    r5 = sum(1 for r in rankings if r is not None and r <= 5)
+    mrr = sum(1.0 / r for r in rankings if r is not None and r <= 10)
+    return 100.0 * r1 / n, 100.0 * r5 / n, 100.0 * mrr / n
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (`share` in 0..1)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))
+    return ordered[index]
+
+
+def run(
+    docs: Sequence[tuple[int, str]],
+    queries: Sequence[Query],
+    factory: Callable[[], SimilarityIndex] = make_index,
+) -> Report:
+    """Build an index over `docs`, run every query against it and measure."""
+    index = factory()
+    start = time.perf_counter()
+    for doc_id, text in docs:
+        index.add(doc_id, text)
+    build_s = time.perf_counter() - start
+    found: list[int | None] = []
+    latencies: list[float] = []
+    for q in queries:
+        start = time.perf_counter()
+        hits = index.query(q.text, k=10, exclude=(q.doc_id,))
+        latencies.append((time.perf_counter() - start) * 1000.0)
+        found.append(ranks([doc for doc, _ in hits], q.duplicates))
+    r1, r5, mrr10 = metrics(found)
+    return Report(
+        r1=r1,
+        r5=r5,
+        mrr10=mrr10,
+        build_s=build_s,
+        p50_ms=percentile(latencies, 0.50),
+        p99_ms=percentile(latencies, 0.99),
+        queries=len(queries),
+    )
+
+
+def evaluate(corpus: Path, queries: Path) -> Report:
+    docs, qs = load(corpus, queries)
+    return run(docs, qs)

@@ -1,0 +1,112 @@
+"""Turning a suggestion into weighted index terms, for Chinese, English and mixed text.
+
+Latin-script text becomes lower-cased, lightly stemmed words without stop words. Chinese becomes
+character unigrams (the strongest signal for short paraphrased questions, which reorder words)
+plus character bigrams (kept at a lower weight by the scorer). A handful of interchangeable
+question words are folded together first, and traditional forms of common particles are mapped
+to simplified ones, so "如何" and "怎么" or "什麼" and "什么" match.
+
+The lead of a text (its first line when there are several, otherwise its first few words) is the
+title-like part and counts more than the body, like a title field in a search engine.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from functools import lru_cache
+
+#: Term kinds; the scorer weighs them differently (see `kind_of`).
+WORD, UNIGRAM, BIGRAM = 0, 1, 2
+
+LEAD_TOKENS = 8  # words (a Chinese character counts half) in the lead of a one-line text
+LEAD_WEIGHT = 3.0
+
+_TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_START = "\u3400"
+
+_STOP_WORDS = """
+a an the to of in on at for and or but is are was were be been being it its i my me we our
+you your he she they them this that these those there here when what which who how why do
+does did done not no can could would should will shall may might must have has had with
+from by as if so than then just also about into out up down over any all some more most
+other such only own same too very s t am im ive id dont doesnt didnt cant wont isnt arent
+get got use using please pls thanks thank hi hello
+"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+# Interchangeable Chinese question words and traditional variants, folded before n-grams.
+_FOLD = (
+    ("什麼", "什么"),
+    ("什麽", "什么"),
+    ("甚么", "什么"),
+    ("啥", "什么"),
+    ("如何", "怎么"),
+    ("怎样", "怎么"),
+    ("怎麼", "怎么"),
+    ("咋", "怎么"),
+    ("为何", "为什么"),
+    ("为啥", "为什么"),
+    ("哪儿", "哪里"),
+    ("哪兒", "哪里"),
+    ("請問", "请问"),
+)
+_FOLD_RE = re.compile("|".join(re.escape(a) for a, _ in _FOLD))
+_FOLD_MAP = dict(_FOLD)
+
+_SUFFIXES = (
+    "ational", "ization", "ations", "ation", "ingly", "ments", "ment", "ness", "ings",
+    "ing", "ies", "ied", "edly", "ed", "ers", "er", "ly", "es", "s",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A light English suffix stripper: enough to match install/installed/installing."""
+    if len(word) <= 4 or word[-1].isdigit():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, folded Chinese question words."""
+    low = unicodedata.normalize("NFKC", text).lower()
+    return _FOLD_RE.sub(lambda m: _FOLD_MAP[m.group()], low)
+
+
+def kind_of(term: str) -> int:
+    """Latin words, Chinese characters and Chinese bigrams never collide, so a term is its kind."""
+    if term[0] < _CJK_START:
+        return WORD
+    return UNIGRAM if len(term) == 1 else BIGRAM
+
+
+def terms(text: str) -> dict[str, float]:
+    """Weighted term frequencies: lead terms count `LEAD_WEIGHT`, the rest 1."""
+    lead_end = text.find("\n") if "\n" in text.strip() else -1
+    norm = normalize(text)
+    lead_chars = len(normalize(text[:lead_end])) if lead_end > 0 else -1
+    out: defaultdict[str, float] = defaultdict(float)
+    position = 0.0
+    for match in _TOKEN.finditer(norm):
+        token = match.group()
+        weight: float
+        if lead_chars >= 0:
+            weight = LEAD_WEIGHT if match.start() < lead_chars else 1.0
+        else:
+            weight = LEAD_WEIGHT if position < LEAD_TOKENS else 1.0
+        if token[0] < _CJK_START:
+            position += 1
+            if token not in _STOP:
+                out[stem(token)] += weight
+            continue
+        position += len(token) / 2
+        for char in token:
+            out[char] += weight
+        for i in range(len(token) - 1):
+            out[token[i : i + 2]] += weight
+    return out

@@ -1,0 +1,151 @@
+"""Behaviour of the duplicate finder: incremental changes, exclusion, languages, scores."""
+
+from __future__ import annotations
+
+from cogs.suggestions.similarity import LIKELY_DUPLICATE, RELATED, make_index
+from cogs.suggestions.similarity.engine import DedupIndex
+from cogs.suggestions.similarity.synthetic import board
+
+BOARD = [
+    "Please add dark mode to the settings page",
+    "Export chat history as CSV",
+    "Leaderboard should reset every month",
+    "Bot crashes when I upload a large image",
+    "希望增加夜间模式",
+    "能不能支持导出聊天记录",
+    "排行榜每个月重置一次",
+    "上传大图片的时候机器人会崩溃",
+    "希望支持 dark mode，晚上看太刺眼了",
+    "Add a poll command with anonymous voting",
+    "投票功能能不能匿名",
+    "Show the weekly report as a chart",
+]
+
+
+def make_board(extra: int = 0) -> DedupIndex:
+    index = DedupIndex()
+    for i, text in enumerate(BOARD):
+        index.add(i, text)
+    for i, text in enumerate(board(extra, seed=3), start=1000):
+        index.add(i, text)
+    return index
+
+
+def top(index: DedupIndex, text: str, **kw: object) -> int | None:
+    hits = index.query(text, k=5, **kw)  # type: ignore[arg-type]
+    return hits[0][0] if hits else None
+
+
+def test_make_index_is_the_engine() -> None:
+    assert isinstance(make_index(), DedupIndex)
+
+
+def test_finds_english_paraphrase() -> None:
+    index = make_board(200)
+    assert top(index, "dark mode in settings please") == 0
+    assert top(index, "the bot crashed after uploading big images") == 3
+
+
+def test_finds_chinese_paraphrase() -> None:
+    index = make_board(200)
+    assert top(index, "请问怎么导出聊天记录？") == 5
+    assert top(index, "上传大图片时机器人崩溃了") == 7
+
+
+def test_finds_mixed_text() -> None:
+    index = make_board(200)
+    assert top(index, "dark mode 什么时候支持？晚上太刺眼") == 8
+
+
+def test_new_document_is_found_at_once() -> None:
+    index = make_board()
+    index.add(99, "Allow custom emoji reactions in threads")
+    assert top(index, "custom emoji reactions for threads") == 99
+    assert len(index) == len(BOARD) + 1
+
+
+def test_re_add_replaces_the_text() -> None:
+    index = make_board()
+    index.add(1, "Mute notifications during the night")
+    assert len(index) == len(BOARD)
+    assert top(index, "mute notifications at night") == 1
+    assert 1 not in [d for d, _ in index.query("Export chat history as CSV", k=5)]
+
+
+def test_remove_forgets_and_ignores_unknown_ids() -> None:
+    index = make_board()
+    index.remove(0)
+    index.remove(12345)
+    assert len(index) == len(BOARD) - 1
+    assert 0 not in [d for d, _ in index.query("Please add dark mode to the settings page", k=10)]
+
+
+def test_exclude_skips_ids() -> None:
+    index = make_board()
+    hits = index.query("Please add dark mode to the settings page", k=3, exclude=[0])
+    assert hits and all(d != 0 for d, _ in hits)
+
+
+def test_scores_are_sorted_and_in_range() -> None:
+    index = make_board(300)
+    for text in [*BOARD, "dark", "模式", "completely unrelated words here", "?!"]:
+        hits = index.query(text, k=10)
+        scores = [s for _, s in hits]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in scores)
+        assert len(hits) <= 10
+
+
+def test_identical_text_scores_one() -> None:
+    index = make_board(100)
+    for i, text in enumerate(BOARD):
+        doc, score = index.query(text, k=1)[0]
+        assert doc == i
+        assert score > 0.999
+
+
+def test_threshold_separates_paraphrase_from_unrelated() -> None:
+    index = make_board(500)
+    pairs = [
+        ("Please add a dark mode to the settings page", 0),
+        ("能否支持导出聊天记录？", 5),
+        ("排行榜能不能每月重置", 6),
+    ]
+    for text, expected in pairs:
+        doc, score = index.query(text, k=1)[0]
+        assert doc == expected
+        assert score >= LIKELY_DUPLICATE, (text, score)
+    for text in ["How do I change my avatar colour", "今天天气怎么样"]:
+        hits = index.query(text, k=1)
+        assert not hits or hits[0][1] < RELATED, (text, hits)
+
+
+def test_empty_cases() -> None:
+    index = DedupIndex()
+    assert index.query("anything") == []
+    index.add(1, "hello world feature")
+    assert index.query("", k=5) == []
+    assert index.query("!!! ???", k=5) == []
+    assert index.query("feature", k=0) == []
+    index.add(2, "")
+    assert len(index) == 2
+    assert [d for d, _ in index.query("hello world feature")] == [1]
+
+
+def test_many_removals_compact_and_keep_working() -> None:
+    index = DedupIndex()
+    texts = list(board(3000, seed=11))
+    for i, text in enumerate(texts):
+        index.add(i, text)
+    for i in range(0, 2900):
+        index.remove(i)
+    assert len(index) == 100
+    for i in range(2900, 3000):
+        hits = index.query(texts[i], k=3)
+        assert hits and hits[0][1] > 0.999
+        assert all(d >= 2900 for d, _ in hits)
+    index.add(5, texts[5])
+    assert index.query(texts[5], k=1)[0][0] in {
+        5,
+        *(d for d in range(2900, 3000) if texts[d] == texts[5]),
+    }
