@@ -59,7 +59,8 @@ def bench_dedup(args: argparse.Namespace) -> int:
             f"  query latency:   p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
             f"max {result.max_ms:.2f} ms (CPU p99 {result.cpu_p99_ms:.2f} ms)"
         )
-        print(f"  index memory:    {result.rss_mb:.1f} MB RSS growth")
+        if result.rss_mb is not None:
+            print(f"  index memory:    {result.rss_mb:.1f} MB RSS growth")
     print(f"peak RSS of the run: {payload['peak_rss_mb']:.1f} MB")
     return 0
 
