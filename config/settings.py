@@ -26,6 +26,7 @@ DEFAULT_COGS = [
     "cogs.accounts",
     "cogs.drops",
     "cogs.participation",
+    "cogs.weekly",
 ]
 
 
