@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 # python-telegram-bot 22 warns whenever it builds a RetryAfter (429) unless time periods are
@@ -20,6 +21,8 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     settings = app.settings
     if not settings.telegram_token:
         raise RuntimeError("FANLOOP_TELEGRAM_TOKEN is not set")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     adapter = TelegramAdapter(app, settings.telegram_token, base_url=settings.telegram_base_url)
     await run(adapter, settings, stop)
 
