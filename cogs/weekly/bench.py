@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import resource
+import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -206,6 +207,7 @@ async def run(
         }
     finally:
         await app.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file of a million ballots
 
 
 def summary(s: dict[str, Any]) -> str:

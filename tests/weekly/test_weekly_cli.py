@@ -73,3 +73,35 @@ def test_missed_tuesday_through_the_cli(tmp_path: Path) -> None:
     bob_pages = [e for e in later if e["to"] == "bob" and e["buttons"]]
     assert bob_pages[0]["buttons"][0]["action"].startswith("fg:1:")
     assert all(len(b["action"].encode()) <= 64 for e in later for b in e["buttons"])
+
+
+def test_bench_polls_prints_its_figures(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "bench",
+            "polls",
+            "--members",
+            "300",
+            "--items",
+            "4",
+            "--concurrency",
+            "32",
+            "--sample",
+            "40",
+            "--json",
+        ],
+        text=True,
+        capture_output=True,
+        env={**os.environ, "FANLOOP_DATA_DIR": str(tmp_path / "data")},
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    stats = json.loads(run.stdout)
+    assert {"ballots", "ballots_per_s", "results_s", "chart_s", "peak_rss_mb"} <= set(stats)
+    assert stats["ballots"] == stats["ballots_stored"] == 1200
+    assert stats["turnout"] == 300 and stats["results_agree"] is True
+    assert stats["ballots_per_s"] > 0 and stats["chart_bytes"] > 0
