@@ -120,6 +120,15 @@ def test_threshold_separates_paraphrase_from_unrelated() -> None:
         assert not hits or hits[0][1] < RELATED, (text, hits)
 
 
+def test_new_board_with_one_suggestion() -> None:
+    index = DedupIndex()
+    index.add(1, "Dark mode for the app\nThe white screen hurts at night")
+    hits = index.query("Add a dark theme\nNight mode please")
+    assert [d for d, _ in hits] == [1]
+    assert hits[0][1] >= RELATED
+    assert index.query("Weekly report chart\nshow votes per week") == []
+
+
 def test_empty_cases() -> None:
     index = DedupIndex()
     assert index.query("anything") == []

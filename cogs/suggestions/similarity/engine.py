@@ -25,6 +25,9 @@ from cogs.suggestions.similarity.store import K1, B, FloatArray, IntArray, TermS
 from cogs.suggestions.similarity.text import terms
 
 SHORTLIST = 64
+#: IDF is computed as if the board had at least this many suggestions: on a new board with a
+#: handful of posts every shared word would otherwise look common and every new word rare.
+MIN_BOARD = 100
 JACCARD_IDF_POWER = 0.5
 #: Stage 1 reads at most this many postings (the query's rarest terms first).
 POSTING_BUDGET = 100_000
@@ -33,7 +36,7 @@ SIGNAL_WEIGHTS = (1.0, 0.0, 1.0, 1.0)
 
 
 def _idf(df: FloatArray, n: int) -> FloatArray:
-    return np.log1p((n - df + 0.5) / (df + 0.5))
+    return np.log1p((max(n, MIN_BOARD) - df + 0.5) / (df + 0.5))
 
 
 def _sat(tf: FloatArray, dl: FloatArray | float, avgdl: float) -> FloatArray:
