@@ -81,3 +81,12 @@ def test_without_a_cjk_font_charts_still_render_and_it_is_logged_once(
 def test_emoji_in_labels_are_left_out_of_the_chart_only() -> None:
     png, missing = chart("🎉 New icons")
     assert missing == frozenset() and png.startswith(b"\x89PNG")
+
+
+def test_discord_attaches_an_export_file() -> None:
+    from bot.adapters.discord.render import render
+    from bot.core.reply import Reply
+
+    rendered = render(Reply(text="totals", file=b"kind,rank\r\n", file_name="fourgrid-v1.2.csv"))
+    assert rendered.file is not None and rendered.file.filename == "fourgrid-v1.2.csv"
+    assert rendered.file.fp.read() == b"kind,rank\r\n"

@@ -171,6 +171,8 @@ def render(reply: Reply) -> Rendered:
     file = None
     if reply.image:
         file = discord.File(io.BytesIO(reply.image), filename=file_name(reply.image_name))
+    elif reply.file:  # a document, e.g. a CSV export
+        file = discord.File(io.BytesIO(reply.file), filename=file_name(reply.file_name))
     return Rendered(embed(reply), view(reply), file)
 
 
