@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.core.clock import Clock
 from bot.core.errors import UserError
 from cogs.suggestions.heat import heat_scores
-from cogs.suggestions.similarity import SimilarityIndex, make_index
+from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from storage.suggestions import (
     OPEN_STATUSES,
     DraftRow,
@@ -20,7 +20,8 @@ from storage.suggestions import (
 
 STATUS_FLOW = ("new", "under_review", "planned", "in_progress", "shipped", "declined")
 CLOSED_FOR_VOTES = ("shipped", "declined")
-SIMILAR_MIN_SCORE = 0.25
+# Shown at submission from "related" up: a wrong hint costs one press of "post mine anyway".
+SIMILAR_MIN_SCORE = RELATED
 
 
 @dataclass(frozen=True)
@@ -264,8 +265,8 @@ class SuggestionService:
 
 
 def _doc(title: str, details: str) -> str:
-    # The title says what is asked; it counts twice against the details.
-    return f"{title}\n{title}\n{details}"
+    # The first line is the title: the index weighs it above the details.
+    return f"{title}\n{details}"
 
 
 def _posted_id(draft: DraftRow | None) -> int | str:
