@@ -186,6 +186,60 @@ class LedgerRepo:
                     out.extend(Total(int(r.account_id), int(r.points), r.reached_at) for r in res)
         return out
 
+    def _sums(self, community_id: int, start: datetime | None, end: datetime | None) -> Any:
+        points = func.sum(ledger.c.points)
+        q = (
+            select(
+                ledger.c.account_id,
+                points.label("points"),
+                func.max(ledger.c.at).label("reached_at"),
+            )
+            .where(ledger.c.community_id == community_id, ledger.c.points > 0)
+            .group_by(ledger.c.account_id)
+        )
+        if start is not None:
+            q = q.where(ledger.c.at >= start)
+        if end is not None:
+            q = q.where(ledger.c.at < end)
+        return q, points
+
+    async def leaders(
+        self,
+        community_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        *,
+        points: int | None = None,
+    ) -> list[Total]:
+        """The top of the period in leaderboard order (points, then who reached them first);
+        with `points`, only the members who have exactly that many."""
+        q, total = self._sums(community_id, start, end)
+        if points is not None:
+            q = q.having(total == points)
+        q = q.order_by(total.desc(), func.max(ledger.c.at), ledger.c.account_id).limit(limit)
+        async with self.engine.connect() as conn:
+            return [
+                Total(int(r.account_id), int(r.points), r.reached_at) for r in await conn.execute(q)
+            ]
+
+    async def ranked_count(
+        self,
+        community_id: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        above: int | None = None,
+    ) -> int:
+        """Members with points in the period (with `above`: with more than that)."""
+        q, total = self._sums(community_id, start, end)
+        if above is not None:
+            q = q.having(total > above)
+        async with self.engine.connect() as conn:
+            return int(
+                (await conn.execute(select(func.count()).select_from(q.subquery()))).scalar() or 0
+            )
+
     async def breakdown(self, community_id: int, account_id: int) -> dict[str, tuple[int, int]]:
         """kind → (contributions, points) of one member."""
         q = (

@@ -53,7 +53,7 @@ async def recompute(ctx: Context) -> Reply:
 async def reward(ctx: Context, drop: int, count: int, period: str = "week") -> Reply:
     cid = ctx.community.id
     result = await svc(ctx).reward(cid, drop, count, period, ctx.member.account_id)
-    chosen = result.top.chosen
+    chosen = result.chosen
     names = await ctx.app.identity.display_names([r.account_id for r in chosen])
     for r in chosen:
         code = result.codes.get(r.account_id)
@@ -81,14 +81,8 @@ async def reward(ctx: Context, drop: int, count: int, period: str = "week") -> R
     skipped = len(chosen) - len(given)
     if skipped:
         lines.append(ctx.t("points.reward.skipped", count=skipped))
-    if result.top.tied_out:
-        lines.append(
-            ctx.t(
-                "points.reward.tie",
-                count=len(result.top.tied_out),
-                points=chosen[-1].points,
-            )
-        )
+    if result.tied_out:
+        lines.append(ctx.t("points.reward.tie", count=result.tied_out, points=chosen[-1].points))
     return Reply(text="\n".join(lines))
 
 

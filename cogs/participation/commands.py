@@ -10,7 +10,6 @@ from bot.core.errors import UserError
 from bot.core.reply import Reply
 from cogs.participation import views
 from cogs.participation.periods import PERIODS
-from cogs.participation.ranking import position
 from cogs.participation.service import ParticipationService
 from cogs.suggestions.service import SuggestionService
 from storage.suggestions import SuggestionRow
@@ -59,11 +58,11 @@ async def profile(ctx: Context, member: str | None = None) -> Reply:
 
 
 async def leaderboard(ctx: Context, period: str = "week") -> Reply:
-    p, ranked = await svc(ctx).standings(ctx.community.id, period)
-    shown = ranked[: views.LEADERBOARD_SIZE]
-    names = await ctx.app.identity.display_names([r.account_id for r in shown])
-    me = position(ranked, ctx.member.account_id)
-    return views.leaderboard(ctx.t, p, ranked, names, me)
+    board = await svc(ctx).standings(
+        ctx.community.id, period, ctx.member.account_id, limit=views.LEADERBOARD_SIZE
+    )
+    names = await ctx.app.identity.display_names([r.account_id for r in board.top])
+    return views.leaderboard(ctx.t, board.period, board.top, names, board.me)
 
 
 async def tiers(ctx: Context) -> Reply:

@@ -1,6 +1,7 @@
 """Ranking members by points. Ties: members with the same points share a rank (1, 2, 2, 4), and
-are listed by who reached those points first. Picking the top N for a reward breaks a tie at the
-cut the same way, so exactly N are chosen."""
+are listed by who reached those points first (then by account). The database sorts the same way
+(`LedgerRepo.leaders`), so ranking its top rows gives their true ranks; picking the top N for a
+reward takes that order too, so exactly N are chosen."""
 
 from __future__ import annotations
 
@@ -29,25 +30,3 @@ def rank(totals: Iterable[Total]) -> list[Ranked]:
         shared = out and out[-1].points == t.points
         out.append(Ranked(out[-1].rank if shared else i + 1, t.account_id, t.points, t.reached_at))
     return out
-
-
-@dataclass(frozen=True)
-class TopN:
-    chosen: list[Ranked]
-    # Members left out although they have as many points as the last one chosen.
-    tied_out: list[Ranked]
-
-
-def top_n(ranked: list[Ranked], n: int) -> TopN:
-    chosen = ranked[:n]
-    if not chosen or len(ranked) <= n:
-        return TopN(chosen, [])
-    cut = chosen[-1].points
-    return TopN(chosen, [r for r in ranked[n:] if r.points == cut])
-
-
-def position(ranked: list[Ranked], account_id: int) -> Ranked | None:
-    for r in ranked:
-        if r.account_id == account_id:
-            return r
-    return None

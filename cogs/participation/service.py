@@ -16,7 +16,7 @@ from bot.core.contributions import FCodeIssuer
 from bot.core.errors import UserError
 from bot.core.scheduler import run_once
 from cogs.participation.periods import Period, period
-from cogs.participation.ranking import Ranked, TopN, position, rank, top_n
+from cogs.participation.ranking import Ranked, rank
 from cogs.participation.rules import Rules, load_rules
 from cogs.participation.sync import RECONCILE_EVERY, LedgerSync, Recomputed
 from cogs.participation.tiers import TierManager, next_tier, tier_for
@@ -43,9 +43,18 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Standings:
+    period: Period
+    top: list[Ranked]
+    ranked: int  # members with points in the period
+    me: Ranked | None  # the member asked about, wherever they stand
+
+
+@dataclass(frozen=True)
 class Reward:
     period: Period
-    top: TopN
+    chosen: list[Ranked]
+    tied_out: int  # members left out with as many points as the last one chosen
     codes: dict[int, str]
 
 
@@ -121,18 +130,29 @@ class ParticipationService:
     async def rules(self, community_id: int) -> Rules:
         return await load_rules(self.app, community_id)
 
-    async def standings(self, community_id: int, name: str) -> tuple[Period, list[Ranked]]:
+    async def standings(
+        self, community_id: int, name: str, account_id: int | None = None, limit: int = 10
+    ) -> Standings:
         await self.refresh(community_id)
         tz = await self.app.community_tz(community_id)
         p = period(name, self.app.clock.now(), tz)
-        return p, rank(await self.ledger.totals(community_id, p.start, p.end))
+        top = rank(await self.ledger.leaders(community_id, p.start, p.end, limit))
+        count = await self.ledger.ranked_count(community_id, p.start, p.end)
+        me = None if account_id is None else await self._place(community_id, account_id, p)
+        return Standings(p, top, count, me)
+
+    async def _place(self, community_id: int, account_id: int, p: Period) -> Ranked | None:
+        mine = await self.ledger.totals(community_id, p.start, p.end, [account_id])
+        if not mine:
+            return None
+        above = await self.ledger.ranked_count(community_id, p.start, p.end, above=mine[0].points)
+        return Ranked(above + 1, account_id, mine[0].points, mine[0].reached_at)
 
     async def profile(self, community_id: int, account_id: int) -> Profile:
         await self.refresh(community_id)
         tz = await self.app.community_tz(community_id)
         now = self.app.clock.now()
-        ranked = rank(await self.ledger.totals(community_id))
-        me = position(ranked, account_id)
+        me = await self._place(community_id, account_id, period("all", now, tz))
         points = me.points if me else 0
         week, month = period("week", now, tz), period("month", now, tz)
         mine = [account_id]
@@ -143,7 +163,7 @@ class ParticipationService:
             account_id,
             points,
             me.rank if me else None,
-            len(ranked),
+            await self.ledger.ranked_count(community_id),
             week_total[0].points if week_total else 0,
             month_total[0].points if month_total else 0,
             await self.ledger.breakdown(community_id, account_id),
@@ -191,13 +211,18 @@ class ParticipationService:
         issuer = self.app.services.find(FCodeIssuer)  # type: ignore[type-abstract]
         if issuer is None:
             raise UserError("points.reward.no_drops")
-        p, ranked = await self.standings(community_id, period_name)
-        top = top_n(ranked, n)
-        if not top.chosen:
+        board = await self.standings(community_id, period_name, limit=n)
+        p, chosen = board.period, board.top
+        if not chosen:
             raise UserError("points.reward.nobody")
+        cut = chosen[-1].points
+        same = await self.ledger.ranked_count(
+            community_id, p.start, p.end, above=cut - 1
+        ) - await self.ledger.ranked_count(community_id, p.start, p.end, above=cut)
+        tied_out = same - sum(1 for r in chosen if r.points == cut)
         family = "week" if "week" in p.name else "month" if "month" in p.name else "all"
         key = f"points-reward:{community_id}:{drop_id}:{family}:{p.key}"
-        accounts = [r.account_id for r in top.chosen]
+        accounts = [r.account_id for r in chosen]
         ran, codes = await run_once(
             self.app.jobs,
             key,
@@ -206,4 +231,4 @@ class ParticipationService:
         )
         if not ran:
             raise UserError("points.reward.already", drop=drop_id)
-        return Reward(p, top, codes or {})
+        return Reward(p, chosen, tied_out, codes or {})

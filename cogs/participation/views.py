@@ -36,18 +36,17 @@ def kind_label(t: Tr, kind: str) -> str:
 
 
 def leaderboard(
-    t: Tr, p: Period, ranked: list[Ranked], names: dict[int, str], me: Ranked | None
+    t: Tr, p: Period, top: list[Ranked], names: dict[int, str], me: Ranked | None
 ) -> Reply:
     label = period_label(t, p)
-    if not ranked:
+    if not top:
         return Reply(text=t("leaderboard.empty", period=label))
-    shown = ranked[:LEADERBOARD_SIZE]
     lines = [
         t("leaderboard.line", rank=r.rank, name=names.get(r.account_id, "?"), points=r.points)
-        for r in shown
+        for r in top
     ]
     footer = [t("leaderboard.ties")]
-    if me is not None and me not in shown:
+    if me is not None and me.account_id not in {r.account_id for r in top}:
         footer.insert(0, t("leaderboard.you", rank=me.rank, points=me.points))
     return Reply(
         title=t("leaderboard.title", period=label), text="\n".join(lines), footer="\n".join(footer)

@@ -40,18 +40,21 @@ def source(engine: AsyncEngine) -> ContributionSource:
 async def _votes(
     conn: AsyncConnection, community_id: int, since: datetime | None
 ) -> list[Contribution]:
-    q = (
-        select(votes.c.account_id, votes.c.suggestion_id, votes.c.created_at)
-        .join(suggestions, suggestions.c.id == votes.c.suggestion_id)
-        .where(
-            suggestions.c.community_id == community_id,
-            suggestions.c.hidden.is_(False),
-            suggestions.c.status != "duplicate",
-            votes.c.account_id != suggestions.c.author_id,
-        )
+    counts = (
+        suggestions.c.community_id == community_id,
+        suggestions.c.hidden.is_(False),
+        suggestions.c.status != "duplicate",
+        votes.c.account_id != suggestions.c.author_id,
     )
-    if since is not None:
-        q = q.where(votes.c.created_at >= since)
+    columns = (votes.c.account_id, votes.c.suggestion_id, votes.c.created_at)
+    if since is None:
+        q = select(*columns).join(suggestions, suggestions.c.id == votes.c.suggestion_id)
+        q = q.where(*counts)
+    else:
+        # Recent votes first (index on votes.created_at), then their suggestions: a sync reads
+        # the last minutes, not the community's whole history.
+        counted = select(suggestions.c.id).where(suggestions.c.id == votes.c.suggestion_id, *counts)
+        q = select(*columns).where(votes.c.created_at >= since, counted.exists())
     return [
         Contribution(int(r.account_id), "vote", r.created_at, str(r.suggestion_id))
         for r in await conn.execute(q)

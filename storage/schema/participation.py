@@ -21,7 +21,12 @@ from sqlalchemy import (
 )
 
 from storage.schema.base import metadata
+from storage.schema.suggestions import votes
 from storage.types import UTCDateTime
+
+# The incremental sync asks the suggestion loop for the votes cast since its last run; this index
+# on the suggestion loop's table serves that question (and nothing of the loop's own needs it).
+Index("ix_votes_created_at", votes.c.created_at)
 
 participation_ledger = Table(
     "participation_ledger",
@@ -42,7 +47,14 @@ participation_ledger = Table(
         "community_id", "account_id", "kind", "ref", name="uq_participation_ledger_key"
     ),
     Index("ix_participation_ledger_community_at", "community_id", "at"),
-    Index("ix_participation_ledger_community_account", "community_id", "account_id"),
+    # Covers the per-member sums (leaderboards, profiles) without touching the table.
+    Index(
+        "ix_participation_ledger_community_account",
+        "community_id",
+        "account_id",
+        "points",
+        "at",
+    ),
 )
 
 # Per community: up to when contributions were synced, and when the last full reconciliation ran.

@@ -14,6 +14,7 @@ from bot.core.clock import FakeClock
 from bot.core.commands import Role
 from bot.core.context import Context
 from bot.core.errors import UserError
+from cogs.participation.ranking import rank
 from cogs.suggestions.service import SuggestionService
 from tests.helpers import member
 from tests.participation.support import ListSource, service
@@ -198,3 +199,33 @@ def _source(app: App) -> ListSource:
     source = ListSource()
     app.contribution_sources.append(source)
     return source
+
+
+@PROPERTY
+@given(
+    scores=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 3)), max_size=30
+    ),
+    limit=st.integers(1, 6),
+)
+async def test_the_database_ranks_like_the_definition(
+    app: App, clock: FakeClock, scores: list[tuple[int, int, int]], limit: int
+) -> None:
+    """Leaderboards come from SQL (top rows, counts); they must agree with `rank` over all."""
+    world = World(app, clock, _source(app))
+    cid = await world.start((0, 1, 1))
+    extra = [await member(app, f"x{i}", space=f"prop-x-{cid}") for i in range(3)]
+    people = [f.member.account_id for f in world.fans] + [m.member.account_id for m in extra]
+    start = clock.now()
+    for who, ref, minutes in scores:
+        world.source.add(people[who], "report", start + timedelta(minutes=minutes), f"r{ref}")
+    clock.advance(timedelta(minutes=5))
+    await service(app).refresh(cid)
+    totals = await service(app).ledger.totals(cid)
+    everyone = rank(totals)
+    for account in people:
+        board = await service(app).standings(cid, "all", account, limit=limit)
+        assert board.top == everyone[:limit]
+        assert board.ranked == len(everyone)
+        expected = next((r for r in everyone if r.account_id == account), None)
+        assert board.me == expected

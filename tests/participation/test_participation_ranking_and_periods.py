@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.core.contributions import Contribution
 from cogs.participation.ledger import Entry, counted_keys, plan, resolve_aliases
 from cogs.participation.periods import period
-from cogs.participation.ranking import rank, top_n
+from cogs.participation.ranking import rank
 from cogs.participation.rules import DEFAULT_RULES, Rules
 from storage.participation import Total
 
@@ -32,15 +32,6 @@ def test_same_points_share_a_rank_and_the_first_to_get_there_leads() -> None:
 
 def test_members_without_points_are_not_ranked() -> None:
     assert rank([_t(1, 0, 0), _t(2, 3, 0)]) == rank([_t(2, 3, 0)])
-
-
-def test_top_n_is_exactly_n_and_reports_who_tied_at_the_cut() -> None:
-    ranked = rank([_t(1, 9, 0), _t(2, 5, 3), _t(3, 5, 1), _t(4, 5, 2), _t(5, 1, 0)])
-    top = top_n(ranked, 2)
-    assert [r.account_id for r in top.chosen] == [1, 3]  # 3 reached 5 points first
-    assert [r.account_id for r in top.tied_out] == [4, 2]
-    assert top_n(ranked, 4).tied_out == []
-    assert [r.account_id for r in top_n(ranked, 10).chosen] == [1, 3, 4, 2, 5]
 
 
 def test_week_and_month_start_at_local_midnight() -> None:

@@ -57,9 +57,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_participation_ledger_community_account",
-            ["community_id", "account_id"],
+            ["community_id", "account_id", "points", "at"],
             unique=False,
         )
+
+    op.create_index("ix_votes_created_at", "votes", ["created_at"], unique=False)
 
     op.create_table(
         "participation_state",
@@ -143,3 +145,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_participation_ledger_community_at")
 
     op.drop_table("participation_ledger")
+    op.drop_index("ix_votes_created_at", table_name="votes")
