@@ -67,7 +67,7 @@ def test_missed_tuesday_through_the_cli(tmp_path: Path) -> None:
     assert "📝 Four-grid report: v1.2" in opened["text"]
     assert "Open until Fri 2026-11-27 13:00 (UTC)" in opened["text"]
     assert opened["buttons"][0]["action"] == "fgp:1:0"
-    assert "Turnout: 2 fans" in results["text"]
+    assert "Turnout: 2" in results["text"]
     assert "Not good enough" in results["text"] and "相机启动更快" in results["text"]
     assert results["image"] and Path(results["image"]).read_bytes().startswith(b"\x89PNG")
     bob_pages = [e for e in later if e["to"] == "bob" and e["buttons"]]

@@ -93,10 +93,10 @@ async def test_a_whole_week(console: ConsoleAdapter) -> None:
     assert len(results) == 1
     body = results[0].reply.plain_text()
     assert "📊 Four-grid results: v1.2" in body
-    assert "Turnout: 3 fans" in body
+    assert "Turnout: 3" in body
     assert "1. Dark mode for the app: ❤️ Love it 100% of 3 who tried" in body
     assert "• Faster camera start: 👎 Not good enough 50% of 2" in body
-    assert "• #2 Lock screen widgets: 1 picks" in body
+    assert "• #2 Lock screen widgets (picked by 1)" in body
     assert "🍿 Popcorn award: Dark mode for the app" in body
     assert "alice" not in body and "bob" not in body  # no individual ballot is shown
     assert results[0].image is not None
@@ -108,7 +108,7 @@ async def test_a_whole_week(console: ConsoleAdapter) -> None:
     assert late[0].reply.error and "No four-grid report is open" in texts(late)[0]
 
     listing = await run(console, "/releases")
-    assert "v1.2 · 2026-11-20 · 3 items · 🍿 Dark mode for the app" in texts(listing)[-1]
+    assert "v1.2 · 2026-11-20 · items: 3 · 🍿 Dark mode for the app" in texts(listing)[-1]
     csv_event = (await run(console, "/as boss admin\n/report export"))[-1]
     assert csv_event.file is not None
     rows = read(csv_event.file).decode("utf-8-sig").splitlines()
