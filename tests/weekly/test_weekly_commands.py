@@ -148,3 +148,14 @@ def test_both_languages_have_every_message_with_the_same_placeholders() -> None:
         assert set(re.findall(r"{(\w+)", text)) == set(re.findall(r"{(\w+)", zh[key])), key
     chinese = [k for k, v in zh.items() if re.search(r"[\u4e00-\u9fff]", v)]
     assert len(chinese) > 0.8 * len(zh)
+
+
+def test_discord_names_of_weekly_commands_are_valid() -> None:
+    from bot.adapters.discord.translate import valid_name
+
+    en, zh = _catalog("en"), _catalog("zh_CN")
+    names = [k for k in en if k.startswith(("discord.name.", "discord.option."))]
+    assert len(names) >= 20
+    for key in names:
+        assert en[key] == key.rsplit(".", 1)[-1], key
+        assert valid_name(zh[key]), f"{key}: {zh[key]!r}"
