@@ -190,6 +190,7 @@ class FakeTelegram:
             "answerCallbackQuery": self._answer_callback,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_text,
             "editMessageReplyMarkup": self._edit_markup,
             "deleteMessage": lambda p: (
@@ -509,6 +510,30 @@ class FakeTelegram:
                     "file_size": size,
                 }
             ],
+        }
+        if caption:
+            body["caption"] = caption
+        if entities:
+            body["caption_entities"] = entities
+        return self._store(chat_id, body, p)
+
+    def _send_document(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        self._check_reachable(chat_id)
+        self._check_markup(p.get("reply_markup"))
+        document = p.get("document")
+        if not isinstance(document, dict):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        caption, entities = self._formatted(p, "caption")
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        body: dict[str, Any] = {
+            "document": {
+                "file_id": f"doc{time.perf_counter_ns()}",
+                "file_unique_id": "d",
+                "file_name": document.get("file_name", ""),
+                "file_size": document.get("size", 0),
+            }
         }
         if caption:
             body["caption"] = caption

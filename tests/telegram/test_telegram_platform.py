@@ -67,6 +67,23 @@ async def test_group_commands_and_photos(app: App, fake: FakeTelegram) -> None:
         assert call.params["caption"].startswith("<b>Chart &lt;weekly&gt;</b>")
 
 
+async def test_files_go_out_as_documents(app: App, fake: FakeTelegram) -> None:
+    csv = "name,votes\n夜间模式,3\n".encode("utf-8-sig")
+
+    async def export(ctx: Context) -> Reply:
+        return Reply(text="Export <all>", file=csv, file_name="report.csv")
+
+    app.commands.add(CommandSpec("demo-export", "help.help", export))
+    world = World(fake, make_adapter(app, fake, FakeMonotonic()), app, FakeMonotonic())
+    async with world.adapter.application:
+        await world.say(ALICE, "/demo_export")
+    (call,) = fake.calls_to("sendDocument")
+    assert call.params["document"] == {"file_name": "report.csv", "size": len(csv)}
+    assert world.last(GROUP)["document"]["file_name"] == "report.csv"
+    (text,) = [c for c in fake.calls_to("sendMessage") if "Export" in c.params["text"]]
+    assert "Export &lt;all&gt;" in text.params["text"]
+
+
 async def test_group_upgraded_to_supergroup_keeps_its_community(world: World, app: App) -> None:
     await world.say(ALICE, '/suggest "Dark mode"')
     card = world.last(GROUP)

@@ -4,7 +4,7 @@ callback data are the action strings, photos for charts, long text split at line
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -20,6 +20,8 @@ class Outgoing:
     keyboard: InlineKeyboardMarkup | None = None
     photo: bytes | None = None
     photo_name: str = "chart.png"
+    document: bytes | None = None
+    document_name: str = "export.csv"
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,11 @@ def render(reply: Reply, *, extra_row: list[InlineKeyboardButton] | None = None)
         out.extend(Outgoing(chunk) for chunk in _chunks(rest, TEXT_LIMIT))
     else:
         out.extend(Outgoing(chunk) for chunk in _chunks(lines, TEXT_LIMIT))
+    if reply.file:
+        out.append(Outgoing("", document=reply.file, document_name=reply.file_name))
     if not out:
         if markup is None:
             return []
         out.append(Outgoing("·"))
-    last = out[-1]
-    out[-1] = Outgoing(last.html, markup, last.photo, last.photo_name)
+    out[-1] = replace(out[-1], keyboard=markup)
     return out

@@ -105,6 +105,15 @@ class Sender:
             if reply_to
             else None
         )
+        if out.document is not None:
+            return await self.bot.send_document(
+                chat_id,
+                InputFile(io.BytesIO(out.document), filename=out.document_name),
+                caption=out.html or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=out.keyboard,
+                reply_parameters=params,
+            )
         if out.photo is not None:
             return await self.bot.send_photo(
                 chat_id,
