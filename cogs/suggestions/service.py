@@ -271,4 +271,3 @@ def _doc(title: str, details: str) -> str:
 
 def _posted_id(draft: DraftRow | None) -> int | str:
     return draft.posted_id if draft and draft.posted_id else "?"
-

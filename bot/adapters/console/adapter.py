@@ -220,7 +220,8 @@ class ConsoleAdapter:
             names = await self.app.identity.display_names(
                 [item.account_id] if item.account_id else []
             )
-            text = f"{item.payload['action']} role {item.payload['role']}: {names.get(item.account_id or 0, item.target)}"
+            who = names.get(item.account_id or 0, item.target)
+            text = f"{item.payload['action']} role {item.payload['role']}: {who}"
             self._pending.append(OutEvent(CHANNEL, Reply(text=text)))
             return
         reply = Reply.from_dict(item.payload)
