@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema.drops import fcodes, lapses, reservations, slots, waitlist, wins
+from storage.drops_wins import lapse_win
+from storage.schema.drops import fcodes, lapses, reservations, waitlist, wins
 
 
 async def merge_accounts(
@@ -106,22 +107,7 @@ async def _release(
     conn: AsyncConnection, drop_id: int, account_id: int, win: Row[Any, Any, Any], now: datetime
 ) -> None:
     """Drop a duplicate win of a linked account; its units go back to the pool."""
-    await conn.execute(
-        delete(slots).where(slots.c.drop_id == drop_id, slots.c.account_id == account_id)
-    )
-    await conn.execute(
-        delete(wins).where(wins.c.drop_id == drop_id, wins.c.account_id == account_id)
-    )
+    await lapse_win(conn, drop_id, account_id, win.code, win.units, "merge", now)
     await conn.execute(
         delete(waitlist).where(waitlist.c.drop_id == drop_id, waitlist.c.account_id == account_id)
-    )
-    await conn.execute(
-        insert(lapses).values(
-            drop_id=drop_id,
-            account_id=account_id,
-            code=win.code,
-            units=win.units,
-            reason="merge",
-            lapsed_at=now,
-        )
     )

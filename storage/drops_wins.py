@@ -122,6 +122,34 @@ async def insert_win(
     )
 
 
+async def lapse_win(
+    conn: AsyncConnection,
+    drop_id: int,
+    account_id: int,
+    code: str,
+    units: int,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Take a win back: its slots return to the pool and the lapse is recorded."""
+    await conn.execute(
+        delete(slots).where(slots.c.drop_id == drop_id, slots.c.account_id == account_id)
+    )
+    await conn.execute(
+        delete(wins).where(wins.c.drop_id == drop_id, wins.c.account_id == account_id)
+    )
+    await conn.execute(
+        insert(lapses).values(
+            drop_id=drop_id,
+            account_id=account_id,
+            code=code,
+            units=units,
+            reason=reason,
+            lapsed_at=now,
+        )
+    )
+
+
 class WinsRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -429,22 +457,7 @@ class WinsRepo:
             if r is None:
                 return None
             win = _win(r)
-            await conn.execute(
-                delete(slots).where(slots.c.drop_id == drop_id, slots.c.account_id == account_id)
-            )
-            await conn.execute(
-                delete(wins).where(wins.c.drop_id == drop_id, wins.c.account_id == account_id)
-            )
-            await conn.execute(
-                insert(lapses).values(
-                    drop_id=drop_id,
-                    account_id=account_id,
-                    code=win.code,
-                    units=win.units,
-                    reason="deadline",
-                    lapsed_at=now,
-                )
-            )
+            await lapse_win(conn, drop_id, account_id, win.code, win.units, "deadline", now)
             return win
 
     async def promote(

@@ -105,19 +105,14 @@ class Sender:
             if reply_to
             else None
         )
-        if out.document is not None:
-            return await self.bot.send_document(
+        if out.document is not None or out.photo is not None:
+            if out.document is not None:
+                send, data, name = self.bot.send_document, out.document, out.document_name
+            else:
+                send, data, name = self.bot.send_photo, out.photo or b"", out.photo_name
+            return await send(
                 chat_id,
-                InputFile(io.BytesIO(out.document), filename=out.document_name),
-                caption=out.html or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=out.keyboard,
-                reply_parameters=params,
-            )
-        if out.photo is not None:
-            return await self.bot.send_photo(
-                chat_id,
-                InputFile(io.BytesIO(out.photo), filename=out.photo_name),
+                InputFile(io.BytesIO(data), filename=name),
                 caption=out.html or None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=out.keyboard,
