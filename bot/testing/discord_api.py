@@ -512,6 +512,7 @@ class FakeDiscord:
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._burst: list[Interaction] = []
+        self._burst_task: asyncio.Task[None] | None = None
         self.owner = self.add_user("Owner")
         guild = Guild(GUILD_ID, "Fan Club", int(self.owner["id"]))
         guild.add_role("@everyone", EVERYONE)
@@ -545,7 +546,7 @@ class FakeDiscord:
         app.router.add_get("/_fake/burst", self._burst_status)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        await web.TCPSite(self._runner, self.host, self.port, backlog=4096).start()
         self.port = self._runner.addresses[0][1]
         return self
 
@@ -1153,7 +1154,8 @@ class FakeDiscord:
     # -- bench control ---------------------------------------------------------------------------
 
     async def _burst_start(self, request: web.Request) -> web.Response:
-        """Send `count` presses of `custom_id` by distinct new members, as fast as possible."""
+        """Send `count` presses of `custom_id` by distinct new members: as fast as possible, or
+        `rate` per second. Answers at once; `GET /_fake/burst` follows the progress."""
         spec = await request.json()
         message = self.bot_message([spec["custom_id"]])
         first = int(spec.get("first_user_id", 1300000000000000000))
@@ -1162,9 +1164,22 @@ class FakeDiscord:
             user = self.add_user(f"fan{i}", uid=first + i)
             payloads.append(self.press(user, message, spec["custom_id"]))
         self._burst = []
-        for payload in payloads:
+        self._burst_task = asyncio.create_task(
+            self._send_burst(payloads, float(spec.get("rate", 0)))
+        )
+        return web.json_response({"count": len(payloads)})
+
+    async def _send_burst(self, payloads: list[dict[str, Any]], rate: float) -> None:
+        start = time.monotonic()
+        for i, payload in enumerate(payloads):
+            if rate > 0:
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             self._burst.append(await self.send(payload))
-        return web.json_response({"sent": len(self._burst)})
+            # Discord's gateway and REST API are separate services: keep answering requests
+            # while the burst goes out.
+            await asyncio.sleep(0)
 
     async def _burst_status(self, request: web.Request) -> web.Response:
         records = self._burst
@@ -1172,6 +1187,7 @@ class FakeDiscord:
         answered = [r.answered_at for r in records if r.answered_at is not None]
         return web.json_response(
             {
+                "identified": self.identified.is_set(),
                 "sent": len(records),
                 "done": sum(1 for r in records if r.done.is_set()),
                 "acked": len(acked),

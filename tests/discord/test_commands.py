@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -185,3 +186,25 @@ async def test_member_duration_and_datetime_options(
     )
     answer = await bot.slash(fake.owner, "echo", who=bob, wait="soon", at="2026-12-01 20:00")
     assert "must be a duration" in text_of(answer.message)
+
+
+async def _broken(ctx: Context) -> Reply:
+    return Reply(text=None)  # type: ignore[arg-type]  # a cog's bug: no text at all
+
+
+async def test_a_reply_that_cannot_be_shown_becomes_an_error_with_a_reference(
+    app: App, fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    app.commands.add(CommandSpec("broken", "help.help", _broken))
+    bot = await start_bot()
+    answer = await bot.slash(fake.add_member("Alice"), "broken")
+    assert is_ephemeral(answer.message)
+    assert re.search(r"reference [0-9a-f]{8}", text_of(answer.message))
+    assert (await bot.slash(fake.add_member("Bob"), "help")).ack_type == 4
+
+
+async def test_an_outdated_client_gets_a_hint_not_silence(bot: Bot, fake: FakeDiscord) -> None:
+    # A client still showing an older schema may leave out an option that is now required.
+    answer = await bot.slash(fake.add_member("Alice"), "vote")
+    assert is_ephemeral(answer.message)
+    assert text_of(answer.message) == "This command has just been updated. Try again in a minute."

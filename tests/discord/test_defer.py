@@ -15,7 +15,7 @@ from bot.core.commands import CommandSpec, Param
 from bot.core.context import Context
 from bot.core.reply import Button, Reply
 from bot.testing.discord_api import FakeDiscord
-from tests.discord.conftest import StartBot, eventually, is_ephemeral, text_of
+from tests.discord.conftest import StartBot, eventually, is_ephemeral, suggest, text_of
 
 SLOW = Tuning(ack_budget=0.05, max_concurrency=8, guild_ready_timeout=0.05)
 
@@ -100,7 +100,7 @@ async def test_slow_button_is_acknowledged_silently_then_followed_up(
     await bot.close()
 
 
-async def test_a_burst_beyond_the_limit_is_deferred_at_once(
+async def test_a_burst_is_acknowledged_first_and_worked_on_after(
     gate: Gate, fake: FakeDiscord, start_bot: StartBot
 ) -> None:
     await start_bot(Tuning(ack_budget=2.0, max_concurrency=2, guild_ready_timeout=0.05))
@@ -110,19 +110,22 @@ async def test_a_burst_beyond_the_limit_is_deferred_at_once(
         return gate.entered == 2
 
     await eventually(both_working)
+    assert all(r.ack_type is None for r in first)  # within the budget: no need to defer yet
     third = await fake.send(fake.slash(fake.add_member("Late"), "slowprivate"))
 
-    async def third_acknowledged() -> bool:
-        return third.ack_type is not None
+    async def all_acknowledged() -> bool:
+        return all(r.ack_type is not None for r in [*first, third])
 
-    await eventually(third_acknowledged)
-    # The third was deferred while the first two still worked, long before the 2 s budget.
-    assert third.ack_type == 5 and all(r.ack_type is None for r in first)
+    await eventually(all_acknowledged)
+    # The burst made everyone wait: all three were deferred long before the 2 s budget, and the
+    # third is not worked on before the first two are done.
+    assert [r.ack_type for r in [*first, third]] == [5, 5, 5]
+    assert gate.entered == 2
     gate.open.set()
     for record in [*first, third]:
         await record.wait()
         assert text_of(record.message) == "done" and not record.late
-    assert [r.ack_type for r in first] == [4, 4]
+    assert gate.entered == 3
 
 
 async def test_too_late_an_answer_is_refused_by_discord_and_survived(
@@ -138,3 +141,31 @@ async def test_too_late_an_answer_is_refused_by_discord_and_survived(
     # The adapter keeps working.
     answer = await bot.slash(fake.add_member("Bob"), "help")
     assert answer.ack_type == 4
+
+
+async def test_what_discord_gave_up_on_is_not_done(
+    gate: Gate, fake: FakeDiscord, app: App, start_bot: StartBot
+) -> None:
+    bot = await start_bot(Tuning(ack_budget=2.0, max_concurrency=1, guild_ready_timeout=0.05))
+    card = await suggest(bot, fake.add_member("Alice"), "Dark mode")
+    busy = await fake.send(fake.slash(fake.add_member("Busy"), "slowprivate"))
+
+    async def working() -> bool:
+        return gate.entered == 1
+
+    await eventually(working)
+    # Discord gives up at once on these clicks: they arrive during a burst, so they are to be
+    # acknowledged before any work, and that acknowledgement is refused.
+    fake.ack_deadline = 0.0
+    clicks = [
+        await fake.send(fake.press(fake.add_member(f"Fan{i}"), card, "sv:1")) for i in range(3)
+    ]
+    for click in clicks:
+        await click.wait()
+        assert click.late and click.ack_type is None
+    fake.ack_deadline = 3.0
+    gate.open.set()
+    await busy.wait()
+    # The members were told it failed, and indeed nothing happened: only the author's vote.
+    answer = await bot.slash(fake.add_member("Checker"), "show", id="1")
+    assert "Votes\n1" in text_of(answer.message)

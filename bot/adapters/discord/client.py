@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -43,6 +44,9 @@ class FanloopClient(discord.Client):
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=self.tuning.guild_ready_timeout,
             max_ratelimit_timeout=30.0,
+            # A bounded pool of kept-alive connections: a burst of responses reuses them instead
+            # of opening one connection per response.
+            connector=aiohttp.TCPConnector(limit=self.tuning.http_connections),
         )
         self.app = app
         app.translator.load_package(PACKAGE)

@@ -47,7 +47,7 @@ def _input(
         hint = f"{hint} ({' | '.join(p.choices)})" if hint else " | ".join(p.choices)
     text_limits = p.type is ParamType.TEXT
     long = p.rest or (text_limits and (p.max or 0) > 200)
-    field = discord.ui.TextInput(
+    field: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
         custom_id=p.name,
         style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
         required=p.required,

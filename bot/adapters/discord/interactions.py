@@ -237,11 +237,10 @@ class Interactions:
             return
         private = is_private(reply)
         try:
-            sent = await message.reply(
-                mention_author=False,
-                delete_after=self.tuning.reply_ttl if private else None,
-                **render(reply).send(),
-            )
+            kwargs = render(reply).send()
+            if private:
+                kwargs["delete_after"] = self.tuning.reply_ttl
+            sent = await message.reply(mention_author=False, **kwargs)
         except discord.HTTPException as exc:
             log.warning("could not answer message %s: %s", message.id, exc)
             return

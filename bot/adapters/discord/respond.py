@@ -3,9 +3,15 @@
 The work of an interaction (context, command, button) starts at once. When it is done within
 `ack_budget` seconds, its reply is the interaction's response. When it is not, the interaction
 is deferred (a "thinking…" state for commands and forms, a silent acknowledgement for buttons)
-and the reply follows when the work ends. When `max_concurrency` interactions are already being
-worked on, a new one is deferred right away: a burst of clicks never holds acknowledgements
-back behind the database.
+and the reply follows when the work ends.
+
+A burst (more interactions than `max_concurrency`) is acknowledged first and worked on after:
+no new work starts while interactions still wait for their acknowledgement (for at most
+`STORM_WAIT` seconds), because the database work would take the event loop from the 3-second
+deadlines. Responses go out through a small gate by urgency (acknowledgements, then follow-ups,
+then new work) so that a burst is acknowledged in arrival order rather than all at once and
+all late. An interaction Discord gave up on before it was acknowledged is not worked on, so a
+member told "this interaction failed" finds that nothing happened.
 
 Deferred commands think privately; a public reply then replaces the private placeholder by a
 public follow-up, so a private answer (an error, a vote confirmation) is never shown to all.
@@ -16,12 +22,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import discord
 
-from bot.adapters.discord.render import is_private, render
+from bot.adapters.discord.gate import ACK, ANSWER, WORK, PriorityGate
+from bot.adapters.discord.render import Rendered, is_private, render
 from bot.core.app import App
 from bot.core.errors import log_unexpected
 from bot.core.reply import Reply
@@ -30,6 +39,7 @@ from storage.messages import MessagesRepo
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+STORM_WAIT = 10.0  # seconds new work waits at most for a burst to be acknowledged
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class Tuning:
     max_concurrency: int = 32  # interactions worked on at once; more are deferred at once
     guild_ready_timeout: float = 2.0  # discord.py's wait for the guilds after READY
     reply_ttl: float = 30.0  # seconds a private answer to a plain message stays visible
+    http_connections: int = 64  # kept-alive connections to Discord's REST API
+    in_flight: int = 16  # responses on their way at once (acknowledgements first)
 
 
 @dataclass
@@ -49,40 +61,101 @@ class Outcome:
 Work = Callable[[], Awaitable[Outcome]]
 
 
+class _Ticket:
+    """One interaction on its way: acknowledged yet? given up by Discord?"""
+
+    __slots__ = ("expired", "pending")
+
+    def __init__(self) -> None:
+        self.pending = True  # not acknowledged (nor given up) yet
+        self.expired = False
+
+
 class Responder:
     def __init__(self, app: App, tuning: Tuning) -> None:
         self.app = app
         self.tuning = tuning
         self.messages = MessagesRepo(app.engine)
         self._gate = asyncio.Semaphore(tuning.max_concurrency)
-
-    @property
-    def busy(self) -> bool:
-        return self._gate.locked()
+        self._http = PriorityGate(tuning.in_flight)
+        self._admitted = 0  # interactions between arrival and answer
+        self._overloaded = asyncio.Event()  # more admitted than worked on at once
+        self._unacknowledged = 0
+        self._calm = asyncio.Event()  # set when no interaction waits for its acknowledgement
+        self._calm.set()
+        self.missed = 0  # interactions that expired before they were acknowledged
+        self._missed_logged = -10.0
 
     async def answer(self, interaction: discord.Interaction, work: Work, where: str) -> None:
+        # Counted on arrival, before any await: a burst arrives within one turn of the loop.
+        ticket = self._arrived()
         locale = interaction.locale.value
-        task = asyncio.create_task(self._run(work, locale, where))
-        deferred: bool | None = False
-        if self.busy:
-            deferred = await self._defer(interaction)
-        else:
-            done, _ = await asyncio.wait({task}, timeout=self.tuning.ack_budget)
-            if not done:
-                deferred = await self._defer(interaction)
-        outcome = await task
-        if deferred is None:
-            log.warning("interaction %s expired before it was acknowledged", interaction.id)
-            return
+        deferred: bool | None
+        try:
+            if self._overloaded.is_set():
+                deferred = await self._defer(interaction, ticket)
+                if deferred is None:
+                    return
+                await self._after_burst()
+                outcome = await self._run(work, ticket, locale, where)
+            else:
+                task = asyncio.create_task(self._run(work, ticket, locale, where))
+                # Answer directly if the work is quick; defer once the budget is spent, or as
+                # soon as a burst makes the work wait.
+                overload = asyncio.create_task(self._overloaded.wait())
+                done, _ = await asyncio.wait(
+                    {task, overload}, timeout=self.tuning.ack_budget, return_when=FIRST_COMPLETED
+                )
+                overload.cancel()
+                deferred = False if task in done else await self._defer(interaction, ticket)
+                outcome = await task
+                if deferred is None:
+                    return
+        finally:
+            self._admitted -= 1
+            if self._admitted <= self.tuning.max_concurrency:
+                self._overloaded.clear()
+            self._settle(ticket, expired=False)
         await self._answer(interaction, outcome, deferred, where)
+
+    def _arrived(self) -> _Ticket:
+        self._admitted += 1
+        if self._admitted > self.tuning.max_concurrency:
+            self._overloaded.set()
+        self._unacknowledged += 1
+        self._calm.clear()
+        return _Ticket()
+
+    def _settle(self, ticket: _Ticket, *, expired: bool) -> None:
+        """The interaction was acknowledged, answered, or given up by Discord."""
+        if not ticket.pending:
+            return
+        ticket.pending = False
+        ticket.expired = expired
+        self._unacknowledged -= 1
+        if self._unacknowledged == 0:
+            self._calm.set()
+        if expired:
+            self.missed += 1
+            now = time.monotonic()
+            if now - self._missed_logged >= 10:  # an overload would flood the log
+                log.warning("%d interactions expired before they were acknowledged", self.missed)
+                self._missed_logged = now
+
+    async def _after_burst(self) -> None:
+        if not self._calm.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._calm.wait(), STORM_WAIT)
 
     async def reject(self, interaction: discord.Interaction, reply: Reply) -> None:
         """Answer at once with a reply that needed no work (an error before a form, say)."""
         await self._answer(interaction, Outcome(reply), False, "reject")
 
     async def _answer(
-        self, interaction: discord.Interaction, outcome: Outcome, deferred: bool, where: str
+        self, interaction: discord.Interaction, outcome: Outcome | None, deferred: bool, where: str
     ) -> None:
+        if outcome is None:
+            return
         try:
             await self._deliver(interaction, outcome, deferred)
         except discord.HTTPException as exc:
@@ -97,8 +170,11 @@ class Responder:
                 else:
                     await interaction.response.send_message(ephemeral=True, **error.send())
 
-    async def _run(self, work: Work, locale: str, where: str) -> Outcome:
+    async def _run(self, work: Work, ticket: _Ticket, locale: str, where: str) -> Outcome | None:
+        await self._http.turn(WORK)  # acknowledgements and answers waiting go first
         async with self._gate:
+            if ticket.expired:  # Discord told the member it failed: do nothing
+                return None
             try:
                 return await work()
             except Exception as exc:
@@ -106,15 +182,18 @@ class Responder:
                 text = self.app.translator(locale, "error.unexpected", ref=ref)
                 return Outcome(Reply(text=text, ephemeral=True, error=True))
 
-    async def _defer(self, interaction: discord.Interaction) -> bool | None:
+    async def _defer(self, interaction: discord.Interaction, ticket: _Ticket) -> bool | None:
         """Acknowledge now; None when Discord no longer knows the interaction."""
         try:
-            if interaction.type is discord.InteractionType.component:
-                await interaction.response.defer()
-            else:
-                await interaction.response.defer(ephemeral=True, thinking=True)
+            async with self._http.slot(ACK):
+                if interaction.type is discord.InteractionType.component:
+                    await interaction.response.defer()
+                else:
+                    await interaction.response.defer(ephemeral=True, thinking=True)
         except discord.NotFound:
+            self._settle(ticket, expired=True)
             return None
+        self._settle(ticket, expired=False)
         return True
 
     async def _deliver(
@@ -125,17 +204,24 @@ class Responder:
         out = render(reply)
         message: discord.Message | None = None
         if not deferred:
-            response = await interaction.response.send_message(ephemeral=private, **out.send())
+            async with self._http.slot(ACK):
+                response = await interaction.response.send_message(ephemeral=private, **out.send())
             if isinstance(response.resource, discord.InteractionMessage):
                 message = response.resource
-        elif interaction.type is discord.InteractionType.component:
-            message = await interaction.followup.send(ephemeral=private, wait=True, **out.send())
-        elif private:
-            message = await interaction.edit_original_response(**out.edit())
         else:
-            await interaction.delete_original_response()
-            message = await interaction.followup.send(wait=True, **out.send())
+            async with self._http.slot(ANSWER):
+                message = await self._follow_up(interaction, out, private)
         await self.remember(interaction, outcome, message)
+
+    async def _follow_up(
+        self, interaction: discord.Interaction, out: Rendered, private: bool
+    ) -> discord.Message:
+        if interaction.type is discord.InteractionType.component:
+            return await interaction.followup.send(ephemeral=private, wait=True, **out.send())
+        if private:
+            return await interaction.edit_original_response(**out.edit())
+        await interaction.delete_original_response()
+        return await interaction.followup.send(wait=True, **out.send())
 
     async def remember(
         self, interaction: discord.Interaction, outcome: Outcome, message: discord.Message | None

@@ -18,7 +18,7 @@ are text options with autocomplete, so members can search by words; forms have n
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 import discord
@@ -33,6 +33,7 @@ PERMISSIONS = {
     Role.OWNER: discord.Permissions(administrator=True),
 }
 TEXT_MAX = 6000
+Callback = Callable[..., Coroutine[Any, Any, None]]
 
 
 class Runner(Protocol):
@@ -120,7 +121,7 @@ class SchemaBuilder:
             cmd.default_permissions = PERMISSIONS.get(spec.role)
         return cmd
 
-    def callback(self, spec: CommandSpec) -> Callable[..., Awaitable[None]]:
+    def callback(self, spec: CommandSpec) -> Callback:
         runner = self.runner
         if spec.form:
 
@@ -149,9 +150,7 @@ class SchemaBuilder:
         run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         return self.decorate(spec, run)
 
-    def decorate(
-        self, spec: CommandSpec, fn: Callable[..., Awaitable[None]]
-    ) -> Callable[..., Awaitable[None]]:
+    def decorate(self, spec: CommandSpec, fn: Callback) -> Callback:
         if not spec.params:
             return fn
         s = self.strings

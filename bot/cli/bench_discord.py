@@ -1,0 +1,274 @@
+"""`fanloop bench discord`: a burst of "+1" clicks by distinct members on one suggestion, through
+the real Discord adapter against the local Discord server (`bot.testing.discord_api`, run in a
+separate process so that it does not share the bot's CPU), and the same presses through the core
+alone as a baseline.
+
+It prints interactions per second (from the first click sent to the last answer received),
+the acknowledgement latency (from the moment the server sends a click over the gateway to the
+moment the bot's response, or its deferral, reaches the server) as p50/p99/max, how many were
+deferred and how many missed Discord's 3-second deadline, and the votes counted, which must
+equal the members who clicked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import multiprocessing
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.core.app import App
+from bot.core.clock import SystemClock
+from bot.core.commands import Role
+from config.settings import FanloopSettings
+
+FIRST_CLICKER = 1300000000000000000
+FIRST_BASELINE_MEMBER = 1310000000000000000
+WAIT_LIMIT = 900.0  # seconds for the whole burst to be answered
+
+
+def _fake_process(conn: Connection) -> None:
+    """The local Discord server, in its own process."""
+    from bot.testing.discord_api import FakeDiscord
+
+    async def main() -> None:
+        fake = await FakeDiscord().start()
+        conn.send(fake.port)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await fake.stop()
+
+    asyncio.run(main())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def _app(tmp: Path, name: str, db: str | None, **discord: Any) -> App:
+    url = db or f"sqlite+aiosqlite:///{tmp / f'{name}.db'}"
+    settings = FanloopSettings(data_dir=tmp, database_url=url, log_level="WARNING", **discord)
+    return await App.create(settings, SystemClock())
+
+
+async def _suggestion(app: App, title: str) -> tuple[int, int]:
+    """A suggestion in the bench server's community: (community id, suggestion id)."""
+    from bot.testing.discord_api import GUILD_ID
+    from cogs.suggestions.service import SuggestionService
+
+    ctx = await app.context(
+        platform="discord",
+        space_id=str(GUILD_ID),
+        space_name="Fan Club",
+        user_id="1",
+        display_name="Author",
+        role=Role.OWNER,
+    )
+    sub = await app.services.get(SuggestionService).submit(
+        ctx.community.id, ctx.member.account_id, title, "", None
+    )
+    assert sub.posted is not None
+    return ctx.community.id, sub.posted.id
+
+
+async def _votes(app: App, cid: int, sid: int) -> int:
+    from cogs.suggestions.service import SuggestionService
+
+    row = await app.services.get(SuggestionService).get(cid, sid)
+    return row.votes - 1  # the author's own vote comes with the suggestion
+
+
+async def _through_adapter(
+    n: int, concurrency: int, rate: float, db: str | None, tmp: Path
+) -> dict[str, Any]:
+    from bot.adapters.discord import Tuning, run
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    server = ctx.Process(target=_fake_process, args=(child,), daemon=True)
+    server.start()
+    try:
+        port = parent.recv()
+        base = f"http://127.0.0.1:{port}"
+        app = await _app(
+            tmp,
+            "adapter",
+            db,
+            discord_token="bench.discord.token",
+            discord_api_base=f"{base}/api/v10",
+            discord_gateway_url=f"ws://127.0.0.1:{port}/gateway",
+        )
+        cid, sid = await _suggestion(app, "Dark mode for the app")
+        stop = asyncio.Event()
+        bot = asyncio.create_task(run(app, stop, Tuning(max_concurrency=concurrency)))
+        try:
+            async with aiohttp.ClientSession() as http:
+                await _wait_connected(http, base, bot)
+                async with http.post(
+                    f"{base}/_fake/burst",
+                    json={
+                        "count": n,
+                        "custom_id": f"sv:{sid}",
+                        "first_user_id": FIRST_CLICKER,
+                        "rate": rate,
+                    },
+                ) as r:
+                    r.raise_for_status()
+                status = await _wait_answered(http, base, n)
+            votes = await _votes(app, cid, sid)
+        finally:
+            stop.set()
+            await bot
+            await app.close()
+    finally:
+        parent.send("stop")
+        server.join(10)
+    acks = [float(x) for x in status["ack_ms"]]
+    elapsed = status["last_answered"] - status["first_sent"]
+    return {
+        "interactions": n,
+        "seconds": round(elapsed, 3),
+        "per_s": round(status["answered"] / elapsed, 1) if elapsed > 0 else 0.0,
+        "p50_ms": round(_percentile(acks, 0.50), 1),
+        "p99_ms": round(_percentile(acks, 0.99), 1),
+        "max_ms": round(max(acks, default=0.0), 1),
+        "deferred": status["deferred"],
+        "late": status["late"],
+        "answered": status["answered"],
+        "votes": votes,
+        "members": n,
+    }
+
+
+async def _wait_connected(http: aiohttp.ClientSession, base: str, bot: asyncio.Task[None]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if bot.done():
+            bot.result()
+            raise RuntimeError("the Discord adapter stopped before connecting")
+        async with http.get(f"{base}/_fake/burst") as r:
+            if (await r.json())["identified"]:
+                return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the Discord adapter did not connect to the local gateway")
+
+
+async def _wait_answered(http: aiohttp.ClientSession, base: str, n: int) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_LIMIT
+    while True:
+        async with http.get(f"{base}/_fake/burst") as r:
+            status: dict[str, Any] = await r.json()
+        if status["answered"] + status["late"] >= n or time.monotonic() > deadline:
+            return status
+        await asyncio.sleep(0.25)
+
+
+async def _through_core(n: int, concurrency: int, db: str | None, tmp: Path) -> dict[str, Any]:
+    """The baseline: the same presses by new members, straight into the dispatcher."""
+    from bot.testing.discord_api import GUILD_ID
+
+    app = await _app(tmp, "core", db)
+    try:
+        cid, sid = await _suggestion(app, "Offline maps for hiking")
+        gate = asyncio.Semaphore(concurrency)
+
+        async def press(i: int) -> None:
+            async with gate:
+                ctx = await app.context(
+                    platform="discord",
+                    space_id=str(GUILD_ID),
+                    space_name="Fan Club",
+                    user_id=str(FIRST_BASELINE_MEMBER + i),
+                    display_name=f"fan{i}",
+                    role=Role.FAN,
+                )
+                await app.dispatcher.press(ctx, f"sv:{sid}")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(press(i) for i in range(n)))
+        elapsed = time.perf_counter() - start
+        return {"per_s": round(n / elapsed, 1), "votes": await _votes(app, cid, sid)}
+    finally:
+        await app.close()
+
+
+async def bench(n: int, concurrency: int, rate: float, db: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        adapter = await _through_adapter(n, concurrency, rate, db, Path(tmp))
+        core = await _through_core(n, concurrency, db, Path(tmp))
+    database = "PostgreSQL" if db and db.startswith("postgres") else "SQLite"
+    return {
+        **adapter,
+        "database": database,
+        "concurrency": concurrency,
+        "rate": rate or None,
+        "baseline_per_s": core["per_s"],
+        "baseline_votes": core["votes"],
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    pace = f"{r['rate']:.0f} clicks/s" if r["rate"] else "all at once"
+    return (
+        f'fanloop bench discord: {r["interactions"]} "+1" clicks by distinct members on one '
+        f"suggestion, {pace} ({r['database']}, {r['concurrency']} worked on at once)\n"
+        f"  through the Discord adapter: {r['answered']} answered in {r['seconds']:.1f} s "
+        f"= {r['per_s']:.0f} interactions/s\n"
+        f"  acknowledgement: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+        f"max {r['max_ms']:.0f} ms; {r['deferred']} deferred, "
+        f"{r['late']} expired before it (nothing done for those)\n"
+        f"  votes counted: {r['votes']} for {r['members']} members\n"
+        f"  baseline, the same presses straight into the dispatcher: "
+        f"{r['baseline_per_s']:.0f} /s ({r['baseline_votes']} votes)"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    if args.db and args.db.startswith("postgres"):
+        print(
+            "fanloop: use a fresh PostgreSQL database: the bench adds its members there",
+            file=sys.stderr,
+        )
+    result = asyncio.run(bench(args.interactions, args.concurrency, args.rate, args.db))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(report(result))
+    ok = result["votes"] == result["members"] and result["late"] == 0
+    return 0 if ok else 1
+
+
+def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bot.adapters.discord.respond import Tuning
+
+    p = sub.add_parser(
+        "discord", help="a burst of +1 clicks through the Discord adapter (local server)"
+    )
+    p.add_argument("--interactions", type=int, default=10000, help="distinct members clicking")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=Tuning.max_concurrency,
+        help="interactions the adapter works on at once",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="clicks per second (default: all at once, as fast as the server sends them)",
+    )
+    p.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=main)
