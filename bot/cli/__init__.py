@@ -20,6 +20,7 @@ BENCHES = [
     "bot.cli.dedup",
     "bot.cli.drops",
     "bot.cli.bench_telegram",
+    "bot.cli.bench_discord",
     "bot.cli.bench_polls",
     "bot.cli.participation",
 ]
