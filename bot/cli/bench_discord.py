@@ -145,6 +145,7 @@ async def _through_adapter(
         "max_ms": round(max(acks, default=0.0), 1),
         "deferred": status["deferred"],
         "late": status["late"],
+        "acknowledged": status["acked"],
         "answered": status["answered"],
         "votes": votes,
         "members": n,
@@ -228,7 +229,8 @@ def report(r: dict[str, Any]) -> str:
         f"  acknowledgement: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
         f"max {r['max_ms']:.0f} ms; {r['deferred']} deferred, "
         f"{r['late']} expired before it (nothing done for those)\n"
-        f"  votes counted: {r['votes']} for {r['members']} members\n"
+        f"  votes counted: {r['votes']} for {r['members']} members "
+        f"({r['acknowledged']} acknowledged)\n"
         f"  baseline, the same presses straight into the dispatcher: "
         f"{r['baseline_per_s']:.0f} /s ({r['baseline_votes']} votes)"
     )

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 STORM_WAIT = 10.0  # seconds new work waits at most for a burst to be acknowledged
+CALM_AFTER = 0.2  # seconds without an interaction waiting for its acknowledgement
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Responder:
         self._unacknowledged = 0
         self._calm = asyncio.Event()  # set when no interaction waits for its acknowledgement
         self._calm.set()
+        self._calm_timer: asyncio.TimerHandle | None = None
         self.missed = 0  # interactions that expired before they were acknowledged
         self._missed_logged = -10.0
 
@@ -90,9 +92,10 @@ class Responder:
         # Counted on arrival, before any await: a burst arrives within one turn of the loop.
         ticket = self._arrived()
         locale = interaction.locale.value
+        burst = self._overloaded.is_set()
         deferred: bool | None
         try:
-            if self._overloaded.is_set():
+            if burst:
                 deferred = await self._defer(interaction, ticket)
                 if deferred is None:
                     return
@@ -107,6 +110,7 @@ class Responder:
                     {task, overload}, timeout=self.tuning.ack_budget, return_when=FIRST_COMPLETED
                 )
                 overload.cancel()
+                burst = task not in done and self._overloaded.is_set()
                 deferred = False if task in done else await self._defer(interaction, ticket)
                 outcome = await task
                 if deferred is None:
@@ -116,6 +120,8 @@ class Responder:
             if self._admitted <= self.tuning.max_concurrency:
                 self._overloaded.clear()
             self._settle(ticket, expired=False)
+        if burst:  # follow-ups have 15 minutes: the burst's acknowledgements go first
+            await self._after_burst()
         await self._answer(interaction, outcome, deferred, where)
 
     def _arrived(self) -> _Ticket:
@@ -124,7 +130,17 @@ class Responder:
             self._overloaded.set()
         self._unacknowledged += 1
         self._calm.clear()
+        if self._calm_timer is not None:
+            self._calm_timer.cancel()
+            self._calm_timer = None
         return _Ticket()
+
+    def _quiet(self) -> None:
+        """Calm once nothing waited for an acknowledgement for CALM_AFTER seconds: within a
+        burst the count touches zero between two clicks, and that is no calm yet."""
+        self._calm_timer = None
+        if self._unacknowledged == 0:
+            self._calm.set()
 
     def _settle(self, ticket: _Ticket, *, expired: bool) -> None:
         """The interaction was acknowledged, answered, or given up by Discord."""
@@ -133,8 +149,8 @@ class Responder:
         ticket.pending = False
         ticket.expired = expired
         self._unacknowledged -= 1
-        if self._unacknowledged == 0:
-            self._calm.set()
+        if self._unacknowledged == 0 and self._calm_timer is None:
+            self._calm_timer = asyncio.get_running_loop().call_later(CALM_AFTER, self._quiet)
         if expired:
             self.missed += 1
             now = time.monotonic()
