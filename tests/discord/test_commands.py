@@ -208,3 +208,21 @@ async def test_an_outdated_client_gets_a_hint_not_silence(bot: Bot, fake: FakeDi
     answer = await bot.slash(fake.add_member("Alice"), "vote")
     assert is_ephemeral(answer.message)
     assert text_of(answer.message) == "This command has just been updated. Try again in a minute."
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def _chart(ctx: Context) -> Reply:
+    return Reply(title="Four-grid report", image=PNG, image_name="report 2026-W48.png")
+
+
+async def test_charts_are_sent_as_files(app: App, fake: FakeDiscord, start_bot: StartBot) -> None:
+    app.commands.add(CommandSpec("chart", "help.help", _chart))
+    bot = await start_bot()
+    answer = await bot.slash(fake.add_member("Alice"), "chart")
+    (call,) = [c for c in fake.calls if c.path.endswith("/callback") and c.files]
+    assert call.files == {"files[0]": ("report_2026-W48.png", PNG)}
+    embed = answer.message["embeds"][0]
+    assert embed["image"]["url"] == "attachment://report_2026-W48.png"
+    assert answer.message["attachments"][0]["filename"] == "report_2026-W48.png"
