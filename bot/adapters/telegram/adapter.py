@@ -25,6 +25,7 @@ from bot.core.context import Context
 from bot.core.reply import Reply
 from storage.messages import MessagesRepo
 from storage.telegram import TelegramRepo
+from storage.telegram_forms import TelegramFormsRepo
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class TelegramAdapter:
         self.messages = MessagesRepo(app.engine)
         self.repo = TelegramRepo(app.engine)
         self.menu = CommandMenu(app)
-        self.forms = Forms()
+        self.forms = Forms(TelegramFormsRepo(app.engine), app.commands)
         self.roles = RoleCache(self.bot, app)
         self.homes = Homes(self.repo, app)
         self.who = Who(app, self.roles, self.homes)
@@ -160,7 +161,7 @@ class TelegramAdapter:
         if head is None and not (private or command.addressed):
             return  # probably another bot's command in a shared group
         if private:
-            self.forms.cancel(user.id)  # a new command abandons a form in progress
+            await self.forms.cancel(user.id)  # a new command abandons a form in progress
         ctx = await self.who.context(chat, user)
         if ctx is None:
             await self._say(chat, user, msg, "telegram.private.no_home")
@@ -187,7 +188,7 @@ class TelegramAdapter:
         spec = self.app.commands.get(name)
         assert spec is not None
         self.app.dispatcher.check_role(ctx, spec.role)
-        return self.forms.start(ctx, user.id, spec)
+        return await self.forms.start(ctx, user.id, spec)
 
     async def _form_control(self, msg: Message, chat: Chat, user: User, name: str) -> None:
         ctx = await self.who.context(chat, user)
@@ -195,25 +196,27 @@ class TelegramAdapter:
             await self._say(chat, user, msg, "telegram.private.no_home")
             return
         if name == "cancel":
-            key = "telegram.form.cancelled" if self.forms.cancel(user.id) else "telegram.form.none"
+            cancelled = await self.forms.cancel(user.id)
+            key = "telegram.form.cancelled" if cancelled else "telegram.form.none"
             await self._respond(ctx, chat, user, msg, Reply(text=ctx.t(key), ephemeral=True))
             return
-        if self.forms.active(user.id, ctx.now()) is None:
+        step = await self.forms.skip(ctx, user.id)
+        if step is None:
             reply = Reply(text=ctx.t("telegram.form.none"), ephemeral=True)
             await self._respond(ctx, chat, user, msg, reply)
             return
-        await self._form_step(ctx, chat, user, msg, self.forms.skip(ctx, user.id))
+        await self._form_step(ctx, chat, user, msg, step)
 
     async def _on_private_text(self, msg: Message, chat: Chat, user: User) -> None:
         ctx = await self.who.context(chat, user)
         if ctx is None:
             await self._say(chat, user, msg, "telegram.private.no_home")
             return
-        if self.forms.active(user.id, ctx.now()) is None:
+        step = await self.forms.answer(ctx, user.id, msg.text or "")
+        if step is None:  # no form in progress (or it lapsed)
             reply = Reply(text=ctx.t("telegram.private.hint"), ephemeral=True)
             await self._respond(ctx, chat, user, msg, reply)
             return
-        step = await self.forms.answer(ctx, user.id, msg.text or "")
         await self._form_step(ctx, chat, user, msg, step)
 
     async def _form_step(

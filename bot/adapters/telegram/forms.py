@@ -1,5 +1,11 @@
 """Forms in a private chat: a command declared as a form, sent without arguments, asks for each
-parameter in turn. A bad value is asked for again with the reason; answers given so far stay."""
+parameter in turn. A bad value is asked for again with the reason; answers given so far stay.
+
+A form in progress is kept in the database (`telegram_forms`), so a restart of the bot does not
+lose it: the member's next message answers the step they were asked. Answers are stored as
+typed and converted again when the form is complete. A form lapses when it is left alone for
+`FORM_TTL`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.commands import CommandSpec, Param, ParamType, convert
+from bot.core.commands import CommandRegistry, CommandSpec, Param, ParamType, convert
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
+from storage.telegram_forms import SavedForm, TelegramFormsRepo
 
 FORM_TTL = timedelta(minutes=30)
 
@@ -18,8 +25,9 @@ FORM_TTL = timedelta(minutes=30)
 @dataclass
 class FormState:
     spec: CommandSpec
-    started: datetime
-    values: dict[str, Any] = field(default_factory=dict)
+    expires_at: datetime
+    # Parameter name → the answer as typed; None for a field left out.
+    answers: dict[str, str | None] = field(default_factory=dict)
     index: int = 0
 
     @property
@@ -32,60 +40,105 @@ class FormState:
 
 
 @dataclass(frozen=True)
+class Ready:
+    """A complete form: the command and its converted parameters."""
+
+    spec: CommandSpec
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Step:
     """What the adapter does next: show `reply`, and run the command when `ready`."""
 
     reply: Reply | None = None
-    ready: FormState | None = None
+    ready: Ready | None = None
 
 
 class Forms:
-    def __init__(self) -> None:
-        self._open: dict[int, FormState] = {}
+    def __init__(
+        self, repo: TelegramFormsRepo, commands: CommandRegistry, ttl: timedelta = FORM_TTL
+    ) -> None:
+        self.repo = repo
+        self.commands = commands
+        self.ttl = ttl
 
-    def active(self, user_id: int, now: datetime) -> FormState | None:
-        state = self._open.get(user_id)
-        if state is not None and now - state.started > FORM_TTL:
-            del self._open[user_id]
+    async def active(self, user_id: int, now: datetime) -> FormState | None:
+        """The member's form in progress; None (and forgotten) once it has lapsed."""
+        saved = await self.repo.get(str(user_id))
+        if saved is None:
             return None
-        return state
+        spec = self.commands.get(saved.command)
+        if (
+            saved.expires_at <= now
+            or spec is None
+            or not spec.form
+            or not 0 <= saved.step < len(spec.params)
+        ):
+            await self.repo.delete(str(user_id))
+            return None
+        return FormState(spec, saved.expires_at, dict(saved.answers), saved.step)
 
-    def start(self, ctx: Context, user_id: int, spec: CommandSpec) -> Reply:
-        state = FormState(spec, ctx.now())
-        self._open[user_id] = state
+    async def start(self, ctx: Context, user_id: int, spec: CommandSpec) -> Reply:
+        state = FormState(spec, ctx.now() + self.ttl)
+        await self._save(user_id, state)
         return prompt(ctx, state)
 
-    def cancel(self, user_id: int) -> bool:
-        return self._open.pop(user_id, None) is not None
+    async def cancel(self, user_id: int) -> bool:
+        return await self.repo.delete(str(user_id))
 
-    async def answer(self, ctx: Context, user_id: int, text: str) -> Step:
-        state = self.active(user_id, ctx.now())
+    async def purge(self, now: datetime) -> int:
+        """Forget the forms that lapsed (members who never came back)."""
+        return await self.repo.delete_expired(now)
+
+    async def answer(self, ctx: Context, user_id: int, text: str) -> Step | None:
+        """The member's answer to the step asked; None when no form is in progress."""
+        state = await self.active(user_id, ctx.now())
         if state is None:
-            return Step()
+            return None
         param = state.param
         try:
             tz = await ctx.app.community_tz(ctx.community.id)
-            state.values[param.name] = convert(param, text, tz=tz)
+            convert(param, text, tz=tz)
         except UserError as exc:
             return Step(prompt(ctx, state, error=ctx.t(exc.key, **exc.params)))
-        return self._advance(ctx, user_id, state)
+        state.answers[param.name] = text
+        return await self._advance(ctx, user_id, state)
 
-    def skip(self, ctx: Context, user_id: int) -> Step:
-        state = self.active(user_id, ctx.now())
+    async def skip(self, ctx: Context, user_id: int) -> Step | None:
+        """/skip: leave out an optional field; None when no form is in progress."""
+        state = await self.active(user_id, ctx.now())
         if state is None:
-            return Step()
+            return None
         if state.param.required:
             error = ctx.t("telegram.form.required", name=_label(ctx, state.param))
             return Step(prompt(ctx, state, error=error))
-        state.values[state.param.name] = state.param.default
-        return self._advance(ctx, user_id, state)
+        state.answers[state.param.name] = None
+        return await self._advance(ctx, user_id, state)
 
-    def _advance(self, ctx: Context, user_id: int, state: FormState) -> Step:
+    async def _advance(self, ctx: Context, user_id: int, state: FormState) -> Step:
         state.index += 1
-        if state.done:
-            del self._open[user_id]
-            return Step(ready=state)
-        return Step(prompt(ctx, state))
+        if not state.done:
+            state.expires_at = ctx.now() + self.ttl
+            await self._save(user_id, state)
+            return Step(prompt(ctx, state))
+        tz = await ctx.app.community_tz(ctx.community.id)
+        values: dict[str, Any] = {}
+        for index, param in enumerate(state.spec.params):
+            raw = state.answers.get(param.name)
+            try:
+                values[param.name] = param.default if raw is None else convert(param, raw, tz=tz)
+            except UserError as exc:  # e.g. the community's time zone changed meanwhile
+                state.index = index
+                await self._save(user_id, state)
+                return Step(prompt(ctx, state, error=ctx.t(exc.key, **exc.params)))
+        await self.repo.delete(str(user_id))
+        return Step(ready=Ready(state.spec, values))
+
+    async def _save(self, user_id: int, state: FormState) -> None:
+        await self.repo.save(
+            SavedForm(str(user_id), state.spec.name, state.index, state.expires_at, state.answers)
+        )
 
 
 def _label(ctx: Context, param: Param) -> str:

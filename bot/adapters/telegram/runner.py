@@ -88,7 +88,8 @@ async def run(
 
 
 async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:
-    """Write members' home groups every few seconds; forget old update ids every hour."""
+    """Write members' home groups every few seconds; forget old update ids and lapsed forms
+    every hour."""
     last_prune = -HOUR
     loop = asyncio.get_running_loop()
     while True:
@@ -96,7 +97,9 @@ async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:
             await adapter.homes.flush()
             if loop.time() - last_prune >= HOUR:
                 last_prune = loop.time()
-                await adapter.messages.forget_events_before(adapter.app.clock.now() - EVENT_MEMORY)
+                now = adapter.app.clock.now()
+                await adapter.messages.forget_events_before(now - EVENT_MEMORY)
+                await adapter.forms.purge(now)
         except Exception:
             log.exception("telegram: housekeeping")
         if stop.is_set():
