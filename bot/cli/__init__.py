@@ -22,6 +22,7 @@ BENCHES = [
     "bot.cli.bench_telegram",
     "bot.cli.bench_discord",
     "bot.cli.bench_polls",
+    "bot.cli.bench_votes",
     "bot.cli.participation",
 ]
 

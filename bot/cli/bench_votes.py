@@ -1,0 +1,244 @@
+"""`fanloop bench votes`: the core "+1" path alone, with no platform in between.
+
+N distinct members vote for one suggestion straight through `app.context(...)` and the
+dispatcher, the way every adapter does it, in three rounds on a fresh database:
+
+- "new members press": each member's first press (account, identity and membership are created);
+- "members press": the same members, now known, press the +1 button of a second suggestion;
+- "members reply +1": the same members reply "+1" to a third suggestion's message.
+
+For each round it prints presses per second, the time of one press (p50/p99), and what one press
+costs the database: transactions (connections taken from the pool and released), the ones of
+them that wrote, and SQL statements. The votes counted must equal the members in every round
+(the command exits with 1 otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.app import App
+from bot.core.clock import SystemClock
+from bot.core.commands import Role
+from bot.core.context import Context
+from config.settings import FanloopSettings
+from storage.engine import create_engine
+
+PLATFORM = "bench"
+SPACE = "fans"
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass
+class Counter:
+    """Transactions and statements seen by one engine (SQLAlchemy connection events)."""
+
+    transactions: int = 0
+    writing: int = 0
+    statements: int = 0
+
+    def attach(self, engine: AsyncEngine) -> None:
+        sync = engine.sync_engine
+
+        @event.listens_for(sync, "begin")
+        def _begin(conn: Any) -> None:
+            self.transactions += 1
+            conn.info["bench_wrote"] = False
+
+        @event.listens_for(sync, "before_cursor_execute")
+        def _statement(conn: Any, _c: Any, statement: str, *_: Any) -> None:
+            self.statements += 1
+            if statement.lstrip()[:6].upper() in WRITES:
+                conn.info["bench_wrote"] = True
+
+        @event.listens_for(sync, "commit")
+        def _commit(conn: Any) -> None:
+            if conn.info.pop("bench_wrote", False):
+                self.writing += 1
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return self.transactions, self.writing, self.statements
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+async def _context(app: App, user: str, name: str) -> Context:
+    return await app.context(
+        platform=PLATFORM,
+        space_id=SPACE,
+        space_name="Bench fans",
+        user_id=user,
+        display_name=name,
+        role=Role.FAN,
+    )
+
+
+async def _votes(app: App, cid: int, sid: int) -> int:
+    from cogs.suggestions.service import SuggestionService
+
+    row = await app.services.get(SuggestionService).get(cid, sid)
+    return row.votes - 1  # the author's own vote comes with the suggestion
+
+
+async def _round(
+    app: App,
+    counter: Counter,
+    name: str,
+    members: int,
+    concurrency: int,
+    act: Callable[[Context], Awaitable[object]],
+    cid: int,
+    sid: int,
+) -> dict[str, Any]:
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            t0 = time.perf_counter()
+            ctx = await _context(app, f"fan{i}", f"Fan {i}")
+            await act(ctx)
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    before = counter.snapshot()
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(members)))
+    elapsed = time.perf_counter() - started
+    tx, writing, statements = (b - a for a, b in zip(before, counter.snapshot(), strict=True))
+    return {
+        "round": name,
+        "presses": members,
+        "seconds": round(elapsed, 3),
+        "per_s": round(members / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "transactions": round(tx / members, 2),
+        "writing": round(writing / members, 2),
+        "statements": round(statements / members, 2),
+        "votes": await _votes(app, cid, sid),
+    }
+
+
+async def run(members: int, concurrency: int, db: str | None) -> dict[str, Any]:
+    from cogs.suggestions.service import SuggestionService
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, schema = await _engine(db, Path(tmp))
+        try:
+            settings = FanloopSettings.model_validate({"data_dir": tmp, "log_level": "WARNING"})
+            app = await App.create(settings, SystemClock(), engine=engine)
+            author = await _context(app, "author", "Author")
+            cid = author.community.id
+            s = app.services.get(SuggestionService)
+            sids = []
+            for title in ("Dark mode for the app", "Offline maps", "Bigger fonts in settings"):
+                sub = await s.submit(cid, author.member.account_id, title, "", None, force=True)
+                assert sub.posted is not None
+                sids.append(sub.posted.id)
+            counter = Counter()
+            counter.attach(engine)
+            d = app.dispatcher
+
+            async def press_first(ctx: Context) -> object:
+                return await d.press(ctx, f"sv:{sids[0]}")
+
+            async def press(ctx: Context) -> object:
+                return await d.press(ctx, f"sv:{sids[1]}")
+
+            async def reply(ctx: Context) -> object:
+                return await d.on_reply(ctx, f"sg:{sids[2]}", "+1")
+
+            plan = [
+                ("new members press", press_first, sids[0]),
+                ("members press", press, sids[1]),
+                ("members reply +1", reply, sids[2]),
+            ]
+            rounds = []
+            for name, act, sid in plan:
+                rounds.append(await _round(app, counter, name, members, concurrency, act, cid, sid))
+        finally:
+            await engine.dispose()
+            if schema:
+                await _drop_schema(db or "", schema)
+    return {
+        "members": members,
+        "concurrency": concurrency,
+        "database": "PostgreSQL" if schema else "SQLite",
+        "rounds": rounds,
+        "votes_ok": all(r["votes"] == members for r in rounds),
+    }
+
+
+async def _engine(db: str | None, tmp: Path) -> tuple[AsyncEngine, str | None]:
+    """A fresh SQLite file, or a fresh schema in the PostgreSQL database `db` (dropped after)."""
+    if not db or db.startswith("sqlite"):
+        return create_engine(db or f"sqlite+aiosqlite:///{tmp / 'votes.db'}"), None
+    schema = f"bench_votes_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(db)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    await admin.dispose()
+    return create_engine(db, schema=schema), schema
+
+
+async def _drop_schema(db: str, schema: str) -> None:
+    admin = create_engine(db)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    await admin.dispose()
+
+
+def summary(result: dict[str, Any]) -> str:
+    ok = "ok" if result["votes_ok"] else "MISMATCH"
+    lines = [
+        f'fanloop bench votes: {result["members"]} distinct members vote "+1", '
+        f"{result['concurrency']} at a time, through the core alone ({result['database']})"
+    ]
+    for r in result["rounds"]:
+        lines.append(
+            f"  {r['round']:<18} {r['per_s']:>7.0f} presses/s; p50 {r['p50_ms']:.1f} ms, "
+            f"p99 {r['p99_ms']:.1f} ms; per press {r['transactions']:g} transactions "
+            f"({r['writing']:g} writing), {r['statements']:g} statements; votes {r['votes']}"
+        )
+    lines.append(f"  votes counted: {ok}")
+    return "\n".join(lines)
+
+
+def bench(args: argparse.Namespace) -> int:
+    if args.members < 1 or args.concurrency < 1:
+        print("fanloop bench votes: sizes must be positive", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    result = asyncio.run(run(args.members, args.concurrency, args.db))
+    print(json.dumps(result) if args.json else summary(result))
+    return 0 if result["votes_ok"] else 1
+
+
+def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("votes", help="the core '+1' path alone: presses/s, transactions per press")
+    p.add_argument("--members", type=int, default=2000, help="distinct members voting")
+    p.add_argument("--concurrency", type=int, default=16, help="presses handled at once")
+    p.add_argument(
+        "--db", help="database URL (default: a temporary SQLite file; PostgreSQL: a new schema)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=bench)
