@@ -57,6 +57,10 @@ class FanloopSettings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(8443, ge=1, le=65535)
 
+    # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
+    dedup_model: Path | None = None
+    dedup_semantic_weight: float = Field(0.5, ge=0.0, le=1.0)
+
     @field_validator("default_timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
@@ -66,6 +70,16 @@ class FanloopSettings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             ) from None
+        return value
+
+    @field_validator("dedup_model")
+    @classmethod
+    def _model(cls, value: Path | None) -> Path | None:
+        if value is not None and not (value.expanduser() / "config.json").is_file():
+            raise ValueError(
+                "must be a folder holding a saved model2vec model (config.json, "
+                "model.safetensors, tokenizer.json)"
+            )
         return value
 
     @field_validator("database_url")

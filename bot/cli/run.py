@@ -22,6 +22,14 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
     except ConfigError as exc:
         print(f"fanloop: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if settings.dedup_model is not None:
+        from cogs.suggestions.similarity.semantic import ModelError, load_embedder
+
+        try:
+            load_embedder(settings.dedup_model)
+        except ModelError as exc:
+            print(f"fanloop: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     logging.basicConfig(
         level=settings.log_level,
         stream=sys.stderr,

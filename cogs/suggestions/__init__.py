@@ -8,6 +8,7 @@ from bot.core.commands import ParamType
 from bot.core.settings import SettingSpec
 from cogs.suggestions import admin, commands, contributions
 from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.similarity import make_index
 from storage.suggestions import SuggestionRepo
 
 if TYPE_CHECKING:
@@ -15,7 +16,14 @@ if TYPE_CHECKING:
 
 
 def setup(app: App) -> None:
-    app.services.add(SuggestionService(SuggestionRepo(app.engine), app.clock))
+    settings = app.settings
+    model, weight = settings.dedup_model, settings.dedup_semantic_weight
+    if model is not None:
+        make_index(model, weight)  # load the model now: a bad one stops the start, not a post
+    service = SuggestionService(
+        SuggestionRepo(app.engine), app.clock, index_factory=lambda: make_index(model, weight)
+    )
+    app.services.add(service)
     app.contribution_sources.append(contributions.source(app.engine))
     app.community_settings.declare(
         SettingSpec(

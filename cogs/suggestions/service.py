@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,9 +33,15 @@ class Submission:
 
 
 class SuggestionService:
-    def __init__(self, repo: SuggestionRepo, clock: Clock) -> None:
+    def __init__(
+        self,
+        repo: SuggestionRepo,
+        clock: Clock,
+        index_factory: Callable[[], SimilarityIndex] = make_index,
+    ) -> None:
         self.repo = repo
         self.clock = clock
+        self._make_index = index_factory
         self._indexes: dict[int, SimilarityIndex] = {}
         self._index_lock = asyncio.Lock()
 
@@ -47,9 +54,9 @@ class SuggestionService:
         async with self._index_lock:
             idx = self._indexes.get(community_id)
             if idx is None:
-                idx = make_index()
-                for sid, _cid, title, details in await self.repo.all_for_index(community_id):
-                    idx.add(sid, _doc(title, details))
+                idx = self._make_index()
+                rows = await self.repo.all_for_index(community_id)
+                idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
                 self._indexes[community_id] = idx
             return idx
 

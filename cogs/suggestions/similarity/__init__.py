@@ -1,7 +1,8 @@
 """Finding similar suggestions, behind one small interface.
 
 `SimilarityIndex` is what the suggestion service uses: per community, incremental (add, update,
-remove) and rebuilt from the database on start. `make_index()` picks the implementation.
+remove) and rebuilt from the database on start. `make_index()` picks the implementation: the
+lexical engine, or with a local embedding model (the `semantic` extra) the hybrid one.
 
 Scores are 1.0 for the same text and fall with the share of weighted terms the two texts do not
 have in common (see docs/dedup.md). `LIKELY_DUPLICATE` and `RELATED` are the suggested cut-offs.
@@ -10,6 +11,7 @@ have in common (see docs/dedup.md). `LIKELY_DUPLICATE` and `RELATED` are the sug
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Protocol
 
 #: Show as "likely duplicate" (offer "+1 that one", list in the duplicates digest) from here.
@@ -23,6 +25,9 @@ class SimilarityIndex(Protocol):
     def add(self, doc_id: int, text: str) -> None:
         """Index (or re-index, when the id is known) one document."""
 
+    def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
+        """Index several documents (a rebuild): the same as `add` for each, maybe faster."""
+
     def remove(self, doc_id: int) -> None:
         """Forget a document; unknown ids are ignored."""
 
@@ -32,7 +37,13 @@ class SimilarityIndex(Protocol):
     def __len__(self) -> int: ...
 
 
-def make_index() -> SimilarityIndex:
-    from cogs.suggestions.similarity.engine import DedupIndex
+def make_index(model: str | Path | None = None, weight: float | None = None) -> SimilarityIndex:
+    """The lexical engine, or with `model` (a local model2vec folder) the hybrid one."""
+    if model is None:
+        from cogs.suggestions.similarity.engine import DedupIndex
 
-    return DedupIndex()
+        return DedupIndex()
+    from cogs.suggestions.similarity.hybrid import DEFAULT_WEIGHT, HybridIndex
+    from cogs.suggestions.similarity.semantic import load_embedder
+
+    return HybridIndex(load_embedder(model), DEFAULT_WEIGHT if weight is None else weight)

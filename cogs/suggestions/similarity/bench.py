@@ -101,9 +101,15 @@ def measure(
     )
 
 
-def run(size: int, queries: int, baseline_size: int) -> list[BenchResult]:
+def run(
+    size: int,
+    queries: int,
+    baseline_size: int,
+    factory: Callable[[], SimilarityIndex] = make_index,
+    name: str = "engine",
+) -> list[BenchResult]:
     """The engine at `size`, then the lexical placeholder at `baseline_size` for comparison."""
-    results = [measure("engine", make_index, size, queries)]
+    results = [measure(name, factory, size, queries)]
     gc.collect()
     baseline_queries = max(1, min(queries, 500))
     results.append(

@@ -59,39 +59,49 @@ class DedupIndex:
     def add(self, doc_id: int, text: str) -> None:
         self._store.add(doc_id, terms(text))
 
+    def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
+        for doc_id, text in docs:
+            self.add(doc_id, text)
+
     def remove(self, doc_id: int) -> None:
         self._store.remove(doc_id)
 
     def query(self, text: str, k: int = 5, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
+        if k <= 0:
+            return []
+        hits = self.scored(text, SHORTLIST, exclude)
+        hits.sort(key=lambda hit: (-hit[1], hit[0]))
+        return hits[:k]
+
+    def scored(
+        self, text: str, size: int, exclude: Iterable[int] = (), also: Iterable[int] = ()
+    ) -> list[tuple[int, float]]:
+        """The best `size` candidates by BM25, plus the indexed documents in `also`, each with
+        its similarity to `text`; unordered. Excluded documents never appear."""
         store = self._store
-        if len(store) == 0 or k <= 0:
+        if len(store) == 0:
             return []
         q_ids, q_tf, unk_w, unk_tf = store.lookup(terms(text))
         if len(q_ids) == 0:
             return []
-        skip = [s for s in (store.doc_slot.get(d) for d in exclude) if s is not None]
-        slots, scores = self._search(q_ids, q_tf, unk_w, unk_tf, skip, SHORTLIST)
-        order = np.lexsort((np.array(store.doc_of(slots)), -scores))[:k]
-        docs = store.doc_of(slots[order])
-        return [(doc, float(s)) for doc, s in zip(docs, scores[order].tolist(), strict=True)]
+        excluded = set(exclude)
+        skip = [s for s in (store.doc_slot.get(d) for d in excluded) if s is not None]
+        slots = self._shortlist(q_ids, q_tf * self._weight(q_ids), skip, size)
+        extra = [
+            s for s in (store.doc_slot.get(d) for d in also if d not in excluded) if s is not None
+        ]
+        if extra:
+            slots = np.union1d(slots, np.array(extra, dtype=np.int64))
+        if len(slots) == 0:
+            return []
+        avgdl = store.total_len / len(store)
+        scores = self._similarity(slots, q_ids, q_tf, unk_w, unk_tf, avgdl)
+        docs = store.doc_of(slots)
+        return [(doc, float(s)) for doc, s in zip(docs, scores.tolist(), strict=True)]
 
-    def _search(
-        self,
-        q_ids: IntArray,
-        q_tf: FloatArray,
-        unk_w: FloatArray,
-        unk_tf: FloatArray,
-        skip: list[int],
-        size: int,
-    ) -> tuple[IntArray, FloatArray]:
+    def _weight(self, q_ids: IntArray) -> FloatArray:
         store = self._store
-        n = len(store)
-        avgdl = store.total_len / n
-        weight = store.kind_weight(q_ids) * _idf(store.df(q_ids), n)
-        shortlist = self._shortlist(q_ids, q_tf * weight, skip, size)
-        if len(shortlist) == 0:
-            return shortlist, np.empty(0)
-        return shortlist, self._similarity(shortlist, q_ids, q_tf, unk_w, unk_tf, avgdl)
+        return store.kind_weight(q_ids) * _idf(store.df(q_ids), len(store))
 
     def _shortlist(
         self, q_ids: IntArray, q_weight: FloatArray, skip: list[int], size: int

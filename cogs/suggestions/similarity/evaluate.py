@@ -26,6 +26,15 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Miss:
+    """A query whose first result is not a listed duplicate (for reading the failures)."""
+
+    query: int
+    first: int | None
+    rank: int | None  # of the first listed duplicate within the top 10
+
+
+@dataclass(frozen=True)
 class Report:
     r1: float
     r5: float
@@ -34,6 +43,7 @@ class Report:
     p50_ms: float
     p99_ms: float
     queries: int
+    misses: tuple[Miss, ...] = ()
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -112,16 +122,19 @@ def run(
     """Build an index over `docs`, run every query against it and measure."""
     index = factory()
     start = time.perf_counter()
-    for doc_id, text in docs:
-        index.add(doc_id, text)
+    index.add_many(docs)
     build_s = time.perf_counter() - start
     found: list[int | None] = []
     latencies: list[float] = []
+    misses: list[Miss] = []
     for q in queries:
         start = time.perf_counter()
         hits = index.query(q.text, k=10, exclude=(q.doc_id,))
         latencies.append((time.perf_counter() - start) * 1000.0)
-        found.append(ranks([doc for doc, _ in hits], q.duplicates))
+        rank = ranks([doc for doc, _ in hits], q.duplicates)
+        found.append(rank)
+        if rank != 1:
+            misses.append(Miss(q.doc_id, hits[0][0] if hits else None, rank))
     r1, r5, mrr10 = metrics(found)
     return Report(
         r1=r1,
@@ -131,9 +144,12 @@ def run(
         p50_ms=percentile(latencies, 0.50),
         p99_ms=percentile(latencies, 0.99),
         queries=len(queries),
+        misses=tuple(misses),
     )
 
 
-def evaluate(corpus: Path, queries: Path) -> Report:
+def evaluate(
+    corpus: Path, queries: Path, factory: Callable[[], SimilarityIndex] = make_index
+) -> Report:
     docs, qs = load(corpus, queries)
-    return run(docs, qs)
+    return run(docs, qs, factory)

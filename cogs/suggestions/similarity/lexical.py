@@ -42,6 +42,10 @@ class LexicalIndex:
             self._df[term] += 1
             self._postings[term].add(doc_id)
 
+    def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
+        for doc_id, text in docs:
+            self.add(doc_id, text)
+
     def remove(self, doc_id: int) -> None:
         tf = self._docs.pop(doc_id, None)
         if tf is None:

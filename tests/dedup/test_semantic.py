@@ -1,0 +1,126 @@
+"""The `semantic` extra: a local embedding model next to the lexical engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cogs.suggestions.similarity import LIKELY_DUPLICATE, make_index
+from cogs.suggestions.similarity.engine import DedupIndex
+from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import ModelError, load_embedder
+
+DOCS = {
+    1: "app crash at start",
+    2: "dark mode",
+    3: "login is slow",
+    4: "闪退",
+    5: "夜间模式",
+}
+
+
+def build(model: Path, weight: float = 0.5) -> HybridIndex:
+    index = make_index(model, weight)
+    assert isinstance(index, HybridIndex)
+    index.add_many(DOCS.items())
+    return index
+
+
+def test_finds_paraphrases_that_share_no_word(tiny_model: Path) -> None:
+    lexical = DedupIndex()
+    lexical.add_many(DOCS.items())
+    hybrid = build(tiny_model)
+    # "freeze" and "crash", "night theme" and "dark mode", 卡死 and 闪退 share nothing lexical.
+    for query, expected in [("freeze", 1), ("night theme", 2), ("signin laggy", 3), ("卡死", 4)]:
+        assert expected not in [d for d, _ in lexical.query(query, k=5)], query
+        hits = hybrid.query(query, k=3)
+        assert hits[0][0] == expected, (query, hits)
+        assert hits[0][1] == pytest.approx(0.5, abs=1e-6)  # weight x cosine 1, lexical 0
+
+
+def test_identical_text_scores_one_and_unrelated_stays_low(tiny_model: Path) -> None:
+    hybrid = build(tiny_model)
+    top = hybrid.query("夜间模式", k=1)
+    assert top[0][0] == 5 and top[0][1] == pytest.approx(1.0, abs=1e-6)
+    # Nothing in the model's vocabulary and no shared word: nothing comes back.
+    assert hybrid.query("export csv", k=5) == []
+    assert all(score < LIKELY_DUPLICATE for _, score in hybrid.query("dark", k=5)[1:])
+
+
+def test_weight_moves_the_balance(tiny_model: Path) -> None:
+    words_only = build(tiny_model, weight=0.0)
+    lexical = DedupIndex()
+    lexical.add_many(DOCS.items())
+    assert words_only.query("freeze", k=5) == []
+    assert words_only.query("crash at start", k=5) == lexical.query("crash at start", k=5)
+    vectors_only = build(tiny_model, weight=1.0)
+    assert vectors_only.query("freeze", k=1)[0] == (1, pytest.approx(1.0, abs=1e-6))
+    with pytest.raises(ValueError):
+        make_index(tiny_model, 1.5)
+
+
+def test_edits_removals_and_exclusions_are_incremental(tiny_model: Path) -> None:
+    hybrid = build(tiny_model)
+    hybrid.remove(1)
+    assert 1 not in [d for d, _ in hybrid.query("freeze", k=5)]
+    hybrid.add(1, "night theme please")  # an edit: the old text is gone, the new one found
+    assert hybrid.query("dark mode", k=2)[1][0] == 1
+    assert 2 not in [d for d, _ in hybrid.query("dark mode", k=5, exclude=[2])]
+    assert len(hybrid) == len(DOCS)
+    hybrid.remove(999)  # unknown ids are ignored
+    assert len(hybrid) == len(DOCS)
+
+
+def test_grows_past_its_first_block_and_reuses_rows(tiny_model: Path) -> None:
+    hybrid = make_index(tiny_model)
+    hybrid.add_many((i, f"item{i} crash") for i in range(300))
+    for i in range(0, 300, 2):
+        hybrid.remove(i)
+    hybrid.add_many((1000 + i, f"item{1000 + i} dark") for i in range(100))
+    assert len(hybrid) == 250
+    for doc in (1, 299, 1000, 1099):
+        text = f"item{doc} " + ("crash" if doc < 1000 else "dark")
+        assert hybrid.query(text, k=1)[0] == (doc, pytest.approx(1.0, abs=1e-6))
+    assert all(d % 2 == 1 or d >= 1000 for d, _ in hybrid.query("hang", k=50))
+
+
+def test_one_model_per_folder_is_shared(tiny_model: Path) -> None:
+    assert load_embedder(tiny_model) is load_embedder(str(tiny_model))
+
+
+def test_a_folder_without_a_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="config.json"):
+        load_embedder(tmp_path)
+    (tmp_path / "config.json").write_text("{}", "utf-8")
+    with pytest.raises(ModelError, match="cannot load"):
+        load_embedder(tmp_path)
+
+
+texts = st.text(alphabet=st.sampled_from(list("crash dark mode 闪退夜间模式卡死 xyz")), max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.lists(st.tuples(st.integers(0, 12), st.one_of(st.none(), texts)), max_size=30))
+def test_results_only_hold_live_documents(
+    tiny_model: Path, ops: list[tuple[int, str | None]]
+) -> None:
+    hybrid = make_index(tiny_model)
+    live: dict[int, str] = {}
+    for doc, text in ops:
+        if text is None:
+            hybrid.remove(doc)
+            live.pop(doc, None)
+        else:
+            hybrid.add(doc, text)
+            live[doc] = text
+    assert len(hybrid) == len(live)
+    for query in ("crash", "夜间模式", "xyz"):
+        hits = hybrid.query(query, k=20, exclude=[0])
+        ids = [d for d, _ in hits]
+        assert set(ids) <= set(live) - {0}
+        assert len(set(ids)) == len(ids)
+        assert all(0.0 <= s <= 1.0 + 1e-9 for _, s in hits)
+        assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)

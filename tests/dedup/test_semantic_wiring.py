@@ -1,0 +1,95 @@
+"""`dedup_model` from the configuration to the suggestion loop and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import main
+from bot.core.app import App
+from bot.core.clock import FakeClock
+from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.similarity.hybrid import HybridIndex
+from config.settings import ConfigError, FanloopSettings, load_settings
+from tests.helpers import member
+
+
+async def test_a_configured_model_finds_paraphrases_at_submission(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
+) -> None:
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(SuggestionService)
+    alice, bob = await member(app, "alice"), await member(app, "bob")
+    cid = alice.community.id
+    first = await service.submit(cid, alice.member.account_id, "App crash", "", None, force=True)
+    assert first.posted is not None
+    assert isinstance(await service.index(cid), HybridIndex)
+    sub = await service.submit(cid, bob.member.account_id, "Freeze", "", None)
+    assert sub.posted is None and sub.similar[0][0].id == first.posted.id
+
+    # A restart rebuilds the index from the database, vectors included.
+    again = await App.create(settings, clock, engine=engine, migrate=False)
+    hits = await again.services.get(SuggestionService).similar(cid, "hang")
+    assert [row.id for row, _ in hits] == [first.posted.id]
+
+
+def test_the_setting_names_its_key(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="model2vec"):
+        FanloopSettings(dedup_model=tmp_path)
+    config = tmp_path / "fanloop.toml"
+    config.write_text(f'dedup_model = "{tmp_path / "nowhere"}"\n', "utf-8")
+    with pytest.raises(ConfigError, match="dedup_model"):
+        load_settings(config)
+    with pytest.raises(ValidationError):
+        FanloopSettings(dedup_semantic_weight=2)
+
+
+def write_set(tmp_path: Path) -> tuple[str, str]:
+    corpus, queries = tmp_path / "corpus.jsonl", tmp_path / "queries.jsonl"
+    rows = ["app crash", "dark mode", "login slow", "freeze", "night theme", "signin laggy"]
+    corpus.write_text(
+        "".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(rows)), "utf-8"
+    )
+    queries.write_text(
+        "".join(
+            json.dumps({"id": str(i), "text": rows[i], "duplicates": [str(i + 3)]}) + "\n"
+            for i in range(3)
+        ),
+        "utf-8",
+    )
+    return str(corpus), str(queries)
+
+
+def test_dedup_eval_measures_the_hybrid_index(
+    tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, queries = write_set(tmp_path)
+    args = ["dedup-eval", "--corpus", corpus, "--queries", queries, "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["r1"] == 0.0  # no shared words: words alone fail
+    assert main([*args, "--model", str(tiny_model)]) == 0
+    assert json.loads(capsys.readouterr().out)["r1"] == 100.0
+    assert main([*args, "--model", str(tmp_path)]) == 2
+    assert "config.json" in capsys.readouterr().err
+
+
+def test_dedup_eval_prints_a_sample_of_misses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus, queries = write_set(tmp_path)
+    assert main(["dedup-eval", "--corpus", corpus, "--queries", queries, "--misses", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 3 misses at rank 1 (seed 1):" in out
+    assert out.count("- query:") == 2 and "labelled:" in out and "R@1" in out
+
+
+def test_bench_dedup_with_a_model(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench", "dedup", "--size", "300", "--queries", "20", "--json"]
+    assert main([*args, "--model", str(tiny_model)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"]["name"] == "hybrid" and out["engine"]["size"] == 300
