@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 ActionHandler = Callable[["Context", list[str]], Awaitable["Reply"]]
 ReplyHook = Callable[["Context", list[str], str], Awaitable["Reply | None"]]
+# (context, action args, the label shown) -> the label to show now, or None to keep it.
+LabelRefresher = Callable[["Context", list[str], str], Awaitable["str | None"]]
 
 
 def make_action(prefix: str, *args: object) -> str:
@@ -38,6 +40,7 @@ class ActionRegistry:
     def __init__(self) -> None:
         self._actions: dict[str, ActionSpec] = {}
         self._reply_hooks: dict[str, ReplyHook] = {}
+        self._refreshers: dict[str, LabelRefresher] = {}
 
     def add(self, spec: ActionSpec) -> None:
         if spec.prefix in self._actions:
@@ -53,3 +56,11 @@ class ActionRegistry:
 
     def reply_hook(self, subject_prefix: str) -> ReplyHook | None:
         return self._reply_hooks.get(subject_prefix)
+
+    def add_label_refresher(self, prefix: str, refresher: LabelRefresher) -> None:
+        """Buttons with `prefix:…` actions show live state (a vote count): an adapter that can
+        edit a message it sent asks the refresher for their current labels after a change."""
+        self._refreshers[prefix] = refresher
+
+    def label_refresher(self, prefix: str) -> LabelRefresher | None:
+        return self._refreshers.get(prefix)

@@ -87,6 +87,25 @@ class Dispatcher:
 
         return await self.guard(ctx, f"action {action}", go)
 
+    def refreshes(self, action: str) -> bool:
+        """Whether buttons with this action show live state (see `relabel`)."""
+        return self.app.actions.label_refresher(split_action(action)[0]) is not None
+
+    async def relabel(self, ctx: Context, action: str, label: str) -> str | None:
+        """The label a button with `action`, now showing `label`, should show; None to keep it
+        (no refresher, nothing known, or an error: a stale label is better than none)."""
+        prefix, args = split_action(action)
+        refresher = self.app.actions.label_refresher(prefix)
+        if refresher is None:
+            return None
+        try:
+            return await refresher(ctx, args, label)
+        except UserError:
+            return None
+        except Exception as exc:
+            log_unexpected(exc, f"relabel {action}")
+            return None
+
     async def on_reply(self, ctx: Context, subject: str, text: str) -> Reply | None:
         """A member replied to a message of the bot's that is about `subject` ("sg:12")."""
         prefix, args = split_action(subject)

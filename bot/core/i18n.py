@@ -7,6 +7,8 @@ Every package that speaks to users keeps `locales/en.po` and `locales/zh_CN.po` 
 from __future__ import annotations
 
 import logging
+import re
+import string
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any
@@ -68,9 +70,32 @@ class Translator:
             log.warning("bad parameters for message %r: %r", key, params)
             return text
 
+    def locale_of(self, key: str, text: str, /, **known: Any) -> str | None:
+        """The locale in which message `key` reads `text`, with the `known` parameters filled in
+        and any other placeholder matching anything (a button label shown earlier, whose count
+        is to be brought up to date in the same language); None when no catalog matches."""
+        for loc, catalog in self._catalogs.items():
+            template = catalog.get(key)
+            if template is not None and _pattern(template, known).fullmatch(text):
+                return loc
+        return None
+
     def all(self, key: str) -> dict[str, str]:
         """The message in every locale that has it (for platform command localization)."""
         return {loc: cat[key] for loc, cat in self._catalogs.items() if key in cat}
+
+
+def _pattern(template: str, known: dict[str, Any]) -> re.Pattern[str]:
+    parts: list[str] = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name is None:
+            continue
+        if name in known:
+            parts.append(re.escape(format(known[name], spec or "")))
+        else:
+            parts.append("(.+?)")
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def build_translator(packages: Iterable[str]) -> Translator:

@@ -83,6 +83,18 @@ async def vote_button(ctx: Context, args: list[str]) -> Reply:
     return await _vote_reply(ctx, _int(args), toggle=True)
 
 
+async def vote_label(ctx: Context, args: list[str], label: str) -> str | None:
+    """A vote button's label with the current count, in the language it was shown in; None
+    for the buttons of the same action that show no count ("+1 #12 instead")."""
+    sid = _int(args)
+    tr = ctx.app.translator
+    locale = tr.locale_of("suggest.button.vote", label, id=sid)
+    if locale is None:
+        return None
+    row = await svc(ctx).get(ctx.community.id, sid)
+    return tr(locale, "suggest.button.vote", id=row.id, votes=row.votes)
+
+
 async def unvote(ctx: Context, id: int) -> Reply:
     row, removed = await svc(ctx).unvote(ctx.community.id, id, ctx.member.account_id)
     key = "vote.removed" if removed else "vote.none"
@@ -210,6 +222,7 @@ def register(app: App) -> None:
     c(CommandSpec("mine", "help.mine", mine))
     c(CommandSpec("roadmap", "help.roadmap", roadmap))
     app.actions.add(ActionSpec("sv", vote_button, rate=(30, 60.0)))
+    app.actions.add_label_refresher("sv", vote_label)
     app.actions.add(ActionSpec("sp", post_anyway, rate=(5, 600.0)))
     app.actions.add(ActionSpec("ss", show_button))
     app.actions.add_reply_hook("sg", on_reply)

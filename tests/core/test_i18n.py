@@ -45,3 +45,12 @@ async def test_fallback_to_english_and_key(app: App) -> None:
     assert tr("fr", "role.owner") == "owner"
     assert tr("zh_CN", "role.owner") == "群主"
     assert tr("en", "no.such.key") == "no.such.key"
+
+
+async def test_locale_of_a_label_shown_earlier(app: App) -> None:
+    tr = app.translator
+    assert tr.locale_of("suggest.button.vote", "👍 +1 #12 (7)", id=12) == "en"
+    assert tr.locale_of("suggest.button.vote", "👍 +1 #12（7）", id=12) == "zh_CN"
+    assert tr.locale_of("suggest.button.vote", "👍 +1 #13 (7)", id=12) is None
+    assert tr.locale_of("suggest.button.vote", "👍 +1 #12 instead", id=12) is None
+    assert tr.locale_of("no.such.key", "anything") is None
