@@ -3,11 +3,12 @@
 It answers the wire protocol of api.telegram.org (`POST /bot<token>/<method>` with form-encoded
 or multipart parameters, `{"ok": …}` answers) closely enough that python-telegram-bot runs
 unchanged against it: long polling with real offsets, messages and photos, inline keyboards,
-callback answers, command menus, chat administrators. It also enforces the rules of Telegram's
-that the library itself does not check, so a test notices when the bot breaks them: HTML must
-parse (unescaped user text fails like it does on Telegram), callback data is at most 64 bytes,
-text at most 4096 characters, and a user who never started the bot cannot be messaged. Tests
-can make a method answer 429 with `retry_after`.
+callback answers, edits of text and keyboards, command menus, chat administrators. It also
+enforces the rules of Telegram's that the library itself does not check, so a test notices when
+the bot breaks them: HTML must parse (unescaped user text fails like it does on Telegram),
+callback data is at most 64 bytes, text at most 4096 characters, a user who never started the
+bot cannot be messaged, and an edit that changes nothing is refused ("message is not modified").
+Tests can make a method answer 429 with `retry_after`.
 """
 
 from __future__ import annotations
@@ -304,6 +305,16 @@ class FakeTelegram:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def edits(self, chat_id: int, message_id: int) -> list[Call]:
+        """The edit calls made on one message (text or keyboard), in order."""
+        return [
+            c
+            for c in self.calls
+            if c.method in ("editMessageText", "editMessageReplyMarkup")
+            and int(c.params["chat_id"]) == chat_id
+            and int(c.params["message_id"]) == message_id
+        ]
+
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Messages the bot sent (in order), optionally to one chat."""
         return [
@@ -547,20 +558,49 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message to edit not found")
         return self.messages[key]
 
+    @staticmethod
+    def _markup_of(p: dict[str, Any]) -> dict[str, Any] | None:
+        """The keyboard an edit leaves on the message: the one given, or none at all (an edit
+        without `reply_markup` removes the inline keyboard)."""
+        markup = p.get("reply_markup")
+        return markup if isinstance(markup, dict) and markup.get("inline_keyboard") else None
+
+    @staticmethod
+    def _edited(msg: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply an edit; like Telegram, an edit that changes nothing is an error."""
+        if all(msg.get(k) == v for k, v in changes.items()):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        for k, v in changes.items():
+            if v is None:
+                msg.pop(k, None)
+            else:
+                msg[k] = v
+        msg["edit_date"] = int(time.time())
+        return {k: v for k, v in msg.items() if not k.startswith("_")}
+
     def _edit_text(self, p: dict[str, Any]) -> dict[str, Any]:
         self._check_markup(p.get("reply_markup"))
         msg = self._existing(p)
+        if "text" not in msg:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text, entities = self._formatted(p, "text")
-        msg.update(text=text, entities=entities, _html=p.get("text"))
-        if "reply_markup" in p:
-            msg["reply_markup"] = p["reply_markup"]
-        return {k: v for k, v in msg.items() if not k.startswith("_")}
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        changes = {"text": text, "entities": entities or None, "reply_markup": self._markup_of(p)}
+        edited = self._edited(msg, changes)
+        msg["_html"] = p.get("text")
+        return edited
 
     def _edit_markup(self, p: dict[str, Any]) -> dict[str, Any]:
         self._check_markup(p.get("reply_markup"))
         msg = self._existing(p)
-        msg["reply_markup"] = p.get("reply_markup") or {"inline_keyboard": []}
-        return {k: v for k, v in msg.items() if not k.startswith("_")}
+        return self._edited(msg, {"reply_markup": self._markup_of(p)})
 
     def _member(self, chat_id: int, user_id: int) -> dict[str, Any]:
         user = self.users.get(user_id, {"id": user_id, "is_bot": False, "first_name": str(user_id)})

@@ -27,4 +27,7 @@ async def world(app: App, fake: FakeTelegram) -> AsyncIterator[World]:
     time = FakeMonotonic()
     adapter = make_adapter(app, fake, time)
     async with adapter.application:
-        yield World(fake, adapter, app, time)
+        try:
+            yield World(fake, adapter, app, time)
+        finally:
+            await adapter.edits.close()

@@ -24,7 +24,10 @@ async def running(app: App, fake: FakeTelegram) -> AsyncIterator[World]:
     time = FakeMonotonic()
     adapter = make_adapter(app, fake, time)
     async with adapter.application:
-        yield World(fake, adapter, app, time)
+        try:
+            yield World(fake, adapter, app, time)
+        finally:
+            await adapter.edits.close()
     await adapter.homes.flush()  # the runner saves the home groups when it stops
 
 

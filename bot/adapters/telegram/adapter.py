@@ -14,6 +14,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.forms import Forms, Step
 from bot.adapters.telegram.members import Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
@@ -80,6 +81,7 @@ class TelegramAdapter:
         self.homes = Homes(self.repo, app)
         self.who = Who(app, self.roles, self.homes)
         self.sender = Sender(self.bot, throttle or SendThrottle(), self.messages, app.clock)
+        self.edits = KeyboardEdits(self.bot, self.sender.throttle)
 
     # -- updates -------------------------------------------------------------------------------
 
@@ -258,6 +260,8 @@ class TelegramAdapter:
             return
         reply = await self.app.dispatcher.on_reply(ctx, subject, msg.text or msg.caption or "")
         if reply is not None:
+            if not reply.error:
+                self.edits.changed(ctx, replied)  # the vote count on its button
             await self._respond(ctx, chat, user, msg, reply)
 
     async def _migrated(self, old: int, new: int) -> None:
@@ -283,6 +287,8 @@ class TelegramAdapter:
                 answered = True
                 return
             reply = await self.app.dispatcher.press(ctx, query.data)
+            if not reply.error and isinstance(message, Message):
+                self.edits.changed(ctx, message, query.data)  # e.g. the vote count it shows
             if _fits_toast(reply):
                 await query.answer(reply.plain_text(), show_alert=reply.error)
                 answered = True

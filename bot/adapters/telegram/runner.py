@@ -74,6 +74,7 @@ async def run(
         try:
             await stop.wait()
         finally:
+            await adapter.edits.close()
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -39,6 +39,13 @@ class SendThrottle:
         self._groups: dict[int, deque[float]] = {}
         self._all: deque[float] = deque()
 
+    def now(self) -> float:
+        """The throttle's clock (monotonic seconds)."""
+        return self._now()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
+
     def delay(self, chat_id: int) -> float:
         """Seconds until a message to `chat_id` may be sent (0 when it may go now)."""
         now = self._now()
