@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.schema.core import outbox
+from storage.util import insert_ignore
 
 
 @dataclass(frozen=True)
@@ -36,36 +36,45 @@ class NewMessage:
     dedup_key: str | None = None
 
 
+#: Messages stored per transaction by `OutboxRepo.add`.
+ADD_BATCH = 2_000
+
+
+def message_row(m: NewMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "community_id": m.community_id,
+        "platform": m.platform,
+        "kind": m.kind,
+        "target": m.target,
+        "account_id": m.account_id,
+        "payload": m.payload,
+        "dedup_key": m.dedup_key,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
 class OutboxRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     async def add(self, messages: list[NewMessage], now: datetime) -> int:
-        """Store messages; one whose dedup_key is already stored is skipped. Returns how many."""
+        """Store messages; one whose dedup_key is already stored is skipped. Returns how many.
+
+        Rows go in batches of `ADD_BATCH`, one transaction each, so that nudging a million
+        reservers never holds the database's write lock for long: a claim burst that starts at
+        the same moment keeps going between batches. A batch that fails is not half-stored, and
+        storing the same keyed messages again only adds the missing ones."""
         added = 0
-        async with self.engine.begin() as conn:
-            for m in messages:
-                values = {
-                    "community_id": m.community_id,
-                    "platform": m.platform,
-                    "kind": m.kind,
-                    "target": m.target,
-                    "account_id": m.account_id,
-                    "payload": m.payload,
-                    "dedup_key": m.dedup_key,
-                    "created_at": now,
-                    "next_attempt_at": now,
-                }
-                if m.dedup_key is None:
-                    await conn.execute(insert(outbox).values(**values))
-                    added += 1
-                    continue
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(insert(outbox).values(**values))
-                    added += 1
-                except IntegrityError:
-                    pass
+        for start in range(0, len(messages), ADD_BATCH):
+            batch = messages[start : start + ADD_BATCH]
+            keyed = [message_row(m, now) for m in batch if m.dedup_key is not None]
+            plain = [message_row(m, now) for m in batch if m.dedup_key is None]
+            async with self.engine.begin() as conn:
+                if plain:
+                    await conn.execute(insert(outbox), plain)
+                    added += len(plain)
+                added += await insert_ignore(conn, outbox, keyed)
         return added
 
     async def claim_due(

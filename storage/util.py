@@ -24,11 +24,13 @@ async def insert_ignore(
     if len(rows) == 1:
         res = await conn.execute(stmt.values(**rows[0]))
         return int(res.rowcount or 0)
-    total = 0
-    for row in rows:
-        res = await conn.execute(stmt.values(**row))
-        total += int(res.rowcount or 0)
-    return total
+    # One batched statement (SQLAlchemy's insertmanyvalues); RETURNING counts the rows that were
+    # inserted, since the row count of a batched INSERT is not reliable on every driver.
+    keys = set(rows[0])
+    if any(set(row) != keys for row in rows):
+        raise ValueError("insert_ignore: every row must set the same columns")
+    res = await conn.execute(stmt.returning(*table.primary_key.columns), rows)
+    return len(res.all())
 
 
 def new_id(result: CursorResult[Any]) -> int:

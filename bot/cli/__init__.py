@@ -23,6 +23,7 @@ BENCHES = [
     "bot.cli.bench_discord",
     "bot.cli.bench_polls",
     "bot.cli.bench_votes",
+    "bot.cli.bench_outbox",
     "bot.cli.participation",
 ]
 

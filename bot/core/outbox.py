@@ -34,6 +34,10 @@ class DeliveryFailed(Exception):
     """Delivery can never succeed (the user blocked the bot, the chat is gone)."""
 
 
+#: Members looked up and stored per step by `Outbox.notify`.
+NOTIFY_CHUNK = 10_000
+
+
 class Outbox:
     def __init__(
         self,
@@ -86,27 +90,32 @@ class Outbox:
             dict.fromkeys(s.platform for s in await self.identity.spaces_of(community_id))
         )
         rendered: dict[str, dict[str, object]] = {}
-        messages = []
-        for r in await recipients(self.identity.engine, ids, platforms):
-            if not (r.notify or force):
-                continue
-            locale = r.locale or default_locale
-            if locale not in rendered:
-                reply = render(locale)
-                reply.ephemeral = False
-                rendered[locale] = reply.to_dict()
-            messages.append(
-                NewMessage(
-                    community_id=community_id,
-                    platform=r.platform,
-                    kind="member",
-                    target=r.platform_user_id,
-                    account_id=r.account_id,
-                    payload=rendered[locale],
-                    dedup_key=f"{dedup_key}:{r.account_id}" if dedup_key else None,
+        stored = 0
+        # In chunks, so that nudging a million reservers holds a bounded number in memory.
+        for start in range(0, len(ids), NOTIFY_CHUNK):
+            messages = []
+            chunk = ids[start : start + NOTIFY_CHUNK]
+            for r in await recipients(self.identity.engine, chunk, platforms):
+                if not (r.notify or force):
+                    continue
+                locale = r.locale or default_locale
+                if locale not in rendered:
+                    reply = render(locale)
+                    reply.ephemeral = False
+                    rendered[locale] = reply.to_dict()
+                messages.append(
+                    NewMessage(
+                        community_id=community_id,
+                        platform=r.platform,
+                        kind="member",
+                        target=r.platform_user_id,
+                        account_id=r.account_id,
+                        payload=rendered[locale],
+                        dedup_key=f"{dedup_key}:{r.account_id}" if dedup_key else None,
+                    )
                 )
-            )
-        return await self._store(messages)
+            stored += await self._store(messages)
+        return stored
 
     async def role_change(
         self,

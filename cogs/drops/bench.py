@@ -13,12 +13,9 @@ import asyncio
 import math
 import random
 import resource
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -29,51 +26,13 @@ from bot.core.clock import FakeClock
 from cogs.drops import codes, lottery
 from cogs.drops.engine import ClaimEngine, ClaimResult
 from storage.drops_claims import ClaimStore
-from storage.engine import create_engine
-from storage.migrate import upgrade
 from storage.schema.core import accounts, communities
 from storage.schema.drops import drops, reservations, slots, waitlist, wins
+from storage.scratch import ScratchDb
 
 DROP_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 CHUNK = 20_000
 Claim = Callable[[int], Awaitable[ClaimResult]]
-
-
-class BenchDb:
-    """A fresh database: a SQLite file in a temporary folder, or a new PostgreSQL schema."""
-
-    def __init__(self, url: str | None) -> None:
-        self.url = url
-        self.schema: str | None = None
-        self.tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.engine: AsyncEngine
-
-    async def __aenter__(self) -> AsyncEngine:
-        if self.url and not self.url.startswith("sqlite"):
-            self.schema = f"bench_{uuid.uuid4().hex[:10]}"
-            admin = create_engine(self.url)
-            async with admin.begin() as conn:
-                await conn.execute(text(f"CREATE SCHEMA {self.schema}"))
-            await admin.dispose()
-            self.engine = create_engine(self.url, schema=self.schema)
-        else:
-            self.tmp = tempfile.TemporaryDirectory(prefix="fanloop-bench-")
-            path = Path(self.url.split("///", 1)[1]) if self.url else Path(self.tmp.name) / "b.db"
-            if path.exists():
-                raise SystemExit(f"refusing to use an existing SQLite file: {path}")
-            self.engine = create_engine(f"sqlite+aiosqlite:///{path}")
-        await upgrade(self.engine)
-        return self.engine
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.engine.dispose()
-        if self.schema and self.url:
-            admin = create_engine(self.url)
-            async with admin.begin() as conn:
-                await conn.execute(text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
-            await admin.dispose()
-        if self.tmp is not None:
-            self.tmp.cleanup()
 
 
 async def seed(engine: AsyncEngine, quota: int, reservers: int, waitlist_cap: int) -> int:
@@ -267,7 +226,7 @@ def pct(values: list[float], q: float) -> float:
 async def run_engine(
     url: str | None, quota: int, reservers: int, concurrency: int, batch: int, rng_seed: int
 ) -> dict[str, Any]:
-    async with BenchDb(url) as engine:
+    async with ScratchDb(url) as engine:
         t0 = time.perf_counter()
         drop_id = await seed(engine, quota, reservers, quota)
         seeded = time.perf_counter() - t0
@@ -298,7 +257,7 @@ async def run_engine(
 async def run_naive(
     url: str | None, quota: int, reservers: int, concurrency: int, rng_seed: int
 ) -> dict[str, Any]:
-    async with BenchDb(url) as engine:
+    async with ScratchDb(url) as engine:
         drop_id = await seed(engine, quota, reservers, quota)
         now = DROP_AT + timedelta(seconds=1)
         order = await _order(engine, drop_id, rng_seed)

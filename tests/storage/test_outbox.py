@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxWorker
 from bot.core.reply import Reply
-from storage.outbox import OutboxItem
+from storage.outbox import NewMessage, OutboxItem
 from tests.helpers import member
 
 
@@ -88,3 +90,44 @@ async def test_a_claimed_message_is_not_claimed_twice(app: App, clock: FakeClock
     assert len(first) == 1 and second == []
     clock.advance(timedelta(minutes=3))  # the lease ran out: the worker died, someone retries
     assert len(await repo.claim_due("console", clock.now())) == 1
+
+
+async def test_large_batches_are_stored_in_steps_and_only_once(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.core.outbox as core_outbox
+    import storage.outbox as store
+
+    monkeypatch.setattr(store, "ADD_BATCH", 3)
+    monkeypatch.setattr(core_outbox, "NOTIFY_CHUNK", 2)
+    members = [await member(app, f"m{i}") for i in range(7)]
+    cid = members[0].community.id
+    ids = [m.member.account_id for m in members]
+
+    def render(locale: str) -> Reply:
+        return Reply(text="claims are open")
+
+    assert await app.outbox.notify(cid, ids + ids[:2], render, dedup_key="drop:1:nudge") == 7
+    assert await app.outbox.notify(cid, ids, render, dedup_key="drop:1:nudge") == 0
+    now = app.clock.now()
+    repo = app.outbox.repo
+    keyed = [
+        NewMessage(cid, "console", "member", str(i), payload={"n": i}, dedup_key=f"k{i % 4}")
+        for i in range(8)
+    ]
+    plain = [NewMessage(cid, "console", "member", "p", payload={"n": i}) for i in range(4)]
+    assert await repo.add(keyed + plain, now) == 4 + 4  # k0..k3 once, every unkeyed one
+    assert await repo.add(keyed, now) == 0
+    got: list[OutboxItem] = []
+
+    async def deliver(item: OutboxItem) -> None:
+        got.append(item)
+
+    worker = OutboxWorker(app.outbox, "console", deliver, batch=100)
+    assert await worker.run_once() == 7 + 8
+    assert sorted(i.payload["n"] for i in got if i.target != "p" and "n" in i.payload) == [
+        0,
+        1,
+        2,
+        3,
+    ]
