@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.schema.core import accounts, communities, identities, members, spaces
-from storage.util import new_id
+from storage.util import insert_ignore, new_id
 
 
 @dataclass(frozen=True)
@@ -45,48 +44,87 @@ class IdentityRepo:
         self, platform: str, user_id: str, display_name: str, now: datetime
     ) -> IdentityRow:
         """The identity (platform, user id), created with a new account on first sight."""
-        for _ in range(3):
-            async with self.engine.begin() as conn:
-                row = (
+        async with self.engine.begin() as conn:
+            return (await _identity(conn, platform, user_id, display_name, now))[0]
+
+    async def resolve(
+        self,
+        platform: str,
+        user_id: str,
+        display_name: str,
+        space_id: str,
+        space_name: str,
+        now: datetime,
+        *,
+        seen_every: timedelta,
+    ) -> Resolved:
+        """Who acts and where, in one transaction: the identity's account (created on first
+        sight), the community of the space (created on first sight) and the membership (created,
+        or its `last_seen_at` moved when older than `seen_every`).
+
+        A known member in a known space costs one SELECT; nothing is kept in memory, so accounts
+        linked and spaces joined by another process are seen at once."""
+        one = select(literal(1).label("one")).subquery()
+        q = select(
+            identities.c.account_id,
+            identities.c.display_name,
+            accounts.c.locale,
+            spaces.c.community_id,
+            communities.c.name.label("community_name"),
+            members.c.last_seen_at,
+        ).select_from(
+            one.outerjoin(
+                identities,
+                and_(identities.c.platform == platform, identities.c.platform_user_id == user_id),
+            )
+            .outerjoin(accounts, accounts.c.id == identities.c.account_id)
+            .outerjoin(spaces, and_(spaces.c.platform == platform, spaces.c.space_id == space_id))
+            .outerjoin(communities, communities.c.id == spaces.c.community_id)
+            .outerjoin(
+                members,
+                and_(
+                    members.c.community_id == spaces.c.community_id,
+                    members.c.account_id == identities.c.account_id,
+                ),
+            )
+        )
+        async with self.engine.begin() as conn:
+            r = (await conn.execute(q)).one()
+            if r.account_id is None:
+                ident, created = await _identity(
+                    conn, platform, user_id, display_name, now, look_first=False
+                )
+                locale = None if created else (await _account(conn, ident.account_id)).locale
+            else:
+                if display_name and r.display_name != display_name:
                     await conn.execute(
-                        select(identities).where(
+                        update(identities)
+                        .where(
                             identities.c.platform == platform,
                             identities.c.platform_user_id == user_id,
                         )
+                        .values(display_name=display_name[:128])
                     )
-                ).first()
-                if row is not None:
-                    if display_name and row.display_name != display_name:
-                        await conn.execute(
-                            update(identities)
-                            .where(identities.c.id == row.id)
-                            .values(display_name=display_name[:128])
-                        )
-                    return IdentityRow(
-                        platform, user_id, row.account_id, display_name or row.display_name
-                    )
-                try:
-                    async with conn.begin_nested():
-                        acc = await conn.execute(insert(accounts).values(created_at=now))
-                        account_id = new_id(acc)
-                        await conn.execute(
-                            insert(identities).values(
-                                platform=platform,
-                                platform_user_id=user_id,
-                                account_id=account_id,
-                                display_name=(display_name or user_id)[:128],
-                                created_at=now,
-                            )
-                        )
-                except IntegrityError:
-                    continue  # another process created it first: read it again
-                return IdentityRow(platform, user_id, account_id, display_name or user_id)
-        raise RuntimeError("could not create identity")
+                name = display_name or r.display_name
+                ident = IdentityRow(platform, user_id, int(r.account_id), name)
+                locale = r.locale
+            if r.community_id is None:
+                cid, cname = await _community(
+                    conn, platform, space_id, space_name, now, look_first=False
+                )
+            else:
+                cid, cname = int(r.community_id), str(r.community_name)
+            # The membership row is only in the result when both the identity and the space were.
+            last_seen = r.last_seen_at
+            if last_seen is None:
+                await _touch(conn, cid, ident.account_id, now, absent=True)
+            elif now - last_seen > seen_every:
+                await _touch(conn, cid, ident.account_id, now)
+            return Resolved(ident, locale, cid, cname)
 
     async def account(self, account_id: int) -> AccountRow:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).one()
-            return AccountRow(row.id, row.locale, bool(row.notify))
+            return await _account(conn, account_id)
 
     async def set_account(self, account_id: int, **values: object) -> None:
         async with self.engine.begin() as conn:
@@ -138,37 +176,8 @@ class IdentityRepo:
         self, platform: str, space_id: str, name: str, now: datetime
     ) -> tuple[int, str]:
         """The community a platform space belongs to, created (named after it) on first sight."""
-        for _ in range(3):
-            async with self.engine.begin() as conn:
-                row = (
-                    await conn.execute(
-                        select(communities.c.id, communities.c.name)
-                        .join(spaces, spaces.c.community_id == communities.c.id)
-                        .where(spaces.c.platform == platform, spaces.c.space_id == space_id)
-                    )
-                ).first()
-                if row is not None:
-                    return int(row.id), str(row.name)
-                try:
-                    async with conn.begin_nested():
-                        res = await conn.execute(
-                            insert(communities).values(
-                                name=(name or space_id)[:128], created_at=now
-                            )
-                        )
-                        cid = new_id(res)
-                        await conn.execute(
-                            insert(spaces).values(
-                                community_id=cid,
-                                platform=platform,
-                                space_id=space_id,
-                                name=name[:128],
-                            )
-                        )
-                except IntegrityError:
-                    continue
-                return cid, name or space_id
-        raise RuntimeError("could not create community")
+        async with self.engine.begin() as conn:
+            return await _community(conn, platform, space_id, name, now)
 
     async def spaces_of(self, community_id: int) -> list[SpaceRow]:
         async with self.engine.connect() as conn:
@@ -193,29 +202,7 @@ class IdentityRepo:
 
     async def touch_member(self, community_id: int, account_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:
-            await self._touch(conn, community_id, account_id, now)
-
-    async def _touch(
-        self, conn: AsyncConnection, community_id: int, account_id: int, now: datetime
-    ) -> None:
-        res = await conn.execute(
-            update(members)
-            .where(members.c.community_id == community_id, members.c.account_id == account_id)
-            .values(last_seen_at=now)
-        )
-        if res.rowcount == 0:
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(
-                        insert(members).values(
-                            community_id=community_id,
-                            account_id=account_id,
-                            joined_at=now,
-                            last_seen_at=now,
-                        )
-                    )
-            except IntegrityError:
-                pass
+            await _touch(conn, community_id, account_id, now)
 
     async def joined_at(self, community_id: int, account_id: int) -> datetime | None:
         async with self.engine.connect() as conn:
@@ -226,6 +213,136 @@ class IdentityRepo:
                     )
                 )
             ).scalar()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What `IdentityRepo.resolve` found: who (and their own language, if chosen), and where."""
+
+    identity: IdentityRow
+    locale: str | None
+    community_id: int
+    community_name: str
+
+
+async def _account(conn: AsyncConnection, account_id: int) -> AccountRow:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).one()
+    return AccountRow(row.id, row.locale, bool(row.notify))
+
+
+async def _identity(
+    conn: AsyncConnection,
+    platform: str,
+    user_id: str,
+    display_name: str,
+    now: datetime,
+    *,
+    look_first: bool = True,
+) -> tuple[IdentityRow, bool]:
+    """The identity (platform, user id), created with a new account on first sight; and whether
+    it was created now. `look_first=False`: the caller has just seen that it does not exist."""
+    for _ in range(3):
+        if look_first:
+            row = (
+                await conn.execute(
+                    select(identities).where(
+                        identities.c.platform == platform,
+                        identities.c.platform_user_id == user_id,
+                    )
+                )
+            ).first()
+            if row is not None:
+                if display_name and row.display_name != display_name:
+                    await conn.execute(
+                        update(identities)
+                        .where(identities.c.id == row.id)
+                        .values(display_name=display_name[:128])
+                    )
+                name = display_name or row.display_name
+                return IdentityRow(platform, user_id, row.account_id, name), False
+        look_first = True
+        account_id = new_id(await conn.execute(insert(accounts).values(created_at=now)))
+        made = await insert_ignore(
+            conn,
+            identities,
+            {
+                "platform": platform,
+                "platform_user_id": user_id,
+                "account_id": account_id,
+                "display_name": (display_name or user_id)[:128],
+                "created_at": now,
+            },
+        )
+        if made:
+            return IdentityRow(platform, user_id, account_id, display_name or user_id), True
+        # Another process created it first: drop the spare account and read theirs.
+        await conn.execute(delete(accounts).where(accounts.c.id == account_id))
+    raise RuntimeError("could not create identity")
+
+
+async def _community(
+    conn: AsyncConnection,
+    platform: str,
+    space_id: str,
+    name: str,
+    now: datetime,
+    *,
+    look_first: bool = True,
+) -> tuple[int, str]:
+    """The community a platform space belongs to, created (named after it) on first sight."""
+    for _ in range(3):
+        if look_first:
+            row = (
+                await conn.execute(
+                    select(communities.c.id, communities.c.name)
+                    .join(spaces, spaces.c.community_id == communities.c.id)
+                    .where(spaces.c.platform == platform, spaces.c.space_id == space_id)
+                )
+            ).first()
+            if row is not None:
+                return int(row.id), str(row.name)
+        look_first = True
+        res = await conn.execute(
+            insert(communities).values(name=(name or space_id)[:128], created_at=now)
+        )
+        cid = new_id(res)
+        made = await insert_ignore(
+            conn,
+            spaces,
+            {"community_id": cid, "platform": platform, "space_id": space_id, "name": name[:128]},
+        )
+        if made:
+            return cid, name or space_id
+        # Another process created it first: drop the spare community and read theirs.
+        await conn.execute(delete(communities).where(communities.c.id == cid))
+    raise RuntimeError("could not create community")
+
+
+async def _touch(
+    conn: AsyncConnection,
+    community_id: int,
+    account_id: int,
+    now: datetime,
+    *,
+    absent: bool = False,
+) -> None:
+    """Mark the member seen now; the first time, they join the community. `absent`: the caller
+    has just seen that the membership does not exist."""
+    row = {
+        "community_id": community_id,
+        "account_id": account_id,
+        "joined_at": now,
+        "last_seen_at": now,
+    }
+    if absent and await insert_ignore(conn, members, row):
+        return
+    res = await conn.execute(
+        update(members)
+        .where(members.c.community_id == community_id, members.c.account_id == account_id)
+        .values(last_seen_at=now)
+    )
+    if res.rowcount == 0:
+        await insert_ignore(conn, members, row)
 
 
 @dataclass(frozen=True)
@@ -271,8 +388,6 @@ async def recipients(
 
 async def merge_core_accounts(conn: AsyncConnection, from_id: int, to_id: int) -> None:
     """Move identities and community memberships of one account onto another."""
-    from sqlalchemy import delete
-
     from storage.schema.core import one_time_codes, outbox
 
     await conn.execute(

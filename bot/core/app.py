@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +31,8 @@ from storage.settings import SettingsRepo
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+# How often a member's `last_seen_at` in a community is brought up to date.
+SEEN_EVERY = timedelta(minutes=5)
 
 
 class App:
@@ -58,7 +60,6 @@ class App:
         self.contribution_sources: list[ContributionSource] = []
         self.account_mergers: list[AccountMerger] = []
         self.cogs: list[str] = []
-        self._seen: dict[tuple[int, int], datetime] = {}
 
     @classmethod
     async def create(
@@ -127,16 +128,14 @@ class App:
         role: Role,
         locale_hint: str | None = None,
     ) -> Context:
-        """Resolve who acts and where (account and community are created on first use)."""
+        """Resolve who acts and where (account and community are created on first use), in one
+        transaction; the membership's `last_seen_at` moves at most every SEEN_EVERY."""
         now = self.clock.now()
-        ident = await self.identity.account_for(platform, user_id, display_name, now)
-        cid, cname = await self.identity.community_for_space(platform, space_id, space_name, now)
-        key = (cid, ident.account_id)
-        last = self._seen.get(key)
-        if last is None or now - last > timedelta(minutes=5):
-            await self.identity.touch_member(cid, ident.account_id, now)
-            self._seen[key] = now
-        account = await self.identity.account(ident.account_id)
-        locale = account.locale or normalize_locale(locale_hint) or await self.community_locale(cid)
+        found = await self.identity.resolve(
+            platform, user_id, display_name, space_id, space_name, now, seen_every=SEEN_EVERY
+        )
+        ident, cid = found.identity, found.community_id
+        locale = found.locale or normalize_locale(locale_hint) or await self.community_locale(cid)
         member = Member(ident.account_id, ident.display_name, role, platform, user_id)
-        return Context(self, member, Community(cid, cname), locale, platform, space_id)
+        community = Community(cid, found.community_name)
+        return Context(self, member, community, locale, platform, space_id)
