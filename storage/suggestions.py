@@ -1,4 +1,5 @@
-"""Suggestions repository: posts, one vote per account, merges that can be undone exactly."""
+"""Suggestions: posts, statuses, hiding and drafts. Votes are in `storage.suggestions_votes`,
+merges (of duplicates and of linked accounts) in `storage.suggestions_merges`."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.schema.suggestions import drafts, merges, suggestion_events, suggestions, votes
-from storage.util import insert_ignore, new_id
+from storage.schema.suggestions import drafts, suggestion_events, suggestions, votes
+from storage.util import new_id
 
 OPEN_STATUSES = ("new", "under_review", "planned", "in_progress")
 
@@ -37,15 +38,6 @@ class SuggestionRow:
 
 
 @dataclass(frozen=True)
-class MergeResult:
-    merge_id: int
-    duplicate: SuggestionRow
-    original: SuggestionRow
-    added_votes: int
-    duplicate_voters: list[int]
-
-
-@dataclass(frozen=True)
 class DraftRow:
     id: int
     community_id: int
@@ -65,11 +57,12 @@ _vote_count = (
 )
 
 
-def _select() -> Select[tuple]:
+def suggestion_query() -> Select[tuple]:
+    """Suggestions with their vote count (read with `suggestion_row`)."""
     return select(suggestions, _vote_count)
 
 
-def _row(r: object) -> SuggestionRow:
+def suggestion_row(r: object) -> SuggestionRow:
     m = r._mapping  # type: ignore[attr-defined]
     return SuggestionRow(
         id=m["id"],
@@ -86,6 +79,23 @@ def _row(r: object) -> SuggestionRow:
         updated_at=m["updated_at"],
         votes=int(m["votes"] or 0),
     )
+
+
+async def find_row(conn: AsyncConnection, community_id: int, sid: int) -> SuggestionRow | None:
+    r = (
+        await conn.execute(
+            suggestion_query().where(
+                suggestions.c.id == sid, suggestions.c.community_id == community_id
+            )
+        )
+    ).first()
+    return suggestion_row(r) if r else None
+
+
+async def get_row(conn: AsyncConnection, community_id: int, sid: int) -> SuggestionRow:
+    row = await find_row(conn, community_id, sid)
+    assert row is not None
+    return row
 
 
 class _AlreadyPosted(Exception):
@@ -135,27 +145,12 @@ class SuggestionRepo:
         await conn.execute(
             insert(votes).values(suggestion_id=sid, account_id=author_id, created_at=now)
         )
-        await self._event(conn, sid, author_id, "created", None, "new", None, now)
-        return await self._get(conn, community_id, sid)
+        await add_event(conn, sid, author_id, "created", None, "new", None, now)
+        return await get_row(conn, community_id, sid)
 
     async def get(self, community_id: int, sid: int) -> SuggestionRow | None:
         async with self.engine.connect() as conn:
-            return await self._get_or_none(conn, community_id, sid)
-
-    async def _get_or_none(
-        self, conn: AsyncConnection, community_id: int, sid: int
-    ) -> SuggestionRow | None:
-        r = (
-            await conn.execute(
-                _select().where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
-            )
-        ).first()
-        return _row(r) if r else None
-
-    async def _get(self, conn: AsyncConnection, community_id: int, sid: int) -> SuggestionRow:
-        row = await self._get_or_none(conn, community_id, sid)
-        assert row is not None
-        return row
+            return await find_row(conn, community_id, sid)
 
     async def find(
         self,
@@ -168,7 +163,7 @@ class SuggestionRepo:
         limit: int | None = None,
         ids: Sequence[int] | None = None,
     ) -> list[SuggestionRow]:
-        q = _select().where(suggestions.c.community_id == community_id)
+        q = suggestion_query().where(suggestions.c.community_id == community_id)
         if statuses is not None:
             q = q.where(suggestions.c.status.in_(list(statuses)))
         if author_id is not None:
@@ -181,7 +176,7 @@ class SuggestionRepo:
         if limit:
             q = q.limit(limit)
         async with self.engine.connect() as conn:
-            return [_row(r) for r in await conn.execute(q)]
+            return [suggestion_row(r) for r in await conn.execute(q)]
 
     async def all_for_index(
         self, community_id: int | None = None
@@ -210,67 +205,20 @@ class SuggestionRepo:
         async with self.engine.connect() as conn:
             return [(r.suggestion_id, r.created_at) for r in await conn.execute(q)]
 
-    # -- votes -----------------------------------------------------------------------------
-
-    async def add_vote(self, sid: int, account_id: int, now: datetime) -> bool:
-        """One vote per account: True when the vote is new. A vote a merge carried over becomes
-        the member's own, so an /unmerge no longer takes it back."""
-        async with self.engine.begin() as conn:
-            added = await insert_ignore(
-                conn, votes, {"suggestion_id": sid, "account_id": account_id, "created_at": now}
-            )
-            if not added:
-                await conn.execute(
-                    update(votes)
-                    .where(votes.c.suggestion_id == sid, votes.c.account_id == account_id)
-                    .values(merge_id=None)
-                )
-            return bool(added)
-
-    async def remove_vote(self, sid: int, account_id: int) -> bool:
-        async with self.engine.begin() as conn:
-            res = await conn.execute(
-                delete(votes).where(votes.c.suggestion_id == sid, votes.c.account_id == account_id)
-            )
-            return bool(res.rowcount)
-
-    async def has_vote(self, sid: int, account_id: int) -> bool:
-        async with self.engine.connect() as conn:
-            r = await conn.execute(
-                select(votes.c.account_id).where(
-                    votes.c.suggestion_id == sid, votes.c.account_id == account_id
-                )
-            )
-            return r.first() is not None
-
-    async def voters(self, sid: int) -> list[int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(votes.c.account_id)
-                .where(votes.c.suggestion_id == sid)
-                .order_by(votes.c.created_at)
-            )
-            return [int(r.account_id) for r in rows]
-
-    async def count_votes(self, sid: int) -> int:
-        async with self.engine.connect() as conn:
-            r = await conn.execute(select(func.count()).where(votes.c.suggestion_id == sid))
-            return int(r.scalar() or 0)
-
-    # -- status, hiding, merging ---------------------------------------------------------
+    # -- status and hiding -----------------------------------------------------------------
 
     async def set_status(
         self, community_id: int, sid: int, status: str, note: str | None, actor: int, now: datetime
     ) -> tuple[str, SuggestionRow]:
         async with self.engine.begin() as conn:
-            old = await self._get(conn, community_id, sid)
+            old = await get_row(conn, community_id, sid)
             await conn.execute(
                 update(suggestions)
                 .where(suggestions.c.id == sid)
                 .values(status=status, status_note=note, updated_at=now)
             )
-            await self._event(conn, sid, actor, "status", old.status, status, note, now)
-            return old.status, await self._get(conn, community_id, sid)
+            await add_event(conn, sid, actor, "status", old.status, status, note, now)
+            return old.status, await get_row(conn, community_id, sid)
 
     async def set_hidden(
         self, community_id: int, sid: int, hidden: bool, actor: int, now: datetime
@@ -281,126 +229,9 @@ class SuggestionRepo:
                 .where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
                 .values(hidden=hidden, updated_at=now)
             )
-            await self._event(
+            await add_event(
                 conn, sid, actor, "hidden" if hidden else "shown", None, None, None, now
             )
-
-    async def merge(
-        self, community_id: int, dup_id: int, orig_id: int, actor: int, now: datetime
-    ) -> MergeResult:
-        """Close the duplicate and give the original every voter it lacked (each once)."""
-        async with self.engine.begin() as conn:
-            dup = await self._get(conn, community_id, dup_id)
-            res = await conn.execute(
-                insert(merges).values(
-                    duplicate_id=dup_id,
-                    original_id=orig_id,
-                    previous_status=dup.status,
-                    merged_by=actor,
-                    created_at=now,
-                )
-            )
-            merge_id = new_id(res)
-            dup_votes = (
-                await conn.execute(
-                    select(votes.c.account_id, votes.c.created_at).where(
-                        votes.c.suggestion_id == dup_id
-                    )
-                )
-            ).all()
-            have = {
-                int(r.account_id)
-                for r in await conn.execute(
-                    select(votes.c.account_id).where(votes.c.suggestion_id == orig_id)
-                )
-            }
-            carried = [
-                {
-                    "suggestion_id": orig_id,
-                    "account_id": r.account_id,
-                    "created_at": r.created_at,
-                    "merge_id": merge_id,
-                }
-                for r in dup_votes
-                if int(r.account_id) not in have
-            ]
-            added = await insert_ignore(conn, votes, carried)
-            await conn.execute(
-                update(suggestions)
-                .where(suggestions.c.id == dup_id)
-                .values(status="duplicate", merged_into=orig_id, updated_at=now)
-            )
-            await self._event(
-                conn, dup_id, actor, "merged", dup.status, "duplicate", f"#{orig_id}", now
-            )
-            return MergeResult(
-                merge_id,
-                await self._get(conn, community_id, dup_id),
-                await self._get(conn, community_id, orig_id),
-                added,
-                [int(r.account_id) for r in dup_votes],
-            )
-
-    async def last_merge(self, dup_id: int) -> tuple[int, int, str] | None:
-        """(merge id, original id, previous status) of the duplicate's merge still in force."""
-        async with self.engine.connect() as conn:
-            r = (
-                await conn.execute(
-                    select(merges.c.id, merges.c.original_id, merges.c.previous_status)
-                    .where(merges.c.duplicate_id == dup_id, merges.c.undone_at.is_(None))
-                    .order_by(merges.c.id.desc())
-                )
-            ).first()
-            return (int(r.id), int(r.original_id), str(r.previous_status)) if r else None
-
-    async def unmerge(
-        self, community_id: int, dup_id: int, actor: int, now: datetime
-    ) -> tuple[int, int]:
-        """Reopen the duplicate and take back exactly the votes its merge carried over.
-        Returns (original id, votes taken back)."""
-        async with self.engine.begin() as conn:
-            r = (
-                await conn.execute(
-                    select(merges.c.id, merges.c.original_id, merges.c.previous_status)
-                    .where(merges.c.duplicate_id == dup_id, merges.c.undone_at.is_(None))
-                    .order_by(merges.c.id.desc())
-                )
-            ).first()
-            assert r is not None
-            res = await conn.execute(delete(votes).where(votes.c.merge_id == r.id))
-            await conn.execute(update(merges).where(merges.c.id == r.id).values(undone_at=now))
-            await conn.execute(
-                update(suggestions)
-                .where(suggestions.c.id == dup_id)
-                .values(status=r.previous_status, merged_into=None, updated_at=now)
-            )
-            await self._event(
-                conn, dup_id, actor, "unmerged", "duplicate", r.previous_status, None, now
-            )
-            return int(r.original_id), int(res.rowcount or 0)
-
-    async def _event(
-        self,
-        conn: AsyncConnection,
-        sid: int,
-        actor: int,
-        kind: str,
-        old: str | None,
-        new: str | None,
-        note: str | None,
-        now: datetime,
-    ) -> None:
-        await conn.execute(
-            insert(suggestion_events).values(
-                suggestion_id=sid,
-                actor_id=actor,
-                kind=kind,
-                old=old,
-                new=new,
-                note=note,
-                created_at=now,
-            )
-        )
 
     # -- drafts ----------------------------------------------------------------------------
 
@@ -460,27 +291,30 @@ class SuggestionRepo:
             return None
 
 
-async def merge_suggestion_accounts(conn: AsyncConnection, from_id: int, to_id: int) -> None:
-    """A linked person counts once: their two accounts' votes for one suggestion become one."""
-    mine = select(votes.c.suggestion_id).where(votes.c.account_id == to_id).scalar_subquery()
-    await conn.execute(
-        delete(votes).where(votes.c.account_id == from_id, votes.c.suggestion_id.in_(mine))
-    )
-    await conn.execute(update(votes).where(votes.c.account_id == from_id).values(account_id=to_id))
-    await conn.execute(
-        update(suggestions).where(suggestions.c.author_id == from_id).values(author_id=to_id)
-    )
-    await conn.execute(
-        update(drafts).where(drafts.c.account_id == from_id).values(account_id=to_id)
-    )
-    await conn.execute(
-        update(suggestion_events)
-        .where(suggestion_events.c.actor_id == from_id)
-        .values(actor_id=to_id)
-    )
-    await conn.execute(update(merges).where(merges.c.merged_by == from_id).values(merged_by=to_id))
-
-
 async def count_in_community(conn: AsyncConnection, community_id: int) -> int:
     r = await conn.execute(select(func.count()).where(suggestions.c.community_id == community_id))
     return int(r.scalar() or 0)
+
+
+async def add_event(
+    conn: AsyncConnection,
+    sid: int,
+    actor: int,
+    kind: str,
+    old: str | None,
+    new: str | None,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Record what happened to a suggestion (`suggestion_events`)."""
+    await conn.execute(
+        insert(suggestion_events).values(
+            suggestion_id=sid,
+            actor_id=actor,
+            kind=kind,
+            old=old,
+            new=new,
+            note=note,
+            created_at=now,
+        )
+    )

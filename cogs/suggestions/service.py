@@ -11,13 +11,9 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from cogs.suggestions.heat import heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
-from storage.suggestions import (
-    OPEN_STATUSES,
-    DraftRow,
-    MergeResult,
-    SuggestionRepo,
-    SuggestionRow,
-)
+from storage.suggestions import OPEN_STATUSES, DraftRow, SuggestionRepo, SuggestionRow
+from storage.suggestions_merges import MergeRepo, MergeResult
+from storage.suggestions_votes import Target, VoteRepo, VoteUnit
 
 STATUS_FLOW = ("new", "under_review", "planned", "in_progress", "shipped", "declined")
 CLOSED_FOR_VOTES = ("shipped", "declined")
@@ -40,6 +36,8 @@ class SuggestionService:
         index_factory: Callable[[], SimilarityIndex] = make_index,
     ) -> None:
         self.repo = repo
+        self.votes = VoteRepo(repo.engine)
+        self.merges = MergeRepo(repo.engine)
         self.clock = clock
         self._make_index = index_factory
         self._indexes: dict[int, SimilarityIndex] = {}
@@ -178,47 +176,63 @@ class SuggestionService:
 
     # -- votes -------------------------------------------------------------------------------
 
-    async def _votable(self, community_id: int, sid: int) -> tuple[SuggestionRow, int | None]:
+    # One vote is one transaction (a VoteUnit): the suggestion is read together with the
+    # member's own vote on it, the vote is written, and the votes are counted after it.
+
+    async def _target(self, unit: VoteUnit, community_id: int, sid: int) -> Target:
+        target = await unit.target(community_id, sid)
+        if target is None or target.row.hidden:
+            raise UserError("suggest.unknown", id=sid)
+        return target
+
+    async def _votable(
+        self, unit: VoteUnit, community_id: int, sid: int
+    ) -> tuple[Target, int | None]:
         """The suggestion a vote for `sid` lands on (a merged one redirects to its original)."""
-        row = await self.get(community_id, sid)
+        target = await self._target(unit, community_id, sid)
         redirected_from = None
-        seen = {row.id}
-        while row.merged_into is not None:
-            redirected_from = redirected_from or row.id
-            row = await self.get(community_id, row.merged_into)
-            if row.id in seen:
+        seen = {target.row.id}
+        while target.row.merged_into is not None:
+            redirected_from = redirected_from or target.row.id
+            target = await self._target(unit, community_id, target.row.merged_into)
+            if target.row.id in seen:
                 break
-            seen.add(row.id)
+            seen.add(target.row.id)
+        row = target.row
         if row.status in CLOSED_FOR_VOTES:
             raise UserError("vote.closed", id=row.id, status=row.status)
-        return row, redirected_from
+        return target, redirected_from
 
     async def vote(
         self, community_id: int, sid: int, account_id: int
     ) -> tuple[SuggestionRow, bool, int | None]:
-        row, redirected = await self._votable(community_id, sid)
-        added = await self.repo.add_vote(row.id, account_id, self.clock.now())
-        return await self.get(community_id, row.id), added, redirected
+        async with self.votes.unit(account_id, self.clock.now()) as unit:
+            target, redirected = await self._votable(unit, community_id, sid)
+            added = await unit.add(target)
+            return await unit.counted(target.row), added, redirected
 
     async def unvote(
         self, community_id: int, sid: int, account_id: int
     ) -> tuple[SuggestionRow, bool]:
-        row = await self.get(community_id, sid)
-        removed = await self.repo.remove_vote(row.id, account_id)
-        return await self.get(community_id, row.id), removed
+        async with self.votes.unit(account_id, self.clock.now()) as unit:
+            target = await self._target(unit, community_id, sid)
+            removed = await unit.remove(target)
+            return await unit.counted(target.row), removed
 
     async def toggle(
         self, community_id: int, sid: int, account_id: int
     ) -> tuple[SuggestionRow, bool, int | None]:
         """+1 button: vote, or take the vote back when already given. Returns (row, voted now)."""
-        row, redirected = await self._votable(community_id, sid)
-        if await self.repo.has_vote(row.id, account_id):
-            row, _ = await self.unvote(community_id, row.id, account_id)
-            return row, False, redirected
-        return await self.vote(community_id, row.id, account_id)
+        async with self.votes.unit(account_id, self.clock.now()) as unit:
+            target, redirected = await self._votable(unit, community_id, sid)
+            if target.voted:
+                await unit.remove(target)
+                return await unit.counted(target.row), False, redirected
+            added = await unit.add(target)
+            return await unit.counted(target.row), added, redirected
 
     async def voters(self, sid: int) -> list[int]:
-        return await self.repo.voters(sid)
+        return await self.votes.voters(sid)
 
     # -- admin -------------------------------------------------------------------------------
 
@@ -231,7 +245,7 @@ class SuggestionService:
             raise UserError("merge.already", id=dup.id, into=dup.merged_into)
         if orig.status == "duplicate":
             raise UserError("merge.into_duplicate", id=orig.id, into=orig.merged_into)
-        result = await self.repo.merge(community_id, dup_id, orig_id, actor, self.clock.now())
+        result = await self.merges.merge(community_id, dup_id, orig_id, actor, self.clock.now())
         (await self.index(community_id)).remove(dup_id)
         return result
 
@@ -239,9 +253,9 @@ class SuggestionService:
         self, community_id: int, dup_id: int, actor: int
     ) -> tuple[SuggestionRow, int, int]:
         dup = await self.get(community_id, dup_id, include_hidden=True)
-        if dup.status != "duplicate" or await self.repo.last_merge(dup_id) is None:
+        if dup.status != "duplicate" or await self.merges.last_merge(dup_id) is None:
             raise UserError("unmerge.not_merged", id=dup_id)
-        original, taken = await self.repo.unmerge(community_id, dup_id, actor, self.clock.now())
+        original, taken = await self.merges.unmerge(community_id, dup_id, actor, self.clock.now())
         row = await self.get(community_id, dup_id, include_hidden=True)
         await self._reindex(row)
         return row, original, taken

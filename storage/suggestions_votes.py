@@ -1,0 +1,124 @@
+"""Votes: one per account per suggestion (the primary key), read and written in one transaction
+per vote.
+
+A vote goes through a `VoteUnit`: one connection, one transaction, in which the service reads the
+suggestion together with the member's own vote (one SELECT per suggestion it looks at), adds or
+removes the vote (one statement; none when nothing changes) and counts the votes after the change
+(one SELECT). Nothing is kept between votes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.schema.suggestions import suggestions, votes
+from storage.suggestions import SuggestionRow, suggestion_query, suggestion_row
+from storage.util import insert_ignore
+
+
+@dataclass(frozen=True)
+class Target:
+    """A suggestion as one member's vote finds it: the row (with its vote count), whether the
+    member's vote is on it, and whether that vote is one a merge carried over."""
+
+    row: SuggestionRow
+    voted: bool
+    carried: bool
+
+
+class VoteUnit:
+    """One member's vote on one connection, inside one transaction (see `VoteRepo.unit`)."""
+
+    def __init__(self, conn: AsyncConnection, account_id: int, now: datetime) -> None:
+        self.conn = conn
+        self.account_id = account_id
+        self.now = now
+        self._wrote = False
+
+    async def target(self, community_id: int, sid: int) -> Target | None:
+        """The suggestion and this member's vote on it, in one SELECT; None when unknown."""
+        mine = votes.alias("mine")
+        q = (
+            suggestion_query()
+            .add_columns(mine.c.account_id.label("my_vote"), mine.c.merge_id.label("my_merge"))
+            .outerjoin(
+                mine,
+                (mine.c.suggestion_id == suggestions.c.id) & (mine.c.account_id == self.account_id),
+            )
+            .where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
+        )
+        r = (await self.conn.execute(q)).first()
+        if r is None:
+            return None
+        return Target(suggestion_row(r), r.my_vote is not None, r.my_merge is not None)
+
+    async def add(self, target: Target) -> bool:
+        """Vote for the target: True when the vote is new. A vote a merge carried over becomes
+        the member's own, so an /unmerge no longer takes it back. Writes nothing when the
+        member's own vote is already there."""
+        sid = target.row.id
+        if target.voted and not target.carried:
+            return False
+        added = False
+        if not target.voted:
+            added = bool(
+                await insert_ignore(
+                    self.conn,
+                    votes,
+                    {"suggestion_id": sid, "account_id": self.account_id, "created_at": self.now},
+                )
+            )
+        if not added:  # carried over by a merge (or cast a moment ago in another transaction)
+            await self.conn.execute(
+                update(votes)
+                .where(votes.c.suggestion_id == sid, votes.c.account_id == self.account_id)
+                .values(merge_id=None)
+            )
+        self._wrote = True
+        return added
+
+    async def remove(self, target: Target) -> bool:
+        """Take the member's vote back: True when there was one."""
+        if not target.voted:
+            return False
+        res = await self.conn.execute(
+            delete(votes).where(
+                votes.c.suggestion_id == target.row.id, votes.c.account_id == self.account_id
+            )
+        )
+        self._wrote = True
+        return bool(res.rowcount)
+
+    async def counted(self, row: SuggestionRow) -> SuggestionRow:
+        """The row with its votes counted after this unit's change (as read when unchanged)."""
+        if not self._wrote:
+            return row
+        r = await self.conn.execute(select(func.count()).where(votes.c.suggestion_id == row.id))
+        return dataclasses.replace(row, votes=int(r.scalar() or 0))
+
+
+class VoteRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def unit(self, account_id: int, now: datetime) -> AsyncIterator[VoteUnit]:
+        """One transaction for one member's vote; an exception rolls it back."""
+        async with self.engine.begin() as conn:
+            yield VoteUnit(conn, account_id, now)
+
+    async def voters(self, sid: int) -> list[int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(votes.c.account_id)
+                .where(votes.c.suggestion_id == sid)
+                .order_by(votes.c.created_at)
+            )
+            return [int(r.account_id) for r in rows]

@@ -1,0 +1,77 @@
+"""A vote is one transaction: the suggestion and the member's own vote are read in one SELECT,
+the vote is written, the votes are counted after it; the rules stay those of the service."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.app import App
+from bot.core.errors import UserError
+from cogs.suggestions.service import SuggestionService
+from tests.core.test_context import counting
+from tests.helpers import member
+from tests.suggestions.test_service import post
+
+
+def svc(app: App) -> SuggestionService:
+    return app.services.get(SuggestionService)
+
+
+async def test_toggle_vote_and_unvote_cost_one_transaction_each(app: App) -> None:
+    alice, bob = await member(app, "alice"), await member(app, "bob")
+    cid, me = alice.community.id, bob.member.account_id
+    sid = await post(app, alice, "Dark mode")
+    s = svc(app)
+    with counting(app.engine) as seen:
+        row, voted, redirected = await s.toggle(cid, sid, me)
+    assert (row.votes, voted, redirected) == (2, True, None)
+    assert seen == {"transactions": 1, "statements": 3}  # read, insert, count
+    with counting(app.engine) as seen:
+        row, voted, _ = await s.toggle(cid, sid, me)
+    assert (row.votes, voted) == (1, False)
+    assert seen == {"transactions": 1, "statements": 3}  # read, delete, count
+    with counting(app.engine) as seen:
+        row, removed = await s.unvote(cid, sid, me)
+    assert (row.votes, removed) == (1, False)
+    assert seen == {"transactions": 1, "statements": 1}  # nothing to take back
+    await s.vote(cid, sid, me)
+    with counting(app.engine) as seen:
+        row, added, _ = await s.vote(cid, sid, me)
+    assert (row.votes, added) == (2, False)
+    assert seen == {"transactions": 1, "statements": 1}  # already there: nothing written
+
+
+async def test_redirect_and_closed_in_the_same_transaction(app: App) -> None:
+    admin, fan = await member(app, "admin"), await member(app, "fan")
+    cid, me = admin.community.id, fan.member.account_id
+    orig = await post(app, admin, "Dark mode")
+    dup = await post(app, admin, "Night theme")
+    s = svc(app)
+    await s.merge(cid, dup, orig, admin.member.account_id)
+    with counting(app.engine) as seen:
+        row, added, redirected = await s.toggle(cid, dup, me)
+    assert (row.id, row.votes, added, redirected) == (orig, 2, True, dup)
+    assert seen == {"transactions": 1, "statements": 4}  # two reads, insert, count
+    await s.set_status(cid, orig, "shipped", None, admin.member.account_id)
+    with pytest.raises(UserError) as err:
+        await s.vote(cid, dup, me)
+    assert err.value.key == "vote.closed" and err.value.params["id"] == orig
+    await s.set_hidden(cid, dup, True, admin.member.account_id)
+    with pytest.raises(UserError) as err:
+        await s.toggle(cid, dup, me)
+    assert err.value.key == "suggest.unknown"
+
+
+async def test_a_carried_vote_becomes_ones_own_and_survives_unmerge(app: App) -> None:
+    admin, fan = await member(app, "admin"), await member(app, "fan")
+    cid, me = admin.community.id, fan.member.account_id
+    orig = await post(app, admin, "Dark mode")
+    dup = await post(app, admin, "Night theme")
+    s = svc(app)
+    await s.vote(cid, dup, me)
+    await s.merge(cid, dup, orig, admin.member.account_id)
+    row, added, _ = await s.vote(cid, orig, me)  # carried over: made my own, not new
+    assert (row.votes, added) == (2, False)
+    await s.unmerge(cid, dup, admin.member.account_id)
+    assert (await s.get(cid, orig)).votes == 2
+    assert sorted(await s.voters(orig)) == sorted([admin.member.account_id, me])
