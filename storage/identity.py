@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, insert, literal, select, update
+from sqlalchemy import Select, String, and_, bindparam, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.schema.core import accounts, communities, identities, members, spaces
@@ -36,6 +37,41 @@ class SpaceRow:
     announce_channel: str | None
 
 
+def _resolve_query() -> Select[Any]:
+    """One row, always: the identity with its account, the space with its community, and the
+    membership of the one in the other; NULLs for what does not exist. Built once."""
+    platform = bindparam("platform", type_=String)
+    user_id = bindparam("user_id", type_=String)
+    space_id = bindparam("space_id", type_=String)
+    one = select(literal(1).label("one")).subquery()
+    return select(
+        identities.c.account_id,
+        identities.c.display_name,
+        accounts.c.locale,
+        spaces.c.community_id,
+        communities.c.name.label("community_name"),
+        members.c.last_seen_at,
+    ).select_from(
+        one.outerjoin(
+            identities,
+            and_(identities.c.platform == platform, identities.c.platform_user_id == user_id),
+        )
+        .outerjoin(accounts, accounts.c.id == identities.c.account_id)
+        .outerjoin(spaces, and_(spaces.c.platform == platform, spaces.c.space_id == space_id))
+        .outerjoin(communities, communities.c.id == spaces.c.community_id)
+        .outerjoin(
+            members,
+            and_(
+                members.c.community_id == spaces.c.community_id,
+                members.c.account_id == identities.c.account_id,
+            ),
+        )
+    )
+
+
+_RESOLVE = _resolve_query()
+
+
 class IdentityRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -64,32 +100,9 @@ class IdentityRepo:
 
         A known member in a known space costs one SELECT; nothing is kept in memory, so accounts
         linked and spaces joined by another process are seen at once."""
-        one = select(literal(1).label("one")).subquery()
-        q = select(
-            identities.c.account_id,
-            identities.c.display_name,
-            accounts.c.locale,
-            spaces.c.community_id,
-            communities.c.name.label("community_name"),
-            members.c.last_seen_at,
-        ).select_from(
-            one.outerjoin(
-                identities,
-                and_(identities.c.platform == platform, identities.c.platform_user_id == user_id),
-            )
-            .outerjoin(accounts, accounts.c.id == identities.c.account_id)
-            .outerjoin(spaces, and_(spaces.c.platform == platform, spaces.c.space_id == space_id))
-            .outerjoin(communities, communities.c.id == spaces.c.community_id)
-            .outerjoin(
-                members,
-                and_(
-                    members.c.community_id == spaces.c.community_id,
-                    members.c.account_id == identities.c.account_id,
-                ),
-            )
-        )
         async with self.engine.begin() as conn:
-            r = (await conn.execute(q)).one()
+            params = {"platform": platform, "user_id": user_id, "space_id": space_id}
+            r = (await conn.execute(_RESOLVE, params)).one()
             if r.account_id is None:
                 ident, created = await _identity(
                     conn, platform, user_id, display_name, now, look_first=False

@@ -14,13 +14,36 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.schema.suggestions import suggestions, votes
 from storage.suggestions import SuggestionRow, suggestion_query, suggestion_row
 from storage.util import insert_ignore
+
+
+def _target_query() -> Select[Any]:
+    mine = votes.alias("mine")
+    return (
+        suggestion_query()
+        .add_columns(mine.c.account_id.label("my_vote"), mine.c.merge_id.label("my_merge"))
+        .outerjoin(
+            mine,
+            (mine.c.suggestion_id == suggestions.c.id)
+            & (mine.c.account_id == bindparam("account_id")),
+        )
+        .where(
+            suggestions.c.id == bindparam("sid"),
+            suggestions.c.community_id == bindparam("community_id"),
+        )
+    )
+
+
+# Built once: a vote runs these on every press.
+_TARGET = _target_query()
+_COUNT = select(func.count()).where(votes.c.suggestion_id == bindparam("sid"))
 
 
 @dataclass(frozen=True)
@@ -44,17 +67,8 @@ class VoteUnit:
 
     async def target(self, community_id: int, sid: int) -> Target | None:
         """The suggestion and this member's vote on it, in one SELECT; None when unknown."""
-        mine = votes.alias("mine")
-        q = (
-            suggestion_query()
-            .add_columns(mine.c.account_id.label("my_vote"), mine.c.merge_id.label("my_merge"))
-            .outerjoin(
-                mine,
-                (mine.c.suggestion_id == suggestions.c.id) & (mine.c.account_id == self.account_id),
-            )
-            .where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
-        )
-        r = (await self.conn.execute(q)).first()
+        params = {"sid": sid, "community_id": community_id, "account_id": self.account_id}
+        r = (await self.conn.execute(_TARGET, params)).first()
         if r is None:
             return None
         return Target(suggestion_row(r), r.my_vote is not None, r.my_merge is not None)
@@ -100,7 +114,7 @@ class VoteUnit:
         """The row with its votes counted after this unit's change (as read when unchanged)."""
         if not self._wrote:
             return row
-        r = await self.conn.execute(select(func.count()).where(votes.c.suggestion_id == row.id))
+        r = await self.conn.execute(_COUNT, {"sid": row.id})
         return dataclasses.replace(row, votes=int(r.scalar() or 0))
 
 
