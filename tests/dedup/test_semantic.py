@@ -124,3 +124,18 @@ def test_results_only_hold_live_documents(
         assert len(set(ids)) == len(ids)
         assert all(0.0 <= s <= 1.0 + 1e-9 for _, s in hits)
         assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+def test_the_coarse_pass_in_a_reduced_space_finds_the_same(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cogs.suggestions.similarity.hybrid as hybrid_module
+
+    full = build(tiny_model)
+    monkeypatch.setattr(hybrid_module, "COARSE_DIM", 12)  # the model has 32 dimensions
+    reduced = build(tiny_model)
+    assert load_embedder(tiny_model).projection(12) is not None
+    for query in ("freeze", "night theme", "signin laggy", "卡死", "夜间模式"):
+        got, want = reduced.query(query, k=3), full.query(query, k=3)
+        assert [d for d, _ in got] == [d for d, _ in want], query
+        assert [s for _, s in got] == pytest.approx([s for _, s in want]), query

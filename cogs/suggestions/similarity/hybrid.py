@@ -1,8 +1,9 @@
 """`HybridIndex`: the lexical `DedupIndex` plus sentence embeddings, for the `semantic` extra.
 
-Candidates come from both sides: the lexical shortlist (BM25) and the nearest vectors (an exact
-dot product over every live suggestion, which costs about a millisecond per 100,000 suggestions
-and 256 dimensions). Every candidate then gets both scores, and the final score is
+Candidates come from both sides: the lexical shortlist (BM25) and the nearest vectors. The
+nearest vectors are found by a dot product over every live suggestion in a reduced space (the
+model's `COARSE_DIM` main directions), which reads a quarter of the memory of full 256-dimension
+vectors; every candidate is then scored exactly, both ways, and the final score is
 
     (1 - weight) * lexical + weight * max(0, cosine)
 
@@ -22,18 +23,24 @@ from cogs.suggestions.similarity.semantic import Embedder, Vectors
 
 #: Share of the embedding cosine in the final score.
 DEFAULT_WEIGHT = 0.5
-#: Nearest vectors added to the lexical shortlist.
-SEMANTIC_SHORTLIST = 32
+#: Nearest vectors (in the reduced space) added to the lexical shortlist.
+SEMANTIC_SHORTLIST = 48
+#: Dimensions of the reduced space for the first pass over all vectors.
+COARSE_DIM = 64
 #: Cosines below this are rounding noise of orthogonal vectors, not similarity.
 _EPSILON = 1e-6
 
 
 class VectorStore:
-    """Growable rows of unit vectors keyed by document id; removed rows are reused."""
+    """Growable rows of unit vectors keyed by document id; removed rows are reused. With a
+    projection, each row also has a reduced copy that the nearest-vector search reads."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, projection: Vectors | None = None) -> None:
         self._rows: Vectors = np.zeros((64, dim), dtype=np.float32)
-        self._live = np.zeros(64, dtype=bool)
+        self._projection = projection
+        self._coarse: Vectors = (
+            self._rows if projection is None else np.zeros((64, projection.shape[1]), np.float32)
+        )
         self._doc = np.full(64, -1, dtype=np.int64)
         self._row_of: dict[int, int] = {}
         self._free: list[int] = []
@@ -48,19 +55,22 @@ class VectorStore:
             row = self._free.pop() if self._free else self._grow()
             self._row_of[doc_id] = row
         self._rows[row] = vector
-        self._live[row] = True
+        if self._projection is not None:
+            self._coarse[row] = vector @ self._projection
         self._doc[row] = doc_id
 
     def drop(self, doc_id: int) -> None:
         row = self._row_of.pop(doc_id, None)
         if row is not None:
-            self._live[row] = False
             self._rows[row] = 0.0
+            self._coarse[row] = 0.0
             self._free.append(row)
 
     def nearest(self, vector: Vectors, size: int, exclude: set[int]) -> list[int]:
-        scores = self._rows[: self._used] @ vector
-        scores[~self._live[: self._used]] = -np.inf
+        if self._projection is not None:
+            vector = vector @ self._projection
+        # Removed rows are zero, so they score 0 and fall under _EPSILON below.
+        scores = self._coarse[: self._used] @ vector
         for doc in exclude:
             row = self._row_of.get(doc)
             if row is not None:
@@ -79,7 +89,10 @@ class VectorStore:
         if self._used == len(self._rows):
             extra = len(self._rows)
             self._rows = np.vstack([self._rows, np.zeros_like(self._rows)])
-            self._live = np.concatenate([self._live, np.zeros(extra, dtype=bool)])
+            if self._projection is None:
+                self._coarse = self._rows
+            else:
+                self._coarse = np.vstack([self._coarse, np.zeros_like(self._coarse)])
             self._doc = np.concatenate([self._doc, np.full(extra, -1, dtype=np.int64)])
         self._used += 1
         return self._used - 1
@@ -94,7 +107,7 @@ class HybridIndex:
         self._embedder = embedder
         self._weight = weight
         self._lexical = DedupIndex()
-        self._vectors = VectorStore(embedder.dim)
+        self._vectors = VectorStore(embedder.dim, embedder.projection(COARSE_DIM))
 
     def __len__(self) -> int:
         return len(self._lexical)

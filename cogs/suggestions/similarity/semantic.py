@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
+#: Token vectors read to find the model's main directions (see `projection`).
+PROJECTION_SAMPLE = 50_000
 
 
 class ModelError(Exception):
@@ -31,6 +33,10 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> Vectors:
         """One L2-normalised float32 row per text (a zero row for a text with no known token)."""
 
+    def projection(self, k: int) -> Vectors | None:
+        """A (dim, k) matrix onto the k main directions of the model's space, for a coarse
+        first pass over many vectors; None when the vectors have k dimensions or fewer."""
+
 
 class Model2VecEmbedder:
     """A model2vec `StaticModel`: a token-embedding table, mean-pooled. Fast on one core."""
@@ -38,6 +44,7 @@ class Model2VecEmbedder:
     def __init__(self, model: Any) -> None:
         self._model = model
         self._dim = int(model.dim)
+        self._bases: dict[int, Vectors] = {}
 
     @property
     def dim(self) -> int:
@@ -50,6 +57,20 @@ class Model2VecEmbedder:
             self._model.encode(list(texts), use_multiprocessing=False), dtype=np.float32
         )
         return normalize(raw.reshape(len(texts), self._dim))
+
+    def projection(self, k: int) -> Vectors | None:
+        if self._dim <= k:
+            return None
+        basis = self._bases.get(k)
+        if basis is None:
+            # The main directions of the token table (a sample of it for a large vocabulary).
+            table = np.asarray(self._model.embedding, dtype=np.float32)
+            if len(table) > PROJECTION_SAMPLE:
+                pick = np.random.default_rng(0).choice(len(table), PROJECTION_SAMPLE, False)
+                table = table[pick]
+            _, _, vt = np.linalg.svd(normalize(table), full_matrices=False)
+            basis = self._bases[k] = np.ascontiguousarray(vt[:k].T, dtype=np.float32)
+        return basis
 
 
 def normalize(rows: Vectors) -> Vectors:
