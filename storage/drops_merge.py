@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.drops_wins import lapse_win
+from storage.drops_slots import lapse_win
 from storage.schema.drops import fcodes, lapses, reservations, waitlist, wins
 
 
