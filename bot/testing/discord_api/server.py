@@ -1,0 +1,160 @@
+"""The local Discord server: REST v10 under `/api/v10`, the gateway at `/gateway`, and the
+bench's control routes under `/_fake`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.testing.discord_api.events import Events
+from bot.testing.discord_api.world import APP_ID, BOT_USER, Call
+
+
+class FakeDiscord(Events):
+    """Discord on 127.0.0.1: REST v10 under `/api/v10`, the gateway at `/gateway`."""
+
+    # -- server ----------------------------------------------------------------------------
+
+    @property
+    def api_base(self) -> str:
+        return f"http://{self.host}:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    async def start(self) -> FakeDiscord:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_post("/_fake/burst", self._burst_start)
+        app.router.add_get("/_fake/burst", self._burst_status)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port, backlog=4096).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- the world ---------------------------------------------------------------------------
+
+    def fail(self, method: str, path: str, status: int, *, times: int = 1, **body: Any) -> None:
+        """Answer the next `times` requests matching `method` and the path regex with `status`.
+        A 429 gets Discord's `retry_after` body and headers (pass retry_after=seconds)."""
+        self._failures.append((method, re.compile(path), status, body, [times]))
+
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        pattern = re.compile(path)
+        return [c for c in self.calls if c.method == method and pattern.fullmatch(c.path)]
+
+    async def wait_for(
+        self, method: str, path: str, count: int = 1, within: float = 10.0
+    ) -> list[Call]:
+        async def until() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.calls_to(method, path)) >= count)
+
+        await asyncio.wait_for(until(), within)
+        return self.calls_to(method, path)
+
+    # -- gateway ---------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            if frame["op"] == 1:
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif frame["op"] == 2:
+                self.identify = frame["d"]
+                await self.dispatch(
+                    "READY",
+                    {
+                        "v": 10,
+                        "user": BOT_USER,
+                        "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+                        "session_id": "fake-session",
+                        "resume_gateway_url": self.gateway_url,
+                        "shard": [0, 1],
+                        "application": {"id": str(APP_ID), "flags": 0},
+                    },
+                )
+                for guild in self.guilds.values():
+                    await self.dispatch("GUILD_CREATE", guild.payload(self.users))
+                self.identified.set()
+        return ws
+
+    # -- bench control ---------------------------------------------------------------------------
+
+    async def _burst_start(self, request: web.Request) -> web.Response:
+        """Send `count` presses of `custom_id` by distinct new members: as fast as possible, or
+        `rate` per second. Answers at once; `GET /_fake/burst` follows the progress."""
+        spec = await request.json()
+        message = self.bot_message([spec["custom_id"]])
+        first = int(spec.get("first_user_id", 1300000000000000000))
+        payloads = []
+        for i in range(int(spec["count"])):
+            user = self.add_user(f"fan{i}", uid=first + i)
+            payloads.append(self.press(user, message, spec["custom_id"]))
+        self._burst = []
+        self._burst_task = asyncio.create_task(
+            self._send_burst(payloads, float(spec.get("rate", 0)))
+        )
+        return web.json_response({"count": len(payloads)})
+
+    async def _send_burst(self, payloads: list[dict[str, Any]], rate: float) -> None:
+        start = time.monotonic()
+        for i, payload in enumerate(payloads):
+            if rate > 0:
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            self._burst.append(await self.send(payload))
+            # Discord's gateway and REST API are separate services: keep answering requests
+            # while the burst goes out.
+            await asyncio.sleep(0)
+
+    async def _burst_status(self, request: web.Request) -> web.Response:
+        records = self._burst
+        acked = [r for r in records if r.ack_at is not None]
+        answered = [r.answered_at for r in records if r.answered_at is not None]
+        return web.json_response(
+            {
+                "identified": self.identified.is_set(),
+                "sent": len(records),
+                "done": sum(1 for r in records if r.done.is_set()),
+                "acked": len(acked),
+                "answered": len(answered),
+                "deferred": sum(1 for r in acked if r.deferred),
+                "late": sum(1 for r in records if r.late),
+                "first_sent": min((r.sent_at for r in records), default=0.0),
+                "last_sent": max((r.sent_at for r in records), default=0.0),
+                "last_answered": max(answered, default=0.0),
+                "ack_ms": [round((r.ack_at - r.sent_at) * 1000, 3) for r in acked if r.ack_at],
+            }
+        )
+
+
+async def serve_forever(host: str = "127.0.0.1", port: int = 0) -> None:
+    """Run a FakeDiscord until cancelled (`python -m bot.testing.discord_api [port]`)."""
+    fake = await FakeDiscord(host=host, port=port).start()
+    print(f"api base {fake.api_base}\ngateway  {fake.gateway_url}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.stop()

@@ -1,0 +1,144 @@
+"""The state of the local Discord server and the messages it keeps."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from typing import Any
+
+from aiohttp import web
+
+from bot.testing.discord_api.world import (
+    APP_ID,
+    BOT_USER,
+    EVERYONE,
+    GENERAL_ID,
+    GUILD_ID,
+    MANAGE_ROLES,
+    NEWS_ID,
+    Call,
+    Guild,
+    Interaction,
+    now_iso,
+    snowflake,
+    text_channel,
+    user_payload,
+)
+
+
+class Store:
+    """One guild, its users and channels, the bot's messages, the interactions sent."""
+
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, ack_deadline: float = 3.0
+    ) -> None:
+        self.host, self.port, self.ack_deadline = host, port, ack_deadline
+        self.calls: list[Call] = []
+        self.users: dict[int, dict[str, Any]] = {APP_ID: BOT_USER}
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.deleted: set[str] = set()
+        self.interactions: dict[str, Interaction] = {}
+        self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id or None (global)
+        self.blocked_dms: set[int] = set()
+        self.identify: dict[str, Any] | None = None
+        self.identified = asyncio.Event()
+        self._failures: list[tuple[str, re.Pattern[str], int, dict[str, Any], list[int]]] = []
+        self._dm_channels: dict[str, int] = {}
+        self._changed = asyncio.Condition()
+        self._ws: web.WebSocketResponse | None = None
+        self._seq = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._burst: list[Interaction] = []
+        self._burst_task: asyncio.Task[None] | None = None
+        self.owner = self.add_user("Owner")
+        guild = Guild(GUILD_ID, "Fan Club", int(self.owner["id"]))
+        guild.add_role("@everyone", EVERYONE)
+        bot_role = guild.add_role("fanloop", EVERYONE | MANAGE_ROLES, position=10)
+        guild.channels[GENERAL_ID] = text_channel(GENERAL_ID, GUILD_ID, "general", 0)
+        guild.channels[NEWS_ID] = text_channel(NEWS_ID, GUILD_ID, "news", 1)
+        guild.system_channel_id = GENERAL_ID
+        guild.members[APP_ID] = [bot_role]
+        guild.members[int(self.owner["id"])] = []
+        self.guilds: dict[int, Guild] = {GUILD_ID: guild}
+
+    @property
+    def guild(self) -> Guild:
+        return self.guilds[GUILD_ID]
+
+    # -- the world ---------------------------------------------------------------------------
+
+    def add_user(self, name: str, *, uid: int | None = None) -> dict[str, Any]:
+        user = user_payload(uid or int(snowflake()), name)
+        self.users[int(user["id"])] = user
+        return user
+
+    def add_member(self, name: str, *roles: str, guild: int = GUILD_ID) -> dict[str, Any]:
+        user = self.add_user(name)
+        g = self.guilds[guild]
+        g.members[int(user["id"])] = [g.role_id(r) for r in roles]
+        return user
+
+    def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.messages.values()
+            if m["channel_id"] == str(channel_id) and m["id"] not in self.deleted
+        ]
+
+    def _find_channel(self, cid: int) -> dict[str, Any] | None:
+        for guild in self.guilds.values():
+            if cid in guild.channels:
+                return guild.channels[cid]
+        return None
+
+    def dm_channel(self, uid: int) -> int:
+        """The id of the DM channel between the bot and a user."""
+        key = str(uid)
+        if key not in self._dm_channels:
+            self._dm_channels[key] = int(snowflake())
+        return self._dm_channels[key]
+
+    def _store_message(
+        self,
+        data: dict[str, Any],
+        channel_id: int,
+        *,
+        message_id: str | None = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
+        dm: bool = False,
+        interaction: bool = False,
+    ) -> dict[str, Any]:
+        msg: dict[str, Any] = {
+            "id": message_id or snowflake(),
+            "channel_id": str(channel_id),
+            "author": BOT_USER,
+            "content": data.get("content") or "",
+            "timestamp": now_iso(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [
+                {
+                    "id": snowflake(),
+                    "filename": name,
+                    "size": len(content),
+                    "url": f"https://cdn.example/{name}",
+                    "proxy_url": f"https://cdn.example/{name}",
+                }
+                for name, content in (files or {}).values()
+            ],
+            "embeds": data.get("embeds") or [],
+            "components": data.get("components") or [],
+            "pinned": False,
+            "type": 20 if interaction else 0,
+            "flags": data.get("flags") or 0,
+        }
+        if not dm:
+            msg["guild_id"] = str(GUILD_ID)
+        if interaction:
+            msg.update(webhook_id=str(APP_ID), application_id=str(APP_ID))
+        self.messages[msg["id"]] = msg
+        return msg
