@@ -1,10 +1,11 @@
 """Keeping live counts on a message's buttons current: after a vote the keyboard is edited.
 
-A burst of votes on one message makes few edits, not one each: at most one edit of a message is
-on its way at a time, and votes that come in meanwhile only mark the message as changed; one
-more edit follows, with the counts read after the last of them. Two edits of one message are at
-least `min_interval` apart, and every edit takes its slot in the send throttle like a message,
-so edits never push the bot into Telegram's flood control and leave room for real messages.
+The coalescing is shared with the other adapters (`bot.adapters.edits.MessageEdits`: one edit
+of a message on its way at a time, the changes meanwhile folded into one more edit, at least
+`min_interval` between two edits of a message). What is Telegram's here: the inline keyboard
+is edited alone (`editMessageReplyMarkup`), every edit takes its slot in the send throttle like
+a message, so edits never push the bot into Telegram's flood control and leave room for real
+messages, and "message is not modified" is no failure.
 
 The labels are asked of the core (`Dispatcher.relabel`) when the edit is made, so an edit always
 shows the counts as stored then, whatever order the votes came in.
@@ -12,28 +13,17 @@ shows the counts as stored then, whatever order the votes came in.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
-
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.adapters.edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.adapters.telegram.sender import MAX_FLOOD_WAIT, retry_after_seconds
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.context import Context
 
-log = logging.getLogger(__name__)
-
 EDIT_INTERVAL = 5.0  # seconds between two edits of one message
-REMEMBERED = 10_000  # messages whose last keyboard is kept, to skip edits that change nothing
 
 Key = tuple[int, int]  # chat id, message id
-# The keyboard as it should be now, given the one shown; None when nothing changes.
-Relabel = Callable[[InlineKeyboardMarkup], Awaitable[InlineKeyboardMarkup | None]]
-# (callback data, label shown) -> the label to show now, or None to keep it.
-LabelFor = Callable[[str, str], Awaitable[str | None]]
 
 
 async def relabelled(
@@ -62,23 +52,19 @@ class KeyboardEdits:
     ) -> None:
         self.bot = bot
         self.throttle = throttle
-        self.min_interval = min_interval
-        self._wanted: dict[Key, Relabel] = {}  # an edit is due; the latest way to make it
-        self._running: dict[Key, asyncio.Task[None]] = {}
-        self._shown: dict[Key, tuple[InlineKeyboardMarkup, float]] = {}  # ours, and when
-        self.edits = 0  # edits made (benchmarks and tests)
+        self._edits: MessageEdits[Key, InlineKeyboardMarkup] = MessageEdits(
+            self._edit,
+            min_interval=min_interval,
+            max_wait=MAX_FLOOD_WAIT,
+            now=throttle.now,
+            sleep=throttle.sleep,
+            name="telegram",
+        )
 
-    def request(
-        self, chat_id: int, message_id: int, seen: InlineKeyboardMarkup, relabel: Relabel
-    ) -> None:
-        """The counts on this message may have changed (`seen`: its keyboard as the update
-        showed it). Returns at once; the edit happens in the background."""
-        key = (chat_id, message_id)
-        if key not in self._shown:
-            self._shown[key] = (seen, float("-inf"))
-        self._wanted[key] = relabel
-        if key not in self._running:
-            self._running[key] = asyncio.create_task(self._run(key), name=f"telegram-edit-{key}")
+    @property
+    def edits(self) -> int:
+        """Edits made (benchmarks and tests)."""
+        return self._edits.edits
 
     def changed(self, ctx: Context, message: Message, action: str | None = None) -> None:
         """A press of `action` on `message` (or a reply to it) may have changed what its
@@ -94,73 +80,27 @@ class KeyboardEdits:
         async def relabel(shown: InlineKeyboardMarkup) -> InlineKeyboardMarkup | None:
             return await relabelled(shown, label_for)
 
-        self.request(message.chat.id, message.message_id, markup, relabel)
+        self._edits.request((message.chat.id, message.message_id), markup, relabel)
 
     async def settle(self) -> None:
         """Wait until every edit that is due has been made."""
-        while self._running:
-            await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await self._edits.settle()
 
     async def close(self, grace: float = 2.0) -> None:
         """Finish the edits on their way for at most `grace` seconds, then give up the rest."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.settle()), grace)
-        tasks = list(self._running.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._wanted.clear()
+        await self._edits.close(grace)
 
-    async def _run(self, key: Key) -> None:
-        try:
-            while key in self._wanted:
-                last = self._shown[key][1]
-                wait = last + self.min_interval - self.throttle.now()
-                if wait > 0:
-                    await self.throttle.sleep(wait)  # more votes gather meanwhile
-                relabel = self._wanted.pop(key)
-                if not await self._edit(key, relabel):
-                    break
-        except Exception:
-            log.exception("telegram: could not update the buttons of message %s", key)
-        finally:
-            self._running.pop(key, None)
-            self._wanted.pop(key, None)
-            self._forget_old()
-
-    async def _edit(self, key: Key, relabel: Relabel) -> bool:
-        """One edit with the labels as they are now; False when the message cannot be edited."""
-        markup = await relabel(self._shown[key][0])
-        if markup is None:
-            return True
+    async def _edit(self, key: Key, markup: InlineKeyboardMarkup) -> bool:
         chat_id, message_id = key
         await self.throttle.wait(chat_id)
         try:
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
         except RetryAfter as exc:
-            seconds = retry_after_seconds(exc)
-            if seconds > MAX_FLOOD_WAIT:
-                log.warning("telegram: flood control on edits of %s; skipping it", key)
-                return False
-            await self.throttle.sleep(seconds)
-            self._wanted.setdefault(key, relabel)  # try again, with the counts of then
-            return True
+            raise EditLater(retry_after_seconds(exc)) from exc
         except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.info("telegram: message %s cannot be edited: %s", key, exc.message)
-                return False  # deleted, too old, or no longer ours
+            if "not modified" in exc.message.lower():
+                return False
+            raise EditRefused(exc.message) from exc  # deleted, too old, or no longer ours
         except TelegramError as exc:
-            log.warning("telegram: editing the buttons of %s failed: %s", key, exc)
-            return False
-        else:
-            self.edits += 1
-        self._shown[key] = (markup, self.throttle.now())
+            raise EditRefused(str(exc)) from exc
         return True
-
-    def _forget_old(self) -> None:
-        if len(self._shown) <= REMEMBERED:
-            return
-        horizon = self.throttle.now() - self.min_interval
-        for key in [k for k, (_, at) in self._shown.items() if at < horizon]:
-            if key not in self._running:
-                del self._shown[key]
