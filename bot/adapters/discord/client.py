@@ -112,6 +112,7 @@ class FanloopClient(discord.Client):
                 await interaction.response.send_message(text, ephemeral=True)
 
     async def close(self) -> None:
+        await self.interactions.cards.close()  # edits still due get a moment to go out
         if self._worker is not None:
             # Let the worker finish the message in hand; wake it whenever it waits for more.
             self._stop_worker.set()

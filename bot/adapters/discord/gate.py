@@ -15,7 +15,7 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-ACK, ANSWER, WORK = 0, 1, 2  # priorities: lower is served first
+ACK, ANSWER, WORK, EDIT = 0, 1, 2, 3  # priorities: lower is served first (EDIT: live labels)
 
 
 class PriorityGate:

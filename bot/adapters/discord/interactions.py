@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord import forms
+from bot.adapters.discord.edits import CardEdits
 from bot.adapters.discord.members import PLATFORM, Members
 from bot.adapters.discord.render import SELECT_ID, is_private, render
 from bot.adapters.discord.respond import Outcome, Responder, Tuning
@@ -44,6 +45,7 @@ class Interactions:
         self.tuning = tuning
         self.members = Members(client, app)
         self.responder = Responder(app, tuning)
+        self.cards = CardEdits(client, self.responder)  # live vote counts on buttons
         self.messages = MessagesRepo(app.engine)
 
     def t(self, interaction: discord.Interaction, key: str, **params: Any) -> str:
@@ -185,7 +187,10 @@ class Interactions:
             if ctx is None:
                 text = self.t(interaction, "discord.unknown_place")
                 return Outcome(Reply(text=text, ephemeral=True, error=True))
-            return Outcome(await self.app.dispatcher.press(ctx, action), ctx.community.id)
+            reply = await self.app.dispatcher.press(ctx, action)
+            if not reply.error and interaction.message is not None:
+                self.cards.changed(ctx, interaction.message, action)  # e.g. its vote count
+            return Outcome(reply, ctx.community.id)
 
         await self.responder.answer(interaction, work, f"action {action}")
 
@@ -235,6 +240,8 @@ class Interactions:
         reply = await self.app.dispatcher.on_reply(ctx, subject, message.content)
         if reply is None:
             return
+        if not reply.error and isinstance(ref.resolved, discord.Message):
+            self.cards.changed(ctx, ref.resolved)  # the vote count on its button
         private = is_private(reply)
         try:
             kwargs = render(reply).send()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.adapters.discord.gate import ACK, ANSWER, WORK, PriorityGate
+from bot.adapters.discord.gate import ACK, ANSWER, EDIT, WORK, PriorityGate
 from bot.adapters.discord.render import Rendered, is_private, render
 from bot.core.app import App
 from bot.core.errors import log_unexpected
@@ -51,6 +51,7 @@ class Tuning:
     reply_ttl: float = 30.0  # seconds a private answer to a plain message stays visible
     http_connections: int = 64  # kept-alive connections to Discord's REST API
     in_flight: int = 16  # responses on their way at once (acknowledgements first)
+    edit_interval: float = 2.0  # seconds between two edits of one message's vote counts
 
 
 @dataclass
@@ -162,6 +163,15 @@ class Responder:
         if not self._calm.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._calm.wait(), STORM_WAIT)
+
+    async def quiet(self) -> None:
+        """Wait until a burst is acknowledged and nothing more urgent than an edit waits."""
+        await self._after_burst()
+        await self._http.turn(EDIT)
+
+    def slot(self, priority: int) -> contextlib.AbstractAsyncContextManager[None]:
+        """A place among the responses on their way, by `priority` (see `gate`)."""
+        return self._http.slot(priority)
 
     async def reject(self, interaction: discord.Interaction, reply: Reply) -> None:
         """Answer at once with a reply that needed no work (an error before a form, say)."""
