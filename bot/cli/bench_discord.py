@@ -6,8 +6,9 @@ alone as a baseline.
 It prints interactions per second (from the first click sent to the last answer received),
 the acknowledgement latency (from the moment the server sends a click over the gateway to the
 moment the bot's response, or its deferral, reaches the server) as p50/p99/max, how many were
-deferred and how many missed Discord's 3-second deadline, and the votes counted, which must
-equal the members who clicked.
+deferred and how many missed Discord's 3-second deadline, the votes counted, which must
+equal the members who clicked, and the edits of the card that brought its button to the final
+count.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from config.settings import FanloopSettings
 FIRST_CLICKER = 1300000000000000000
 FIRST_BASELINE_MEMBER = 1310000000000000000
 WAIT_LIMIT = 900.0  # seconds for the whole burst to be answered
+CARD_WAIT = 30.0  # seconds for the card's button to show the final count after that
 
 
 def _fake_process(conn: Connection) -> None:
@@ -122,11 +124,13 @@ async def _through_adapter(
                         "custom_id": f"sv:{sid}",
                         "first_user_id": FIRST_CLICKER,
                         "rate": rate,
+                        "label": _label(app, sid, 1),
                     },
                 ) as r:
                     r.raise_for_status()
                 status = await _wait_answered(http, base, n)
-            votes = await _votes(app, cid, sid)
+                votes = await _votes(app, cid, sid)
+                status = await _wait_card(http, base, _label(app, sid, votes + 1), status)
         finally:
             stop.set()
             await bot
@@ -149,6 +153,9 @@ async def _through_adapter(
         "answered": status["answered"],
         "votes": votes,
         "members": n,
+        "card_edits": status["card_edits"],
+        "card_label": (status["card_labels"] or [""])[0],
+        "card_current": status["card_current"],
     }
 
 
@@ -173,6 +180,26 @@ async def _wait_answered(http: aiohttp.ClientSession, base: str, n: int) -> dict
         if status["answered"] + status["late"] >= n or time.monotonic() > deadline:
             return status
         await asyncio.sleep(0.25)
+
+
+def _label(app: App, sid: int, votes: int) -> str:
+    return app.translator("en", "suggest.button.vote", id=sid, votes=votes)
+
+
+async def _wait_card(
+    http: aiohttp.ClientSession, base: str, label: str, status: dict[str, Any]
+) -> dict[str, Any]:
+    """Wait (at most CARD_WAIT seconds) until the card's button shows the final count."""
+    deadline = time.monotonic() + CARD_WAIT
+    while True:
+        async with http.get(f"{base}/_fake/burst") as r:
+            now: dict[str, Any] = await r.json()
+        current = now["card_labels"] == [label]
+        if current or time.monotonic() > deadline:
+            return {**status, **{k: v for k, v in now.items() if k.startswith("card_")}} | {
+                "card_current": current
+            }
+        await asyncio.sleep(0.1)
 
 
 async def _through_core(n: int, concurrency: int, db: str | None, tmp: Path) -> dict[str, Any]:
@@ -231,6 +258,8 @@ def report(r: dict[str, Any]) -> str:
         f"{r['late']} expired before it (nothing done for those)\n"
         f"  votes counted: {r['votes']} for {r['members']} members "
         f"({r['acknowledged']} acknowledged)\n"
+        f"  the card's button: {r['card_label']} after {r['card_edits']} edits"
+        f"{'' if r['card_current'] else ' (not the final count)'}\n"
         f"  baseline, the same presses straight into the dispatcher: "
         f"{r['baseline_per_s']:.0f} /s ({r['baseline_votes']} votes)"
     )
@@ -248,7 +277,7 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(report(result))
-    ok = result["votes"] == result["members"] and result["late"] == 0
+    ok = result["votes"] == result["members"] and result["late"] == 0 and result["card_current"]
     return 0 if ok else 1
 
 

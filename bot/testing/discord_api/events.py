@@ -149,10 +149,20 @@ class Events(Rest):
         return self._base(5, data, user, **kw)
 
     def bot_message(
-        self, custom_ids: list[str], *, channel: int = GENERAL_ID, dm: bool = False
+        self,
+        custom_ids: list[str],
+        *,
+        channel: int = GENERAL_ID,
+        dm: bool = False,
+        labels: list[str] | None = None,
     ) -> dict[str, Any]:
-        """A message of the bot's with buttons, as if posted before the bot (re)started."""
-        buttons = [{"type": 2, "style": 2, "label": cid, "custom_id": cid} for cid in custom_ids]
+        """A message of the bot's with buttons, as if posted before the bot (re)started; each
+        button is labelled with its custom id unless `labels` are given."""
+        shown = labels or custom_ids
+        buttons = [
+            {"type": 2, "style": 2, "label": label, "custom_id": cid}
+            for cid, label in zip(custom_ids, shown, strict=True)
+        ]
         data = {
             "embeds": [{"title": "earlier"}],
             "components": [{"type": 1, "components": buttons}],

@@ -120,6 +120,8 @@ class Rest(Responses):
         if (mt := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", p)) and m == "DELETE":
             self.deleted.add(mt.group(2))
             return None
+        if (mt := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", p)) and m == "PATCH":
+            return self._edit_message(int(mt.group(1)), mt.group(2), c.json or {})
         if mt := re.fullmatch(r"/channels/(\d+)", p):
             channel = self._find_channel(int(mt.group(1)))
             if channel is None:

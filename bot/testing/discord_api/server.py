@@ -53,6 +53,15 @@ class FakeDiscord(Events):
         A 429 gets Discord's `retry_after` body and headers (pass retry_after=seconds)."""
         self._failures.append((method, re.compile(path), status, body, [times]))
 
+    def edits(self, message_id: str) -> list[Call]:
+        """Every edit of a message asked for with the bot token (also the refused ones)."""
+        return self.calls_to("PATCH", rf"/channels/\d+/messages/{message_id}")
+
+    def labels(self, message_id: str) -> list[str]:
+        """The labels of a message's buttons as Discord shows them now."""
+        rows = self.messages[message_id].get("components") or []
+        return [c.get("label", "") for row in rows for c in row.get("components") or []]
+
     def calls_to(self, method: str, path: str) -> list[Call]:
         pattern = re.compile(path)
         return [c for c in self.calls if c.method == method and pattern.fullmatch(c.path)]
@@ -105,7 +114,9 @@ class FakeDiscord(Events):
         """Send `count` presses of `custom_id` by distinct new members: as fast as possible, or
         `rate` per second. Answers at once; `GET /_fake/burst` follows the progress."""
         spec = await request.json()
-        message = self.bot_message([spec["custom_id"]])
+        label = spec.get("label")
+        message = self.bot_message([spec["custom_id"]], labels=[label] if label else None)
+        self._burst_message = message["id"]
         first = int(spec.get("first_user_id", 1300000000000000000))
         payloads = []
         for i in range(int(spec["count"])):
@@ -145,6 +156,10 @@ class FakeDiscord(Events):
                 "first_sent": min((r.sent_at for r in records), default=0.0),
                 "last_sent": max((r.sent_at for r in records), default=0.0),
                 "last_answered": max(answered, default=0.0),
+                "card_labels": self.labels(self._burst_message) if self._burst_message else [],
+                "card_edits": sum(1 for c in self.edits(self._burst_message) if c.status == 200)
+                if self._burst_message
+                else 0,
                 "ack_ms": [round((r.ack_at - r.sent_at) * 1000, 3) for r in acked if r.ack_at],
             }
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.testing.discord_api.limits import check_message
 from bot.testing.discord_api.world import (
     APP_ID,
     BOT_USER,
@@ -20,11 +21,14 @@ from bot.testing.discord_api.world import (
     Call,
     Guild,
     Interaction,
+    Rejected,
     now_iso,
     snowflake,
     text_channel,
     user_payload,
 )
+
+EPHEMERAL = 1 << 6  # message flag
 
 
 class Store:
@@ -51,6 +55,7 @@ class Store:
         self._runner: web.AppRunner | None = None
         self._burst: list[Interaction] = []
         self._burst_task: asyncio.Task[None] | None = None
+        self._burst_message: str | None = None
         self.owner = self.add_user("Owner")
         guild = Guild(GUILD_ID, "Fan Club", int(self.owner["id"]))
         guild.add_role("@everyone", EVERYONE)
@@ -142,3 +147,25 @@ class Store:
             msg.update(webhook_id=str(APP_ID), application_id=str(APP_ID))
         self.messages[msg["id"]] = msg
         return msg
+
+    def _edit_message(self, cid: int, mid: str, data: dict[str, Any]) -> dict[str, Any]:
+        """`PATCH /channels/{cid}/messages/{mid}` with the bot token: the bot's own messages
+        only, and no ephemeral one (the channel route does not see them). The fields sent
+        replace the message's; Discord answers with the message as it is now (an edit that
+        changes nothing is no error, unlike on Telegram)."""
+        msg = self.messages.get(mid)
+        hidden = msg is None or int(msg.get("flags") or 0) & EPHEMERAL
+        if hidden or mid in self.deleted or msg is None or msg["channel_id"] != str(cid):
+            raise Rejected(404, 10008, "Unknown Message")
+        if msg["author"]["id"] != BOT_USER["id"]:
+            raise Rejected(403, 50005, "Cannot edit a message authored by another user")
+        updated = dict(msg)
+        for key, empty in (("content", ""), ("embeds", []), ("components", [])):
+            if key in data:
+                updated[key] = data[key] or empty
+        errors = check_message(updated, len(updated["attachments"]))
+        if errors:
+            raise Rejected(400, 50035, "Invalid Form Body", errors)
+        updated["edited_timestamp"] = now_iso()
+        self.messages[mid] = updated
+        return updated
