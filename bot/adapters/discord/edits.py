@@ -9,7 +9,7 @@ of a message on its way at a time, the votes meanwhile folded into one more edit
   for messages sent as interaction responses, follow-ups or posts, in servers and in DMs, and
   for messages from before a restart. discord.py keeps the route's rate-limit bucket (the
   channel's) from Discord's headers and waits out a 429 of up to 30 s itself; a longer one
-  makes the edit wait and go again with the counts of then;
+  (up to five minutes) makes the edit wait and go again with the counts of then;
 - edits wait for a burst to be acknowledged and take the last place in the adapter's response
   gate, after acknowledgements, answers and new work, so they never delay the answer to a press;
 - ephemeral messages are not edited (the channel route cannot reach them; only their owner sees
@@ -27,6 +27,7 @@ from bot.adapters.discord.respond import Responder
 from bot.adapters.edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.core.context import Context
 
+MAX_RATE_LIMIT_WAIT = 300.0  # seconds an edit waits at most for a long rate limit
 Key = tuple[int, int]  # channel id, message id
 Components = list[dict[str, Any]]  # a message's action rows, as Discord's JSON
 
@@ -54,7 +55,10 @@ class CardEdits:
         self.client = client
         self.responder = responder
         self._edits: MessageEdits[Key, Components] = MessageEdits(
-            self._edit, min_interval=responder.tuning.edit_interval, name="discord"
+            self._edit,
+            min_interval=responder.tuning.edit_interval,
+            max_wait=MAX_RATE_LIMIT_WAIT,
+            name="discord",
         )
 
     @property
