@@ -9,6 +9,7 @@ removes the vote (one statement; none when nothing changes) and counts the votes
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.engine import is_sqlite
 from storage.schema.suggestions import suggestions, votes
 from storage.suggestions import SuggestionRow, suggestion_query, suggestion_row
 from storage.util import insert_ignore
@@ -59,11 +61,25 @@ class Target:
 class VoteUnit:
     """One member's vote on one connection, inside one transaction (see `VoteRepo.unit`)."""
 
-    def __init__(self, conn: AsyncConnection, account_id: int, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        account_id: int,
+        now: datetime,
+        gate: asyncio.Lock | None = None,
+    ) -> None:
         self.conn = conn
         self.account_id = account_id
         self.now = now
+        self._gate = gate
+        self.holds_gate = False
         self._wrote = False
+
+    async def _write(self) -> None:
+        """Called before the first write: wait for this process's turn to write (SQLite)."""
+        if self._gate is not None and not self.holds_gate:
+            await self._gate.acquire()
+            self.holds_gate = True
 
     async def target(self, community_id: int, sid: int) -> Target | None:
         """The suggestion and this member's vote on it, in one SELECT; None when unknown."""
@@ -80,6 +96,7 @@ class VoteUnit:
         sid = target.row.id
         if target.voted and not target.carried:
             return False
+        await self._write()
         added = False
         if not target.voted:
             added = bool(
@@ -102,6 +119,7 @@ class VoteUnit:
         """Take the member's vote back: True when there was one."""
         if not target.voted:
             return False
+        await self._write()
         res = await self.conn.execute(
             delete(votes).where(
                 votes.c.suggestion_id == target.row.id, votes.c.account_id == self.account_id
@@ -121,12 +139,22 @@ class VoteUnit:
 class VoteRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time: votes of this process take turns here, in order,
+        # rather than in SQLite's busy handler, which sleeps and lets late comers overtake.
+        self._gate = asyncio.Lock() if is_sqlite(engine) else None
 
     @asynccontextmanager
     async def unit(self, account_id: int, now: datetime) -> AsyncIterator[VoteUnit]:
         """One transaction for one member's vote; an exception rolls it back."""
-        async with self.engine.begin() as conn:
-            yield VoteUnit(conn, account_id, now)
+        unit: VoteUnit | None = None
+        try:
+            async with self.engine.begin() as conn:
+                unit = VoteUnit(conn, account_id, now, self._gate)
+                yield unit
+        finally:
+            if unit is not None and unit.holds_gate:
+                assert self._gate is not None
+                self._gate.release()  # after the commit (or the rollback)
 
     async def voters(self, sid: int) -> list[int]:
         async with self.engine.connect() as conn:

@@ -3,11 +3,16 @@ the vote is written, the votes are counted after it; the rules stay those of the
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.app import App
 from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
+from storage.suggestions_votes import Target
 from tests.core.test_context import counting
 from tests.helpers import member
 from tests.suggestions.test_service import post
@@ -75,3 +80,17 @@ async def test_a_carried_vote_becomes_ones_own_and_survives_unmerge(app: App) ->
     await s.unmerge(cid, dup, admin.member.account_id)
     assert (await s.get(cid, orig)).votes == 2
     assert sorted(await s.voters(orig)) == sorted([admin.member.account_id, me])
+
+
+async def test_a_failed_vote_rolls_back_and_lets_the_next_one_write(app: App) -> None:
+    alice, bob = await member(app, "alice"), await member(app, "bob")
+    cid, me = alice.community.id, bob.member.account_id
+    sid = await post(app, alice, "Dark mode")
+    s = svc(app)
+    row = await s.get(cid, sid)
+    gone = Target(dataclasses.replace(row, id=sid + 100), voted=False, carried=False)
+    with pytest.raises(IntegrityError):  # no such suggestion: the foreign key refuses the vote
+        async with s.votes.unit(me, app.clock.now()) as unit:
+            await unit.add(gone)
+    row, added, _ = await asyncio.wait_for(s.vote(cid, sid, me), timeout=10)
+    assert (row.votes, added) == (2, True)
