@@ -38,6 +38,6 @@ async def run_platforms(settings: FanloopSettings) -> int:
         log.info("fanloop running on %s", ", ".join(settings.platforms))
         await asyncio.gather(*(serve(app, stop) for serve in serves))
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
         await app.close()
     return 0

@@ -69,7 +69,7 @@ async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
         await run_console(ConsoleAdapter(app), as_json=args.json)
     finally:
         if scheduler:
-            scheduler.shutdown()
+            await scheduler.stop()
         await app.close()
     return 0
 

@@ -10,6 +10,7 @@ With several processes, only the holder of the database lease `scheduler` ticks 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -73,13 +74,18 @@ class Scheduler:
         self.holder = holder
         self.jobs = JobsRepo(app.engine)
         self._sched = AsyncIOScheduler(timezone="UTC")
+        self._ticking: asyncio.Task[None] | None = None
 
     async def tick(self) -> None:
-        now = self.app.clock.now()
-        lease_until = now + timedelta(seconds=self.interval * 3)
-        if not await self.jobs.acquire_lease("scheduler", self.holder, now, lease_until):
-            return
-        await self.app.run_due()
+        self._ticking = asyncio.current_task()
+        try:
+            now = self.app.clock.now()
+            lease_until = now + timedelta(seconds=self.interval * 3)
+            if not await self.jobs.acquire_lease("scheduler", self.holder, now, lease_until):
+                return
+            await self.app.run_due()
+        finally:
+            self._ticking = None
 
     def start(self) -> None:
         self._sched.add_job(
@@ -96,3 +102,11 @@ class Scheduler:
     def shutdown(self) -> None:
         if self._sched.running:
             self._sched.shutdown(wait=False)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop ticking and let a tick under way finish (up to `grace` seconds), so that the
+        engine is not closed under its transaction."""
+        self.shutdown()
+        task = self._ticking
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.wait({task}, timeout=grace)

@@ -45,3 +45,18 @@ async def test_apscheduler_drives_the_tick(app: App) -> None:
         await asyncio.wait_for(ticked.wait(), 5)
     finally:
         scheduler.shutdown()
+
+
+async def test_stop_lets_a_tick_under_way_finish(app: App) -> None:
+    finished: list[bool] = []
+
+    async def slow() -> None:
+        await asyncio.sleep(0.2)
+        finished.append(True)
+
+    app.due_work.append(slow)
+    scheduler = Scheduler(app)
+    tick = asyncio.create_task(scheduler.tick())
+    await asyncio.sleep(0.05)  # the tick holds the lease and is inside the due work
+    await scheduler.stop()
+    assert finished == [True] and tick.done()
