@@ -22,13 +22,11 @@ import logging
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.app import App
@@ -36,7 +34,7 @@ from bot.core.clock import SystemClock
 from bot.core.commands import Role
 from bot.core.context import Context
 from config.settings import FanloopSettings
-from storage.engine import create_engine
+from storage.scratch import ScratchDb
 
 PLATFORM = "bench"
 SPACE = "fans"
@@ -141,11 +139,11 @@ async def _round(
 async def run(members: int, concurrency: int, db: str | None) -> dict[str, Any]:
     from cogs.suggestions.service import SuggestionService
 
+    postgres = bool(db) and not str(db).startswith("sqlite")
     with tempfile.TemporaryDirectory() as tmp:
-        engine, schema = await _engine(db, Path(tmp))
-        try:
+        async with ScratchDb(db) as engine:
             settings = FanloopSettings.model_validate({"data_dir": tmp, "log_level": "WARNING"})
-            app = await App.create(settings, SystemClock(), engine=engine)
+            app = await App.create(settings, SystemClock(), engine=engine, migrate=False)
             author = await _context(app, "author", "Author")
             cid = author.community.id
             s = app.services.get(SuggestionService)
@@ -175,36 +173,13 @@ async def run(members: int, concurrency: int, db: str | None) -> dict[str, Any]:
             rounds = []
             for name, act, sid in plan:
                 rounds.append(await _round(app, counter, name, members, concurrency, act, cid, sid))
-        finally:
-            await engine.dispose()
-            if schema:
-                await _drop_schema(db or "", schema)
     return {
         "members": members,
         "concurrency": concurrency,
-        "database": "PostgreSQL" if schema else "SQLite",
+        "database": "PostgreSQL" if postgres else "SQLite",
         "rounds": rounds,
         "votes_ok": all(r["votes"] == members for r in rounds),
     }
-
-
-async def _engine(db: str | None, tmp: Path) -> tuple[AsyncEngine, str | None]:
-    """A fresh SQLite file, or a fresh schema in the PostgreSQL database `db` (dropped after)."""
-    if not db or db.startswith("sqlite"):
-        return create_engine(db or f"sqlite+aiosqlite:///{tmp / 'votes.db'}"), None
-    schema = f"bench_votes_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(db)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    await admin.dispose()
-    return create_engine(db, schema=schema), schema
-
-
-async def _drop_schema(db: str, schema: str) -> None:
-    admin = create_engine(db)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    await admin.dispose()
 
 
 def summary(result: dict[str, Any]) -> str:
