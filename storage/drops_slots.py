@@ -79,20 +79,24 @@ async def insert_win(
             confirm_by=confirm_by,
         )
     )
-    await conn.execute(
-        insert(slots),
-        [
-            {
-                "drop_id": drop_id,
-                "slot": slot,
-                "quota": quota,
-                "per_account": per_account,
-                "account_id": account_id,
-                "unit": unit,
-            }
-            for unit, slot in enumerate(numbers, start=1)
-        ],
-    )
+    await conn.execute(insert(slots), slot_rows(drop_id, quota, per_account, account_id, numbers))
+
+
+def slot_rows(
+    drop_id: int, quota: int, per_account: int, account_id: int, numbers: list[int]
+) -> list[dict[str, int]]:
+    """The `slots` rows of one win: units 1..n on the given slot numbers."""
+    return [
+        {
+            "drop_id": drop_id,
+            "slot": slot,
+            "quota": quota,
+            "per_account": per_account,
+            "account_id": account_id,
+            "unit": unit,
+        }
+        for unit, slot in enumerate(numbers, start=1)
+    ]
 
 
 async def lapse_win(

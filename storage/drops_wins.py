@@ -23,6 +23,7 @@ from storage.drops_slots import (
     lapse_win,
     lock_drop,
     lowest_free,
+    slot_rows,
     win_row,
 )
 from storage.schema.drops import drops, lapses, slots, waitlist, wins
@@ -151,7 +152,7 @@ class WinsRepo(FcodeQueries):
                 return False
             free = await lowest_free(conn, drop_id, quota, sum(u for _, u, _ in winners))
             win_rows: list[dict[str, Any]] = []
-            slot_rows: list[dict[str, Any]] = []
+            new_slots: list[dict[str, int]] = []
             for account_id, units, code in winners:
                 numbers, free = free[:units], free[units:]
                 win_rows.append(
@@ -165,20 +166,10 @@ class WinsRepo(FcodeQueries):
                         "confirm_by": confirm_by,
                     }
                 )
-                slot_rows.extend(
-                    {
-                        "drop_id": drop_id,
-                        "slot": slot,
-                        "quota": quota,
-                        "per_account": per_account,
-                        "account_id": account_id,
-                        "unit": unit,
-                    }
-                    for unit, slot in enumerate(numbers, start=1)
-                )
+                new_slots.extend(slot_rows(drop_id, quota, per_account, account_id, numbers))
             if win_rows:
                 await conn.execute(insert(wins), win_rows)
-                await conn.execute(insert(slots), slot_rows)
+                await conn.execute(insert(slots), new_slots)
             if waiting:
                 await conn.execute(
                     insert(waitlist),
