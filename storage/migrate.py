@@ -6,6 +6,7 @@ independently; `upgrade heads` applies all of them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+STORAGE = Path(__file__).parent
+MIGRATIONS = STORAGE / "migrations"
+# Each domain package keeps its revisions beside its schema (the suggestion tables are still in
+# the core branch, where they were first created: a revision id never moves between branches).
+DOMAINS = ("core", "platform", "drops", "weekly", "participation")
 
 
 def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("path_separator", "os")
-    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    cfg.set_main_option(
+        "version_locations", os.pathsep.join(str(STORAGE / d / "migrations") for d in DOMAINS)
+    )
     return cfg
 
 

@@ -22,8 +22,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.outbox import NewMessage, OutboxRepo, message_row
-from storage.schema.core import communities, outbox
+from storage.core.outbox import NewMessage, OutboxRepo, message_row
+from storage.core.schema import communities, outbox
 from storage.scratch import ScratchDb
 
 

@@ -21,12 +21,12 @@ from bot.core.ratelimit import RateLimiter
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
 from config.settings import FanloopSettings
+from storage.core.identity import IdentityRepo
+from storage.core.jobs import JobsRepo
+from storage.core.outbox import OutboxRepo
+from storage.core.settings import SettingsRepo
 from storage.engine import create_engine, default_sqlite_url
-from storage.identity import IdentityRepo
-from storage.jobs import JobsRepo
 from storage.migrate import upgrade
-from storage.outbox import OutboxRepo
-from storage.settings import SettingsRepo
 
 log = logging.getLogger(__name__)
 

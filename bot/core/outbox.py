@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from bot.core.clock import Clock
 from bot.core.reply import Reply
-from storage.identity import IdentityRepo, recipients
-from storage.outbox import NewMessage, OutboxItem, OutboxRepo
+from storage.core.identity import IdentityRepo, recipients
+from storage.core.outbox import NewMessage, OutboxItem, OutboxRepo
 
 log = logging.getLogger(__name__)
 

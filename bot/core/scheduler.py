@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from storage.jobs import JobsRepo
+from storage.core.jobs import JobsRepo
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.commands import Param, ParamType, Role, convert
 from bot.core.errors import UserError
-from storage.settings import SettingsRepo
+from storage.core.settings import SettingsRepo
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
 from cogs.accounts.service import LINK_TTL, AccountsService
-from storage.suggestions_merges import merge_suggestion_accounts
+from storage.suggestions.merges import merge_suggestion_accounts
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.errors import UserError
-from storage.codes import CodesRepo
-from storage.identity import merge_core_accounts, move_space
-from storage.suggestions import count_in_community
+from storage.core.identity import merge_core_accounts, move_space
+from storage.core.one_time_codes import CodesRepo
+from storage.suggestions.posts import count_in_community
 
 if TYPE_CHECKING:
     from bot.core.app import App

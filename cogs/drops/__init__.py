@@ -10,7 +10,7 @@ from bot.core.settings import SettingSpec
 from cogs.drops import admin, commands
 from cogs.drops.phases import DropPhases
 from cogs.drops.service import DropService
-from storage.drops_merge import merge_accounts
+from storage.drops.account_merge import merge_accounts
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection

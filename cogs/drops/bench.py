@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.clock import FakeClock
 from cogs.drops import codes, lottery
 from cogs.drops.engine import ClaimEngine, ClaimResult
-from storage.drops_claims import ClaimStore
-from storage.schema.core import accounts, communities
-from storage.schema.drops import drops, reservations, slots, waitlist, wins
+from storage.core.schema import accounts, communities
+from storage.drops.claims import ClaimStore
+from storage.drops.schema import drops, reservations, slots, waitlist, wins
 from storage.scratch import ScratchDb
 
 DROP_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.contributions import ScoreProvider
-from storage.drops import DropRow
-from storage.identity import IdentityRepo
+from storage.core.identity import IdentityRepo
+from storage.drops.catalog import DropRow
 
 
 @dataclass(frozen=True)

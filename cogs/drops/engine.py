@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock
-from storage.drops_claims import BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
+from storage.drops.claims import BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
 
 log = logging.getLogger(__name__)
 

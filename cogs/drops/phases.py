@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.core.scheduler import run_once
 from cogs.drops import codes, lottery, views
 from cogs.drops.service import DropService
-from storage.drops import DropRow
+from storage.drops.catalog import DropRow
 
 if TYPE_CHECKING:
     from bot.core.app import App

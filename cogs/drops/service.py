@@ -19,10 +19,10 @@ from bot.core.errors import UserError
 from bot.core.services import ServiceRegistry
 from cogs.drops import codes, eligibility, lottery
 from cogs.drops.engine import ClaimEngine, ClaimResult
-from storage.drops import DropCounts, DropRow, DropsRepo
-from storage.drops_claims import ClaimStore
-from storage.drops_wins import WinRow, WinsRepo
-from storage.identity import IdentityRepo
+from storage.core.identity import IdentityRepo
+from storage.drops.catalog import DropCounts, DropRow, DropsRepo
+from storage.drops.claims import ClaimStore
+from storage.drops.wins import WinRow, WinsRepo
 
 MAX_PER_ACCOUNT = 10
 MAX_QUOTA = 10_000_000

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cogs.drops import lottery
-from storage.drops import DropsRepo
-from storage.drops_wins import WinsRepo
-from storage.schema.drops import lapses
+from storage.drops.catalog import DropsRepo
+from storage.drops.schema import lapses
+from storage.drops.wins import WinsRepo
 
 
 @dataclass

@@ -15,7 +15,7 @@ from bot.core.actions import make_action
 from bot.core.i18n import Translator
 from bot.core.reply import Button, Field, Reply
 from cogs.drops.engine import ClaimResult
-from storage.drops import DropCounts, DropRow
+from storage.drops.catalog import DropCounts, DropRow
 
 Tr = Callable[..., str]
 

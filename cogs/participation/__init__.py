@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.core.contributions import ScoreProvider
 from cogs.participation import admin, commands, rules
 from cogs.participation.service import ParticipationService
-from storage.participation import merge_participation_accounts
+from storage.participation.ledger import merge_participation_accounts
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection

@@ -21,8 +21,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FakeClock
-from storage.schema.core import accounts, communities, identities, members, spaces
-from storage.schema.suggestions import suggestion_events, suggestions, votes
+from storage.core.schema import accounts, communities, identities, members, spaces
+from storage.suggestions.schema import suggestion_events, suggestions, votes
 
 T = TypeVar("T")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from cogs.participation import views
 from cogs.participation.periods import PERIODS
 from cogs.participation.service import ParticipationService
 from cogs.suggestions.service import SuggestionService
-from storage.suggestions import SuggestionRow
+from storage.suggestions.posts import SuggestionRow
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.participation import Total
+from storage.participation.ledger import Total
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from cogs.participation.ranking import Ranked, rank
 from cogs.participation.rules import Rules, load_rules
 from cogs.participation.sync import RECONCILE_EVERY, LedgerSync, Recomputed
 from cogs.participation.tiers import TierManager, next_tier, tier_for
-from storage.participation import LedgerRepo
-from storage.participation_tiers import HeldTier, TierRow, TiersRepo
+from storage.participation.ledger import LedgerRepo
+from storage.participation.tiers import HeldTier, TierRow, TiersRepo
 
 if TYPE_CHECKING:
     from bot.core.app import App

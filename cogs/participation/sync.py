@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from bot.core.contributions import Contribution
 from cogs.participation.ledger import Entry, Key, counted_keys, plan, points_for, resolve_aliases
 from cogs.participation.rules import Rules, load_rules
-from storage.participation import LedgerRepo, NewRow, RowChange
+from storage.participation.ledger import LedgerRepo, NewRow, RowChange
 
 if TYPE_CHECKING:
     from bot.core.app import App

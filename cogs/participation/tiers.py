@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from bot.core.errors import UserError
 from cogs.participation import views
-from storage.participation import LedgerRepo
-from storage.participation_tiers import HeldTier, TierRow, TiersRepo
+from storage.participation.ledger import LedgerRepo
+from storage.participation.tiers import HeldTier, TierRow, TiersRepo
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -9,7 +9,7 @@ from bot.core.settings import SettingSpec
 from cogs.suggestions import admin, commands, contributions
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
-from storage.suggestions import SuggestionRepo
+from storage.suggestions.posts import SuggestionRepo
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.contributions import Contribution, ContributionSource
-from storage.schema.suggestions import suggestion_events, suggestions, votes
+from storage.suggestions.schema import suggestion_events, suggestions, votes
 
 ACCEPTED = ("planned", "in_progress", "shipped")
 

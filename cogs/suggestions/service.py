@@ -11,9 +11,9 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from cogs.suggestions.heat import heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
-from storage.suggestions import OPEN_STATUSES, DraftRow, SuggestionRepo, SuggestionRow
-from storage.suggestions_merges import MergeRepo, MergeResult
-from storage.suggestions_votes import Target, VoteRepo, VoteUnit
+from storage.suggestions.merges import MergeRepo, MergeResult
+from storage.suggestions.posts import OPEN_STATUSES, DraftRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
 STATUS_FLOW = ("new", "under_review", "planned", "in_progress", "shipped", "declined")
 CLOSED_FOR_VOTES = ("shipped", "declined")

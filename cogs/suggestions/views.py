@@ -8,7 +8,7 @@ from typing import Any
 from bot.core.actions import make_action
 from bot.core.context import Context
 from bot.core.reply import Button, Field, Reply
-from storage.suggestions import SuggestionRow
+from storage.suggestions.posts import SuggestionRow
 
 Tr = Callable[..., str]
 

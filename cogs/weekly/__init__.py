@@ -10,8 +10,8 @@ from cogs.weekly.digest import DigestWork
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.schedule import WeeklySchedule
 from cogs.weekly.service import WeeklyService
-from storage.weekly import ReleaseRepo, ReportRepo
-from storage.weekly_ballots import BallotRepo
+from storage.weekly.ballots import BallotRepo
+from storage.weekly.releases import ReleaseRepo, ReportRepo
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection

@@ -17,7 +17,7 @@ from cogs.weekly.digest import DigestWork
 from cogs.weekly.export import results_csv
 from cogs.weekly.flows import next_fire
 from cogs.weekly.results_view import results_reply
-from storage.weekly import ReportRow
+from storage.weekly.releases import ReportRow
 
 if TYPE_CHECKING:
     from bot.core.app import App

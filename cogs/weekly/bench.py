@@ -25,9 +25,9 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
 from config.settings import DEFAULT_COGS, FanloopSettings
-from storage.schema.core import accounts
-from storage.schema.weekly import fourgrid_ballots
-from storage.weekly_ballots import Ballot
+from storage.core.schema import accounts
+from storage.weekly.ballots import Ballot
+from storage.weekly.schema import fourgrid_ballots
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, 10:00
 NAMES = (

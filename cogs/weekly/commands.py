@@ -16,7 +16,7 @@ from cogs.weekly.config import GRID_KEYS
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.results_view import results_reply
 from cogs.weekly.service import WeeklyService
-from storage.weekly import ReportRow
+from storage.weekly.releases import ReportRow
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -11,7 +11,7 @@ from bot.core.i18n import LOCALES
 from bot.core.reply import Reply
 from cogs.weekly import config, views
 from cogs.weekly.flows import WeeklyFlows, next_fire
-from storage.suggestions import SuggestionRow
+from storage.suggestions.posts import SuggestionRow
 
 if TYPE_CHECKING:
     from bot.core.app import App

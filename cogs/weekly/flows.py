@@ -20,7 +20,7 @@ from bot.core.scheduler import run_once
 from cogs.weekly import config, views
 from cogs.weekly.results_view import results_reply
 from cogs.weekly.service import WeeklyService
-from storage.weekly import ReleaseRow, ReportRow
+from storage.weekly.releases import ReleaseRow, ReportRow
 
 if TYPE_CHECKING:
     from bot.core.app import App

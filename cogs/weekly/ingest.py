@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 
-from storage.weekly_ballots import Ballot, BallotRepo
+from storage.weekly.ballots import Ballot, BallotRepo
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,15 @@ from cogs.suggestions.service import SuggestionService
 from cogs.weekly.config import GRID_KEYS, WeeklyConfig
 from cogs.weekly.ingest import BallotBatcher
 from cogs.weekly.ranking import ItemInput, ItemResult, Ranking, rank
-from storage.weekly import ItemRow, ReleaseRepo, ReleaseRow, ReportRepo, ReportRow, VersionTaken
-from storage.weekly_ballots import Ballot, BallotRepo
+from storage.weekly.ballots import Ballot, BallotRepo
+from storage.weekly.releases import (
+    ItemRow,
+    ReleaseRepo,
+    ReleaseRow,
+    ReportRepo,
+    ReportRow,
+    VersionTaken,
+)
 
 log = logging.getLogger(__name__)
 

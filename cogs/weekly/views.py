@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.core.actions import make_action
 from bot.core.reply import Button, Reply, Select, SelectOption
 from cogs.weekly.config import DAYS, GRID_KEYS
-from storage.suggestions import SuggestionRow
-from storage.weekly import ItemRow, ReleaseRow, ReportRow
+from storage.suggestions.posts import SuggestionRow
+from storage.weekly.releases import ItemRow, ReleaseRow, ReportRow
 
 Tr = Callable[..., str]
 MAX_OPTION = 100  # Discord's limit on a select option's label

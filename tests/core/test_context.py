@@ -15,7 +15,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
 from config.settings import FanloopSettings
-from storage.schema.core import members
+from storage.core.schema import members
 from tests.helpers import member
 
 

@@ -22,7 +22,7 @@ from bot.core.app import App
 from bot.core.commands import Param, ParamType
 from bot.testing.discord_api import FakeDiscord, Interaction
 from config.settings import FanloopSettings
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 
 TOKEN = "MTEw.fake.token"
 FAST = Tuning(ack_budget=1.0, max_concurrency=8, guild_ready_timeout=0.05, reply_ttl=30.0)

@@ -11,7 +11,7 @@ from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
 from bot.testing.discord_api import FakeDiscord
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import (
     Bot,
     StartBot,

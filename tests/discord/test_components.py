@@ -10,7 +10,7 @@ from bot.core.context import Context
 from bot.core.reply import Button, Reply, Select, SelectOption
 from bot.testing.discord_api import FakeDiscord
 from cogs.suggestions.service import SuggestionService
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import (
     Bot,
     StartBot,

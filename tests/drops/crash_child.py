@@ -18,7 +18,7 @@ from bot.core.clock import FakeClock
 from cogs.drops import codes
 from cogs.drops.bench import DROP_AT
 from cogs.drops.engine import ClaimEngine
-from storage.drops_claims import ClaimStore
+from storage.drops.claims import ClaimStore
 from storage.engine import create_engine
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cogs.drops.bench import seed
-from storage.schema.drops import slots, wins
+from storage.drops.schema import slots, wins
 from tests.conftest import PG_URL, drop_schema, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]

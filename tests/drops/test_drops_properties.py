@@ -16,8 +16,8 @@ from bot.core.clock import FakeClock
 from cogs.drops import codes
 from cogs.drops.engine import ClaimEngine, ClaimResult
 from cogs.drops.service import DropService
-from storage.drops_claims import ClaimStore
-from storage.schema.drops import slots, wins
+from storage.drops.claims import ClaimStore
+from storage.drops.schema import slots, wins
 from tests.helpers import member
 
 PROPERTY = settings(

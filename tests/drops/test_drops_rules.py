@@ -15,7 +15,7 @@ from bot.core.contributions import FCodeIssuer, ScoreProvider
 from bot.core.errors import UserError
 from bot.core.services import ServiceRegistry
 from cogs.drops.service import DropService
-from storage.schema.drops import slots, wins
+from storage.drops.schema import slots, wins
 from tests.helpers import member
 
 

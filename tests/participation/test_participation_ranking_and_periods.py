@@ -14,7 +14,7 @@ from cogs.participation.ledger import Entry, counted_keys, plan, resolve_aliases
 from cogs.participation.periods import period
 from cogs.participation.ranking import rank
 from cogs.participation.rules import DEFAULT_RULES, Rules
-from storage.participation import Total
+from storage.participation.ledger import Total
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.scheduler import last_fire, run_once
-from storage.jobs import JobsRepo
+from storage.core.jobs import JobsRepo
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

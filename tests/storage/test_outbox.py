@@ -10,7 +10,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxWorker
 from bot.core.reply import Reply
-from storage.outbox import NewMessage, OutboxItem
+from storage.core.outbox import NewMessage, OutboxItem
 from tests.helpers import member
 
 
@@ -96,7 +96,7 @@ async def test_large_batches_are_stored_in_steps_and_only_once(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.core.outbox as core_outbox
-    import storage.outbox as store
+    import storage.core.outbox as store
 
     monkeypatch.setattr(store, "ADD_BATCH", 3)
     monkeypatch.setattr(core_outbox, "NOTIFY_CHUNK", 2)

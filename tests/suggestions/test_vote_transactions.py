@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.app import App
 from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
-from storage.suggestions_votes import Target
+from storage.suggestions.votes import Target
 from tests.core.test_context import counting
 from tests.helpers import member
 from tests.suggestions.test_service import post

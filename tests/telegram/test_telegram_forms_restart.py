@@ -14,7 +14,7 @@ from bot.core.clock import FakeClock
 from bot.testing.telegram_api import FakeTelegram
 from cogs.suggestions.service import SuggestionService
 from config.settings import FanloopSettings
-from storage.telegram_forms import TelegramFormsRepo
+from storage.platform.telegram_forms import TelegramFormsRepo
 from tests.telegram.world import CAROL, GROUP, FakeMonotonic, World, make_adapter
 
 

@@ -12,7 +12,7 @@ from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.reply import Button, Reply
-from storage.schema.core import outbox
+from storage.core.schema import outbox
 from tests.telegram.world import ALICE, BOB, CAROL, GROUP, FakeMonotonic, World, worker
 
 

@@ -12,7 +12,7 @@ from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.errors import UserError
 from cogs.weekly.ingest import BallotBatcher
-from storage.weekly_ballots import Ballot, BallotRepo
+from storage.weekly.ballots import Ballot, BallotRepo
 from tests.weekly.weekly_helpers import member, open_report, release, weekly
 
 

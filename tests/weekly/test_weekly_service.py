@@ -13,8 +13,8 @@ from bot.core.commands import Role
 from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
 from cogs.weekly import config
-from storage.schema.weekly import fourgrid_ballots
-from storage.weekly_ballots import Ballot, BallotRepo
+from storage.weekly.ballots import Ballot, BallotRepo
+from storage.weekly.schema import fourgrid_ballots
 from tests.weekly.weekly_helpers import (
     member,
     open_report,

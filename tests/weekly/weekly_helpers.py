@@ -14,8 +14,8 @@ from bot.core.reply import Reply
 from cogs.suggestions.service import SuggestionService
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.service import WeeklyService
-from storage.schema.core import outbox as table
-from storage.weekly import ReleaseRow, ReportRow
+from storage.core.schema import outbox as table
+from storage.weekly.releases import ReleaseRow, ReportRow
 
 
 async def member(app: App, name: str, role: Role = Role.FAN, *, space: str = "console") -> Context:

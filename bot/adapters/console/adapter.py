@@ -20,8 +20,8 @@ from bot.core.commands import Role
 from bot.core.context import Context
 from bot.core.outbox import OutboxWorker
 from bot.core.reply import Reply
-from storage.messages import MessagesRepo
-from storage.outbox import OutboxItem
+from storage.core.outbox import OutboxItem
+from storage.platform.messages import MessagesRepo
 
 PLATFORM = "console"
 SPACE = "console"

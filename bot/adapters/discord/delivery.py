@@ -25,8 +25,8 @@ from bot.adapters.discord.render import render
 from bot.core.app import App
 from bot.core.outbox import DeliveryFailed, DeliveryRetry
 from bot.core.reply import Reply
-from storage.messages import MessagesRepo
-from storage.outbox import OutboxItem
+from storage.core.outbox import OutboxItem
+from storage.platform.messages import MessagesRepo
 
 log = logging.getLogger(__name__)
 

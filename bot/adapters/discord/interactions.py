@@ -26,7 +26,7 @@ from bot.core.commands import CommandSpec, ParamType, convert
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import discord
 from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.context import Context
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 
 PLATFORM = "discord"
 ROLE_MENTION = re.compile(r"^<@&(\d+)>$")

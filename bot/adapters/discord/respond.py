@@ -34,7 +34,7 @@ from bot.adapters.discord.render import Rendered, is_private, render
 from bot.core.app import App
 from bot.core.errors import log_unexpected
 from bot.core.reply import Reply
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
 from bot.core.context import Context
 from bot.core.reply import Reply
-from storage.messages import MessagesRepo
-from storage.telegram import TelegramRepo
-from storage.telegram_forms import TelegramFormsRepo
+from storage.platform.messages import MessagesRepo
+from storage.platform.telegram import TelegramRepo
+from storage.platform.telegram_forms import TelegramFormsRepo
 
 log = logging.getLogger(__name__)
 

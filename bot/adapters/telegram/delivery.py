@@ -10,8 +10,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from bot.adapters.telegram.sender import Sender, retry_after_seconds, unreachable_error
 from bot.core.outbox import DeliveryFailed, DeliveryRetry
 from bot.core.reply import Reply
-from storage.outbox import OutboxItem
-from storage.telegram import TelegramRepo
+from storage.core.outbox import OutboxItem
+from storage.platform.telegram import TelegramRepo
 
 log = logging.getLogger(__name__)
 

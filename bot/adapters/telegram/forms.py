@@ -17,7 +17,7 @@ from bot.core.commands import CommandRegistry, CommandSpec, Param, ParamType, co
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
-from storage.telegram_forms import SavedForm, TelegramFormsRepo
+from storage.platform.telegram_forms import SavedForm, TelegramFormsRepo
 
 FORM_TTL = timedelta(minutes=30)
 

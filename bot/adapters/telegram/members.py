@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.context import Context
-from storage.telegram import Home, TelegramRepo
+from storage.platform.telegram import Home, TelegramRepo
 
 log = logging.getLogger(__name__)
 

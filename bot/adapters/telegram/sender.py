@@ -25,7 +25,7 @@ from bot.adapters.telegram.render import Outgoing, render
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.clock import Clock
 from bot.core.reply import Reply
-from storage.messages import MessagesRepo
+from storage.platform.messages import MessagesRepo
 
 log = logging.getLogger(__name__)
 

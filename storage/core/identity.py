@@ -1,0 +1,466 @@
+"""Accounts and their platform identities; communities and the platform spaces they span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, String, and_, bindparam, delete, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.core.schema import accounts, communities, identities, members, spaces
+from storage.util import insert_ignore, new_id
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    locale: str | None
+    notify: bool
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    platform: str
+    platform_user_id: str
+    account_id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class SpaceRow:
+    community_id: int
+    platform: str
+    space_id: str
+    name: str
+    announce_channel: str | None
+
+
+def _resolve_query() -> Select[Any]:
+    """One row, always: the identity with its account, the space with its community, and the
+    membership of the one in the other; NULLs for what does not exist. Built once."""
+    platform = bindparam("platform", type_=String)
+    user_id = bindparam("user_id", type_=String)
+    space_id = bindparam("space_id", type_=String)
+    one = select(literal(1).label("one")).subquery()
+    return select(
+        identities.c.account_id,
+        identities.c.display_name,
+        accounts.c.locale,
+        spaces.c.community_id,
+        communities.c.name.label("community_name"),
+        members.c.last_seen_at,
+    ).select_from(
+        one.outerjoin(
+            identities,
+            and_(identities.c.platform == platform, identities.c.platform_user_id == user_id),
+        )
+        .outerjoin(accounts, accounts.c.id == identities.c.account_id)
+        .outerjoin(spaces, and_(spaces.c.platform == platform, spaces.c.space_id == space_id))
+        .outerjoin(communities, communities.c.id == spaces.c.community_id)
+        .outerjoin(
+            members,
+            and_(
+                members.c.community_id == spaces.c.community_id,
+                members.c.account_id == identities.c.account_id,
+            ),
+        )
+    )
+
+
+_RESOLVE = _resolve_query()
+
+
+class IdentityRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def account_for(
+        self, platform: str, user_id: str, display_name: str, now: datetime
+    ) -> IdentityRow:
+        """The identity (platform, user id), created with a new account on first sight."""
+        async with self.engine.begin() as conn:
+            return (await _identity(conn, platform, user_id, display_name, now))[0]
+
+    async def resolve(
+        self,
+        platform: str,
+        user_id: str,
+        display_name: str,
+        space_id: str,
+        space_name: str,
+        now: datetime,
+        *,
+        seen_every: timedelta,
+    ) -> Resolved:
+        """Who acts and where, in one transaction: the identity's account (created on first
+        sight), the community of the space (created on first sight) and the membership (created,
+        or its `last_seen_at` moved when older than `seen_every`).
+
+        A known member in a known space costs one SELECT; nothing is kept in memory, so accounts
+        linked and spaces joined by another process are seen at once."""
+        async with self.engine.begin() as conn:
+            params = {"platform": platform, "user_id": user_id, "space_id": space_id}
+            r = (await conn.execute(_RESOLVE, params)).one()
+            if r.account_id is None:
+                ident, created = await _identity(
+                    conn, platform, user_id, display_name, now, look_first=False
+                )
+                locale = None if created else (await _account(conn, ident.account_id)).locale
+            else:
+                if display_name and r.display_name != display_name:
+                    await conn.execute(
+                        update(identities)
+                        .where(
+                            identities.c.platform == platform,
+                            identities.c.platform_user_id == user_id,
+                        )
+                        .values(display_name=display_name[:128])
+                    )
+                name = display_name or r.display_name
+                ident = IdentityRow(platform, user_id, int(r.account_id), name)
+                locale = r.locale
+            if r.community_id is None:
+                cid, cname = await _community(
+                    conn, platform, space_id, space_name, now, look_first=False
+                )
+            else:
+                cid, cname = int(r.community_id), str(r.community_name)
+            # The membership row is only in the result when both the identity and the space were.
+            last_seen = r.last_seen_at
+            if last_seen is None:
+                await _touch(conn, cid, ident.account_id, now, absent=True)
+            elif now - last_seen > seen_every:
+                await _touch(conn, cid, ident.account_id, now)
+            return Resolved(ident, locale, cid, cname)
+
+    async def account(self, account_id: int) -> AccountRow:
+        async with self.engine.connect() as conn:
+            return await _account(conn, account_id)
+
+    async def set_account(self, account_id: int, **values: object) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+
+    async def identities_of(self, account_id: int) -> list[IdentityRow]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(identities)
+                .where(identities.c.account_id == account_id)
+                .order_by(identities.c.id)
+            )
+            return [
+                IdentityRow(r.platform, r.platform_user_id, r.account_id, r.display_name)
+                for r in rows
+            ]
+
+    async def display_names(self, account_ids: list[int]) -> dict[int, str]:
+        if not account_ids:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(identities.c.account_id, identities.c.display_name)
+                .where(identities.c.account_id.in_(account_ids))
+                .order_by(identities.c.id)
+            )
+            out: dict[int, str] = {}
+            for r in rows:
+                out.setdefault(r.account_id, r.display_name)
+            return out
+
+    async def find_by_name(self, community_id: int, name: str) -> int | None:
+        """A member of the community by display name (case-insensitive), for text platforms."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(identities.c.account_id, identities.c.display_name)
+                .join(members, members.c.account_id == identities.c.account_id)
+                .where(members.c.community_id == community_id)
+            )
+            wanted = name.strip().lstrip("@").casefold()
+            for r in rows:
+                if r.display_name.casefold() == wanted:
+                    return int(r.account_id)
+            return None
+
+    # -- communities and spaces -------------------------------------------------------------
+
+    async def community_for_space(
+        self, platform: str, space_id: str, name: str, now: datetime
+    ) -> tuple[int, str]:
+        """The community a platform space belongs to, created (named after it) on first sight."""
+        async with self.engine.begin() as conn:
+            return await _community(conn, platform, space_id, name, now)
+
+    async def spaces_of(self, community_id: int) -> list[SpaceRow]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(spaces).where(spaces.c.community_id == community_id).order_by(spaces.c.id)
+            )
+            return [
+                SpaceRow(r.community_id, r.platform, r.space_id, r.name, r.announce_channel)
+                for r in rows
+            ]
+
+    async def set_announce_channel(
+        self, community_id: int, platform: str, channel: str | None
+    ) -> bool:
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                update(spaces)
+                .where(spaces.c.community_id == community_id, spaces.c.platform == platform)
+                .values(announce_channel=channel)
+            )
+            return bool(res.rowcount)
+
+    async def touch_member(self, community_id: int, account_id: int, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await _touch(conn, community_id, account_id, now)
+
+    async def joined_at(self, community_id: int, account_id: int) -> datetime | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(members.c.joined_at).where(
+                        members.c.community_id == community_id, members.c.account_id == account_id
+                    )
+                )
+            ).scalar()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What `IdentityRepo.resolve` found: who (and their own language, if chosen), and where."""
+
+    identity: IdentityRow
+    locale: str | None
+    community_id: int
+    community_name: str
+
+
+async def _account(conn: AsyncConnection, account_id: int) -> AccountRow:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).one()
+    return AccountRow(row.id, row.locale, bool(row.notify))
+
+
+async def _identity(
+    conn: AsyncConnection,
+    platform: str,
+    user_id: str,
+    display_name: str,
+    now: datetime,
+    *,
+    look_first: bool = True,
+) -> tuple[IdentityRow, bool]:
+    """The identity (platform, user id), created with a new account on first sight; and whether
+    it was created now. `look_first=False`: the caller has just seen that it does not exist."""
+    for _ in range(3):
+        if look_first:
+            row = (
+                await conn.execute(
+                    select(identities).where(
+                        identities.c.platform == platform,
+                        identities.c.platform_user_id == user_id,
+                    )
+                )
+            ).first()
+            if row is not None:
+                if display_name and row.display_name != display_name:
+                    await conn.execute(
+                        update(identities)
+                        .where(identities.c.id == row.id)
+                        .values(display_name=display_name[:128])
+                    )
+                name = display_name or row.display_name
+                return IdentityRow(platform, user_id, row.account_id, name), False
+        look_first = True
+        account_id = new_id(await conn.execute(insert(accounts).values(created_at=now)))
+        made = await insert_ignore(
+            conn,
+            identities,
+            {
+                "platform": platform,
+                "platform_user_id": user_id,
+                "account_id": account_id,
+                "display_name": (display_name or user_id)[:128],
+                "created_at": now,
+            },
+        )
+        if made:
+            return IdentityRow(platform, user_id, account_id, display_name or user_id), True
+        # Another process created it first: drop the spare account and read theirs.
+        await conn.execute(delete(accounts).where(accounts.c.id == account_id))
+    raise RuntimeError("could not create identity")
+
+
+async def _community(
+    conn: AsyncConnection,
+    platform: str,
+    space_id: str,
+    name: str,
+    now: datetime,
+    *,
+    look_first: bool = True,
+) -> tuple[int, str]:
+    """The community a platform space belongs to, created (named after it) on first sight."""
+    for _ in range(3):
+        if look_first:
+            row = (
+                await conn.execute(
+                    select(communities.c.id, communities.c.name)
+                    .join(spaces, spaces.c.community_id == communities.c.id)
+                    .where(spaces.c.platform == platform, spaces.c.space_id == space_id)
+                )
+            ).first()
+            if row is not None:
+                return int(row.id), str(row.name)
+        look_first = True
+        res = await conn.execute(
+            insert(communities).values(name=(name or space_id)[:128], created_at=now)
+        )
+        cid = new_id(res)
+        made = await insert_ignore(
+            conn,
+            spaces,
+            {"community_id": cid, "platform": platform, "space_id": space_id, "name": name[:128]},
+        )
+        if made:
+            return cid, name or space_id
+        # Another process created it first: drop the spare community and read theirs.
+        await conn.execute(delete(communities).where(communities.c.id == cid))
+    raise RuntimeError("could not create community")
+
+
+async def _touch(
+    conn: AsyncConnection,
+    community_id: int,
+    account_id: int,
+    now: datetime,
+    *,
+    absent: bool = False,
+) -> None:
+    """Mark the member seen now; the first time, they join the community. `absent`: the caller
+    has just seen that the membership does not exist."""
+    row = {
+        "community_id": community_id,
+        "account_id": account_id,
+        "joined_at": now,
+        "last_seen_at": now,
+    }
+    if absent and await insert_ignore(conn, members, row):
+        return
+    res = await conn.execute(
+        update(members)
+        .where(members.c.community_id == community_id, members.c.account_id == account_id)
+        .values(last_seen_at=now)
+    )
+    if res.rowcount == 0:
+        await insert_ignore(conn, members, row)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    account_id: int
+    locale: str | None
+    notify: bool
+    platform: str
+    platform_user_id: str
+
+
+async def recipients(
+    engine: AsyncEngine, account_ids: list[int], platforms: list[str]
+) -> list[Recipient]:
+    """For each account, its first identity on one of `platforms` (in that order of preference)."""
+    if not account_ids or not platforms:
+        return []
+    out: dict[int, Recipient] = {}
+    rank = {p: i for i, p in enumerate(platforms)}
+    async with engine.connect() as conn:
+        for start in range(0, len(account_ids), 500):
+            chunk = account_ids[start : start + 500]
+            rows = await conn.execute(
+                select(
+                    accounts.c.id,
+                    accounts.c.locale,
+                    accounts.c.notify,
+                    identities.c.platform,
+                    identities.c.platform_user_id,
+                )
+                .join(identities, identities.c.account_id == accounts.c.id)
+                .where(accounts.c.id.in_(chunk), identities.c.platform.in_(platforms))
+                .order_by(identities.c.id)
+            )
+            for r in rows:
+                current = out.get(r.id)
+                if current is None or rank[r.platform] < rank[current.platform]:
+                    out[r.id] = Recipient(
+                        r.id, r.locale, bool(r.notify), r.platform, r.platform_user_id
+                    )
+    return [out[a] for a in account_ids if a in out]
+
+
+async def merge_core_accounts(conn: AsyncConnection, from_id: int, to_id: int) -> None:
+    """Move identities and community memberships of one account onto another."""
+    from storage.core.schema import one_time_codes, outbox
+
+    await conn.execute(
+        update(identities).where(identities.c.account_id == from_id).values(account_id=to_id)
+    )
+    theirs = await conn.execute(
+        select(members.c.community_id, members.c.joined_at).where(members.c.account_id == from_id)
+    )
+    for r in theirs.all():
+        mine = (
+            await conn.execute(
+                select(members.c.joined_at).where(
+                    members.c.community_id == r.community_id, members.c.account_id == to_id
+                )
+            )
+        ).first()
+        if mine is None:
+            await conn.execute(
+                update(members)
+                .where(members.c.community_id == r.community_id, members.c.account_id == from_id)
+                .values(account_id=to_id)
+            )
+            continue
+        if r.joined_at < mine.joined_at:  # the person joined when the earlier account did
+            await conn.execute(
+                update(members)
+                .where(members.c.community_id == r.community_id, members.c.account_id == to_id)
+                .values(joined_at=r.joined_at)
+            )
+        await conn.execute(
+            delete(members).where(
+                members.c.community_id == r.community_id, members.c.account_id == from_id
+            )
+        )
+    await conn.execute(
+        update(outbox).where(outbox.c.account_id == from_id).values(account_id=to_id)
+    )
+    await conn.execute(
+        update(one_time_codes)
+        .where(one_time_codes.c.account_id == from_id)
+        .values(account_id=to_id)
+    )
+
+
+async def move_space(
+    conn: AsyncConnection, platform: str, space_id: str, community_id: int
+) -> int | None:
+    """Re-point a platform space at another community; returns the community it left."""
+    row = (
+        await conn.execute(
+            select(spaces.c.community_id).where(
+                spaces.c.platform == platform, spaces.c.space_id == space_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    await conn.execute(
+        update(spaces)
+        .where(spaces.c.platform == platform, spaces.c.space_id == space_id)
+        .values(community_id=community_id)
+    )
+    return int(row.community_id)

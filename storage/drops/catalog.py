@@ -1,0 +1,314 @@
+"""Drops repository: the drops themselves, reservations, live counts and contributions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.drops.schema import drops, reservations, slots, waitlist, wins
+from storage.util import insert_ignore, new_id
+
+
+@dataclass(frozen=True)
+class DropRow:
+    id: int
+    community_id: int
+    created_by: int
+    name: str
+    description: str
+    mode: str
+    quota: int
+    per_account: int
+    waitlist: int
+    opens_at: datetime
+    closes_at: datetime
+    drop_at: datetime
+    confirm_seconds: int
+    roles: list[str] | None
+    min_days: int
+    min_score: int
+    tiers: list[str] | None
+    seed: str
+    commitment: str
+    entrants_hash: str | None
+    entrants_count: int | None
+    drawn_slots: int | None
+    drawn_at: datetime | None
+    cancelled_at: datetime | None
+    opened_at: datetime | None
+    started_at: datetime | None
+    sold_out_at: datetime | None
+    attempts: int
+    status_at: datetime | None
+    status_sig: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def phase(self, now: datetime) -> str:
+        """scheduled → reserving → waiting (window closed) → open (drop time passed) | cancelled."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if now < self.opens_at:
+            return "scheduled"
+        if now < self.closes_at:
+            return "reserving"
+        if now < self.drop_at:
+            return "waiting"
+        return "open"
+
+    @property
+    def revealed_seed(self) -> str | None:
+        """The seed is secret until the draw."""
+        return self.seed if self.drawn_at is not None else None
+
+
+_FIELDS = [f.name for f in fields(DropRow)]
+
+
+def drop_row(r: Any) -> DropRow:
+    m = r._mapping
+    return DropRow(**{name: m[name] for name in _FIELDS})
+
+
+@dataclass(frozen=True)
+class DropCounts:
+    reservations: int
+    reserved_units: int
+    taken: int  # units handed out (slots in use)
+    winners: int
+    confirmed: int
+    waiting: int  # on the waiting list, not yet promoted
+
+
+class DropsRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    # -- drops ---------------------------------------------------------------------------------
+
+    async def create(self, values: dict[str, Any], now: datetime) -> DropRow:
+        async with self.engine.begin() as conn:
+            res = await conn.execute(insert(drops).values(**values, created_at=now, updated_at=now))
+            drop_id = new_id(res)
+            r = (await conn.execute(select(drops).where(drops.c.id == drop_id))).one()
+            return drop_row(r)
+
+    async def get(self, drop_id: int, community_id: int | None = None) -> DropRow | None:
+        q = select(drops).where(drops.c.id == drop_id)
+        if community_id is not None:
+            q = q.where(drops.c.community_id == community_id)
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(q)).first()
+            return drop_row(r) if r else None
+
+    async def of_community(
+        self, community_id: int, *, since: datetime | None = None
+    ) -> list[DropRow]:
+        """The community's drops, soonest first; `since` hides drops that dropped before it."""
+        q = select(drops).where(drops.c.community_id == community_id)
+        if since is not None:
+            q = q.where(drops.c.drop_at >= since, drops.c.cancelled_at.is_(None))
+        async with self.engine.connect() as conn:
+            return [drop_row(r) for r in await conn.execute(q.order_by(drops.c.drop_at))]
+
+    async def active(self, now: datetime, horizon: datetime) -> list[DropRow]:
+        """Drops that may have work due: not cancelled, opened by now, dropped after `horizon`."""
+        q = select(drops).where(
+            drops.c.cancelled_at.is_(None), drops.c.opens_at <= now, drops.c.drop_at >= horizon
+        )
+        async with self.engine.connect() as conn:
+            return [drop_row(r) for r in await conn.execute(q.order_by(drops.c.id))]
+
+    async def update(self, drop_id: int, values: dict[str, Any], now: datetime) -> DropRow | None:
+        """Change a drop; None when the database refuses (e.g. a quota below slots in use)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(drops).where(drops.c.id == drop_id).values(**values, updated_at=now)
+                )
+        except IntegrityError:
+            return None
+        return await self.get(drop_id)
+
+    async def mark(self, drop_id: int, column: str, now: datetime, **extra: Any) -> bool:
+        """Set a phase column once (when it is still empty); True for the one caller who did."""
+        col = drops.c[column]
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                update(drops)
+                .where(drops.c.id == drop_id, col.is_(None))
+                .values({column: now, **extra})
+            )
+            return bool(res.rowcount)
+
+    async def set_status(self, drop_id: int, now: datetime, sig: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(drops).where(drops.c.id == drop_id).values(status_at=now, status_sig=sig)
+            )
+
+    # -- reservations --------------------------------------------------------------------------
+
+    async def reserve(self, drop_id: int, account_id: int, units: int, now: datetime) -> bool:
+        """Reserve once per account: True when this call made the reservation."""
+        async with self.engine.begin() as conn:
+            return bool(
+                await insert_ignore(
+                    conn,
+                    reservations,
+                    {
+                        "drop_id": drop_id,
+                        "account_id": account_id,
+                        "units": units,
+                        "reserved_at": now,
+                    },
+                )
+            )
+
+    async def unreserve(self, drop_id: int, account_id: int) -> bool:
+        """Withdraw a reservation that has not won (the schema keeps a win's reservation)."""
+        try:
+            async with self.engine.begin() as conn:
+                res = await conn.execute(
+                    delete(reservations).where(
+                        reservations.c.drop_id == drop_id, reservations.c.account_id == account_id
+                    )
+                )
+                return bool(res.rowcount)
+        except IntegrityError:
+            return False
+
+    async def reservation(self, drop_id: int, account_id: int) -> tuple[int, datetime] | None:
+        """(units, reserved at) of the account's reservation."""
+        async with self.engine.connect() as conn:
+            r = (
+                await conn.execute(
+                    select(reservations.c.units, reservations.c.reserved_at).where(
+                        reservations.c.drop_id == drop_id, reservations.c.account_id == account_id
+                    )
+                )
+            ).first()
+            return (int(r.units), r.reserved_at) if r else None
+
+    async def counts(self, drop_id: int) -> DropCounts:
+        async with self.engine.connect() as conn:
+            res_n, res_units = (
+                await conn.execute(
+                    select(func.count(), func.coalesce(func.sum(reservations.c.units), 0)).where(
+                        reservations.c.drop_id == drop_id
+                    )
+                )
+            ).one()
+            taken = (
+                await conn.execute(select(func.count()).where(slots.c.drop_id == drop_id))
+            ).scalar_one()
+            winners, confirmed = (
+                await conn.execute(
+                    select(func.count(), func.count(wins.c.confirmed_at)).where(
+                        wins.c.drop_id == drop_id
+                    )
+                )
+            ).one()
+            waiting = (
+                await conn.execute(
+                    select(func.count()).where(
+                        waitlist.c.drop_id == drop_id, waitlist.c.promoted_at.is_(None)
+                    )
+                )
+            ).scalar_one()
+        return DropCounts(
+            int(res_n), int(res_units), int(taken), int(winners), int(confirmed), int(waiting)
+        )
+
+    async def mine(self, community_id: int, account_id: int) -> list[tuple[DropRow, int]]:
+        """The account's reservations in the community: (drop, units reserved), newest first."""
+        q = (
+            select(drops, reservations.c.units.label("reserved_units"))
+            .join(reservations, reservations.c.drop_id == drops.c.id)
+            .where(drops.c.community_id == community_id, reservations.c.account_id == account_id)
+            .order_by(drops.c.drop_at.desc())
+        )
+        async with self.engine.connect() as conn:
+            return [(drop_row(r), int(r.reserved_units)) for r in await conn.execute(q)]
+
+    async def reservation_times(
+        self, community_id: int, since: datetime | None
+    ) -> list[tuple[int, int, datetime]]:
+        """(account, drop, reserved at) of every reservation in the community (contributions)."""
+        q = (
+            select(reservations.c.account_id, reservations.c.drop_id, reservations.c.reserved_at)
+            .join(drops, drops.c.id == reservations.c.drop_id)
+            .where(drops.c.community_id == community_id)
+        )
+        if since is not None:
+            q = q.where(reservations.c.reserved_at >= since)
+        async with self.engine.connect() as conn:
+            return [(r.account_id, r.drop_id, r.reserved_at) for r in await conn.execute(q)]
+
+    async def claim_timing(self, drop_id: int) -> list[datetime]:
+        """When each flash or waiting-list win happened, in order (for /drop stats)."""
+        q = (
+            select(wins.c.won_at)
+            .where(wins.c.drop_id == drop_id, wins.c.source.in_(("flash", "lottery")))
+            .order_by(wins.c.won_at)
+        )
+        async with self.engine.connect() as conn:
+            return [r.won_at for r in await conn.execute(q)]
+
+    async def reservers(self, drop_id: int) -> list[int]:
+        """Every account that reserved the drop (F-code holders included)."""
+        q = select(reservations.c.account_id).where(reservations.c.drop_id == drop_id)
+        async with self.engine.connect() as conn:
+            return [int(a) for a in (await conn.execute(q)).scalars()]
+
+    async def entrants(self, drop_id: int) -> list[tuple[int, int]]:
+        """(account, units) of every reservation without a win, sorted by account."""
+        q = (
+            select(reservations.c.account_id, reservations.c.units)
+            .outerjoin(
+                wins,
+                and_(
+                    wins.c.drop_id == reservations.c.drop_id,
+                    wins.c.account_id == reservations.c.account_id,
+                ),
+            )
+            .where(reservations.c.drop_id == drop_id, wins.c.account_id.is_(None))
+            .order_by(reservations.c.account_id)
+        )
+        async with self.engine.connect() as conn:
+            return [(int(r.account_id), int(r.units)) for r in await conn.execute(q)]
+
+    async def draw_entrants(self, drop_id: int) -> list[tuple[int, int]]:
+        """After a draw: the entrants it used (every reservation but the F-code wins)."""
+        q = (
+            select(reservations.c.account_id, reservations.c.units)
+            .outerjoin(
+                wins,
+                and_(
+                    wins.c.drop_id == reservations.c.drop_id,
+                    wins.c.account_id == reservations.c.account_id,
+                ),
+            )
+            .where(
+                reservations.c.drop_id == drop_id,
+                or_(wins.c.source.is_(None), wins.c.source != "fcode"),
+            )
+            .order_by(reservations.c.account_id)
+        )
+        async with self.engine.connect() as conn:
+            return [(int(r.account_id), int(r.units)) for r in await conn.execute(q)]
+
+    async def pending_deadlines(self, drop_id: int, now: datetime) -> list[int]:
+        """Accounts whose win was not confirmed by its deadline."""
+        q = select(wins.c.account_id).where(
+            wins.c.drop_id == drop_id,
+            wins.c.confirmed_at.is_(None),
+            wins.c.confirm_by <= now,
+        )
+        async with self.engine.connect() as conn:
+            return [int(r.account_id) for r in await conn.execute(q.order_by(wins.c.confirm_by))]

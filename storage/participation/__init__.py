@@ -1,0 +1,1 @@
+"""The participation ledger (`ledger`) and tiers (`tiers`)."""

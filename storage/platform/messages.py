@@ -1,0 +1,82 @@
+"""What the bot's platform messages are about (so replies route after a restart), and which
+platform events were already handled (so a redelivered update never counts twice)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.platform.schema import message_refs, processed_events
+from storage.util import insert_ignore
+
+
+class MessagesRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def remember(
+        self,
+        platform: str,
+        chat_id: str,
+        message_id: str,
+        subject: str,
+        community_id: int,
+        now: datetime,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await insert_ignore(
+                conn,
+                message_refs,
+                {
+                    "platform": platform,
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "subject": subject,
+                    "community_id": community_id,
+                    "created_at": now,
+                },
+            )
+
+    async def subject_of(self, platform: str, chat_id: str, message_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            r = await conn.execute(
+                select(message_refs.c.subject).where(
+                    message_refs.c.platform == platform,
+                    message_refs.c.chat_id == chat_id,
+                    message_refs.c.message_id == message_id,
+                )
+            )
+            return r.scalar()
+
+    async def community_of(self, platform: str, chat_id: str, message_id: str) -> int | None:
+        """The community a remembered message belongs to (a button pressed in a DM)."""
+        async with self.engine.connect() as conn:
+            r = await conn.execute(
+                select(message_refs.c.community_id).where(
+                    message_refs.c.platform == platform,
+                    message_refs.c.chat_id == chat_id,
+                    message_refs.c.message_id == message_id,
+                )
+            )
+            value = r.scalar()
+            return int(value) if value is not None else None
+
+    async def first_time(self, platform: str, event_id: str, now: datetime) -> bool:
+        """Record a platform event; False when it was seen before (a redelivery)."""
+        async with self.engine.begin() as conn:
+            return bool(
+                await insert_ignore(
+                    conn,
+                    processed_events,
+                    {"platform": platform, "event_id": event_id, "created_at": now},
+                )
+            )
+
+    async def forget_events_before(self, when: datetime) -> int:
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                delete(processed_events).where(processed_events.c.created_at < when)
+            )
+            return int(res.rowcount or 0)

@@ -1,0 +1,53 @@
+"""Chat-platform tables: which bot message is about what (so replies and buttons route after a
+restart), which platform events were already handled, and on Telegram which group a member's
+private chat speaks for and the form a member is filling in there."""
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
+
+from storage.base import metadata
+from storage.types import JSONText, UTCDateTime
+
+# A private chat has no community of its own: it serves the community of the member's "home"
+# group, the group where they last used the bot (or the one they opened the chat from).
+telegram_homes = Table(
+    "telegram_homes",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("chat_id", String(64), nullable=False),
+    Column("chat_title", String(128), nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# A form in progress in a member's private chat: the command, the answers given so far (as
+# typed; null for a skipped field), the step being asked, and when the form lapses. One per
+# member, so a restart of the bot picks the exchange up where it was.
+telegram_forms = Table(
+    "telegram_forms",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("command", String(64), nullable=False),
+    Column("answers", JSONText, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_telegram_forms_expires_at", "expires_at"),
+)
+
+
+message_refs = Table(
+    "message_refs",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("chat_id", String(64), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("subject", String(64), nullable=False),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

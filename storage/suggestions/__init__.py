@@ -1,0 +1,1 @@
+"""Suggestions: posts and statuses (`posts`), votes (`votes`), merges (`merges`)."""

@@ -1,0 +1,320 @@
+"""Suggestions: posts, statuses, hiding and drafts. Votes are in `storage.suggestions.votes`,
+merges (of duplicates and of linked accounts) in `storage.suggestions.merges`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.suggestions.schema import drafts, suggestion_events, suggestions, votes
+from storage.util import new_id
+
+OPEN_STATUSES = ("new", "under_review", "planned", "in_progress")
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    id: int
+    community_id: int
+    author_id: int
+    title: str
+    details: str
+    category: str | None
+    status: str
+    status_note: str | None
+    hidden: bool
+    merged_into: int | None
+    created_at: datetime
+    updated_at: datetime
+    votes: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    id: int
+    community_id: int
+    account_id: int
+    title: str
+    details: str
+    category: str | None
+    posted_id: int | None
+
+
+_vote_count = (
+    select(func.count())
+    .where(votes.c.suggestion_id == suggestions.c.id)
+    .correlate(suggestions)
+    .scalar_subquery()
+    .label("votes")
+)
+
+
+def suggestion_query() -> Select[tuple]:
+    """Suggestions with their vote count (read with `suggestion_row`)."""
+    return select(suggestions, _vote_count)
+
+
+def suggestion_row(r: object) -> SuggestionRow:
+    m = r._mapping  # type: ignore[attr-defined]
+    return SuggestionRow(
+        id=m["id"],
+        community_id=m["community_id"],
+        author_id=m["author_id"],
+        title=m["title"],
+        details=m["details"],
+        category=m["category"],
+        status=m["status"],
+        status_note=m["status_note"],
+        hidden=bool(m["hidden"]),
+        merged_into=m["merged_into"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        votes=int(m["votes"] or 0),
+    )
+
+
+async def find_row(conn: AsyncConnection, community_id: int, sid: int) -> SuggestionRow | None:
+    r = (
+        await conn.execute(
+            suggestion_query().where(
+                suggestions.c.id == sid, suggestions.c.community_id == community_id
+            )
+        )
+    ).first()
+    return suggestion_row(r) if r else None
+
+
+async def get_row(conn: AsyncConnection, community_id: int, sid: int) -> SuggestionRow:
+    row = await find_row(conn, community_id, sid)
+    assert row is not None
+    return row
+
+
+class _AlreadyPosted(Exception):
+    pass
+
+
+class SuggestionRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def create(
+        self,
+        community_id: int,
+        author_id: int,
+        title: str,
+        details: str,
+        category: str | None,
+        now: datetime,
+    ) -> SuggestionRow:
+        """Post a suggestion; its author's own vote comes with it."""
+        async with self.engine.begin() as conn:
+            return await self._create(conn, community_id, author_id, title, details, category, now)
+
+    async def _create(
+        self,
+        conn: AsyncConnection,
+        community_id: int,
+        author_id: int,
+        title: str,
+        details: str,
+        category: str | None,
+        now: datetime,
+    ) -> SuggestionRow:
+        res = await conn.execute(
+            insert(suggestions).values(
+                community_id=community_id,
+                author_id=author_id,
+                title=title,
+                details=details,
+                category=category,
+                status="new",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        sid = new_id(res)
+        await conn.execute(
+            insert(votes).values(suggestion_id=sid, account_id=author_id, created_at=now)
+        )
+        await add_event(conn, sid, author_id, "created", None, "new", None, now)
+        return await get_row(conn, community_id, sid)
+
+    async def get(self, community_id: int, sid: int) -> SuggestionRow | None:
+        async with self.engine.connect() as conn:
+            return await find_row(conn, community_id, sid)
+
+    async def find(
+        self,
+        community_id: int,
+        *,
+        statuses: Sequence[str] | None = None,
+        author_id: int | None = None,
+        include_hidden: bool = False,
+        newest_first: bool = True,
+        limit: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[SuggestionRow]:
+        q = suggestion_query().where(suggestions.c.community_id == community_id)
+        if statuses is not None:
+            q = q.where(suggestions.c.status.in_(list(statuses)))
+        if author_id is not None:
+            q = q.where(suggestions.c.author_id == author_id)
+        if not include_hidden:
+            q = q.where(suggestions.c.hidden.is_(False))
+        if ids is not None:
+            q = q.where(suggestions.c.id.in_(list(ids)))
+        q = q.order_by(suggestions.c.id.desc() if newest_first else suggestions.c.id)
+        if limit:
+            q = q.limit(limit)
+        async with self.engine.connect() as conn:
+            return [suggestion_row(r) for r in await conn.execute(q)]
+
+    async def all_for_index(
+        self, community_id: int | None = None
+    ) -> list[tuple[int, int, str, str]]:
+        """(id, community, title, details) of every visible, unmerged suggestion."""
+        q = select(
+            suggestions.c.id, suggestions.c.community_id, suggestions.c.title, suggestions.c.details
+        ).where(suggestions.c.hidden.is_(False), suggestions.c.status != "duplicate")
+        if community_id is not None:
+            q = q.where(suggestions.c.community_id == community_id)
+        async with self.engine.connect() as conn:
+            return [(r.id, r.community_id, r.title, r.details) for r in await conn.execute(q)]
+
+    async def vote_times(
+        self, community_id: int, statuses: Sequence[str]
+    ) -> list[tuple[int, datetime]]:
+        q = (
+            select(votes.c.suggestion_id, votes.c.created_at)
+            .join(suggestions, suggestions.c.id == votes.c.suggestion_id)
+            .where(
+                suggestions.c.community_id == community_id,
+                suggestions.c.status.in_(list(statuses)),
+                suggestions.c.hidden.is_(False),
+            )
+        )
+        async with self.engine.connect() as conn:
+            return [(r.suggestion_id, r.created_at) for r in await conn.execute(q)]
+
+    # -- status and hiding -----------------------------------------------------------------
+
+    async def set_status(
+        self, community_id: int, sid: int, status: str, note: str | None, actor: int, now: datetime
+    ) -> tuple[str, SuggestionRow]:
+        async with self.engine.begin() as conn:
+            old = await get_row(conn, community_id, sid)
+            await conn.execute(
+                update(suggestions)
+                .where(suggestions.c.id == sid)
+                .values(status=status, status_note=note, updated_at=now)
+            )
+            await add_event(conn, sid, actor, "status", old.status, status, note, now)
+            return old.status, await get_row(conn, community_id, sid)
+
+    async def set_hidden(
+        self, community_id: int, sid: int, hidden: bool, actor: int, now: datetime
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(suggestions)
+                .where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
+                .values(hidden=hidden, updated_at=now)
+            )
+            await add_event(
+                conn, sid, actor, "hidden" if hidden else "shown", None, None, None, now
+            )
+
+    # -- drafts ----------------------------------------------------------------------------
+
+    async def save_draft(
+        self,
+        community_id: int,
+        account_id: int,
+        title: str,
+        details: str,
+        category: str | None,
+        now: datetime,
+    ) -> int:
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                insert(drafts).values(
+                    community_id=community_id,
+                    account_id=account_id,
+                    title=title,
+                    details=details,
+                    category=category,
+                    created_at=now,
+                )
+            )
+            return new_id(res)
+
+    async def draft(self, draft_id: int) -> DraftRow | None:
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(select(drafts).where(drafts.c.id == draft_id))).first()
+            if r is None:
+                return None
+            return DraftRow(
+                r.id, r.community_id, r.account_id, r.title, r.details, r.category, r.posted_id
+            )
+
+    async def post_draft(self, draft: DraftRow, now: datetime) -> SuggestionRow | None:
+        """Post a draft once: a second press (or a redelivered one) finds it posted: None."""
+        try:
+            async with self.engine.begin() as conn:
+                row = await self._create(
+                    conn,
+                    draft.community_id,
+                    draft.account_id,
+                    draft.title,
+                    draft.details,
+                    draft.category,
+                    now,
+                )
+                res = await conn.execute(
+                    update(drafts)
+                    .where(drafts.c.id == draft.id, drafts.c.posted_id.is_(None))
+                    .values(posted_id=row.id)
+                )
+                if not res.rowcount:
+                    raise _AlreadyPosted
+                return row
+        except _AlreadyPosted:
+            return None
+
+
+async def count_in_community(conn: AsyncConnection, community_id: int) -> int:
+    r = await conn.execute(select(func.count()).where(suggestions.c.community_id == community_id))
+    return int(r.scalar() or 0)
+
+
+async def add_event(
+    conn: AsyncConnection,
+    sid: int,
+    actor: int,
+    kind: str,
+    old: str | None,
+    new: str | None,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """Record what happened to a suggestion (`suggestion_events`)."""
+    await conn.execute(
+        insert(suggestion_events).values(
+            suggestion_id=sid,
+            actor_id=actor,
+            kind=kind,
+            old=old,
+            new=new,
+            note=note,
+            created_at=now,
+        )
+    )

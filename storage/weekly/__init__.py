@@ -1,0 +1,1 @@
+"""Weekly releases and four-grid reports (`releases`), ballots and picks (`ballots`)."""
