@@ -6,9 +6,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run console test lint typecheck check clean
 
-$(STAMP): pyproject.toml
+# fanloop with its development extra, and beside it the development tools (devtools/: local
+# protocol servers, `fanloop bench`, `fanloop dedup-eval`), which the fanloop wheel leaves out.
+$(STAMP): pyproject.toml devtools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" -e ./devtools
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -24,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check bot cogs storage config tests
+	$(BIN)/ruff format --check bot cogs storage config devtools tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,4 +34,4 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info devtools/build devtools/*.egg-info

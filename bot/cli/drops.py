@@ -1,4 +1,4 @@
-"""`fanloop verify-draw` (check a lottery draw) and `fanloop bench drops` (the claim engine)."""
+"""`fanloop verify-draw`: check a lottery draw."""
 
 from __future__ import annotations
 
@@ -89,27 +89,6 @@ def verify_draw(args: argparse.Namespace) -> int:
     return 0 if check.ok else 1
 
 
-def bench(args: argparse.Namespace) -> int:
-    from cogs.drops.bench import run, summary
-
-    if args.quota < 1 or args.reservers < 1 or args.concurrency < 1 or args.batch < 1:
-        print("fanloop bench drops: sizes must be positive", file=sys.stderr)
-        return 2
-    stats = asyncio.run(
-        run(
-            url=args.db,
-            quota=args.quota,
-            reservers=args.reservers,
-            concurrency=args.concurrency,
-            batch=args.batch,
-            naive_max=args.naive_max,
-        )
-    )
-    print(json.dumps(stats) if args.json else summary(stats))
-    bad = stats["oversold"] or stats["duplicate_winners"] or stats["lost_wins"]
-    return 1 if bad else 0
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify-draw", help="recompute a lottery draw's winners and check it")
     p.add_argument("--seed", help="the revealed seed (64 hex digits)")
@@ -122,20 +101,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--drop", type=int, help="the drop number (with --db)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=verify_draw)
-
-
-def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("drops", help="flash claim burst: group-commit engine vs naive baseline")
-    p.add_argument("--quota", type=int, default=100_000)
-    p.add_argument("--reservers", type=int, default=1_000_000)
-    p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
-    p.add_argument("--concurrency", type=int, default=1000, help="claims in flight at once")
-    p.add_argument("--batch", type=int, default=256, help="largest group commit")
-    p.add_argument(
-        "--naive-max",
-        type=int,
-        default=20_000,
-        help="largest burst for the naive baseline (bigger ones run it on a scaled copy)",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object")
-    p.set_defaults(func=bench)

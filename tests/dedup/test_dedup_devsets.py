@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cogs.suggestions.similarity.evaluate import Report, evaluate
+from devtools.similarity.evaluate import Report, evaluate
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup-dev"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cogs.suggestions.similarity.evaluate import evaluate, load, metrics, percentile, ranks, run
+from devtools.similarity.evaluate import evaluate, load, metrics, percentile, ranks, run
 
 
 def test_ranks_and_metrics_by_hand() -> None:

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cogs.suggestions.similarity.engine import DedupIndex
-from cogs.suggestions.similarity.synthetic import board
+from devtools.similarity.synthetic import board
 
 BASE = list(board(150, seed=5))
 QUERIES = [BASE[3], BASE[40], "dark mode please", "希望增加夜间模式", "导出 CSV"]

@@ -1,5 +1,5 @@
 """The Discord adapter under test: the real discord.py client, run by `bot.adapters.discord.run`,
-against `bot.testing.discord_api.FakeDiscord` (REST and gateway on 127.0.0.1).
+against `devtools.servers.discord_api.FakeDiscord` (REST and gateway on 127.0.0.1).
 
 Tests send real-shaped events over the fake gateway and read what the bot answered from the
 fake's records; nothing of the adapter is mocked.
@@ -20,8 +20,8 @@ import pytest_asyncio
 from bot.adapters.discord import Tuning, run
 from bot.core.app import App
 from bot.core.commands import Param, ParamType
-from bot.testing.discord_api import FakeDiscord, Interaction
 from config.settings import FanloopSettings
+from devtools.servers.discord_api import FakeDiscord, Interaction
 from storage.platform.messages import MessagesRepo
 
 TOKEN = "MTEw.fake.token"

@@ -6,7 +6,7 @@ import re
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
-from bot.testing.discord_api import FakeDiscord
+from devtools.servers.discord_api import FakeDiscord
 from tests.discord.conftest import Bot, is_ephemeral, suggest, text_of
 
 

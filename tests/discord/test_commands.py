@@ -10,7 +10,7 @@ from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
-from bot.testing.discord_api import FakeDiscord
+from devtools.servers.discord_api import FakeDiscord
 from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import (
     Bot,

@@ -8,8 +8,8 @@ from bot.core.app import App
 from bot.core.commands import CommandSpec, Role
 from bot.core.context import Context
 from bot.core.reply import Button, Reply, Select, SelectOption
-from bot.testing.discord_api import FakeDiscord
 from cogs.suggestions.service import SuggestionService
+from devtools.servers.discord_api import FakeDiscord
 from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import (
     Bot,

@@ -14,7 +14,7 @@ from bot.core.app import App
 from bot.core.commands import CommandSpec, Param
 from bot.core.context import Context
 from bot.core.reply import Button, Reply
-from bot.testing.discord_api import FakeDiscord
+from devtools.servers.discord_api import FakeDiscord
 from tests.discord.conftest import StartBot, eventually, is_ephemeral, suggest, text_of
 
 SLOW = Tuning(ack_budget=0.05, max_concurrency=8, guild_ready_timeout=0.05)

@@ -11,8 +11,8 @@ import pytest
 from bot.adapters.discord import serve
 from bot.core.app import App
 from bot.core.clock import FakeClock
-from bot.testing.discord_api import APP_ID, GUILD_ID, FakeDiscord
 from config.settings import load_settings
+from devtools.servers.discord_api import APP_ID, GUILD_ID, FakeDiscord
 from tests.discord.conftest import Bot, StartBot, text_of
 
 GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT, MEMBERS = 1 << 0, 1 << 9, 1 << 15, 1 << 1

@@ -9,7 +9,7 @@ from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
-from bot.testing.discord_api import GUILD_ID, FakeDiscord
+from devtools.servers.discord_api import GUILD_ID, FakeDiscord
 from tests.discord.conftest import (
     StartBot,
     assert_mention_safe,

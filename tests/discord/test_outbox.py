@@ -10,7 +10,7 @@ from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.context import Context
 from bot.core.reply import Button, Reply
-from bot.testing.discord_api import GENERAL_ID, GUILD_ID, NEWS_ID, FakeDiscord
+from devtools.servers.discord_api import GENERAL_ID, GUILD_ID, NEWS_ID, FakeDiscord
 from storage.core.schema import outbox
 from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import Bot, buttons, eventually, text_of

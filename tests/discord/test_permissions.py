@@ -7,7 +7,7 @@ from bot.core.app import App
 from bot.core.commands import CommandSpec, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
-from bot.testing.discord_api import ADMINISTRATOR, EVERYONE, MANAGE_GUILD, FakeDiscord
+from devtools.servers.discord_api import ADMINISTRATOR, EVERYONE, MANAGE_GUILD, FakeDiscord
 from tests.discord.conftest import Bot, StartBot, is_ephemeral, sample, text_of
 
 EXPECTED_PERMISSIONS = {Role.ADMIN: MANAGE_GUILD, Role.OWNER: ADMINISTRATOR}

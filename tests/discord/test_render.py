@@ -12,7 +12,7 @@ from bot.adapters.discord.members import admin_role_match, role_of
 from bot.adapters.discord.render import escape, render
 from bot.core.commands import Role
 from bot.core.reply import Button, Field, Reply, Select, SelectOption
-from bot.testing.discord_api import check_message
+from devtools.servers.discord_api import check_message
 
 text = st.text(max_size=300) | st.text(min_size=1000, max_size=7000)
 action = st.from_regex(r"[a-z]{1,4}:[0-9]{1,6}", fullmatch=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.adapters.discord import Tuning
 from bot.core.app import App
-from bot.testing.discord_api import GUILD_ID, FakeDiscord
 from cogs.suggestions.service import SuggestionService
+from devtools.servers.discord_api import GUILD_ID, FakeDiscord
 from tests.discord.conftest import Bot, StartBot, eventually, suggest, text_of
 
 

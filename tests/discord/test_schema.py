@@ -17,8 +17,8 @@ import pytest
 
 from bot.core.app import App
 from bot.core.clock import FakeClock
-from bot.testing.discord_api import APP_ID, FakeDiscord
 from config.settings import FanloopSettings
+from devtools.servers.discord_api import APP_ID, FakeDiscord
 from tests.discord.conftest import FAST, Bot, StartBot
 
 GOLDEN = Path(__file__).parent / "golden" / "commands.json"

@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.core.app import App
-from bot.testing.discord_api import GUILD_ID, FakeDiscord
 from cogs.suggestions.service import SuggestionService
+from devtools.servers.discord_api import GUILD_ID, FakeDiscord
 from tests.discord.conftest import FAST, Bot, StartBot, eventually, suggest, text_of
 
 QUICK = replace(FAST, edit_interval=0.2)

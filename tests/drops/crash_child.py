@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from bot.core.clock import FakeClock
 from cogs.drops import codes
-from cogs.drops.bench import DROP_AT
 from cogs.drops.engine import ClaimEngine
+from devtools.bench.drops import DROP_AT
 from storage.drops.claims import ClaimStore
 from storage.engine import create_engine
 

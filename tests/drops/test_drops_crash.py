@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cogs.drops.bench import seed
+from devtools.bench.drops import seed
 from storage.drops.schema import slots, wins
 from tests.conftest import PG_URL, drop_schema, make_engine
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from bot.core.app import App
-from bot.testing.telegram_api import FakeTelegram
+from devtools.servers.telegram_api import FakeTelegram
 from tests.telegram.world import ADMIN, GROUP, OWNER, FakeMonotonic, World, make_adapter
 
 

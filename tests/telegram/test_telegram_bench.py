@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli.bench_telegram import run_adapter
+from devtools.bench.telegram import run_adapter
 
 
 async def test_concurrent_presses_all_count_once() -> None:

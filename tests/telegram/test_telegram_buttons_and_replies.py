@@ -6,8 +6,8 @@ import pytest
 from telegram import Update
 
 from bot.core.app import App
-from bot.testing.telegram_api import callback_update, message_update
 from cogs.suggestions.service import SuggestionService
+from devtools.servers.telegram_api import callback_update, message_update
 from tests.telegram.world import ALICE, BOB, CAROL, GROUP, World
 
 

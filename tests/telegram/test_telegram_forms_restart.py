@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.app import App
 from bot.core.clock import FakeClock
-from bot.testing.telegram_api import FakeTelegram
 from cogs.suggestions.service import SuggestionService
 from config.settings import FanloopSettings
+from devtools.servers.telegram_api import FakeTelegram
 from storage.platform.telegram_forms import TelegramFormsRepo
 from tests.telegram.world import CAROL, GROUP, FakeMonotonic, World, make_adapter
 

@@ -12,8 +12,8 @@ from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
-from bot.testing.telegram_api import FakeTelegram, callback_update, message_update
 from config.settings import FanloopSettings
+from devtools.servers.telegram_api import FakeTelegram, callback_update, message_update
 from tests.telegram.world import ALICE, BOB, GROUP, TOKEN, FakeMonotonic, World, make_adapter
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render
 from bot.core.reply import Button, Field, Reply, Select, SelectOption
-from bot.testing.telegram_api import ApiError, parse_html
+from devtools.servers.telegram_api import ApiError, parse_html
 
 
 @given(

@@ -14,8 +14,8 @@ from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
 from bot.core.reply import Button, Reply
-from bot.testing.telegram_api import callback_update, user
 from cogs.suggestions.service import SuggestionService
+from devtools.servers.telegram_api import callback_update, user
 from tests.telegram.world import ALICE, BOB, CAROL, GROUP, World
 
 

@@ -12,7 +12,7 @@ from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
 from bot.core.outbox import OutboxWorker
-from bot.testing.telegram_api import (
+from devtools.servers.telegram_api import (
     FakeTelegram,
     callback_update,
     group,

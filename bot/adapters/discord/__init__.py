@@ -4,7 +4,7 @@ routed by their action, forms as modals, notifications from the outbox.
 `serve(app, stop)` logs in with `FANLOOP_DISCORD_TOKEN`, syncs the commands, connects to the
 gateway and runs until `stop` is set. `FANLOOP_DISCORD_API_BASE` and
 `FANLOOP_DISCORD_GATEWAY_URL` point it at a compatible endpoint (a self-hosted proxy, or
-`bot.testing.discord_api` in tests and benchmarks).
+`devtools.servers.discord_api` in tests and benchmarks).
 """
 
 from __future__ import annotations

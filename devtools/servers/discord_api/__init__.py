@@ -20,9 +20,9 @@ them over the gateway with `send`, and read what the bot answered from the retur
 `POST /_fake/burst`.
 """
 
-from bot.testing.discord_api.limits import check_commands, check_message, check_modal
-from bot.testing.discord_api.server import FakeDiscord, serve_forever
-from bot.testing.discord_api.world import (
+from devtools.servers.discord_api.limits import check_commands, check_message, check_modal
+from devtools.servers.discord_api.server import FakeDiscord, serve_forever
+from devtools.servers.discord_api.world import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
     APP_ID,

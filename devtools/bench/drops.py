@@ -9,10 +9,13 @@ figure (`engine_scaled_claims_per_s`).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import math
 import random
 import resource
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.clock import FakeClock
 from cogs.drops import codes, lottery
 from cogs.drops.engine import ClaimEngine, ClaimResult
+from devtools.scratch import ScratchDb
 from storage.core.schema import accounts, communities
 from storage.drops.claims import ClaimStore
 from storage.drops.schema import drops, reservations, slots, waitlist, wins
-from storage.scratch import ScratchDb
 
 DROP_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 CHUNK = 20_000
@@ -333,3 +336,39 @@ async def run(
 def summary(stats: dict[str, Any]) -> str:
     lines = [f"{k:>28}: {v}" for k, v in stats.items()]
     return "\n".join(lines)
+
+
+def bench(args: argparse.Namespace) -> int:
+    if args.quota < 1 or args.reservers < 1 or args.concurrency < 1 or args.batch < 1:
+        print("fanloop bench drops: sizes must be positive", file=sys.stderr)
+        return 2
+    stats = asyncio.run(
+        run(
+            url=args.db,
+            quota=args.quota,
+            reservers=args.reservers,
+            concurrency=args.concurrency,
+            batch=args.batch,
+            naive_max=args.naive_max,
+        )
+    )
+    print(json.dumps(stats) if args.json else summary(stats))
+    bad = stats["oversold"] or stats["duplicate_winners"] or stats["lost_wins"]
+    return 1 if bad else 0
+
+
+def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("drops", help="flash claim burst: group-commit engine vs naive baseline")
+    p.add_argument("--quota", type=int, default=100_000)
+    p.add_argument("--reservers", type=int, default=1_000_000)
+    p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    p.add_argument("--concurrency", type=int, default=1000, help="claims in flight at once")
+    p.add_argument("--batch", type=int, default=256, help="largest group commit")
+    p.add_argument(
+        "--naive-max",
+        type=int,
+        default=20_000,
+        help="largest burst for the naive baseline (bigger ones run it on a scaled copy)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=bench)

@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.testing.discord_api.limits import check_commands, check_message
-from bot.testing.discord_api.responses import Responses
-from bot.testing.discord_api.world import APP_ID, BOT_USER, Call, Rejected, snowflake
+from devtools.servers.discord_api.limits import check_commands, check_message
+from devtools.servers.discord_api.responses import Responses
+from devtools.servers.discord_api.world import APP_ID, BOT_USER, Call, Rejected, snowflake
 
 CALLBACK = re.compile(r"/interactions/(\d+)/([^/]+)/callback")
 WEBHOOK = re.compile(r"/webhooks/(\d+)/([^/]+)(?:/messages/([^/]+))?")

@@ -9,8 +9,12 @@ of new votes, and — the baseline — a full reconciliation picking up a burst 
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import random
 import resource
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FakeClock
 from storage.core.schema import accounts, communities, identities, members, spaces
+from storage.engine import create_engine
+from storage.migrate import upgrade
 from storage.suggestions.schema import suggestion_events, suggestions, votes
 
 T = TypeVar("T")
@@ -210,3 +216,61 @@ async def run(
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     return result
+
+
+def bench(args: argparse.Namespace) -> int:
+    return asyncio.run(_bench(args))
+
+
+async def _bench(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+            result = await run(engine, Path(tmp), args.members, args.votes, args.burst, args.seed)
+        finally:
+            await engine.dispose()
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    r = result
+    print(
+        f"community: {r['members']} members, {r['votes']} votes, "
+        f"{r['ledger_rows']} ledger rows (seeded in {r['seed_s']} s)"
+    )
+    burst = r["burst"]
+    lines = [
+        ("first full build (recompute)", f"{r['recompute_s']:.3f} s"),
+        ("reconcile, nothing changed", f"{r['reconcile_unchanged_s']:.3f} s"),
+        ("incremental sync, nothing new", f"{r['sync_nothing_new_s']:.3f} s"),
+        (
+            f"incremental sync, {burst} new votes",
+            f"{r['sync_burst_s']:.3f} s (credited {r['burst_credited']} points)",
+        ),
+        (
+            f"baseline: reconcile, {burst} new votes",
+            f"{r['reconcile_burst_s']:.3f} s (incremental is {r['sync_speedup']}x faster)",
+        ),
+        (f"leaderboard, week ({r['ranked_week']} ranked)", f"{r['leaderboard_week_s']:.3f} s"),
+        ("leaderboard, all time", f"{r['leaderboard_all_s']:.3f} s"),
+        ("profile", f"{r['profile_s']:.3f} s"),
+        ("recompute equals the synced ledger", str(r["recompute_matches"])),
+        ("peak RSS", f"{r['peak_rss_mb']:.1f} MB"),
+    ]
+    for label, value in lines:
+        print(f"{label + ':':<42}{value}")
+    return 0
+
+
+def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "participation", help="ledger sync vs full reconciliation on a large community"
+    )
+    p.add_argument("--members", type=int, default=20_000)
+    p.add_argument("--votes", type=int, default=200_000)
+    p.add_argument("--burst", type=int, default=1_000, help="new votes between two syncs")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=bench)

@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.testing.discord_api.events import Events
-from bot.testing.discord_api.world import APP_ID, BOT_USER, Call
+from devtools.servers.discord_api.events import Events
+from devtools.servers.discord_api.world import APP_ID, BOT_USER, Call
 
 
 class FakeDiscord(Events):
@@ -166,7 +166,7 @@ class FakeDiscord(Events):
 
 
 async def serve_forever(host: str = "127.0.0.1", port: int = 0) -> None:
-    """Run a FakeDiscord until cancelled (`python -m bot.testing.discord_api [port]`)."""
+    """Run a FakeDiscord until cancelled (`python -m devtools.servers.discord_api [port]`)."""
     fake = await FakeDiscord(host=host, port=port).start()
     print(f"api base {fake.api_base}\ngateway  {fake.gateway_url}", flush=True)
     try:

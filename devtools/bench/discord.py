@@ -1,5 +1,5 @@
 """`fanloop bench discord`: a burst of "+1" clicks by distinct members on one suggestion, through
-the real Discord adapter against the local Discord server (`bot.testing.discord_api`, run in a
+the real Discord adapter against the local Discord server (`devtools.servers.discord_api`, run in a
 separate process so that it does not share the bot's CPU), and the same presses through the core
 alone as a baseline.
 
@@ -40,7 +40,7 @@ CARD_WAIT = 30.0  # seconds for the card's button to show the final count after 
 
 def _fake_process(conn: Connection) -> None:
     """The local Discord server, in its own process."""
-    from bot.testing.discord_api import FakeDiscord
+    from devtools.servers.discord_api import FakeDiscord
 
     async def main() -> None:
         fake = await FakeDiscord().start()
@@ -66,8 +66,8 @@ async def _app(tmp: Path, name: str, db: str | None, **discord: Any) -> App:
 
 async def _suggestion(app: App, title: str) -> tuple[int, int]:
     """A suggestion in the bench server's community: (community id, suggestion id)."""
-    from bot.testing.discord_api import GUILD_ID
     from cogs.suggestions.service import SuggestionService
+    from devtools.servers.discord_api import GUILD_ID
 
     ctx = await app.context(
         platform="discord",
@@ -204,7 +204,7 @@ async def _wait_card(
 
 async def _through_core(n: int, concurrency: int, db: str | None, tmp: Path) -> dict[str, Any]:
     """The baseline: the same presses by new members, straight into the dispatcher."""
-    from bot.testing.discord_api import GUILD_ID
+    from devtools.servers.discord_api import GUILD_ID
 
     app = await _app(tmp, "core", db)
     try:

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.testing.discord_api.limits import check_message
-from bot.testing.discord_api.world import (
+from devtools.servers.discord_api.limits import check_message
+from devtools.servers.discord_api.world import (
     APP_ID,
     BOT_USER,
     EVERYONE,

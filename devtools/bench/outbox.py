@@ -22,9 +22,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.scratch import ScratchDb
 from storage.core.outbox import NewMessage, OutboxRepo, message_row
 from storage.core.schema import communities, outbox
-from storage.scratch import ScratchDb
 
 
 async def _one_by_one(engine: AsyncEngine, messages: list[NewMessage], now: datetime) -> int:
@@ -77,7 +77,7 @@ async def run(messages: int, baseline_max: int, db: str | None) -> dict[str, Any
         base_added, base_s = await _timed(lambda m, n: _one_by_one(engine, m, n), copy, now)
         base_again, _ = await _timed(lambda m, n: _one_by_one(engine, m, n), copy, now)
         async with engine.connect() as conn:
-            stored = int((await conn.execute(select(func.count()).select_from(outbox))).scalar())
+            stored = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
     return {
         "database": "PostgreSQL" if db and not db.startswith("sqlite") else "SQLite",
         "messages": messages,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.testing.discord_api.limits import check_message, check_modal
-from bot.testing.discord_api.store import Store
-from bot.testing.discord_api.world import GENERAL_ID, Call, Rejected
+from devtools.servers.discord_api.limits import check_message, check_modal
+from devtools.servers.discord_api.store import Store
+from devtools.servers.discord_api.world import GENERAL_ID, Call, Rejected
 
 
 class Responses(Store):

@@ -6,9 +6,9 @@ import json
 import time
 from typing import Any
 
-from bot.testing.discord_api.limits import _text_inputs, option_value
-from bot.testing.discord_api.rest import Rest
-from bot.testing.discord_api.world import (
+from devtools.servers.discord_api.limits import _text_inputs, option_value
+from devtools.servers.discord_api.rest import Rest
+from devtools.servers.discord_api.world import (
     APP_ID,
     BOT_USER,
     EVERYONE,

@@ -34,7 +34,7 @@ from bot.core.clock import SystemClock
 from bot.core.commands import Role
 from bot.core.context import Context
 from config.settings import FanloopSettings
-from storage.scratch import ScratchDb
+from devtools.scratch import ScratchDb
 
 PLATFORM = "bench"
 SPACE = "fans"

@@ -1,19 +1,24 @@
-"""Build and query timings of a similarity index on a synthetic board (`fanloop bench dedup`)."""
+"""`fanloop bench dedup`: build and query timings of a similarity index on a synthetic board."""
 
 from __future__ import annotations
 
+import argparse
 import gc
+import json
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
-from cogs.suggestions.similarity import SimilarityIndex, make_index
-from cogs.suggestions.similarity.evaluate import percentile
+from cogs.suggestions.similarity import LIKELY_DUPLICATE, SimilarityIndex, make_index
 from cogs.suggestions.similarity.lexical import LexicalIndex
-from cogs.suggestions.similarity.synthetic import board, suggestion
+from devtools.similarity.dedup_eval import add_model_args, index_factory
+from devtools.similarity.evaluate import percentile
+from devtools.similarity.synthetic import board, suggestion
 
 
 @dataclass(frozen=True)
@@ -129,3 +134,56 @@ def peak_rss_mb() -> float:
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return float(peak) / 2**20
+
+
+def bench_dedup(args: argparse.Namespace) -> int:
+    if args.size < 1 or args.queries < 1:
+        print("fanloop bench dedup: --size and --queries must be positive", file=sys.stderr)
+        return 2
+    factory = index_factory(args, "bench dedup")
+    if factory is None:
+        return 2
+    baseline_size = min(args.size, args.baseline_size)
+    name = "engine" if args.model is None else "hybrid"
+    results = run(args.size, args.queries, baseline_size, factory, name)
+    payload: dict[str, Any] = {
+        "engine": results[0].as_dict(),
+        "baseline": results[1].as_dict(),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "likely_duplicate": LIKELY_DUPLICATE,
+    }
+    if args.json:
+        print(json.dumps(payload))
+        return 0
+    for result in results:
+        note = ""
+        if result.name == "lexical-baseline" and result.size < args.size:
+            note = f" (run on {result.size:,} texts, not {args.size:,}: it is too slow)"
+        print(f"{result.name}{note}")
+        print(f"  texts indexed:   {result.size:,}, queries: {result.queries:,}")
+        print(f"  build:           {result.build_s:.2f} s")
+        print(
+            f"  query latency:   p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
+            f"max {result.max_ms:.2f} ms (CPU p99 {result.cpu_p99_ms:.2f} ms)"
+        )
+        if result.rss_mb is not None:
+            print(f"  index memory:    {result.rss_mb:.1f} MB RSS growth")
+    print(f"peak RSS of the run: {payload['peak_rss_mb']:.1f} MB")
+    return 0
+
+
+def register_bench(bench_subparsers: Any) -> None:
+    p = bench_subparsers.add_parser(
+        "dedup", help="similarity index build and query latency on a synthetic board"
+    )
+    p.add_argument("--size", type=int, default=100_000, help="suggestions to index")
+    p.add_argument("--queries", type=int, default=3_000, help="look-ups to time")
+    p.add_argument(
+        "--baseline-size",
+        type=int,
+        default=10_000,
+        help="texts for the naive baseline (capped at --size)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_args(p)
+    p.set_defaults(func=bench_dedup)

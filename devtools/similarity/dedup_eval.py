@@ -1,4 +1,7 @@
-"""`fanloop dedup-eval` (duplicate search on a retrieval set) and `fanloop bench dedup`."""
+"""`fanloop dedup-eval`: duplicate search measured on a retrieval set (R@1, R@5, MRR@10).
+
+`index_factory` and `add_model_args` are shared with `fanloop bench dedup`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cogs.suggestions.similarity import LIKELY_DUPLICATE, SimilarityIndex, make_index
+from cogs.suggestions.similarity import SimilarityIndex, make_index
 
 if TYPE_CHECKING:
-    from cogs.suggestions.similarity.evaluate import Query, Report
+    from devtools.similarity.evaluate import Query, Report
 
 
-def _factory(args: argparse.Namespace, command: str) -> Callable[[], SimilarityIndex] | None:
+def index_factory(args: argparse.Namespace, command: str) -> Callable[[], SimilarityIndex] | None:
     """The index to measure: the lexical engine, or the hybrid one with --model."""
     if args.model is None:
         return make_index
@@ -31,9 +34,9 @@ def _factory(args: argparse.Namespace, command: str) -> Callable[[], SimilarityI
 
 
 def dedup_eval(args: argparse.Namespace) -> int:
-    from cogs.suggestions.similarity.evaluate import load, run
+    from devtools.similarity.evaluate import load, run
 
-    factory = _factory(args, "dedup-eval")
+    factory = index_factory(args, "dedup-eval")
     if factory is None:
         return 2
     try:
@@ -79,44 +82,6 @@ def _one_line(text: str, width: int = 100) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def bench_dedup(args: argparse.Namespace) -> int:
-    from cogs.suggestions.similarity.bench import peak_rss_mb, run
-
-    if args.size < 1 or args.queries < 1:
-        print("fanloop bench dedup: --size and --queries must be positive", file=sys.stderr)
-        return 2
-    factory = _factory(args, "bench dedup")
-    if factory is None:
-        return 2
-    baseline_size = min(args.size, args.baseline_size)
-    name = "engine" if args.model is None else "hybrid"
-    results = run(args.size, args.queries, baseline_size, factory, name)
-    payload: dict[str, Any] = {
-        "engine": results[0].as_dict(),
-        "baseline": results[1].as_dict(),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-        "likely_duplicate": LIKELY_DUPLICATE,
-    }
-    if args.json:
-        print(json.dumps(payload))
-        return 0
-    for result in results:
-        note = ""
-        if result.name == "lexical-baseline" and result.size < args.size:
-            note = f" (run on {result.size:,} texts, not {args.size:,}: it is too slow)"
-        print(f"{result.name}{note}")
-        print(f"  texts indexed:   {result.size:,}, queries: {result.queries:,}")
-        print(f"  build:           {result.build_s:.2f} s")
-        print(
-            f"  query latency:   p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
-            f"max {result.max_ms:.2f} ms (CPU p99 {result.cpu_p99_ms:.2f} ms)"
-        )
-        if result.rss_mb is not None:
-            print(f"  index memory:    {result.rss_mb:.1f} MB RSS growth")
-    print(f"peak RSS of the run: {payload['peak_rss_mb']:.1f} MB")
-    return 0
-
-
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "dedup-eval", help="measure duplicate search on a retrieval set (R@1, R@5, MRR@10)"
@@ -130,11 +95,11 @@ def register(subparsers: Any) -> None:
         "--misses", type=int, default=0, metavar="N", help="first print N sampled rank-1 misses"
     )
     p.add_argument("--seed", type=int, default=1, help="seed of the --misses sample")
-    _model_args(p)
+    add_model_args(p)
     p.set_defaults(func=dedup_eval)
 
 
-def _model_args(p: Any) -> None:
+def add_model_args(p: Any) -> None:
     p.add_argument("--model", type=Path, help="a local model2vec folder: measure the hybrid index")
     p.add_argument(
         "--semantic-weight",
@@ -142,20 +107,3 @@ def _model_args(p: Any) -> None:
         default=0.5,
         help="share of the embedding cosine in the hybrid score (default 0.5)",
     )
-
-
-def register_bench(bench_subparsers: Any) -> None:
-    p = bench_subparsers.add_parser(
-        "dedup", help="similarity index build and query latency on a synthetic board"
-    )
-    p.add_argument("--size", type=int, default=100_000, help="suggestions to index")
-    p.add_argument("--queries", type=int, default=3_000, help="look-ups to time")
-    p.add_argument(
-        "--baseline-size",
-        type=int,
-        default=10_000,
-        help="texts for the naive baseline (capped at --size)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    _model_args(p)
-    p.set_defaults(func=bench_dedup)

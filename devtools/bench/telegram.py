@@ -55,7 +55,13 @@ async def run_adapter(updates: int, concurrency: int, burst: int) -> dict[str, A
 
     from bot.adapters.telegram import TelegramAdapter
     from bot.adapters.telegram.runner import run
-    from bot.testing.telegram_api import FakeTelegram, callback_update, group, message_update, user
+    from devtools.servers.telegram_api import (
+        FakeTelegram,
+        callback_update,
+        group,
+        message_update,
+        user,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         app = await _app(Path(tmp), "telegram")
