@@ -69,7 +69,7 @@ class CardEdits:
     def changed(self, ctx: Context, message: discord.Message, action: str | None = None) -> None:
         """A press of `action` on `message` (or a "+1" reply to it) may have changed what its
         buttons show: bring them up to date. Nothing to do for actions that show no state."""
-        dispatcher = ctx.app.dispatcher
+        dispatcher = self.responder.app.dispatcher
         if message.flags.ephemeral or not message.components:
             return
         if action is not None and not dispatcher.refreshes(action):

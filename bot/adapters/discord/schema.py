@@ -11,8 +11,9 @@ descriptions and choice labels are `locale_str`s carrying their catalog keys:
 - group descriptions: `help.<group>`, then `discord.group.<group>`.
 
 Admin and owner commands carry `default_member_permissions` (Manage Server, Administrator), so
-Discord hides them from fans; the dispatcher checks the role again on every use. Suggestion ids
-are text options with autocomplete, so members can search by words; forms have no options.
+Discord hides them from fans; the dispatcher checks the role again on every use. A parameter
+with an autocomplete is a text option (so members can search by words: a suggestion's title for
+its id) whose suggestions come from the parameter's own autocomplete; forms have no options.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ PERMISSIONS = {
 }
 TEXT_MAX = 6000
 Callback = Callable[..., Coroutine[Any, Any, None]]
+AutocompleteCallback = Callable[
+    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
 
 
 class Runner(Protocol):
@@ -43,8 +47,8 @@ class Runner(Protocol):
 
     async def form(self, interaction: discord.Interaction, spec: CommandSpec) -> None: ...
 
-    async def suggestions(
-        self, interaction: discord.Interaction, current: str
+    async def autocomplete(
+        self, interaction: discord.Interaction, param: Param, current: str
     ) -> list[app_commands.Choice[str]]: ...
 
 
@@ -55,6 +59,8 @@ def dotted(name: str) -> str:
 def annotation(p: Param) -> Any:
     """The discord.py annotation of a parameter: its option type and limits."""
     t = p.type
+    if p.autocomplete is not None:
+        return app_commands.Range[str, 1, 100]
     if t is ParamType.INT:
         if p.min is None and p.max is None:
             return int
@@ -67,8 +73,6 @@ def annotation(p: Param) -> Any:
         if p.min is None and p.max is None:
             return str
         return app_commands.Range[str, p.min, min(p.max or TEXT_MAX, TEXT_MAX)]
-    if t is ParamType.SUGGESTION:
-        return app_commands.Range[str, 1, 100]
     if t is ParamType.DURATION:
         return app_commands.Range[str, 1, 32]
     if t is ParamType.DATETIME:
@@ -174,17 +178,20 @@ class SchemaBuilder:
         }
         if choices:
             fn = app_commands.choices(**choices)(fn)
-        suggestion_params = [p.name for p in spec.params if p.type is ParamType.SUGGESTION]
-        if suggestion_params:
-            runner = self.runner
-
-            async def suggestions(
-                interaction: discord.Interaction, current: str
-            ) -> list[app_commands.Choice[str]]:
-                return await runner.suggestions(interaction, current)
-
-            fn = app_commands.autocomplete(**{name: suggestions for name in suggestion_params})(fn)
+        completed = {p.name: self.autocomplete(p) for p in spec.params if p.autocomplete}
+        if completed:
+            fn = app_commands.autocomplete(**completed)(fn)
         return fn
+
+    def autocomplete(self, p: Param) -> AutocompleteCallback:
+        runner = self.runner
+
+        async def complete(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            return await runner.autocomplete(interaction, p, current)
+
+        return complete
 
     def choice(self, p: Param, value: str) -> app_commands.Choice[str]:
         text, key = self.strings.text(f"discord.choice.{p.name}.{value}", f"{p.name}.{value}")

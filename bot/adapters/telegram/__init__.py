@@ -12,7 +12,7 @@ import os
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.adapters.telegram.adapter import TelegramAdapter
-from bot.adapters.telegram.runner import run
+from bot.adapters.telegram.lifecycle import run
 from bot.core.app import App
 
 
@@ -27,4 +27,15 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     await run(adapter, settings, stop)
 
 
-__all__ = ["TelegramAdapter", "serve"]
+class TelegramPlatform:
+    """Telegram as a `bot.core.platform.Platform`."""
+
+    name = "telegram"
+
+    async def serve(self, app: App, stop: asyncio.Event) -> None:
+        await serve(app, stop)
+
+
+PLATFORM = TelegramPlatform()
+
+__all__ = ["PLATFORM", "TelegramAdapter", "TelegramPlatform", "serve"]

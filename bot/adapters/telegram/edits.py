@@ -20,6 +20,7 @@ from bot.adapters.edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.adapters.telegram.sender import MAX_FLOOD_WAIT, retry_after_seconds
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.context import Context
+from bot.core.dispatch import Dispatcher
 
 EDIT_INTERVAL = 5.0  # seconds between two edits of one message
 
@@ -66,11 +67,13 @@ class KeyboardEdits:
         """Edits made (benchmarks and tests)."""
         return self._edits.edits
 
-    def changed(self, ctx: Context, message: Message, action: str | None = None) -> None:
+    def changed(
+        self, dispatcher: Dispatcher, ctx: Context, message: Message, action: str | None = None
+    ) -> None:
         """A press of `action` on `message` (or a reply to it) may have changed what its
-        buttons show: bring them up to date. Nothing to do for actions that show no state."""
+        buttons show: bring them up to date with the labels `dispatcher` gives. Nothing to do
+        for actions that show no state."""
         markup = message.reply_markup
-        dispatcher = ctx.app.dispatcher
         if markup is None or (action is not None and not dispatcher.refreshes(action)):
             return
 
