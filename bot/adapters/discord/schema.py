@@ -2,13 +2,18 @@
 
 Each `CommandSpec` becomes an `app_commands.Command` whose options are typed from its `Param`s
 with their limits; "drop create" becomes the subcommand `create` of the group `drop`. Names,
-descriptions and choice labels are `locale_str`s carrying their catalog keys:
+descriptions and choice labels are `locale_str`s carrying their catalog keys, which live in the
+catalog of the cog that declares the command (the adapter's own catalog holds only its messages):
 
 - descriptions: the command's `help_key`, the parameter's `help_key`;
 - names: `discord.name.<command>` (a subcommand: `discord.name.drop.create`), options
-  `discord.option.<command>.<param>` then `discord.option.<param>`;
-- choice labels: `discord.choice.<param>.<value>`, then `<param>.<value>` (e.g. `status.planned`);
-- group descriptions: `help.<group>`, then `discord.group.<group>`.
+  `discord.option.<command>.<param>` (`discord.option.drop.create.quota`);
+- choice labels: `discord.choice.<command>.<param>.<value>`, else the cog's own label
+  `<param>.<value>` (e.g. `status.planned`);
+- groups: `discord.name.<group>`; descriptions `help.<group>`, then `discord.group.<group>`.
+
+The keys are spelled in one place (`translate`: `name_key`, `option_key`, `choice_keys`,
+`form_key`), shared with the modal forms.
 
 Admin and owner commands carry `default_member_permissions` (Manage Server, Administrator), so
 Discord hides them from fans; the dispatcher checks the role again on every use. A parameter
@@ -25,7 +30,13 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.translate import Strings, localized
+from bot.adapters.discord.translate import (
+    Strings,
+    choice_keys,
+    localized,
+    name_key,
+    option_key,
+)
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 
@@ -50,10 +61,6 @@ class Runner(Protocol):
     async def autocomplete(
         self, interaction: discord.Interaction, param: Param, current: str
     ) -> list[app_commands.Choice[str]]: ...
-
-
-def dotted(name: str) -> str:
-    return name.replace(" ", ".")
 
 
 def annotation(p: Param) -> Any:
@@ -104,7 +111,7 @@ class SchemaBuilder:
 
     def group(self, name: str, role: Role) -> app_commands.Group:
         return app_commands.Group(
-            name=self.strings.name(name, f"discord.name.{name}"),
+            name=self.strings.name(name, name_key(name)),
             description=self.strings.description(
                 f"help.{name}", f"discord.group.{name}", default=f"/{name} …"
             ),
@@ -115,7 +122,7 @@ class SchemaBuilder:
         self, spec: CommandSpec, parent: app_commands.Group | None
     ) -> app_commands.Command[Any, ..., Any]:
         cmd: app_commands.Command[Any, ..., Any] = app_commands.Command(
-            name=self.strings.name(spec.leaf, f"discord.name.{dotted(spec.name)}"),
+            name=self.strings.name(spec.leaf, name_key(spec.name)),
             description=self.strings.description(spec.help_key, default=spec.name),
             callback=self.callback(spec),
             parent=parent,
@@ -162,17 +169,10 @@ class SchemaBuilder:
             **{p.name: s.description(p.help_key, default=p.name) for p in spec.params}
         )(fn)
         fn = app_commands.rename(
-            **{
-                p.name: s.name(
-                    p.name,
-                    f"discord.option.{dotted(spec.name)}.{p.name}",
-                    f"discord.option.{p.name}",
-                )
-                for p in spec.params
-            }
+            **{p.name: s.name(p.name, option_key(spec, p)) for p in spec.params}
         )(fn)
         choices = {
-            p.name: [self.choice(p, value) for value in p.choices]
+            p.name: [self.choice(spec, p, value) for value in p.choices]
             for p in spec.params
             if p.type is ParamType.CHOICE and p.choices
         }
@@ -193,8 +193,8 @@ class SchemaBuilder:
 
         return complete
 
-    def choice(self, p: Param, value: str) -> app_commands.Choice[str]:
-        text, key = self.strings.text(f"discord.choice.{p.name}.{value}", f"{p.name}.{value}")
+    def choice(self, spec: CommandSpec, p: Param, value: str) -> app_commands.Choice[str]:
+        text, key = self.strings.text(*choice_keys(spec, p, value))
         return app_commands.Choice(name=localized(text or value, key), value=value)
 
 
