@@ -51,7 +51,9 @@ AutocompleteCallback = Callable[
 ]
 
 
-class Runner(Protocol):
+class CommandCallbacks(Protocol):
+    """What runs a synced command: the adapter's interaction handling."""
+
     async def command(
         self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
     ) -> None: ...
@@ -88,9 +90,9 @@ def annotation(p: Param) -> Any:
 
 
 class SchemaBuilder:
-    def __init__(self, app: App, runner: Runner) -> None:
+    def __init__(self, app: App, callbacks: CommandCallbacks) -> None:
         self.app = app
-        self.runner = runner
+        self.callbacks = callbacks
         self.strings = Strings(app.translator)
 
     def commands(self) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
@@ -133,11 +135,11 @@ class SchemaBuilder:
         return cmd
 
     def callback(self, spec: CommandSpec) -> Callback:
-        runner = self.runner
+        callbacks = self.callbacks
         if spec.form:
 
             async def open_form(interaction: discord.Interaction) -> None:
-                await runner.form(interaction, spec)
+                await callbacks.form(interaction, spec)
 
             open_form.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
                 [_interaction_param()]
@@ -145,7 +147,7 @@ class SchemaBuilder:
             return open_form
 
         async def run(interaction: discord.Interaction, **values: Any) -> None:
-            await runner.command(interaction, spec, values)
+            await callbacks.command(interaction, spec, values)
 
         params = [_interaction_param()]
         for p in spec.params:
@@ -184,12 +186,12 @@ class SchemaBuilder:
         return fn
 
     def autocomplete(self, p: Param) -> AutocompleteCallback:
-        runner = self.runner
+        callbacks = self.callbacks
 
         async def complete(
             interaction: discord.Interaction, current: str
         ) -> list[app_commands.Choice[str]]:
-            return await runner.autocomplete(interaction, p, current)
+            return await callbacks.autocomplete(interaction, p, current)
 
         return complete
 

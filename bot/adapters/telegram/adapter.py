@@ -18,7 +18,7 @@ from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.forms import Forms, Step
 from bot.adapters.telegram.members import Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
-from bot.adapters.telegram.processing import MemberOrderedProcessor
+from bot.adapters.telegram.ordering import MemberOrderedProcessor
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App

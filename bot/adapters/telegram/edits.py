@@ -1,11 +1,11 @@
 """Keeping live counts on a message's buttons current: after a vote the keyboard is edited.
 
-The coalescing is shared with the other adapters (`bot.adapters.edits.MessageEdits`: one edit
-of a message on its way at a time, the changes meanwhile folded into one more edit, at least
-`min_interval` between two edits of a message). What is Telegram's here: the inline keyboard
-is edited alone (`editMessageReplyMarkup`), every edit takes its slot in the send throttle like
-a message, so edits never push the bot into Telegram's flood control and leave room for real
-messages, and "message is not modified" is no failure.
+The coalescing is shared with the other adapters (`bot.adapters.coalesced_edits.MessageEdits`:
+one edit of a message on its way at a time, the changes meanwhile folded into one more edit, at
+least `min_interval` between two edits of a message). What is Telegram's here: the inline
+keyboard is edited alone (`editMessageReplyMarkup`), every edit takes its slot in the send
+throttle like a message, so edits never push the bot into Telegram's flood control and leave
+room for real messages, and "message is not modified" is no failure.
 
 The labels are asked of the core (`Dispatcher.relabel`) when the edit is made, so an edit always
 shows the counts as stored then, whatever order the votes came in.
@@ -16,7 +16,7 @@ from __future__ import annotations
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from bot.adapters.edits import EditLater, EditRefused, LabelFor, MessageEdits
+from bot.adapters.coalesced_edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.adapters.telegram.sender import MAX_FLOOD_WAIT, retry_after_seconds
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.context import Context
