@@ -1,7 +1,7 @@
 """Serving fanloop on the configured platforms, with the scheduler, until stopped.
 
 The settings name the platforms (`FanloopSettings.platforms`); each name is an adapter package
-`bot.adapters.<name>` that exposes its `Platform` as `PLATFORM` (see `bot.core.platform`).
+`bot.adapters.<name>` that exposes its `Platform` as `ADAPTER` (see `bot.core.platform`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def load_platform(name: str) -> Platform:
         if exc.name == f"{ADAPTERS}.{name}":
             raise LookupError(f"no platform adapter named {name!r}") from None
         raise
-    platform: Platform | None = getattr(module, "PLATFORM", None)
+    platform: Platform | None = getattr(module, "ADAPTER", None)
     if platform is None:
-        raise LookupError(f"{module.__name__} exposes no PLATFORM")
+        raise LookupError(f"{module.__name__} exposes no ADAPTER")
     return platform
 
 

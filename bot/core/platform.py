@@ -1,7 +1,7 @@
 """The contract between the core and a chat platform's adapter.
 
 Each adapter package under `bot/adapters/` exposes one `Platform` as its module attribute
-`PLATFORM`; `bot.platforms` imports the packages that the settings name and serves them side by
+`ADAPTER`; `bot.platforms` imports the packages that the settings name and serves them side by
 side. The core never names an adapter.
 """
 

@@ -20,10 +20,11 @@ import yarl
 from bot.adapters.discord.client import FanloopClient
 from bot.adapters.discord.respond import Tuning
 from bot.core.app import App
+from bot.core.platform import Platform
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PLATFORM", "DiscordPlatform", "FanloopClient", "Tuning", "endpoints", "run", "serve"]
+__all__ = ["ADAPTER", "DiscordPlatform", "FanloopClient", "Tuning", "endpoints", "run", "serve"]
 
 
 @contextlib.contextmanager
@@ -55,7 +56,7 @@ class DiscordPlatform:
         await serve(app, stop)
 
 
-PLATFORM = DiscordPlatform()
+ADAPTER: Platform = DiscordPlatform()
 
 
 async def run(app: App, stop: asyncio.Event, tuning: Tuning | None = None) -> None:

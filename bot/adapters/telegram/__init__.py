@@ -14,6 +14,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.adapters.telegram.lifecycle import run
 from bot.core.app import App
+from bot.core.platform import Platform
 
 
 async def serve(app: App, stop: asyncio.Event) -> None:
@@ -36,6 +37,6 @@ class TelegramPlatform:
         await serve(app, stop)
 
 
-PLATFORM = TelegramPlatform()
+ADAPTER: Platform = TelegramPlatform()
 
-__all__ = ["PLATFORM", "TelegramAdapter", "TelegramPlatform", "serve"]
+__all__ = ["ADAPTER", "TelegramAdapter", "TelegramPlatform", "serve"]
