@@ -57,7 +57,7 @@ def console(args: argparse.Namespace) -> int:
 
 async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
     from bot.adapters.console.adapter import ConsoleAdapter
-    from bot.adapters.console.runner import run_console
+    from bot.adapters.console.repl import run_console
     from bot.core.scheduler import Scheduler
 
     clock = _clock(args)
@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if not settings.platforms:
         args.db, args.json, args.clock, args.start = None, False, "system", None
         return asyncio.run(_console(settings, args))
-    from bot.runtime import run_platforms
+    from bot.platforms import serve_platforms
 
-    return asyncio.run(run_platforms(settings))
+    return asyncio.run(serve_platforms(settings))
 
 
 def migrate(args: argparse.Namespace) -> int:

@@ -1,22 +1,28 @@
-"""Wiring: one App per process owns the engine, registries, services, outbox and clock."""
+"""Wiring: one App per process owns the engine, registries, services, outbox and clock.
+
+The App is the composition root: cogs never see it. Each cog's `setup` gets a `FeatureSetup`
+(bot.core.feature) and each handler a `Context` (bot.core.context), which expose what they may
+use; adapters and the command line hold the App itself.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.accounts import AccountMerger
 from bot.core.actions import ActionRegistry
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member
-from bot.core.contributions import AccountMerger, ContributionSource
+from bot.core.feature import FeatureSetup, Hook
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.outbox import Outbox
+from bot.core.participation import ContributionSource
 from bot.core.ratelimit import RateLimiter
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
@@ -30,7 +36,6 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-Hook = Callable[[], Awaitable[None]]
 # How often a member's `last_seen_at` in a community is brought up to date.
 SEEN_EVERY = timedelta(minutes=5)
 
@@ -56,7 +61,7 @@ class App:
         self.due_work: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
         self.jobs = JobsRepo(engine)
-        # Participation contracts (see bot.core.contributions).
+        # Contracts between cogs (bot.core.participation, bot.core.accounts).
         self.contribution_sources: list[ContributionSource] = []
         self.account_mergers: list[AccountMerger] = []
         self.cogs: list[str] = []
@@ -82,13 +87,13 @@ class App:
     def load_cogs(self, names: list[str]) -> None:
         from bot.core import builtin_settings
 
-        builtin_settings.declare(self)
+        builtin_settings.declare(self.community_settings, self.settings)
         for name in names:
             module = importlib.import_module(name)
             setup = getattr(module, "setup", None)
             if setup is None:
-                raise RuntimeError(f"cog {name} has no setup(app)")
-            setup(self)
+                raise RuntimeError(f"cog {name} has no setup(feature)")
+            setup(FeatureSetup(self))
             self.translator.load_package(name)
             self.cogs.append(name)
 
@@ -111,11 +116,10 @@ class App:
     # -- community helpers --------------------------------------------------------------------
 
     async def community_locale(self, community_id: int) -> str:
-        value = await self.community_settings.get(community_id, "language")
-        return str(value)
+        return await self.community_settings.language(community_id)
 
     async def community_tz(self, community_id: int) -> ZoneInfo:
-        return ZoneInfo(str(await self.community_settings.get(community_id, "timezone")))
+        return await self.community_settings.timezone(community_id)
 
     async def context(
         self,

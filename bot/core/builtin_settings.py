@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import ParamType
 from bot.core.i18n import LOCALES
-from bot.core.settings import SettingSpec, validate_timezone
-
-if TYPE_CHECKING:
-    from bot.core.app import App
+from bot.core.settings import SettingSpec, SettingsService, validate_timezone
+from config.settings import FanloopSettings
 
 
-def declare(app: App) -> None:
-    s = app.community_settings
+def declare(s: SettingsService, config: FanloopSettings) -> None:
     s.declare(
         SettingSpec(
             "language",
             "setting.language",
             ParamType.CHOICE,
-            app.settings.default_locale,
+            config.default_locale,
             choices=tuple(loc.lower() for loc in LOCALES),
             validate=lambda v: "zh_CN" if v == "zh_cn" else v,
         )
@@ -29,7 +24,7 @@ def declare(app: App) -> None:
             "timezone",
             "setting.timezone",
             ParamType.TEXT,
-            app.settings.default_timezone,
+            config.default_timezone,
             max=64,
             validate=validate_timezone,
         )

@@ -1,7 +1,8 @@
 """Commands declared once: name, localized help, typed parameters with limits, role, handler.
 
 Adapters turn the registry into Discord slash commands, Telegram /commands and console lines;
-`parse_args` turns a line of text into typed parameters for the text platforms.
+`parse_args` turns a line of text into typed parameters for the text platforms. A parameter may
+carry an `Autocomplete`: platforms that suggest values while a member types (Discord) call it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.core.clock import parse_duration
 from bot.core.errors import UserError
 
 if TYPE_CHECKING:
+    from bot.core.context import Context
     from bot.core.reply import Reply
 
 
@@ -40,8 +42,19 @@ class ParamType(enum.Enum):
     CHOICE = "choice"
     DURATION = "duration"
     DATETIME = "datetime"
-    SUGGESTION = "suggestion"  # a suggestion id: an int with autocomplete on platforms
     MEMBER = "member"  # a member's display name or platform mention
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value an autocomplete offers: the label a member sees and the value it stands for."""
+
+    label: str
+    value: str
+
+
+# (who asks and where, what they typed so far) -> at most a few dozen choices, best first.
+Autocomplete = Callable[["Context", str], Awaitable[list[Choice]]]
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,9 @@ class Param:
     default: Any = None
     # Text-only platforms: this parameter takes the rest of the line when it is the last one given.
     rest: bool = False
+    # Values to offer while the member types (e.g. suggestions matching their words); the
+    # parameter still takes any value its type accepts.
+    autocomplete: Autocomplete | None = None
 
 
 Handler = Callable[..., Awaitable["Reply"]]
@@ -144,7 +160,7 @@ def split_line(text: str) -> list[str]:
 def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
     """Convert and check one raw value (a string from text, or a platform-typed value)."""
     t = param.type
-    if t in (ParamType.INT, ParamType.SUGGESTION):
+    if t is ParamType.INT:
         text = str(raw).strip().lstrip("#")
         try:
             value: Any = int(text)

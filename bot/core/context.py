@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.core.commands import Role
 
 if TYPE_CHECKING:
     from bot.core.app import App
+    from bot.core.commands import CommandRegistry
+    from bot.core.i18n import Translator
+    from bot.core.outbox import Outbox
+    from bot.core.settings import SettingsService
+    from storage.core.identity import IdentityRepo
 
 T = TypeVar("T")
 
@@ -31,7 +37,9 @@ class Community:
 
 @dataclass
 class Context:
-    app: App
+    """One request: handlers get what they need through it (`t`, `now`, `service`, …)."""
+
+    _app: App = field(repr=False)
     member: Member
     community: Community
     locale: str
@@ -41,13 +49,46 @@ class Context:
     extras: dict[str, Any] | None = None
 
     def t(self, key: str, /, **params: Any) -> str:
-        return self.app.translator(self.locale, key, **params)
+        """The message `key` in the member's language."""
+        return self._app.translator(self.locale, key, **params)
 
     def now(self) -> datetime:
-        return self.app.clock.now()
+        return self._app.clock.now()
+
+    async def timezone(self) -> ZoneInfo:
+        """The community's time zone."""
+        return await self._app.community_settings.timezone(self.community.id)
 
     def service(self, cls: type[T]) -> T:
-        return self.app.services.get(cls)
+        """A cog's service, registered under `cls` (LookupError when its cog is not loaded)."""
+        return self._app.services.get(cls)
+
+    def find_service(self, cls: type[T]) -> T | None:
+        """A cog's service, or None when its cog is not loaded."""
+        return self._app.services.find(cls)
+
+    @property
+    def translator(self) -> Translator:
+        """Every catalog: for text in other members' languages (notifications)."""
+        return self._app.translator
+
+    @property
+    def outbox(self) -> Outbox:
+        """Announcements and notifications to other members."""
+        return self._app.outbox
+
+    @property
+    def identity(self) -> IdentityRepo:
+        """Accounts, their platform identities and the community's platform spaces."""
+        return self._app.identity
+
+    @property
+    def community_settings(self) -> SettingsService:
+        return self._app.community_settings
+
+    @property
+    def commands(self) -> CommandRegistry:
+        return self._app.commands
 
     @property
     def is_admin(self) -> bool:

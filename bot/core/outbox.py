@@ -17,6 +17,15 @@ from bot.core.reply import Reply
 from storage.core.identity import IdentityRepo, recipients
 from storage.core.outbox import NewMessage, OutboxItem, OutboxRepo
 
+__all__ = [
+    "Deliver",
+    "DeliveryFailed",
+    "DeliveryRetry",
+    "Outbox",
+    "OutboxItem",
+    "OutboxWorker",
+]
+
 log = logging.getLogger(__name__)
 
 Render = Callable[[str], Reply]  # locale -> reply

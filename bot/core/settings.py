@@ -73,6 +73,14 @@ class SettingsService:
     async def get(self, community_id: int, key: str) -> Any:
         return (await self.all(community_id))[self.spec(key).key]
 
+    async def timezone(self, community_id: int) -> ZoneInfo:
+        """The community's time zone (the core's `timezone` setting)."""
+        return ZoneInfo(str(await self.get(community_id, "timezone")))
+
+    async def language(self, community_id: int) -> str:
+        """The community's default catalog locale (the core's `language` setting)."""
+        return str(await self.get(community_id, "language"))
+
     async def set(self, community_id: int, key: str, raw: str) -> Any:
         spec = self.spec(key)
         value = spec.parse(raw)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.accounts.service import LINK_TTL, AccountsService
-from storage.suggestions.merges import merge_suggestion_accounts
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 
 async def link(ctx: Context, code: str | None = None) -> Reply:
@@ -33,16 +28,23 @@ async def join(ctx: Context, code: str) -> Reply:
     cid = await ctx.service(AccountsService).join(
         code, ctx.platform, ctx.space_id, ctx.community.id
     )
-    spaces = await ctx.app.identity.spaces_of(cid)
+    spaces = await ctx.identity.spaces_of(cid)
     where = ", ".join(f"{s.platform}: {s.name or s.space_id}" for s in spaces)
     return Reply(text=ctx.t("join.done", spaces=where))
 
 
-def setup(app: App) -> None:
-    app.services.add(AccountsService(app))
-    app.account_mergers.append(merge_suggestion_accounts)
+def setup(feature: FeatureSetup) -> None:
+    feature.services.add(
+        AccountsService(
+            feature.engine,
+            feature.clock,
+            feature.identity,
+            feature.settings,
+            feature.account_mergers,
+        )
+    )
     code = Param("code", ParamType.TEXT, "param.code", min=4, max=32)
-    app.commands.add(
+    feature.commands.add(
         CommandSpec(
             "link",
             "help.link",
@@ -51,9 +53,9 @@ def setup(app: App) -> None:
             rate=(5, 600.0),
         )
     )
-    app.commands.add(
+    feature.commands.add(
         CommandSpec("community code", "help.community_code", community_code, role=Role.OWNER)
     )
-    app.commands.add(
+    feature.commands.add(
         CommandSpec("join", "help.join", join, (code,), role=Role.OWNER, rate=(5, 600.0))
     )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 ANNOUNCE = "announce_channel"
 
@@ -27,7 +24,7 @@ def _show(value: object) -> str:
 
 
 async def settings(ctx: Context, key: str | None = None, value: str | None = None) -> Reply:
-    service = ctx.app.community_settings
+    service = ctx.community_settings
     cid = ctx.community.id
     if key == ANNOUNCE:
         return await _announce(ctx, value)
@@ -36,7 +33,7 @@ async def settings(ctx: Context, key: str | None = None, value: str | None = Non
         fields = [
             Field(f"{s.key} — {ctx.t(s.help_key)}", _show(values[s.key])) for s in service.specs()
         ]
-        spaces = await ctx.app.identity.spaces_of(cid)
+        spaces = await ctx.identity.spaces_of(cid)
         channels = ", ".join(f"{s.platform}: {s.announce_channel or s.space_id}" for s in spaces)
         fields.append(Field(f"{ANNOUNCE} — {ctx.t('setting.announce_channel')}", channels or "—"))
         return Reply(
@@ -58,22 +55,22 @@ async def settings(ctx: Context, key: str | None = None, value: str | None = Non
 
 async def _announce(ctx: Context, value: str | None) -> Reply:
     if value is None:
-        spaces = await ctx.app.identity.spaces_of(ctx.community.id)
+        spaces = await ctx.identity.spaces_of(ctx.community.id)
         here = [s.announce_channel for s in spaces if s.platform == ctx.platform]
         shown = here[0] if here and here[0] else ctx.t("settings.here")
         return Reply(
             text=f"{ANNOUNCE} = {shown}\n{ctx.t('setting.announce_channel')}", ephemeral=True
         )
     channel = None if value in ("", "reset", "here") else value.strip().lstrip("#<").rstrip(">")
-    if not await ctx.app.identity.set_announce_channel(ctx.community.id, ctx.platform, channel):
+    if not await ctx.identity.set_announce_channel(ctx.community.id, ctx.platform, channel):
         raise UserError("error.setting.unknown", key=ANNOUNCE)
     return Reply(
         text=ctx.t("settings.changed", key=ANNOUNCE, value=channel or ctx.t("settings.here"))
     )
 
 
-def setup(app: App) -> None:
-    app.commands.add(
+def setup(feature: FeatureSetup) -> None:
+    feature.commands.add(
         CommandSpec(
             "settings",
             "help.settings",

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.commands import ParamType
-from bot.core.contributions import FCodeIssuer
+from bot.core.fcodes import FCodeIssuer
+from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
 from cogs.drops import admin, commands
 from cogs.drops.phases import DropPhases
 from cogs.drops.service import DropService
 from storage.drops.account_merge import merge_accounts
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from bot.core.app import App
-
-
-def setup(app: App) -> None:
-    service = DropService(app.engine, app.clock, app.identity, app.services, tz_of=app.community_tz)
-    app.services.add(service)
-    app.services.add(service, as_type=FCodeIssuer)
-    app.community_settings.declare(
+def setup(feature: FeatureSetup) -> None:
+    service = DropService(
+        feature.engine,
+        feature.clock,
+        feature.identity,
+        feature.services,
+        tz_of=feature.settings.timezone,
+    )
+    feature.services.add(service)
+    feature.services.add(service, as_type=FCodeIssuer)
+    feature.settings.declare(
         SettingSpec(
             "drop_status_seconds",
             "setting.drop_status_seconds",
@@ -32,16 +34,24 @@ def setup(app: App) -> None:
             max=3600,
         )
     )
-    phases = DropPhases(app, service)
-    app.due_work.append(phases.run_due)
+    phases = DropPhases(
+        service,
+        feature.clock,
+        feature.jobs,
+        feature.outbox,
+        feature.translator,
+        feature.settings,
+    )
+    feature.add_due_work(phases.run_due)
     service.kick = phases.run_due
-    app.contribution_sources.append(service.contributions)
+    feature.add_contribution_source(service.contributions)
+    clock = feature.clock
 
-    async def merge(conn: AsyncConnection, from_account: int, to_account: int, *_: Any) -> None:
-        await merge_accounts(conn, from_account, to_account, app.clock.now())
+    async def merge(conn: AsyncConnection, from_account: int, to_account: int, /) -> None:
+        await merge_accounts(conn, from_account, to_account, clock.now())
         service.engine.invalidate()
 
-    app.account_mergers.append(merge)
-    app.shutdown_hooks.append(service.engine.close)
-    commands.register(app)
-    admin.register(app)
+    feature.add_account_merger(merge)
+    feature.on_shutdown(service.engine.close)
+    commands.register(feature)
+    admin.register(feature)

@@ -6,18 +6,16 @@ import csv
 import io
 import statistics
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
 from cogs.drops import eligibility, views
 from cogs.drops.commands import DROP, svc
 from cogs.drops.service import split_list
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 MAX_CODES = 500  # unnamed F-codes issued at once
 
@@ -61,7 +59,7 @@ async def create(
     if row.opens_at <= ctx.now() and s.kick is not None:
         await s.kick()  # reservations open now: announce the drop at once
         row = await s.get(ctx.community.id, row.id)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     heading = ctx.t("drop.created", id=row.id, name=row.name, opens=views.when(row.opens_at, tz))
     if eligibility.needs_scores(row) and s.scores is None:
         heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
@@ -110,7 +108,7 @@ async def edit(
         changes["tiers"] = split_list(tiers)
     s = svc(ctx)
     row = await s.edit(ctx.community.id, drop, changes)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     heading = ctx.t("drop.edited", id=row.id, name=row.name)
     if eligibility.needs_scores(row) and s.scores is None:
         heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
@@ -124,8 +122,8 @@ async def cancel(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
     row = await s.cancel(ctx.community.id, drop)
     reservers = await s.repo.reservers(row.id)
-    tr = ctx.app.translator
-    await ctx.app.outbox.notify(
+    tr = ctx.translator
+    await ctx.outbox.notify(
         ctx.community.id,
         reservers,
         views.render(tr, lambda t: Reply(text=t("drop.notice.cancelled", name=row.name))),
@@ -133,7 +131,7 @@ async def cancel(ctx: Context, drop: int) -> Reply:
         force=True,
     )
     if row.opened_at is not None:
-        await ctx.app.outbox.announce(
+        await ctx.outbox.announce(
             ctx.community.id,
             views.render(tr, lambda t: Reply(text=t("drop.notice.cancelled", name=row.name))),
             dedup_key=f"drop:{row.id}:cancelled",
@@ -147,16 +145,16 @@ async def fcodes(
     s = svc(ctx)
     row = await s.get(ctx.community.id, drop)
     if member:
-        holder = await ctx.app.identity.find_by_name(ctx.community.id, member)
+        holder = await ctx.identity.find_by_name(ctx.community.id, member)
         if holder is None:
             raise UserError("drop.error.member_unknown", name=member)
         issued = await s.issue(ctx.community.id, row.id, [holder], ctx.member.account_id)
         code = issued[0][1]
-        await ctx.app.outbox.notify(
+        await ctx.outbox.notify(
             ctx.community.id,
             [holder],
             views.render(
-                ctx.app.translator,
+                ctx.translator,
                 lambda t: Reply(text=t("drop.notice.fcode", name=row.name, code=code)),
             ),
             dedup_key=f"fcode:{code}",
@@ -179,7 +177,7 @@ async def export(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
     row = await s.get(ctx.community.id, drop)
     entries = await s.wins.export(row.id)
-    names = await ctx.app.identity.display_names([e.account_id for e in entries])
+    names = await ctx.identity.display_names([e.account_id for e in entries])
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(
@@ -303,8 +301,8 @@ def _create_params(required: bool) -> tuple[Param, ...]:
     )
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(CommandSpec("drop create", "help.drop.create", create, _create_params(True), role=Role.OWNER))
     c(
         CommandSpec(

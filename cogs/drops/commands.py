@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionSpec
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
 from cogs.drops import lottery, views
 from cogs.drops.service import DropService
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 # A reply to a drop's message that reserves.
 RESERVE_WORDS = re.compile(
@@ -41,7 +38,7 @@ async def reserve(ctx: Context, drop: int, units: int | None = None) -> Reply:
     row, created, reserved = await svc(ctx).reserve(
         ctx.community.id, drop, ctx.member.account_id, units, roles_of(ctx)
     )
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     key = "drop.reserved" if created else "drop.reserved_again"
     return Reply(
         text=ctx.t(key, name=row.name, units=reserved, at=views.when(row.drop_at, tz)),
@@ -56,13 +53,13 @@ async def unreserve(ctx: Context, drop: int) -> Reply:
 
 async def claim(ctx: Context, drop: int) -> Reply:
     row, result = await svc(ctx).claim(ctx.community.id, drop, ctx.member.account_id, roles_of(ctx))
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     return views.claim_answer(ctx.t, row, result, tz)
 
 
 async def fcode(ctx: Context, code: str) -> Reply:
     out = await svc(ctx).redeem(ctx.community.id, ctx.member.account_id, code)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     key = "drop.fcode.again" if out.again else "drop.fcode.redeemed"
     return Reply(
         text=ctx.t(
@@ -86,7 +83,7 @@ async def confirm(ctx: Context, drop: int) -> Reply:
 async def show(ctx: Context, drop: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, drop)
     counts = await svc(ctx).counts(row.id)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     return views.card(ctx.t, row, counts, tz, ctx.now())
 
 
@@ -95,7 +92,7 @@ async def listing(ctx: Context) -> Reply:
     rows = await svc(ctx).repo.of_community(ctx.community.id, since=now - RECENT)
     if not rows:
         return Reply(text=ctx.t("drop.list.empty"), ephemeral=True)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     lines = [
         ctx.t(
             "drop.list.line",
@@ -115,7 +112,7 @@ async def mine(ctx: Context) -> Reply:
     rows = await s.repo.mine(ctx.community.id, ctx.member.account_id)
     if not rows:
         return Reply(text=ctx.t("drop.mine.empty"), ephemeral=True)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     out = []
     for drop, units in rows:
         win = await s.wins.win_of(drop.id, ctx.member.account_id)
@@ -142,7 +139,7 @@ async def draw(ctx: Context, drop: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, drop)
     if row.mode != "lottery":
         raise UserError("drop.error.not_lottery", name=row.name)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     if row.drawn_at is None:
         return Reply(
             text=ctx.t("drop.draw.pending", name=row.name, commitment=row.commitment),
@@ -202,8 +199,8 @@ async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
 DROP = Param("drop", ParamType.INT, "param.drop.id", min=1)
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(
         CommandSpec(
             "reserve",
@@ -230,7 +227,7 @@ def register(app: App) -> None:
     c(CommandSpec("drop confirm", "help.drop.confirm", confirm, (DROP,)))
     c(CommandSpec("drop draw", "help.drop.draw", draw, (DROP,)))
     c(CommandSpec("drop entrants", "help.drop.entrants", entrants, (DROP,), rate=(5, 60.0)))
-    app.actions.add(ActionSpec("dr", reserve_button, rate=(10, 60.0)))
-    app.actions.add(ActionSpec("dc", claim_button, rate=(30, 60.0)))
-    app.actions.add(ActionSpec("dk", confirm_button, rate=(10, 60.0)))
-    app.actions.add_reply_hook("dp", on_reply)
+    feature.actions.add(ActionSpec("dr", reserve_button, rate=(10, 60.0)))
+    feature.actions.add(ActionSpec("dc", claim_button, rate=(30, 60.0)))
+    feature.actions.add(ActionSpec("dk", confirm_button, rate=(10, 60.0)))
+    feature.actions.add_reply_hook("dp", on_reply)

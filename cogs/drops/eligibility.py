@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.contributions import ScoreProvider
+from bot.core.participation import ScoreProvider
 from storage.core.identity import IdentityRepo
 from storage.drops.catalog import DropRow
 

@@ -1,24 +1,25 @@
 """Time-driven drop work: reservations open → drop time (claims open or the draw) → deadlines →
 waiting list, plus the bounded-rate live status message.
 
-`run_due` is registered in `app.due_work`: it reads the drops table, so missed phases are
-caught up after downtime, and each phase runs through `run_once` with a per-drop key, so it
-happens once even with several processes.
+`run_due` is the cog's due work (`FeatureSetup.add_due_work`): it reads the drops table, so
+missed phases are caught up after downtime, and each phase runs through `run_once` with a
+per-drop key, so it happens once even with several processes.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from bot.core.clock import Clock
+from bot.core.i18n import Translator
+from bot.core.outbox import Outbox
 from bot.core.scheduler import run_once
+from bot.core.settings import SettingsService
 from cogs.drops import codes, lottery, views
 from cogs.drops.service import DropService
+from storage.core.jobs import JobsRepo
 from storage.drops.catalog import DropRow
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,24 @@ STATUS_UNTIL = timedelta(days=1)  # live status updates stop a day after drop ti
 
 
 class DropPhases:
-    def __init__(self, app: App, service: DropService) -> None:
-        self.app = app
+    def __init__(
+        self,
+        service: DropService,
+        clock: Clock,
+        jobs: JobsRepo,
+        outbox: Outbox,
+        translator: Translator,
+        settings: SettingsService,
+    ) -> None:
         self.service = service
+        self.clock = clock
+        self.jobs = jobs
+        self.outbox = outbox
+        self.translator = translator
+        self.settings = settings
 
     async def run_due(self) -> None:
-        now = self.app.clock.now()
+        now = self.clock.now()
         for drop in await self.service.repo.active(now, now - HORIZON):
             try:
                 await self._advance(drop.id, now)
@@ -45,7 +58,7 @@ class DropPhases:
         return drop
 
     async def _advance(self, drop_id: int, now: datetime) -> None:
-        jobs = self.app.jobs
+        jobs = self.jobs
         drop = await self._fresh(drop_id)
         if drop.opened_at is None:
             await run_once(jobs, f"drop:{drop.id}:open", now, lambda: self._open(drop, now))
@@ -66,10 +79,10 @@ class DropPhases:
 
     async def _open(self, drop: DropRow, now: datetime) -> None:
         counts = await self.service.counts(drop.id)
-        tz = await self.app.community_tz(drop.community_id)
-        await self.app.outbox.announce(
+        tz = await self.settings.timezone(drop.community_id)
+        await self.outbox.announce(
             drop.community_id,
-            views.render(self.app.translator, lambda t: views.opened(t, drop, counts, tz, now)),
+            views.render(self.translator, lambda t: views.opened(t, drop, counts, tz, now)),
             dedup_key=f"drop:{drop.id}:open",
         )
         await self.service.repo.mark(drop.id, "opened_at", now)
@@ -83,17 +96,17 @@ class DropPhases:
             await self.service.engine.prepare(drop.id)
             drop = await self._fresh(drop.id)
             counts = await self.service.counts(drop.id)
-            tz = await self.app.community_tz(drop.community_id)
-            await self.app.outbox.announce(
+            tz = await self.settings.timezone(drop.community_id)
+            await self.outbox.announce(
                 drop.community_id,
-                views.render(self.app.translator, lambda t: views.claims_open(t, drop, counts, tz)),
+                views.render(self.translator, lambda t: views.claims_open(t, drop, counts, tz)),
                 dedup_key=f"drop:{drop.id}:claims",
             )
             reservers = [a for a, _ in await self.service.repo.entrants(drop.id)]
-            await self.app.outbox.notify(
+            await self.outbox.notify(
                 drop.community_id,
                 reservers,
-                views.render(self.app.translator, lambda t: views.claim_nudge(t, drop)),
+                views.render(self.translator, lambda t: views.claim_nudge(t, drop)),
                 dedup_key=f"drop:{drop.id}:nudge",
             )
 
@@ -119,21 +132,21 @@ class DropPhases:
         if not recorded:
             return
         drop = await self._fresh(drop.id)
-        tr = self.app.translator
-        tz = await self.app.community_tz(drop.community_id)
-        await self.app.outbox.announce(
+        tr = self.translator
+        tz = await self.settings.timezone(drop.community_id)
+        await self.outbox.announce(
             drop.community_id,
             views.render(tr, lambda t: views.draw_result(t, drop, len(result.winners), tz)),
             dedup_key=f"drop:{drop.id}:draw",
         )
-        await self.app.outbox.notify(
+        await self.outbox.notify(
             drop.community_id,
             [a for a, _ in result.winners],
             views.render(tr, lambda t: views.you_won(t, drop, confirm_by, tz)),
             dedup_key=f"drop:{drop.id}:won",
             force=True,
         )
-        await self.app.outbox.notify(
+        await self.outbox.notify(
             drop.community_id,
             [a for a, _ in result.waiting],
             views.render(tr, lambda t: views.you_wait(t, drop)),
@@ -146,10 +159,10 @@ class DropPhases:
             if await self.service.wins.lapse(drop.id, account, now) is not None:
                 lapsed.append(account)
         if lapsed:
-            await self.app.outbox.notify(
+            await self.outbox.notify(
                 drop.community_id,
                 lapsed,
-                views.render(self.app.translator, lambda t: views.lapsed(t, drop)),
+                views.render(self.translator, lambda t: views.lapsed(t, drop)),
                 dedup_key=f"drop:{drop.id}:lapsed",
                 force=True,
             )
@@ -161,22 +174,20 @@ class DropPhases:
             drop.id, drop.quota, drop.per_account, codes.new_redemption_code, now, confirm_by
         )
         if promoted:
-            tz = await self.app.community_tz(drop.community_id)
-            await self.app.outbox.notify(
+            tz = await self.settings.timezone(drop.community_id)
+            await self.outbox.notify(
                 drop.community_id,
                 [p.account_id for p in promoted],
-                views.render(
-                    self.app.translator, lambda t: views.promoted(t, drop, confirm_by, tz)
-                ),
+                views.render(self.translator, lambda t: views.promoted(t, drop, confirm_by, tz)),
                 dedup_key=f"drop:{drop.id}:promoted",
                 force=True,
             )
         return bool(promoted)
 
     async def _sold_out(self, drop: DropRow) -> None:
-        await self.app.outbox.announce(
+        await self.outbox.announce(
             drop.community_id,
-            views.render(self.app.translator, lambda t: views.sold_out(t, drop)),
+            views.render(self.translator, lambda t: views.sold_out(t, drop)),
             dedup_key=f"drop:{drop.id}:soldout",
         )
 
@@ -184,17 +195,17 @@ class DropPhases:
         """Post the live count when it changed, at most every `drop_status_seconds`."""
         if drop.opened_at is None or now > drop.drop_at + STATUS_UNTIL:
             return
-        every = int(await self.app.community_settings.get(drop.community_id, "drop_status_seconds"))
+        every = int(await self.settings.get(drop.community_id, "drop_status_seconds"))
         if drop.status_at is not None and now - drop.status_at < timedelta(seconds=every):
             return
         counts = await self.service.counts(drop.id)
         sig = views.status_sig(drop, counts)
         if sig == drop.status_sig:
             return
-        tz = await self.app.community_tz(drop.community_id)
-        await self.app.outbox.announce(
+        tz = await self.settings.timezone(drop.community_id)
+        await self.outbox.announce(
             drop.community_id,
-            views.render(self.app.translator, lambda t: views.status(t, drop, counts, tz, now)),
+            views.render(self.translator, lambda t: views.status(t, drop, counts, tz, now)),
             dedup_key=f"dp:{drop.id}:{sig}",
         )
         await self.service.repo.set_status(drop.id, now, sig)

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import Clock
-from bot.core.contributions import Contribution, ScoreProvider
 from bot.core.errors import UserError
+from bot.core.participation import Contribution, ScoreProvider
 from bot.core.services import ServiceRegistry
 from cogs.drops import codes, eligibility, lottery
 from cogs.drops.engine import ClaimEngine, ClaimResult

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 
 def usage(ctx: Context, spec: CommandSpec) -> str:
@@ -21,7 +17,7 @@ def usage(ctx: Context, spec: CommandSpec) -> str:
 
 
 async def help_(ctx: Context, command: str | None = None) -> Reply:
-    registry = ctx.app.commands
+    registry = ctx.commands
     if command:
         spec = registry.get(command.lstrip("/").lower())
         if spec is None:
@@ -47,18 +43,18 @@ async def help_(ctx: Context, command: str | None = None) -> Reply:
 
 async def language(ctx: Context, language: str) -> Reply:
     value = "zh_CN" if language == "zh_cn" else language
-    await ctx.app.identity.set_account(ctx.member.account_id, locale=value)
+    await ctx.identity.set_account(ctx.member.account_id, locale=value)
     ctx.locale = value
     return Reply(text=ctx.t("language.set"), ephemeral=True)
 
 
 async def notify(ctx: Context, enabled: bool) -> Reply:
-    await ctx.app.identity.set_account(ctx.member.account_id, notify=enabled)
+    await ctx.identity.set_account(ctx.member.account_id, notify=enabled)
     return Reply(text=ctx.t("notify.on" if enabled else "notify.off"), ephemeral=True)
 
 
-def setup(app: App) -> None:
-    app.commands.add(
+def setup(feature: FeatureSetup) -> None:
+    feature.commands.add(
         CommandSpec(
             "help",
             "help.help",
@@ -66,7 +62,7 @@ def setup(app: App) -> None:
             (Param("command", ParamType.TEXT, "param.command", required=False, max=40),),
         )
     )
-    app.commands.add(
+    feature.commands.add(
         CommandSpec(
             "language",
             "help.language",
@@ -74,7 +70,7 @@ def setup(app: App) -> None:
             (Param("language", ParamType.CHOICE, "param.language", choices=("en", "zh_cn")),),
         )
     )
-    app.commands.add(
+    feature.commands.add(
         CommandSpec(
             "notify",
             "help.notify",

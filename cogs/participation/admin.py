@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.participation import views
 from cogs.participation.commands import PERIOD, svc
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 TIER = Param("name", ParamType.TEXT, "param.tier_name", min=1, max=40)
 
@@ -32,7 +28,7 @@ async def tier_remove(ctx: Context, name: str) -> Reply:
 
 async def tier_list(ctx: Context, name: str) -> Reply:
     tier, held = await svc(ctx).tier_members(ctx.community.id, name)
-    names = await ctx.app.identity.display_names([h.account_id for h in held])
+    names = await ctx.identity.display_names([h.account_id for h in held])
     return views.tier_members(ctx.t, tier, held, names)
 
 
@@ -54,16 +50,16 @@ async def reward(ctx: Context, drop: int, count: int, period: str = "week") -> R
     cid = ctx.community.id
     result = await svc(ctx).reward(cid, drop, count, period, ctx.member.account_id)
     chosen = result.chosen
-    names = await ctx.app.identity.display_names([r.account_id for r in chosen])
+    names = await ctx.identity.display_names([r.account_id for r in chosen])
     for r in chosen:
         code = result.codes.get(r.account_id)
         if code is None:
             continue
-        await ctx.app.outbox.notify(
+        await ctx.outbox.notify(
             cid,
             [r.account_id],
             views.render_fcode(
-                ctx.app.translator, ctx.community.name, r.rank, result.period, drop, code
+                ctx.translator, ctx.community.name, r.rank, result.period, drop, code
             ),
             dedup_key=f"points-fcode:{cid}:{drop}:{code}",
             force=True,
@@ -86,8 +82,8 @@ async def reward(ctx: Context, drop: int, count: int, period: str = "week") -> R
     return Reply(text="\n".join(lines))
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(
         CommandSpec(
             "tier set",

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.participation import views
 from cogs.participation.periods import PERIODS
 from cogs.participation.service import ParticipationService
 from cogs.suggestions.service import SuggestionService
 from storage.suggestions.posts import SuggestionRow
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 
 def svc(ctx: Context) -> ParticipationService:
@@ -27,10 +23,10 @@ async def resolve_member(ctx: Context, name: str | None) -> tuple[int, str]:
     it is left out."""
     if name is None or not name.strip():
         return ctx.member.account_id, ctx.member.display_name
-    account = await ctx.app.identity.find_by_name(ctx.community.id, name)
+    account = await ctx.identity.find_by_name(ctx.community.id, name)
     if account is None:
         raise UserError("profile.no_member", name=name.strip())
-    names = await ctx.app.identity.display_names([account])
+    names = await ctx.identity.display_names([account])
     return account, names.get(account, name.strip())
 
 
@@ -38,7 +34,7 @@ async def profile(ctx: Context, member: str | None = None) -> Reply:
     account, name = await resolve_member(ctx, member)
     data = await svc(ctx).profile(ctx.community.id, account)
     suggestions: list[SuggestionRow] | None = None
-    loop = ctx.app.services.find(SuggestionService)
+    loop = ctx.find_service(SuggestionService)
     if loop is not None:
         own = account == ctx.member.account_id or ctx.is_admin
         suggestions = [r for r in await loop.mine(ctx.community.id, account) if own or not r.hidden]
@@ -61,7 +57,7 @@ async def leaderboard(ctx: Context, period: str = "week") -> Reply:
     board = await svc(ctx).standings(
         ctx.community.id, period, ctx.member.account_id, limit=views.LEADERBOARD_SIZE
     )
-    names = await ctx.app.identity.display_names([r.account_id for r in board.top])
+    names = await ctx.identity.display_names([r.account_id for r in board.top])
     return views.leaderboard(ctx.t, board.period, board.top, names, board.me)
 
 
@@ -81,8 +77,8 @@ PERIOD = Param(
 )
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(
         CommandSpec(
             "profile",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.core.contributions import Contribution
+from bot.core.participation import Contribution
 from cogs.participation.rules import Rules
 
 Key = tuple[int, str, str]  # (account, kind, ref)

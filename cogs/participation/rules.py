@@ -9,13 +9,9 @@ value for are not recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.core.commands import ParamType
-from bot.core.settings import SettingSpec
-
-if TYPE_CHECKING:
-    from bot.core.app import App
+from bot.core.settings import SettingSpec, SettingsService
 
 # Kind -> default points. The suggestion loop, the weekly four-grid report and reservation drops
 # report these kinds; each cog registers its own contribution source, loaded or not.
@@ -51,9 +47,9 @@ class Rules:
 DEFAULT_RULES = Rules(dict(DEFAULT_POINTS), DEFAULT_DAILY_CAP)
 
 
-def declare(app: App) -> None:
+def declare(settings: SettingsService) -> None:
     for kind, default in DEFAULT_POINTS.items():
-        app.community_settings.declare(
+        settings.declare(
             SettingSpec(
                 setting_key(kind),
                 f"setting.{setting_key(kind)}",
@@ -63,15 +59,15 @@ def declare(app: App) -> None:
                 max=MAX_POINTS,
             )
         )
-    app.community_settings.declare(
+    settings.declare(
         SettingSpec(
             CAP_KEY, f"setting.{CAP_KEY}", ParamType.INT, DEFAULT_DAILY_CAP, min=0, max=10_000
         )
     )
 
 
-async def load_rules(app: App, community_id: int) -> Rules:
-    values = await app.community_settings.all(community_id)
+async def load_rules(settings: SettingsService, community_id: int) -> Rules:
+    values = await settings.all(community_id)
     return Rules(
         {kind: int(values[setting_key(kind)]) for kind in KINDS},
         int(values[CAP_KEY]),

@@ -9,22 +9,29 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.core.contributions import FCodeIssuer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.clock import Clock
 from bot.core.errors import UserError
+from bot.core.fcodes import FCodeIssuer
+from bot.core.i18n import Translator
+from bot.core.outbox import Outbox
+from bot.core.participation import ContributionSource
 from bot.core.scheduler import run_once
+from bot.core.services import ServiceRegistry
+from bot.core.settings import SettingsService
 from cogs.participation.periods import Period, period
 from cogs.participation.ranking import Ranked, rank
 from cogs.participation.rules import Rules, load_rules
 from cogs.participation.sync import RECONCILE_EVERY, LedgerSync, Recomputed
 from cogs.participation.tiers import TierManager, next_tier, tier_for
+from storage.core.identity import IdentityRepo
+from storage.core.jobs import JobsRepo
 from storage.participation.ledger import LedgerRepo
 from storage.participation.tiers import HeldTier, TierRow, TiersRepo
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +66,27 @@ class Reward:
 
 
 class ParticipationService:
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.ledger = LedgerRepo(app.engine)
-        self.tiers_repo = TiersRepo(app.engine)
-        self.syncer = LedgerSync(app, self.ledger)
-        self.tiers = TierManager(app, self.ledger, self.tiers_repo)
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        jobs: JobsRepo,
+        settings: SettingsService,
+        services: ServiceRegistry,
+        *,
+        sources: Sequence[ContributionSource],
+        outbox: Outbox,
+        translator: Translator,
+        identity: IdentityRepo,
+    ) -> None:
+        self.clock = clock
+        self.jobs = jobs
+        self.settings = settings
+        self.services = services  # the drops cog's FCodeIssuer, when it is loaded
+        self.ledger = LedgerRepo(engine)
+        self.tiers_repo = TiersRepo(engine)
+        self.syncer = LedgerSync(self.ledger, clock, settings, sources)
+        self.tiers = TierManager(self.ledger, self.tiers_repo, clock, outbox, translator, identity)
         self._locks: dict[int, asyncio.Lock] = {}
         self._tickets = itertools.count()
         self._started: dict[int, int] = {}
@@ -103,7 +125,7 @@ class ParticipationService:
 
     async def run_due(self) -> None:
         """Scheduler tick: sync every community; reconcile those whose turn it is."""
-        now = self.app.clock.now()
+        now = self.clock.now()
         for cid in await self.ledger.communities():
             try:
                 if await self.ledger.claim_reconcile(cid, now, RECONCILE_EVERY):
@@ -128,14 +150,14 @@ class ParticipationService:
     # -- what members see --------------------------------------------------------------------
 
     async def rules(self, community_id: int) -> Rules:
-        return await load_rules(self.app, community_id)
+        return await load_rules(self.settings, community_id)
 
     async def standings(
         self, community_id: int, name: str, account_id: int | None = None, limit: int = 10
     ) -> Standings:
         await self.refresh(community_id)
-        tz = await self.app.community_tz(community_id)
-        p = period(name, self.app.clock.now(), tz)
+        tz = await self.settings.timezone(community_id)
+        p = period(name, self.clock.now(), tz)
         top = rank(await self.ledger.leaders(community_id, p.start, p.end, limit))
         count = await self.ledger.ranked_count(community_id, p.start, p.end)
         me = None if account_id is None else await self._place(community_id, account_id, p)
@@ -150,8 +172,8 @@ class ParticipationService:
 
     async def profile(self, community_id: int, account_id: int) -> Profile:
         await self.refresh(community_id)
-        tz = await self.app.community_tz(community_id)
-        now = self.app.clock.now()
+        tz = await self.settings.timezone(community_id)
+        now = self.clock.now()
         me = await self._place(community_id, account_id, period("all", now, tz))
         points = me.points if me else 0
         week, month = period("week", now, tz), period("month", now, tz)
@@ -208,7 +230,7 @@ class ParticipationService:
     ) -> Reward:
         """Give one F-code for the drop to each of the top `n` of the period (once per drop and
         period). The drops cog issues the codes; without it there are none to give."""
-        issuer = self.app.services.find(FCodeIssuer)  # type: ignore[type-abstract]
+        issuer = self.services.find(FCodeIssuer)  # type: ignore[type-abstract]
         if issuer is None:
             raise UserError("points.reward.no_drops")
         board = await self.standings(community_id, period_name, limit=n)
@@ -224,9 +246,9 @@ class ParticipationService:
         key = f"points-reward:{community_id}:{drop_id}:{family}:{p.key}"
         accounts = [r.account_id for r in chosen]
         ran, codes = await run_once(
-            self.app.jobs,
+            self.jobs,
             key,
-            self.app.clock.now(),
+            self.clock.now(),
             lambda: issuer.issue_fcodes(community_id, drop_id, accounts, actor),
         )
         if not ran:

@@ -16,18 +16,17 @@ after a reconciliation the ledger equals a recompute's when the rules did not ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.core.contributions import Contribution
+from bot.core.clock import Clock
+from bot.core.participation import Contribution, ContributionSource
+from bot.core.settings import SettingsService
 from cogs.participation.ledger import Entry, Key, counted_keys, plan, points_for, resolve_aliases
 from cogs.participation.rules import Rules, load_rules
 from storage.participation.ledger import LedgerRepo, NewRow, RowChange
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 OVERLAP = timedelta(minutes=2)
 RECONCILE_EVERY = timedelta(minutes=15)
@@ -43,27 +42,35 @@ class Recomputed:
 
 
 class LedgerSync:
-    def __init__(self, app: App, repo: LedgerRepo) -> None:
-        self.app = app
+    def __init__(
+        self,
+        repo: LedgerRepo,
+        clock: Clock,
+        settings: SettingsService,
+        sources: Sequence[ContributionSource],
+    ) -> None:
         self.repo = repo
+        self.clock = clock
+        self.settings = settings
+        self.sources = sources  # every cog's, read at each sync
 
     async def gather(self, community_id: int, since: datetime | None = None) -> list[Contribution]:
         """Every loaded cog's contributions. A failing source fails the sync (nothing is
         credited or removed on partial information); the next tick tries again."""
         out: list[Contribution] = []
-        for source in self.app.contribution_sources:
+        for source in self.sources:
             out.extend(await source(community_id, since))
         return out
 
     async def _setting(self, community_id: int) -> tuple[Rules, ZoneInfo, dict[int, int]]:
-        rules = await load_rules(self.app, community_id)
-        tz = await self.app.community_tz(community_id)
+        rules = await load_rules(self.settings, community_id)
+        tz = await self.settings.timezone(community_id)
         aliases = resolve_aliases(await self.repo.aliases())
         return rules, tz, aliases
 
     async def sync(self, community_id: int) -> set[int]:
         """Credit contributions made since the last sync; returns the members whose points moved."""
-        now = self.app.clock.now()
+        now = self.clock.now()
         state = await self.repo.state(community_id)
         if state.synced_until is None:
             return await self.reconcile(community_id)
@@ -102,7 +109,7 @@ class LedgerSync:
 
     async def reconcile(self, community_id: int) -> set[int]:
         """Make the ledger match what the sources report now; returns the members touched."""
-        now = self.app.clock.now()
+        now = self.clock.now()
         desired, counted, rules = await self._desired(community_id)
         existing = await self.repo.rows(community_id)
         have = {r.key for r in existing}
@@ -127,7 +134,7 @@ class LedgerSync:
 
     async def recompute(self, community_id: int) -> Recomputed:
         """Rebuild the community's ledger from the sources under the current rules."""
-        now = self.app.clock.now()
+        now = self.clock.now()
         before = await self.repo.totals(community_id)
         desired, counted, rules = await self._desired(community_id)
         rows = [_new_row(e, k in counted, rules) for k, e in desired.items()]

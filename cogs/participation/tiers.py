@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from bot.core.clock import Clock
 from bot.core.errors import UserError
+from bot.core.i18n import Translator
+from bot.core.outbox import Outbox
 from cogs.participation import views
+from storage.core.identity import IdentityRepo
 from storage.participation.ledger import LedgerRepo
 from storage.participation.tiers import HeldTier, TierRow, TiersRepo
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 NO_ROLE = ("none", "-", "no", "无", "不要")
 MAX_TIERS = 20
@@ -43,10 +43,21 @@ class TierChange:
 
 
 class TierManager:
-    def __init__(self, app: App, ledger: LedgerRepo, repo: TiersRepo) -> None:
-        self.app = app
+    def __init__(
+        self,
+        ledger: LedgerRepo,
+        repo: TiersRepo,
+        clock: Clock,
+        outbox: Outbox,
+        translator: Translator,
+        identity: IdentityRepo,
+    ) -> None:
         self.ledger = ledger
         self.repo = repo
+        self.clock = clock
+        self.outbox = outbox
+        self.translator = translator
+        self.identity = identity
 
     async def evaluate(
         self, community_id: int, accounts: set[int] | None = None
@@ -66,7 +77,7 @@ class TierManager:
             for t in await self.ledger.totals(community_id, account_ids=sorted(accounts))
         }
         by_name = {t.name: t for t in tiers}
-        now = self.app.clock.now()
+        now = self.clock.now()
         changes: list[TierChange] = []
         for account in sorted(accounts):
             want = tier_for(totals.get(account, 0), tiers)
@@ -84,19 +95,19 @@ class TierManager:
             new_role = want.role if want else None
             if old_role != new_role:
                 if old_role:
-                    await self.app.outbox.role_change(community_id, account, old_role, False)
+                    await self.outbox.role_change(community_id, account, old_role, False)
                 if new_role:
-                    await self.app.outbox.role_change(community_id, account, new_role, True)
+                    await self.outbox.role_change(community_id, account, new_role, True)
         promotions = [c for c in changes if c.promoted and c.new is not None]
         if promotions:
-            names = await self.app.identity.display_names([c.account_id for c in promotions])
+            names = await self.identity.display_names([c.account_id for c in promotions])
             lines = [
                 (names.get(c.account_id, "?"), c.new.name, c.new.threshold)
                 for c in promotions
                 if c.new is not None
             ]
-            await self.app.outbox.announce(
-                community_id, views.render_promotions(self.app.translator, lines)
+            await self.outbox.announce(
+                community_id, views.render_promotions(self.translator, lines)
             )
         return changes
 

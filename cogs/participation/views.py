@@ -13,7 +13,7 @@ from storage.participation.tiers import HeldTier, TierRow
 from storage.suggestions.posts import SuggestionRow
 
 Tr = Callable[..., str]  # ctx.t: (key, **params) -> text
-Translate = Callable[..., str]  # app.translator: (locale, key, **params) -> text
+Translate = Callable[..., str]  # a Translator: (locale, key, **params) -> text
 
 LEADERBOARD_SIZE = 10
 LIST_LIMIT = 30

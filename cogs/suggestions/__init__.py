@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import ParamType
+from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
 from cogs.suggestions import admin, commands, contributions
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
+from storage.suggestions.merges import merge_suggestion_accounts
 from storage.suggestions.posts import SuggestionRepo
 
-if TYPE_CHECKING:
-    from bot.core.app import App
 
-
-def setup(app: App) -> None:
-    settings = app.settings
-    model, weight = settings.dedup_model, settings.dedup_semantic_weight
+def setup(feature: FeatureSetup) -> None:
+    config = feature.config
+    model, weight = config.dedup_model, config.dedup_semantic_weight
     if model is not None:
         make_index(model, weight)  # load the model now: a bad one stops the start, not a post
     service = SuggestionService(
-        SuggestionRepo(app.engine), app.clock, index_factory=lambda: make_index(model, weight)
+        SuggestionRepo(feature.engine),
+        feature.clock,
+        index_factory=lambda: make_index(model, weight),
     )
-    app.services.add(service)
-    app.contribution_sources.append(contributions.source(app.engine))
-    app.community_settings.declare(
+    feature.services.add(service)
+    feature.add_contribution_source(contributions.source(feature.engine))
+    feature.add_account_merger(merge_suggestion_accounts)
+    feature.settings.declare(
         SettingSpec(
             "heat_half_life_days", "setting.heat_half_life_days", ParamType.INT, 7, min=1, max=365
         )
     )
-    commands.register(app)
-    admin.register(app)
+    commands.register(feature)
+    admin.register(feature)

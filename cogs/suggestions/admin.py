@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.suggestions import views
-from cogs.suggestions.commands import ID, svc
+from cogs.suggestions.commands import ID, suggestion_id, svc
 from cogs.suggestions.service import STATUS_FLOW
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 
 async def merge(ctx: Context, duplicate: int, original: int) -> Reply:
@@ -23,11 +19,11 @@ async def merge(ctx: Context, duplicate: int, original: int) -> Reply:
         for a in dict.fromkeys([dup.author_id, *result.duplicate_voters])
         if a != ctx.member.account_id
     ]
-    await ctx.app.outbox.notify(
+    await ctx.outbox.notify(
         ctx.community.id,
         tell,
         views.render_notice(
-            ctx.app.translator,
+            ctx.translator,
             "notice.merged",
             id=dup.id,
             title=dup.title,
@@ -65,11 +61,11 @@ async def status(ctx: Context, id: int, status: str, note: str | None = None) ->
     voters = await svc(ctx).voters(row.id)
     tell = [a for a in dict.fromkeys([row.author_id, *voters]) if a != ctx.member.account_id]
     key = "notice.status_note" if note else "notice.status"
-    await ctx.app.outbox.notify(
+    await ctx.outbox.notify(
         ctx.community.id,
         tell,
         views.render_notice(
-            ctx.app.translator, key, id=row.id, title=row.title, status=row.status, note=note or ""
+            ctx.translator, key, id=row.id, title=row.title, status=row.status, note=note or ""
         ),
     )
     heading = ctx.t(
@@ -93,16 +89,16 @@ async def unhide(ctx: Context, id: int) -> Reply:
     return Reply(text=ctx.t("unhide.done", id=row.id), ephemeral=True)
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(
         CommandSpec(
             "merge",
             "help.merge",
             merge,
             (
-                Param("duplicate", ParamType.SUGGESTION, "param.duplicate", min=1),
-                Param("original", ParamType.SUGGESTION, "param.original", min=1),
+                suggestion_id("duplicate", "param.duplicate"),
+                suggestion_id("original", "param.original"),
             ),
             role=Role.ADMIN,
             fillers=("into", "到", "->"),
@@ -113,7 +109,7 @@ def register(app: App) -> None:
             "unmerge",
             "help.unmerge",
             unmerge,
-            (Param("duplicate", ParamType.SUGGESTION, "param.duplicate", min=1),),
+            (suggestion_id("duplicate", "param.duplicate"),),
             role=Role.ADMIN,
         )
     )

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionSpec, make_action
-from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.commands import Choice, CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Button, Reply
 from cogs.suggestions import views
 from cogs.suggestions.service import SuggestionService
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 # Replies to a suggestion's message that count as a vote.
 PLUS_ONE = re.compile(
@@ -87,7 +85,7 @@ async def vote_label(ctx: Context, args: list[str], label: str) -> str | None:
     """A vote button's label with the current count, in the language it was shown in; None
     for the buttons of the same action that show no count ("+1 #12 instead")."""
     sid = _int(args)
-    tr = ctx.app.translator
+    tr = ctx.translator
     locale = tr.locale_of("suggest.button.vote", label, id=sid)
     if locale is None:
         return None
@@ -113,7 +111,7 @@ async def top(ctx: Context, by: str | None = None) -> Reply:
     if by == "votes":
         rows = await s.by_votes(ctx.community.id)
         return views.listing(ctx, ctx.t("list.top_votes"), rows, "list.empty")
-    days = int(await ctx.app.community_settings.get(ctx.community.id, "heat_half_life_days"))
+    days = int(await ctx.community_settings.get(ctx.community.id, "heat_half_life_days"))
     ranked = await s.top(ctx.community.id, timedelta(days=days))
     extras = {r.id: ctx.t("list.heat", heat=f"{h:.1f}") for r, h in ranked}
     return views.listing(ctx, ctx.t("list.top"), [r for r, _ in ranked], "list.empty", extras)
@@ -133,7 +131,7 @@ async def search(ctx: Context, text: str) -> Reply:
 
 async def show(ctx: Context, id: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, id, include_hidden=ctx.is_admin)
-    names = await ctx.app.identity.display_names([row.author_id])
+    names = await ctx.identity.display_names([row.author_id])
     return views.card(ctx, row, author=names.get(row.author_id))
 
 
@@ -170,11 +168,32 @@ def _int(args: list[str]) -> int:
         raise UserError("error.action.unknown") from None
 
 
-ID = Param("id", ParamType.SUGGESTION, "param.suggestion_id", min=1)
+async def suggestion_choices(ctx: Context, current: str) -> list[Choice]:
+    """Suggestions to offer for an id being typed: by number, by words, else the newest."""
+    s = svc(ctx)
+    text = current.strip().lstrip("#")
+    rows = []
+    if text.isdigit():
+        with contextlib.suppress(UserError):
+            rows.append(await s.get(ctx.community.id, int(text)))
+    elif text:
+        rows = [row for row, _ in await s.search(ctx.community.id, text)]
+    if not rows:
+        rows = await s.newest(ctx.community.id, limit=25)
+    return [Choice(f"#{r.id} {r.title} (👍 {r.votes})", str(r.id)) for r in rows[:25]]
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def suggestion_id(name: str, help_key: str) -> Param:
+    """A suggestion's number; platforms that can offer matching suggestions while the member
+    types do so."""
+    return Param(name, ParamType.INT, help_key, min=1, autocomplete=suggestion_choices)
+
+
+ID = suggestion_id("id", "param.suggestion_id")
+
+
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(
         CommandSpec(
             "suggest",
@@ -221,8 +240,8 @@ def register(app: App) -> None:
     c(CommandSpec("show", "help.show", show, (ID,)))
     c(CommandSpec("mine", "help.mine", mine))
     c(CommandSpec("roadmap", "help.roadmap", roadmap))
-    app.actions.add(ActionSpec("sv", vote_button, rate=(30, 60.0)))
-    app.actions.add_label_refresher("sv", vote_label)
-    app.actions.add(ActionSpec("sp", post_anyway, rate=(5, 600.0)))
-    app.actions.add(ActionSpec("ss", show_button))
-    app.actions.add_reply_hook("sg", on_reply)
+    feature.actions.add(ActionSpec("sv", vote_button, rate=(30, 60.0)))
+    feature.actions.add_label_refresher("sv", vote_label)
+    feature.actions.add(ActionSpec("sp", post_anyway, rate=(5, 600.0)))
+    feature.actions.add(ActionSpec("ss", show_button))
+    feature.actions.add_reply_hook("sg", on_reply)

@@ -1,4 +1,4 @@
-"""What the suggestion loop contributes to the participation record (see bot.core.contributions).
+"""What the suggestion loop contributes to the participation record (see bot.core.participation).
 
 - "vote": a vote for someone else's suggestion (ref: the suggestion). A vote a merge carried over
   to the original counts for the original; votes for one's own suggestion earn nothing.
@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.contributions import Contribution, ContributionSource
+from bot.core.participation import Contribution, ContributionSource
 from storage.suggestions.schema import suggestion_events, suggestions, votes
 
 ACCEPTED = ("planned", "in_progress", "shipped")

@@ -3,8 +3,9 @@ the same schedule the daily admin digest and the monthly roadmap post."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.feature import FeatureSetup
 from cogs.weekly import admin, commands, config
 from cogs.weekly.digest import DigestWork
 from cogs.weekly.flows import WeeklyFlows
@@ -13,33 +14,29 @@ from cogs.weekly.service import WeeklyService
 from storage.weekly.ballots import BallotRepo
 from storage.weekly.releases import ReleaseRepo, ReportRepo
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from bot.core.app import App
-
-
-def setup(app: App) -> None:
+def setup(feature: FeatureSetup) -> None:
+    f = feature
     service = WeeklyService(
-        ReleaseRepo(app.engine),
-        ReportRepo(app.engine),
-        BallotRepo(app.engine),
-        app.clock,
-        app.services,
+        ReleaseRepo(f.engine),
+        ReportRepo(f.engine),
+        BallotRepo(f.engine),
+        f.clock,
+        f.services,
     )
-    flows = WeeklyFlows(app, service)
-    digest = DigestWork(app, flows)
-    app.services.add(service)
-    app.services.add(flows)
-    app.services.add(digest)
-    config.declare(app)
-    app.due_work.append(WeeklySchedule(app, flows, digest).run_due)
-    app.contribution_sources.append(service.contributions)
+    flows = WeeklyFlows(service, f.clock, f.jobs, f.outbox, f.translator, f.settings)
+    digest = DigestWork(flows, f.clock, f.outbox, f.settings)
+    f.services.add(service)
+    f.services.add(flows)
+    f.services.add(digest)
+    config.declare(f.settings)
+    f.add_due_work(WeeklySchedule(flows, digest, f.clock, f.jobs, f.settings).run_due)
+    f.add_contribution_source(service.contributions)
 
-    async def merge(conn: AsyncConnection, from_account: int, to_account: int, *_: Any) -> None:
+    async def merge(conn: AsyncConnection, from_account: int, to_account: int, /) -> None:
         await BallotRepo.merge_accounts(conn, from_account, to_account)
 
-    app.account_mergers.append(merge)
-    app.shutdown_hooks.append(service.batcher.close)
-    commands.register(app)
-    admin.register(app)
+    f.add_account_merger(merge)
+    f.on_shutdown(service.batcher.close)
+    commands.register(f)
+    admin.register(f)

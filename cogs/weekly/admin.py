@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
 
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.weekly import config, views
 from cogs.weekly.commands import RELEASE_REF, flows, weekly
@@ -18,9 +18,6 @@ from cogs.weekly.export import results_csv
 from cogs.weekly.flows import next_fire
 from cogs.weekly.results_view import results_reply
 from storage.weekly.releases import ReportRow
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 _SEPARATORS = re.compile(r"[;；\n]+")
 _SUGGESTION = re.compile(r"^#?(\d{1,9})$")
@@ -45,7 +42,7 @@ def parse_items(text: str) -> list[int | str]:
 
 
 async def release_new(ctx: Context, version: str, items: str, date: str | None = None) -> Reply:
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     released_on = _date(date) if date else ctx.now().astimezone(tz).date()
     release = await weekly(ctx).record_release(
         ctx.community.id, version, released_on, parse_items(items), ctx.member.account_id
@@ -74,7 +71,7 @@ def _date(text: str) -> dt.date:
 async def report_open(ctx: Context, release: str | None = None) -> Reply:
     row = await weekly(ctx).release(ctx.community.id, release)
     report = await flows(ctx).open_report(row, ctx.member.account_id)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     return Reply(
         text=ctx.t(
             "fourgrid.opened_by_hand",
@@ -96,8 +93,8 @@ async def report_preview(ctx: Context) -> Reply:
     """The open report's totals so far, or how the next report will look."""
     svc = weekly(ctx)
     cid = ctx.community.id
-    tz = await ctx.app.community_tz(cid)
-    cfg = await config.load(ctx.app, cid)
+    tz = await ctx.timezone()
+    cfg = await config.load(ctx.community_settings, cid)
     current = await svc.reports.current(cid)
     if current is not None:
         reply = results_reply(
@@ -128,7 +125,7 @@ async def report_preview(ctx: Context) -> Reply:
 async def report_export(ctx: Context, release: str | None = None) -> Reply:
     svc = weekly(ctx)
     report = await svc.report_for(ctx.community.id, release)
-    results = await svc.results(report, await config.load(ctx.app, ctx.community.id))
+    results = await svc.results(report, await config.load(ctx.community_settings, ctx.community.id))
     name = f"fourgrid-{results.release.version}.csv".replace("/", "-").replace(" ", "-")
     return Reply(
         text=ctx.t("fourgrid.exported", version=results.release.version, count=results.turnout),
@@ -144,19 +141,19 @@ async def digest(ctx: Context, enabled: bool | None = None) -> Reply:
     cid = ctx.community.id
     if enabled is not None:
         await weekly(ctx).ballots.subscribe(cid, ctx.member.account_id, enabled, ctx.now())
-        cfg = await config.load(ctx.app, cid)
+        cfg = await config.load(ctx.community_settings, cid)
         key = "digest.subscribed" if enabled else "digest.unsubscribed"
         time = f"{cfg.digest_hour:02d}:{cfg.digest_minute:02d}"
         return Reply(text=ctx.t(key, time=time, tz=cfg.timezone), ephemeral=True)
-    tz = await ctx.app.community_tz(cid)
+    tz = await ctx.timezone()
     built = await work.build(cid, ctx.now(), ctx.locale)
     reply = work.render(built, ctx.locale, ctx.now().astimezone(tz).date().isoformat())
     reply.ephemeral = True
     return reply
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(
         CommandSpec(
             "release new",

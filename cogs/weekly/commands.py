@@ -4,12 +4,12 @@ its results."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from bot.core.actions import ActionSpec
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.weekly import config, views
 from cogs.weekly.config import GRID_KEYS
@@ -17,9 +17,6 @@ from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.results_view import results_reply
 from cogs.weekly.service import WeeklyService
 from storage.weekly.releases import ReportRow
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 GRID_WORDS = {
     "love": 0, "love_it": 0, "loved": 0, "爱了": 0, "喜欢": 0,
@@ -95,7 +92,7 @@ async def _page(ctx: Context, report: ReportRow, page: int) -> Reply:
     assert release is not None
     items = await svc.items(release.id)
     mine, picked = await svc.mine(report.id, ctx.member.account_id)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     if not report.accepts_ballots(ctx.now()):
         raise UserError("fourgrid.closed")
     if 0 <= page < len(items):
@@ -165,7 +162,7 @@ async def done_button(ctx: Context, args: list[str]) -> Reply:
     report = await svc.report(ctx.community.id, report_id)
     items = await svc.items(report.release_id)
     mine, picked = await svc.mine(report.id, ctx.member.account_id)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    tz = await ctx.timezone()
     text = ctx.t("fourgrid.done", done=len(mine), total=len(items))
     if len(mine) < len(items):
         text += "\n" + ctx.t("fourgrid.done_missing", count=len(items) - len(mine))
@@ -186,8 +183,8 @@ async def report_results(ctx: Context, release: str | None = None) -> Reply:
     report = await svc.report_for(ctx.community.id, release, closed=True)
     if report.status != "closed":
         raise UserError("fourgrid.not_closed_yet")
-    cfg = await config.load(ctx.app, ctx.community.id)
-    tz = await ctx.app.community_tz(ctx.community.id)
+    cfg = await config.load(ctx.community_settings, ctx.community.id)
+    tz = await ctx.timezone()
     reply = results_reply(ctx.t, ctx.locale, await svc.results(report, cfg), cfg, tz)
     reply.ephemeral = True
     return reply
@@ -206,8 +203,8 @@ def _ints(args: list[str], n: int) -> list[int]:
 RELEASE_REF = Param("release", ParamType.TEXT, "param.release_ref", required=False, max=64)
 
 
-def register(app: App) -> None:
-    c = app.commands.add
+def register(feature: FeatureSetup) -> None:
+    c = feature.commands.add
     c(CommandSpec("releases", "help.releases", releases_list))
     c(CommandSpec("release show", "help.release_show", release_show, (RELEASE_REF,)))
     c(CommandSpec("report fill", "help.report_fill", report_fill))
@@ -224,7 +221,7 @@ def register(app: App) -> None:
         )
     )
     c(CommandSpec("report results", "help.report_results", report_results, (RELEASE_REF,)))
-    app.actions.add(ActionSpec("fg", grade_button, rate=(120, 60.0)))
-    app.actions.add(ActionSpec("fgp", page_button, rate=(120, 60.0)))
-    app.actions.add(ActionSpec("fga", pick_button, rate=(30, 60.0)))
-    app.actions.add(ActionSpec("fgd", done_button))
+    feature.actions.add(ActionSpec("fg", grade_button, rate=(120, 60.0)))
+    feature.actions.add(ActionSpec("fgp", page_button, rate=(120, 60.0)))
+    feature.actions.add(ActionSpec("fga", pick_button, rate=(30, 60.0)))
+    feature.actions.add(ActionSpec("fgd", done_button))

@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core.commands import ParamType
 from bot.core.errors import UserError
-from bot.core.settings import SettingSpec
-
-if TYPE_CHECKING:
-    from bot.core.app import App
+from bot.core.settings import SettingSpec, SettingsService
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 GRID_KEYS = ("love", "fine", "bad", "untried")
@@ -124,14 +121,16 @@ class WeeklyConfig:
         )
 
 
-def declare(app: App) -> None:
+def declare(settings: SettingsService) -> None:
     for spec in SETTINGS:
-        app.community_settings.declare(spec)
+        settings.declare(spec)
 
 
-async def load(app: App, community_id: int, *, fresh: bool = False) -> WeeklyConfig:
+async def load(
+    settings: SettingsService, community_id: int, *, fresh: bool = False
+) -> WeeklyConfig:
     """The community's weekly settings; `fresh` rereads them (another process may have changed
     them), as the scheduler does."""
     if fresh:
-        app.community_settings.forget(community_id)
-    return WeeklyConfig.from_values(await app.community_settings.all(community_id))
+        settings.forget(community_id)
+    return WeeklyConfig.from_values(await settings.all(community_id))

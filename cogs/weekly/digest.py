@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from bot.core.clock import Clock
 from bot.core.i18n import LOCALES
+from bot.core.outbox import Outbox
 from bot.core.reply import Reply
+from bot.core.settings import SettingsService
 from cogs.weekly import config, views
 from cogs.weekly.flows import WeeklyFlows, next_fire
 from storage.suggestions.posts import SuggestionRow
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 DAY = timedelta(days=1)
 RISING_HALF_LIFE = timedelta(days=1)  # heat with a one-day half-life: what moves right now
@@ -33,9 +32,13 @@ class Digest:
 
 
 class DigestWork:
-    def __init__(self, app: App, flows: WeeklyFlows) -> None:
-        self.app = app
+    def __init__(
+        self, flows: WeeklyFlows, clock: Clock, outbox: Outbox, settings: SettingsService
+    ) -> None:
         self.flows = flows
+        self.clock = clock
+        self.outbox = outbox
+        self.settings = settings
         self.service = flows.service
 
     async def build(self, cid: int, now: datetime, locale: str) -> Digest:
@@ -75,7 +78,7 @@ class DigestWork:
             )
         latest = await self.service.releases.latest(cid)
         if latest is not None and await self.service.reports.for_release(latest.id) is None:
-            cfg = await config.load(self.app, cid)
+            cfg = await config.load(self.settings, cid)
             upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, now) if cfg.auto else None
             if upcoming is not None:
                 out.append(
@@ -124,10 +127,10 @@ class DigestWork:
         subscribers = await self.service.ballots.subscribers(cid)
         if not subscribers:
             return 0
-        now = self.app.clock.now()
+        now = self.clock.now()
         tz = await self.flows.tz(cid)
         day = now.astimezone(tz).date().isoformat()
-        default_locale = await self.app.community_locale(cid)
+        default_locale = await self.settings.language(cid)
         digest = await self.build(cid, now, default_locale)
         if not digest:
             return 0
@@ -141,7 +144,7 @@ class DigestWork:
             cache[locale] = Digest(
                 digest.new, digest.rising, digest.duplicates, await self._waiting(cid, now, locale)
             )
-        return await self.app.outbox.notify(cid, subscribers, render, dedup_key=key, force=True)
+        return await self.outbox.notify(cid, subscribers, render, dedup_key=key, force=True)
 
     async def post_roadmap(self, cid: int, fire: datetime, key: str) -> int:
         svc = self.service.suggestions()
@@ -165,4 +168,4 @@ class DigestWork:
                 footer=t("roadmap.monthly.footer"),
             )
 
-        return await self.app.outbox.announce(cid, render, dedup_key=key)
+        return await self.outbox.announce(cid, render, dedup_key=key)

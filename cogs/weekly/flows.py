@@ -8,22 +8,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.core.clock import Clock
 from bot.core.errors import UserError
-from bot.core.outbox import Render
+from bot.core.i18n import Translator
+from bot.core.outbox import Outbox, Render
 from bot.core.reply import Reply
 from bot.core.scheduler import run_once
+from bot.core.settings import SettingsService
 from cogs.weekly import config, views
 from cogs.weekly.results_view import results_reply
 from cogs.weekly.service import WeeklyService
+from storage.core.jobs import JobsRepo
 from storage.weekly.releases import ReleaseRow, ReportRow
-
-if TYPE_CHECKING:
-    from bot.core.app import App
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +40,39 @@ def next_fire(day: str, hour: int, minute: int, tz: ZoneInfo, now: datetime) -> 
 
 
 class WeeklyFlows:
-    def __init__(self, app: App, service: WeeklyService) -> None:
-        self.app = app
+    def __init__(
+        self,
+        service: WeeklyService,
+        clock: Clock,
+        jobs: JobsRepo,
+        outbox: Outbox,
+        translator: Translator,
+        settings: SettingsService,
+    ) -> None:
         self.service = service
+        self.clock = clock
+        self.jobs = jobs
+        self.outbox = outbox
+        self.translator = translator
+        self.settings = settings
 
     def tr(self, locale: str) -> views.Tr:
         def t(key: str, /, **params: object) -> str:
-            return self.app.translator(locale, key, **params)
+            return self.translator(locale, key, **params)
 
         return t
 
     async def tz(self, community_id: int) -> ZoneInfo:
-        return await self.app.community_tz(community_id)
+        return await self.settings.timezone(community_id)
 
     # -- releases -----------------------------------------------------------------------------
 
     async def finish_release(self, release: ReleaseRow, actor: int) -> Shipped | None:
         """Mark its suggestions shipped, tell their voters, post the changelog. None when this
         already ran (or runs in another process)."""
-        now = self.app.clock.now()
+        now = self.clock.now()
         _ran, result = await run_once(
-            self.app.jobs, f"release:{release.id}", now, lambda: self._finish(release, actor)
+            self.jobs, f"release:{release.id}", now, lambda: self._finish(release, actor)
         )
         return result
 
@@ -82,17 +94,17 @@ class WeeklyFlows:
             if row.status != "shipped" or row.status_note != release.version:
                 continue  # shipped by an earlier release: its voters heard of it then
             voters = [a for a in await svc.voters(row.id) if a != actor]
-            told += await self.app.outbox.notify(
+            told += await self.outbox.notify(
                 cid,
                 voters,
                 self._shipped_notice(release.version, row.id, row.title),
                 dedup_key=f"shipped:{release.id}:{row.id}",
             )
-        cfg = await config.load(self.app, cid)
+        cfg = await config.load(self.settings, cid)
         tz = await self.tz(cid)
         upcoming = None
         if cfg.auto:
-            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.app.clock.now())
+            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.clock.now())
 
         def render(locale: str) -> Reply:
             t = self.tr(locale)
@@ -100,8 +112,8 @@ class WeeklyFlows:
                 t, release, items, views.when(t, upcoming, tz) if upcoming else None
             )
 
-        await self.app.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
-        await self.service.releases.mark_announced(release.id, self.app.clock.now())
+        await self.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
+        await self.service.releases.mark_announced(release.id, self.clock.now())
         return Shipped(marked, told)
 
     def _shipped_notice(self, version: str, sid: int, title: str) -> Render:
@@ -115,15 +127,15 @@ class WeeklyFlows:
 
     async def open_report(self, release: ReleaseRow, opened_by: int | None) -> ReportRow:
         cid = release.community_id
-        cfg = await config.load(self.app, cid)
+        cfg = await config.load(self.settings, cid)
         tz = await self.tz(cid)
-        report = await self.service.open_report(release, cfg, tz, opened_by, self.app.clock.now())
+        report = await self.service.open_report(release, cfg, tz, opened_by, self.clock.now())
         items = await self.service.items(release.id)
 
         def render(locale: str) -> Reply:
             return views.report_opened(self.tr(locale), release, report, items, tz)
 
-        await self.app.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
+        await self.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
         return report
 
     async def close(self, report: ReportRow) -> bool:
@@ -133,9 +145,9 @@ class WeeklyFlows:
         return closed
 
     async def publish(self, report_id: int) -> None:
-        now = self.app.clock.now()
+        now = self.clock.now()
         await run_once(
-            self.app.jobs, f"fourgrid-results:{report_id}", now, lambda: self._publish(report_id)
+            self.jobs, f"fourgrid-results:{report_id}", now, lambda: self._publish(report_id)
         )
 
     async def _publish(self, report_id: int) -> None:
@@ -143,15 +155,15 @@ class WeeklyFlows:
         if report is None or report.status != "closed" or report.results_posted_at is not None:
             return
         cid = report.community_id
-        cfg = await config.load(self.app, cid)
+        cfg = await config.load(self.settings, cid)
         tz = await self.tz(cid)
         results = await self.service.results(report, cfg)
 
         def render(locale: str) -> Reply:
             return results_reply(self.tr(locale), locale, results, cfg, tz)
 
-        await self.app.outbox.announce(cid, render, dedup_key=f"fourgrid-results:{report.id}")
+        await self.outbox.announce(cid, render, dedup_key=f"fourgrid-results:{report.id}")
         award = results.ranking.award
         await self.service.reports.mark_published(
-            report.id, award.item_id if award else None, self.app.clock.now()
+            report.id, award.item_id if award else None, self.clock.now()
         )

@@ -1,6 +1,6 @@
 """The weekly loop's due work, run by the scheduler's tick (and the console's /advance).
 
-Each tick looks at the tables and the community settings at `app.clock.now()` and runs what is
+Each tick looks at the tables and the community settings at the clock's now and runs what is
 due through `run_once`, keyed by period, so work is exactly-once across restarts and processes:
 
 - `fourgrid-open:<community>:<ISO week>` — the configured day and time (in the community's time
@@ -18,18 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.core.clock import Clock
 from bot.core.scheduler import last_fire, run_once
+from bot.core.settings import SettingsService
 from cogs.weekly import config
 from cogs.weekly.config import WeeklyConfig
 from cogs.weekly.digest import DigestWork
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.service import iso_period
-
-if TYPE_CHECKING:
-    from bot.core.app import App
+from storage.core.jobs import JobsRepo
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +49,23 @@ def last_monthly_fire(day: int, hour: int, minute: int, tz: ZoneInfo, now: datet
 
 
 class WeeklySchedule:
-    def __init__(self, app: App, flows: WeeklyFlows, digest: DigestWork) -> None:
-        self.app = app
+    def __init__(
+        self,
+        flows: WeeklyFlows,
+        digest: DigestWork,
+        clock: Clock,
+        jobs: JobsRepo,
+        settings: SettingsService,
+    ) -> None:
+        self.clock = clock
+        self.jobs = jobs
+        self.settings = settings
         self.flows = flows
         self.service = flows.service
         self.digest = digest
 
     async def run_due(self) -> None:
-        now = self.app.clock.now()
+        now = self.clock.now()
         await self._guard("releases", self._releases(now))
         await self._guard("close", self._close(now))
         await self._guard("publish", self._publish(now))
@@ -77,7 +85,7 @@ class WeeklySchedule:
     async def _close(self, now: datetime) -> None:
         for report in await self.service.reports.due_to_close(now):
             await run_once(
-                self.app.jobs, f"fourgrid-close:{report.id}", now, _bind(self.flows.close, report)
+                self.jobs, f"fourgrid-close:{report.id}", now, _bind(self.flows.close, report)
             )
 
     async def _publish(self, now: datetime) -> None:
@@ -85,7 +93,7 @@ class WeeklySchedule:
             await self.flows.publish(report.id)
 
     async def _community(self, cid: int, now: datetime) -> None:
-        cfg = await config.load(self.app, cid, fresh=True)
+        cfg = await config.load(self.settings, cid, fresh=True)
         tz = ZoneInfo(cfg.timezone)
         await self._open(cid, cfg, tz, now)
         await self._digest(cid, cfg, tz, now)
@@ -104,16 +112,16 @@ class WeeklySchedule:
         if await reports.for_release(release.id) or await reports.current(cid):
             return  # it has its report, or the previous one is still open
         key = f"fourgrid-open:{cid}:{iso_period(fire, tz)}"
-        await run_once(self.app.jobs, key, now, _bind(self.flows.open_report, release, None))
+        await run_once(self.jobs, key, now, _bind(self.flows.open_report, release, None))
 
     async def _digest(self, cid: int, cfg: WeeklyConfig, tz: ZoneInfo, now: datetime) -> None:
         fire = last_fire("*", cfg.digest_hour, cfg.digest_minute, tz, now)
         if now - fire > DIGEST_GRACE:
             return
         key = f"digest:{cid}:{fire.astimezone(tz).date().isoformat()}"
-        if await self.app.jobs.done(key):
+        if await self.jobs.done(key):
             return
-        await run_once(self.app.jobs, key, now, _bind(self.digest.send_digest, cid, key))
+        await run_once(self.jobs, key, now, _bind(self.digest.send_digest, cid, key))
 
     async def _roadmap(self, cid: int, cfg: WeeklyConfig, tz: ZoneInfo, now: datetime) -> None:
         if not cfg.roadmap_day:
@@ -122,9 +130,9 @@ class WeeklySchedule:
         if now - fire > ROADMAP_GRACE:
             return
         key = f"roadmap:{cid}:{fire.astimezone(tz).strftime('%Y-%m')}"
-        if await self.app.jobs.done(key):
+        if await self.jobs.done(key):
             return
-        await run_once(self.app.jobs, key, now, _bind(self.digest.post_roadmap, cid, fire, key))
+        await run_once(self.jobs, key, now, _bind(self.digest.post_roadmap, cid, fire, key))
 
 
 def _bind(fn: Callable[..., Awaitable[object]], *args: object) -> Callable[[], Awaitable[object]]:

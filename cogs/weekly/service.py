@@ -10,8 +10,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
-from bot.core.contributions import Contribution
 from bot.core.errors import UserError
+from bot.core.participation import Contribution
 from bot.core.services import ServiceRegistry
 from cogs.suggestions.service import SuggestionService
 from cogs.weekly.config import GRID_KEYS, WeeklyConfig

@@ -150,7 +150,7 @@ async def run(
 
         assert await svc.close(report)
         closed = await svc.report(cid, report.id)
-        cfg = await config.load(app, cid)
+        cfg = await config.load(app.community_settings, cid)
         t0 = time.perf_counter()
         results = await svc.results(closed, cfg)
         results_s = time.perf_counter() - t0

@@ -54,7 +54,7 @@ async def run_adapter(updates: int, concurrency: int, burst: int) -> dict[str, A
     from telegram import Update
 
     from bot.adapters.telegram import TelegramAdapter
-    from bot.adapters.telegram.runner import run
+    from bot.adapters.telegram.lifecycle import run
     from devtools.servers.telegram_api import (
         FakeTelegram,
         callback_update,

@@ -31,8 +31,8 @@ MERGE = CommandSpec(
     "h",
     _noop,
     (
-        Param("duplicate", ParamType.SUGGESTION, min=1),
-        Param("original", ParamType.SUGGESTION, min=1),
+        Param("duplicate", ParamType.INT, min=1),
+        Param("original", ParamType.INT, min=1),
     ),
     fillers=("into",),
 )

@@ -1,10 +1,11 @@
-"""The coalesced button edits every adapter uses (`bot.adapters.edits`), on a fake clock."""
+"""The coalesced button edits every adapter uses (`bot.adapters.coalesced_edits`), on a fake
+clock."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.adapters.edits import EditLater, EditRefused, MessageEdits
+from bot.adapters.coalesced_edits import EditLater, EditRefused, MessageEdits
 
 
 class Clock:

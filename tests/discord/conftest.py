@@ -124,7 +124,7 @@ def sample(p: Param, member: dict[str, Any]) -> Any:
         return True
     if p.type is ParamType.CHOICE:
         return p.choices[0]
-    if p.type in (ParamType.INT, ParamType.SUGGESTION):
+    if p.type is ParamType.INT:
         return max(p.min or 1, 1)
     if p.type is ParamType.DURATION:
         return "2h"

@@ -11,8 +11,9 @@ from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
-from bot.core.contributions import FCodeIssuer, ScoreProvider
 from bot.core.errors import UserError
+from bot.core.fcodes import FCodeIssuer
+from bot.core.participation import ScoreProvider
 from bot.core.services import ServiceRegistry
 from cogs.drops.service import DropService
 from storage.drops.schema import slots, wins

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.adapters.console import ConsoleAdapter, OutEvent
 from bot.core.app import App
-from bot.core.contributions import Contribution
+from bot.core.participation import Contribution
 from cogs.participation.service import ParticipationService
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.contributions import Contribution
+from bot.core.participation import Contribution
 from cogs.participation.ledger import Entry, counted_keys, plan, resolve_aliases
 from cogs.participation.periods import period
 from cogs.participation.ranking import rank

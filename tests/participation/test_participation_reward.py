@@ -8,8 +8,8 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
-from bot.core.contributions import FCodeIssuer
 from bot.core.errors import UserError
+from bot.core.fcodes import FCodeIssuer
 from config.settings import FanloopSettings
 from tests.participation.support import ListSource, run, said
 

@@ -12,7 +12,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
 from bot.core.context import Context
-from bot.core.contributions import ScoreProvider
+from bot.core.participation import ScoreProvider
 from cogs.participation.sync import RECONCILE_EVERY
 from cogs.suggestions.service import SuggestionService
 from tests.helpers import member

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from bot.adapters.telegram.runner import run, webhook_secret
+from bot.adapters.telegram.lifecycle import run, webhook_secret
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context

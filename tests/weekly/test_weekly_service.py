@@ -188,7 +188,7 @@ async def test_results_rank_flag_award_and_trend(app: App) -> None:
         await svc.cast(cid, r2.id, untried.id, acc, 3)
     await svc.close(r2)
     closed = await svc.report(cid, r2.id)
-    cfg = await config.load(app, cid)
+    cfg = await config.load(app.community_settings, cid)
     res = await svc.results(closed, cfg)
     assert [r.title for r in res.ranking.ranked] == ["Loved", "Disliked", "Untried"]
     assert [r.title for r in res.ranking.not_good_enough] == ["Disliked"]

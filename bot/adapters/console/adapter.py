@@ -18,9 +18,8 @@ from bot.core.app import App
 from bot.core.clock import FakeClock, parse_duration
 from bot.core.commands import Role
 from bot.core.context import Context
-from bot.core.outbox import OutboxWorker
+from bot.core.outbox import OutboxItem, OutboxWorker
 from bot.core.reply import Reply
-from storage.core.outbox import OutboxItem
 from storage.platform.messages import MessagesRepo
 
 PLATFORM = "console"

@@ -20,10 +20,11 @@ import yarl
 from bot.adapters.discord.client import FanloopClient
 from bot.adapters.discord.respond import Tuning
 from bot.core.app import App
+from bot.core.platform import Platform
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FanloopClient", "Tuning", "endpoints", "run", "serve"]
+__all__ = ["ADAPTER", "DiscordPlatform", "FanloopClient", "Tuning", "endpoints", "run", "serve"]
 
 
 @contextlib.contextmanager
@@ -44,6 +45,18 @@ def endpoints(api_base: str | None, gateway_url: str | None) -> Iterator[None]:
 
 async def serve(app: App, stop: asyncio.Event) -> None:
     await run(app, stop)
+
+
+class DiscordPlatform:
+    """Discord as a `bot.core.platform.Platform`."""
+
+    name = "discord"
+
+    async def serve(self, app: App, stop: asyncio.Event) -> None:
+        await serve(app, stop)
+
+
+ADAPTER: Platform = DiscordPlatform()
 
 
 async def run(app: App, stop: asyncio.Event, tuning: Tuning | None = None) -> None:

@@ -23,9 +23,8 @@ import discord
 from bot.adapters.discord.members import PLATFORM
 from bot.adapters.discord.render import render
 from bot.core.app import App
-from bot.core.outbox import DeliveryFailed, DeliveryRetry
+from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
-from storage.core.outbox import OutboxItem
 from storage.platform.messages import MessagesRepo
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Keeping live counts on a message's buttons current: after a vote the message is edited.
 
-The coalescing is shared with the other adapters (`bot.adapters.edits.MessageEdits`: one edit
-of a message on its way at a time, the votes meanwhile folded into one more edit, at least
+The coalescing is shared with the other adapters (`bot.adapters.coalesced_edits.MessageEdits`:
+one edit of a message on its way at a time, the votes meanwhile folded into one more edit, at least
 `edit_interval` seconds between two edits of a message). What is Discord's here:
 
 - the edit is `PATCH /channels/{channel}/messages/{message}` with the bot token and the
@@ -22,9 +22,9 @@ from typing import Any
 
 import discord
 
+from bot.adapters.coalesced_edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.adapters.discord.gate import EDIT
 from bot.adapters.discord.respond import Responder
-from bot.adapters.edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.core.context import Context
 
 MAX_RATE_LIMIT_WAIT = 300.0  # seconds an edit waits at most for a long rate limit
@@ -69,7 +69,7 @@ class CardEdits:
     def changed(self, ctx: Context, message: discord.Message, action: str | None = None) -> None:
         """A press of `action` on `message` (or a "+1" reply to it) may have changed what its
         buttons show: bring them up to date. Nothing to do for actions that show no state."""
-        dispatcher = ctx.app.dispatcher
+        dispatcher = self.responder.app.dispatcher
         if message.flags.ephemeral or not message.components:
             return
         if action is not None and not dispatcher.refreshes(action):

@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.translate import clip
+from bot.adapters.discord.translate import clip, form_key, option_key
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.i18n import Translator
 
@@ -31,17 +31,10 @@ def localized(translator: Translator, locale: str, keys: list[str], default: str
     return default
 
 
-def option_name_keys(spec: CommandSpec, param: Param) -> list[str]:
-    return [
-        f"discord.option.{spec.name.replace(' ', '.')}.{param.name}",
-        f"discord.option.{param.name}",
-    ]
-
-
 def _input(
     translator: Translator, locale: str, spec: CommandSpec, p: Param
 ) -> discord.ui.Item[Any]:
-    name = localized(translator, locale, option_name_keys(spec, p), p.name.replace("_", " "))
+    name = localized(translator, locale, [option_key(spec, p)], p.name.replace("_", " "))
     hint = translator(locale, p.help_key) if p.help_key else ""
     if p.type is ParamType.CHOICE:
         hint = f"{hint} ({' | '.join(p.choices)})" if hint else " | ".join(p.choices)
@@ -65,7 +58,7 @@ def modal(translator: Translator, locale: str, spec: CommandSpec) -> discord.ui.
     title = localized(
         translator,
         locale,
-        [f"discord.form.{spec.name.replace(' ', '.')}", spec.help_key],
+        [form_key(spec.name), spec.help_key],
         spec.name,
     )
     m = discord.ui.Modal(title=clip(title, 45), custom_id=FORM_PREFIX + spec.name, timeout=None)

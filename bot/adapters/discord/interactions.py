@@ -1,14 +1,14 @@
 """Discord events in, the one dispatcher of fanloop, replies out.
 
-Slash commands arrive through discord.py's command tree (`command`, `form`, `suggestions` for
-autocomplete); buttons, selects and form submissions through `on_interaction`, routed by their
-custom id alone; replies to the bot's messages ("+1") through `on_message`.
+Slash commands arrive through discord.py's command tree (`command`, `form`, `autocomplete` for
+the parameters that declare one); buttons, selects and form submissions through
+`on_interaction`, routed by their custom id alone; replies to the bot's messages ("+1") through
+`on_message`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -22,7 +22,7 @@ from bot.adapters.discord.render import SELECT_ID, is_private, render
 from bot.adapters.discord.respond import Outcome, Responder, Tuning
 from bot.adapters.discord.translate import clip
 from bot.core.app import App
-from bot.core.commands import CommandSpec, ParamType, convert
+from bot.core.commands import CommandSpec, Param, ParamType, convert
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
@@ -31,6 +31,8 @@ from storage.platform.messages import MessagesRepo
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_TIMEOUT = 2.0
+CHOICES = 25  # Discord shows at most 25 choices, of at most 100 characters each
+CHOICE_LIMIT = 100
 
 
 def _consume(task: asyncio.Task[Any]) -> None:
@@ -120,47 +122,30 @@ class Interactions:
         self.app.dispatcher.check_role(ctx, spec.role)
         return Reply()
 
-    async def suggestions(
-        self, interaction: discord.Interaction, current: str
+    async def autocomplete(
+        self, interaction: discord.Interaction, param: Param, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Autocomplete for suggestion numbers: by number, by words, else the newest."""
+        """The choices of the parameter's own autocomplete, as Discord shows them."""
         try:
             return await asyncio.wait_for(
-                self._suggestions(interaction, current), AUTOCOMPLETE_TIMEOUT
+                self._autocomplete(interaction, param, current), AUTOCOMPLETE_TIMEOUT
             )
         except Exception as exc:  # autocomplete must answer something, and quickly
             log.warning("autocomplete failed: %r", exc)
             return []
 
-    async def _suggestions(
-        self, interaction: discord.Interaction, current: str
+    async def _autocomplete(
+        self, interaction: discord.Interaction, param: Param, current: str
     ) -> list[app_commands.Choice[str]]:
-        from cogs.suggestions.service import SuggestionService
-
-        service = self.app.services.find(SuggestionService)
-        if service is None or interaction.guild_id is None:
+        if param.autocomplete is None or interaction.guild_id is None:
             return []
-        guild = interaction.guild
-        cid, _ = await self.app.identity.community_for_space(
-            PLATFORM,
-            str(interaction.guild_id),
-            (guild.name if guild else None) or str(interaction.guild_id),
-            self.app.clock.now(),
-        )
-        text = current.strip().lstrip("#")
-        rows = []
-        if text.isdigit():
-            with contextlib.suppress(UserError):
-                rows.append(await service.get(cid, int(text)))
-        elif text:
-            rows = [row for row, _ in await service.search(cid, text)]
-        if not rows:
-            rows = await service.newest(cid, limit=25)
+        ctx = await self.members.for_interaction(interaction)
+        if ctx is None:
+            return []
+        choices = await param.autocomplete(ctx, current)
         return [
-            app_commands.Choice(
-                name=clip(f"#{r.id} {r.title} (👍 {r.votes})", 100), value=str(r.id)
-            )
-            for r in rows[:25]
+            app_commands.Choice(name=clip(c.label, CHOICE_LIMIT), value=c.value)
+            for c in choices[:CHOICES]
         ]
 
     # -- buttons, selects and forms --------------------------------------------------------------

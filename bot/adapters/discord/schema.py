@@ -2,17 +2,23 @@
 
 Each `CommandSpec` becomes an `app_commands.Command` whose options are typed from its `Param`s
 with their limits; "drop create" becomes the subcommand `create` of the group `drop`. Names,
-descriptions and choice labels are `locale_str`s carrying their catalog keys:
+descriptions and choice labels are `locale_str`s carrying their catalog keys, which live in the
+catalog of the cog that declares the command (the adapter's own catalog holds only its messages):
 
 - descriptions: the command's `help_key`, the parameter's `help_key`;
 - names: `discord.name.<command>` (a subcommand: `discord.name.drop.create`), options
-  `discord.option.<command>.<param>` then `discord.option.<param>`;
-- choice labels: `discord.choice.<param>.<value>`, then `<param>.<value>` (e.g. `status.planned`);
-- group descriptions: `help.<group>`, then `discord.group.<group>`.
+  `discord.option.<command>.<param>` (`discord.option.drop.create.quota`);
+- choice labels: `discord.choice.<command>.<param>.<value>`, else the cog's own label
+  `<param>.<value>` (e.g. `status.planned`);
+- groups: `discord.name.<group>`; descriptions `help.<group>`, then `discord.group.<group>`.
+
+The keys are spelled in one place (`translate`: `name_key`, `option_key`, `choice_keys`,
+`form_key`), shared with the modal forms.
 
 Admin and owner commands carry `default_member_permissions` (Manage Server, Administrator), so
-Discord hides them from fans; the dispatcher checks the role again on every use. Suggestion ids
-are text options with autocomplete, so members can search by words; forms have no options.
+Discord hides them from fans; the dispatcher checks the role again on every use. A parameter
+with an autocomplete is a text option (so members can search by words: a suggestion's title for
+its id) whose suggestions come from the parameter's own autocomplete; forms have no options.
 """
 
 from __future__ import annotations
@@ -24,7 +30,13 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.translate import Strings, localized
+from bot.adapters.discord.translate import (
+    Strings,
+    choice_keys,
+    localized,
+    name_key,
+    option_key,
+)
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 
@@ -34,27 +46,30 @@ PERMISSIONS = {
 }
 TEXT_MAX = 6000
 Callback = Callable[..., Coroutine[Any, Any, None]]
+AutocompleteCallback = Callable[
+    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
 
 
-class Runner(Protocol):
+class CommandCallbacks(Protocol):
+    """What runs a synced command: the adapter's interaction handling."""
+
     async def command(
         self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
     ) -> None: ...
 
     async def form(self, interaction: discord.Interaction, spec: CommandSpec) -> None: ...
 
-    async def suggestions(
-        self, interaction: discord.Interaction, current: str
+    async def autocomplete(
+        self, interaction: discord.Interaction, param: Param, current: str
     ) -> list[app_commands.Choice[str]]: ...
-
-
-def dotted(name: str) -> str:
-    return name.replace(" ", ".")
 
 
 def annotation(p: Param) -> Any:
     """The discord.py annotation of a parameter: its option type and limits."""
     t = p.type
+    if p.autocomplete is not None:
+        return app_commands.Range[str, 1, 100]
     if t is ParamType.INT:
         if p.min is None and p.max is None:
             return int
@@ -67,8 +82,6 @@ def annotation(p: Param) -> Any:
         if p.min is None and p.max is None:
             return str
         return app_commands.Range[str, p.min, min(p.max or TEXT_MAX, TEXT_MAX)]
-    if t is ParamType.SUGGESTION:
-        return app_commands.Range[str, 1, 100]
     if t is ParamType.DURATION:
         return app_commands.Range[str, 1, 32]
     if t is ParamType.DATETIME:
@@ -77,9 +90,9 @@ def annotation(p: Param) -> Any:
 
 
 class SchemaBuilder:
-    def __init__(self, app: App, runner: Runner) -> None:
+    def __init__(self, app: App, callbacks: CommandCallbacks) -> None:
         self.app = app
-        self.runner = runner
+        self.callbacks = callbacks
         self.strings = Strings(app.translator)
 
     def commands(self) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
@@ -100,7 +113,7 @@ class SchemaBuilder:
 
     def group(self, name: str, role: Role) -> app_commands.Group:
         return app_commands.Group(
-            name=self.strings.name(name, f"discord.name.{name}"),
+            name=self.strings.name(name, name_key(name)),
             description=self.strings.description(
                 f"help.{name}", f"discord.group.{name}", default=f"/{name} …"
             ),
@@ -111,7 +124,7 @@ class SchemaBuilder:
         self, spec: CommandSpec, parent: app_commands.Group | None
     ) -> app_commands.Command[Any, ..., Any]:
         cmd: app_commands.Command[Any, ..., Any] = app_commands.Command(
-            name=self.strings.name(spec.leaf, f"discord.name.{dotted(spec.name)}"),
+            name=self.strings.name(spec.leaf, name_key(spec.name)),
             description=self.strings.description(spec.help_key, default=spec.name),
             callback=self.callback(spec),
             parent=parent,
@@ -122,11 +135,11 @@ class SchemaBuilder:
         return cmd
 
     def callback(self, spec: CommandSpec) -> Callback:
-        runner = self.runner
+        callbacks = self.callbacks
         if spec.form:
 
             async def open_form(interaction: discord.Interaction) -> None:
-                await runner.form(interaction, spec)
+                await callbacks.form(interaction, spec)
 
             open_form.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
                 [_interaction_param()]
@@ -134,7 +147,7 @@ class SchemaBuilder:
             return open_form
 
         async def run(interaction: discord.Interaction, **values: Any) -> None:
-            await runner.command(interaction, spec, values)
+            await callbacks.command(interaction, spec, values)
 
         params = [_interaction_param()]
         for p in spec.params:
@@ -158,36 +171,32 @@ class SchemaBuilder:
             **{p.name: s.description(p.help_key, default=p.name) for p in spec.params}
         )(fn)
         fn = app_commands.rename(
-            **{
-                p.name: s.name(
-                    p.name,
-                    f"discord.option.{dotted(spec.name)}.{p.name}",
-                    f"discord.option.{p.name}",
-                )
-                for p in spec.params
-            }
+            **{p.name: s.name(p.name, option_key(spec, p)) for p in spec.params}
         )(fn)
         choices = {
-            p.name: [self.choice(p, value) for value in p.choices]
+            p.name: [self.choice(spec, p, value) for value in p.choices]
             for p in spec.params
             if p.type is ParamType.CHOICE and p.choices
         }
         if choices:
             fn = app_commands.choices(**choices)(fn)
-        suggestion_params = [p.name for p in spec.params if p.type is ParamType.SUGGESTION]
-        if suggestion_params:
-            runner = self.runner
-
-            async def suggestions(
-                interaction: discord.Interaction, current: str
-            ) -> list[app_commands.Choice[str]]:
-                return await runner.suggestions(interaction, current)
-
-            fn = app_commands.autocomplete(**{name: suggestions for name in suggestion_params})(fn)
+        completed = {p.name: self.autocomplete(p) for p in spec.params if p.autocomplete}
+        if completed:
+            fn = app_commands.autocomplete(**completed)(fn)
         return fn
 
-    def choice(self, p: Param, value: str) -> app_commands.Choice[str]:
-        text, key = self.strings.text(f"discord.choice.{p.name}.{value}", f"{p.name}.{value}")
+    def autocomplete(self, p: Param) -> AutocompleteCallback:
+        callbacks = self.callbacks
+
+        async def complete(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            return await callbacks.autocomplete(interaction, p, current)
+
+        return complete
+
+    def choice(self, spec: CommandSpec, p: Param, value: str) -> app_commands.Choice[str]:
+        text, key = self.strings.text(*choice_keys(spec, p, value))
         return app_commands.Choice(name=localized(text or value, key), value=value)
 
 

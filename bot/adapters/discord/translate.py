@@ -1,6 +1,7 @@
 """Localized command names and descriptions through discord.py's translator.
 
-Every string of the synced schema is a `locale_str` whose `key` extra names a catalog message;
+Every string of the synced schema is a `locale_str` whose `key` extra names a catalog message
+(in the catalog of the cog that declares the command: see the keys below);
 the translator answers Discord's locales from fanloop's catalogs (zh_CN → Discord's `zh-CN`).
 Names must stay valid command names (lowercase, no spaces, ≤ 32 characters) in every locale; a
 translation that is not one is left out, so Discord shows the default name.
@@ -15,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
+from bot.core.commands import CommandSpec, Param
 from bot.core.i18n import DEFAULT_LOCALE, Translator
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,30 @@ def clip(text: str, limit: int) -> str:
 
 def valid_name(text: str) -> bool:
     return bool(NAME.match(text)) and text == text.lower()
+
+
+def dotted(name: str) -> str:
+    return name.replace(" ", ".")
+
+
+def name_key(command: str) -> str:
+    """The catalog key of a command's (or a group's) Discord name."""
+    return f"discord.name.{dotted(command)}"
+
+
+def option_key(spec: CommandSpec, p: Param) -> str:
+    """The catalog key of a parameter's Discord option name (also a form field's label)."""
+    return f"discord.option.{dotted(spec.name)}.{p.name}"
+
+
+def form_key(command: str) -> str:
+    """The catalog key of a command form's (modal's) title."""
+    return f"discord.form.{dotted(command)}"
+
+
+def choice_keys(spec: CommandSpec, p: Param, value: str) -> tuple[str, str]:
+    """Catalog keys of a choice's label: the Discord one, else the cog's label of the value."""
+    return f"discord.choice.{dotted(spec.name)}.{p.name}.{value}", f"{p.name}.{value}"
 
 
 def localized(message: str, key: str | None) -> app_commands.locale_str:

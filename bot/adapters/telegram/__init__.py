@@ -12,8 +12,9 @@ import os
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.adapters.telegram.adapter import TelegramAdapter
-from bot.adapters.telegram.runner import run
+from bot.adapters.telegram.lifecycle import run
 from bot.core.app import App
+from bot.core.platform import Platform
 
 
 async def serve(app: App, stop: asyncio.Event) -> None:
@@ -27,4 +28,15 @@ async def serve(app: App, stop: asyncio.Event) -> None:
     await run(adapter, settings, stop)
 
 
-__all__ = ["TelegramAdapter", "serve"]
+class TelegramPlatform:
+    """Telegram as a `bot.core.platform.Platform`."""
+
+    name = "telegram"
+
+    async def serve(self, app: App, stop: asyncio.Event) -> None:
+        await serve(app, stop)
+
+
+ADAPTER: Platform = TelegramPlatform()
+
+__all__ = ["ADAPTER", "TelegramAdapter", "TelegramPlatform", "serve"]

@@ -18,7 +18,7 @@ from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.forms import Forms, Step
 from bot.adapters.telegram.members import Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
-from bot.adapters.telegram.processing import MemberOrderedProcessor
+from bot.adapters.telegram.ordering import MemberOrderedProcessor
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
@@ -261,7 +261,7 @@ class TelegramAdapter:
         reply = await self.app.dispatcher.on_reply(ctx, subject, msg.text or msg.caption or "")
         if reply is not None:
             if not reply.error:
-                self.edits.changed(ctx, replied)  # the vote count on its button
+                self.edits.changed(self.app.dispatcher, ctx, replied)  # its vote count
             await self._respond(ctx, chat, user, msg, reply)
 
     async def _migrated(self, old: int, new: int) -> None:
@@ -288,7 +288,8 @@ class TelegramAdapter:
                 return
             reply = await self.app.dispatcher.press(ctx, query.data)
             if not reply.error and isinstance(message, Message):
-                self.edits.changed(ctx, message, query.data)  # e.g. the vote count it shows
+                # e.g. the vote count it shows
+                self.edits.changed(self.app.dispatcher, ctx, message, query.data)
             if _fits_toast(reply):
                 await query.answer(reply.plain_text(), show_alert=reply.error)
                 answered = True

@@ -8,9 +8,8 @@ import logging
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from bot.adapters.telegram.sender import Sender, retry_after_seconds, unreachable_error
-from bot.core.outbox import DeliveryFailed, DeliveryRetry
+from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
-from storage.core.outbox import OutboxItem
 from storage.platform.telegram import TelegramRepo
 
 log = logging.getLogger(__name__)

@@ -1,11 +1,11 @@
 """Keeping live counts on a message's buttons current: after a vote the keyboard is edited.
 
-The coalescing is shared with the other adapters (`bot.adapters.edits.MessageEdits`: one edit
-of a message on its way at a time, the changes meanwhile folded into one more edit, at least
-`min_interval` between two edits of a message). What is Telegram's here: the inline keyboard
-is edited alone (`editMessageReplyMarkup`), every edit takes its slot in the send throttle like
-a message, so edits never push the bot into Telegram's flood control and leave room for real
-messages, and "message is not modified" is no failure.
+The coalescing is shared with the other adapters (`bot.adapters.coalesced_edits.MessageEdits`:
+one edit of a message on its way at a time, the changes meanwhile folded into one more edit, at
+least `min_interval` between two edits of a message). What is Telegram's here: the inline
+keyboard is edited alone (`editMessageReplyMarkup`), every edit takes its slot in the send
+throttle like a message, so edits never push the bot into Telegram's flood control and leave
+room for real messages, and "message is not modified" is no failure.
 
 The labels are asked of the core (`Dispatcher.relabel`) when the edit is made, so an edit always
 shows the counts as stored then, whatever order the votes came in.
@@ -16,10 +16,11 @@ from __future__ import annotations
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from bot.adapters.edits import EditLater, EditRefused, LabelFor, MessageEdits
+from bot.adapters.coalesced_edits import EditLater, EditRefused, LabelFor, MessageEdits
 from bot.adapters.telegram.sender import MAX_FLOOD_WAIT, retry_after_seconds
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.context import Context
+from bot.core.dispatch import Dispatcher
 
 EDIT_INTERVAL = 5.0  # seconds between two edits of one message
 
@@ -66,11 +67,13 @@ class KeyboardEdits:
         """Edits made (benchmarks and tests)."""
         return self._edits.edits
 
-    def changed(self, ctx: Context, message: Message, action: str | None = None) -> None:
+    def changed(
+        self, dispatcher: Dispatcher, ctx: Context, message: Message, action: str | None = None
+    ) -> None:
         """A press of `action` on `message` (or a reply to it) may have changed what its
-        buttons show: bring them up to date. Nothing to do for actions that show no state."""
+        buttons show: bring them up to date with the labels `dispatcher` gives. Nothing to do
+        for actions that show no state."""
         markup = message.reply_markup
-        dispatcher = ctx.app.dispatcher
         if markup is None or (action is not None and not dispatcher.refreshes(action)):
             return
 

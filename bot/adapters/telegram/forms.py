@@ -98,7 +98,7 @@ class Forms:
             return None
         param = state.param
         try:
-            tz = await ctx.app.community_tz(ctx.community.id)
+            tz = await ctx.timezone()
             convert(param, text, tz=tz)
         except UserError as exc:
             return Step(prompt(ctx, state, error=ctx.t(exc.key, **exc.params)))
@@ -122,7 +122,7 @@ class Forms:
             state.expires_at = ctx.now() + self.ttl
             await self._save(user_id, state)
             return Step(prompt(ctx, state))
-        tz = await ctx.app.community_tz(ctx.community.id)
+        tz = await ctx.timezone()
         values: dict[str, Any] = {}
         for index, param in enumerate(state.spec.params):
             raw = state.answers.get(param.name)

@@ -106,14 +106,20 @@ class Sender:
             else None
         )
         if out.document is not None or out.photo is not None:
+            caption = out.html or None
             if out.document is not None:
-                send, data, name = self.bot.send_document, out.document, out.document_name
-            else:
-                send, data, name = self.bot.send_photo, out.photo or b"", out.photo_name
-            return await send(
+                return await self.bot.send_document(
+                    chat_id,
+                    InputFile(io.BytesIO(out.document), filename=out.document_name),
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=out.keyboard,
+                    reply_parameters=params,
+                )
+            return await self.bot.send_photo(
                 chat_id,
-                InputFile(io.BytesIO(data), filename=name),
-                caption=out.html or None,
+                InputFile(io.BytesIO(out.photo or b""), filename=out.photo_name),
+                caption=caption,
                 parse_mode=ParseMode.HTML,
                 reply_markup=out.keyboard,
                 reply_parameters=params,

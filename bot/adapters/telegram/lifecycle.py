@@ -1,4 +1,5 @@
-"""Running the adapter: long polling (default) or a webhook, the outbox worker, housekeeping."""
+"""The adapter's life while it serves: updates by long polling (default) or a webhook, the
+outbox worker and housekeeping, started together and stopped together."""
 
 from __future__ import annotations
 

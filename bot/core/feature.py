@@ -1,0 +1,74 @@
+"""What a cog's `setup(feature)` receives: the registries it adds to and the shared
+infrastructure its services are built from.
+
+Every cog follows one pattern. `setup` builds the cog's services, passing each the pieces of
+infrastructure it uses (constructor injection: the engine, the clock, the outbox, …), registers
+them with `services.add`, declares its community settings, commands and actions, and adds its
+time-driven work, shutdown hooks, contribution source and account merger. Handlers then reach
+the services per request through the `Context` (`ctx.service(T)`), never through the App.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from bot.core.accounts import AccountMerger
+from bot.core.participation import ContributionSource
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.core.app import App
+    from config.settings import FanloopSettings
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class FeatureSetup:
+    """One cog's view of the App while it sets up."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        # The process configuration (e.g. the duplicate-detection model).
+        self.config: FanloopSettings = app.settings
+        # Registries the cog adds to.
+        self.commands = app.commands
+        self.actions = app.actions
+        self.services = app.services
+        # Community settings: declared at setup, read per community by the services.
+        self.settings = app.community_settings
+        # Shared infrastructure a service may take.
+        self.engine: AsyncEngine = app.engine
+        self.clock = app.clock
+        self.outbox = app.outbox
+        self.translator = app.translator
+        self.identity = app.identity
+        self.jobs = app.jobs
+
+    @property
+    def contribution_sources(self) -> Sequence[ContributionSource]:
+        """Every cog's contribution source (filled while the cogs load; read at run time)."""
+        return self._app.contribution_sources
+
+    @property
+    def account_mergers(self) -> Sequence[AccountMerger]:
+        """Every cog's account merger (filled while the cogs load; read at run time)."""
+        return self._app.account_mergers
+
+    def add_due_work(self, work: Hook) -> None:
+        """Time-driven work: the scheduler runs it every tick, and so does the console's
+        /advance."""
+        self._app.due_work.append(work)
+
+    def on_shutdown(self, hook: Hook) -> None:
+        """Run when the App closes (in reverse order of registration)."""
+        self._app.shutdown_hooks.append(hook)
+
+    def add_contribution_source(self, source: ContributionSource) -> None:
+        """The contributions this cog's tables hold, for the participation record."""
+        self._app.contribution_sources.append(source)
+
+    def add_account_merger(self, merger: AccountMerger) -> None:
+        """Move this cog's rows from one account to another when a member links accounts."""
+        self._app.account_mergers.append(merger)
