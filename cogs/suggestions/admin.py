@@ -9,7 +9,7 @@ from bot.core.context import Context
 from bot.core.reply import Reply
 from cogs.suggestions import views
 from cogs.suggestions.commands import ID, svc
-from cogs.suggestions.service import STATUS_FLOW
+from cogs.suggestions.status import STATUS_FLOW
 
 if TYPE_CHECKING:
     from bot.core.app import App

@@ -16,8 +16,9 @@ from cogs.weekly.commands import RELEASE_REF, flows, weekly
 from cogs.weekly.digest import DigestWork
 from cogs.weekly.export import results_csv
 from cogs.weekly.flows import next_fire
+from cogs.weekly.fourgrid import ReportStatus
 from cogs.weekly.results_view import results_reply
-from storage.weekly.releases import ReportRow
+from storage.weekly.reports import ReportRow
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -110,7 +111,18 @@ async def report_preview(ctx: Context) -> Reply:
         raise UserError("fourgrid.had_report", version=release.version)
     now = ctx.now()
     draft = ReportRow(
-        0, cid, release.id, "", "open", cfg.labels, None, now, now + cfg.duration, None, None, None
+        0,
+        cid,
+        release.id,
+        "",
+        ReportStatus.OPEN,
+        cfg.labels,
+        None,
+        now,
+        now + cfg.duration,
+        None,
+        None,
+        None,
     )
     reply = views.report_opened(
         ctx.t, release, draft, await svc.items(release.id), tz, preview=True

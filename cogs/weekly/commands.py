@@ -12,11 +12,11 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
 from cogs.weekly import config, views
-from cogs.weekly.config import GRID_KEYS
 from cogs.weekly.flows import WeeklyFlows
+from cogs.weekly.fourgrid import Grid, ReportStatus, accepts_ballots
 from cogs.weekly.results_view import results_reply
 from cogs.weekly.service import WeeklyService
-from storage.weekly.releases import ReportRow
+from storage.weekly.reports import ReportRow
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -41,7 +41,7 @@ def flows(ctx: Context) -> WeeklyFlows:
 def parse_grid(text: str, labels: list[str]) -> int:
     """A grid named by number (1–4), by word (love, fine, bad, untried, 爱了…) or by label."""
     raw = text.strip()
-    if raw.isdigit() and 1 <= int(raw) <= len(GRID_KEYS):
+    if raw.isdigit() and 1 <= int(raw) <= len(Grid):
         return int(raw) - 1
 
     def norm(value: str) -> str:
@@ -96,7 +96,7 @@ async def _page(ctx: Context, report: ReportRow, page: int) -> Reply:
     items = await svc.items(release.id)
     mine, picked = await svc.mine(report.id, ctx.member.account_id)
     tz = await ctx.app.community_tz(ctx.community.id)
-    if not report.accepts_ballots(ctx.now()):
+    if not accepts_ballots(report, ctx.now()):
         raise UserError("fourgrid.closed")
     if 0 <= page < len(items):
         return views.ballot_page(ctx.t, release, report, items, page, mine, tz)
@@ -184,7 +184,7 @@ async def done_button(ctx: Context, args: list[str]) -> Reply:
 async def report_results(ctx: Context, release: str | None = None) -> Reply:
     svc = weekly(ctx)
     report = await svc.report_for(ctx.community.id, release, closed=True)
-    if report.status != "closed":
+    if report.status != ReportStatus.CLOSED:
         raise UserError("fourgrid.not_closed_yet")
     cfg = await config.load(ctx.app, ctx.community.id)
     tz = await ctx.app.community_tz(ctx.community.id)

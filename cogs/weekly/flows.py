@@ -17,10 +17,13 @@ from bot.core.errors import UserError
 from bot.core.outbox import Render
 from bot.core.reply import Reply
 from bot.core.scheduler import run_once
+from cogs.suggestions.status import SuggestionStatus
 from cogs.weekly import config, views
+from cogs.weekly.fourgrid import ReportStatus
 from cogs.weekly.results_view import results_reply
 from cogs.weekly.service import WeeklyService
-from storage.weekly.releases import ReleaseRow, ReportRow
+from storage.weekly.releases import ReleaseRow
+from storage.weekly.reports import ReportRow
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -76,10 +79,11 @@ class WeeklyFlows:
                 row = await svc.get(cid, item.suggestion_id, include_hidden=True)
             except UserError:
                 continue  # deleted since
-            if row.status not in ("shipped", "duplicate"):
-                row = (await svc.set_status(cid, row.id, "shipped", release.version, actor))[1]
+            if row.status not in (SuggestionStatus.SHIPPED, SuggestionStatus.DUPLICATE):
+                shipped = SuggestionStatus.SHIPPED
+                row = (await svc.set_status(cid, row.id, shipped, release.version, actor))[1]
                 marked += 1
-            if row.status != "shipped" or row.status_note != release.version:
+            if row.status != SuggestionStatus.SHIPPED or row.status_note != release.version:
                 continue  # shipped by an earlier release: its voters heard of it then
             voters = [a for a in await svc.voters(row.id) if a != actor]
             told += await self.app.outbox.notify(
@@ -140,7 +144,11 @@ class WeeklyFlows:
 
     async def _publish(self, report_id: int) -> None:
         report = await self.service.reports.by_id(report_id)
-        if report is None or report.status != "closed" or report.results_posted_at is not None:
+        if (
+            report is None
+            or report.status != ReportStatus.CLOSED
+            or report.results_posted_at is not None
+        ):
             return
         cid = report.community_id
         cfg = await config.load(self.app, cid)

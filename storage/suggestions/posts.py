@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.suggestions.schema import drafts, suggestion_events, suggestions, votes
 from storage.util import new_id
 
-OPEN_STATUSES = ("new", "under_review", "planned", "in_progress")
-
 
 @dataclass(frozen=True)
 class SuggestionRow:
@@ -31,10 +29,6 @@ class SuggestionRow:
     created_at: datetime
     updated_at: datetime
     votes: int
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -179,12 +173,13 @@ class SuggestionRepo:
             return [suggestion_row(r) for r in await conn.execute(q)]
 
     async def all_for_index(
-        self, community_id: int | None = None
+        self, community_id: int | None = None, *, excluded_status: str
     ) -> list[tuple[int, int, str, str]]:
-        """(id, community, title, details) of every visible, unmerged suggestion."""
+        """(id, community, title, details) of every visible suggestion not in `excluded_status`
+        (the duplicates, which a merge closed)."""
         q = select(
             suggestions.c.id, suggestions.c.community_id, suggestions.c.title, suggestions.c.details
-        ).where(suggestions.c.hidden.is_(False), suggestions.c.status != "duplicate")
+        ).where(suggestions.c.hidden.is_(False), suggestions.c.status != excluded_status)
         if community_id is not None:
             q = q.where(suggestions.c.community_id == community_id)
         async with self.engine.connect() as conn:
