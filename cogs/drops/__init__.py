@@ -8,7 +8,7 @@ from bot.core.commands import ParamType
 from bot.core.contributions import FCodeIssuer
 from bot.core.settings import SettingSpec
 from cogs.drops import admin, commands
-from cogs.drops.phases import DropPhases
+from cogs.drops.phase_runner import PhaseRunner
 from cogs.drops.service import DropService
 from storage.drops.account_merge import merge_accounts
 
@@ -32,16 +32,16 @@ def setup(app: App) -> None:
             max=3600,
         )
     )
-    phases = DropPhases(app, service)
+    phases = PhaseRunner(app, service)
     app.due_work.append(phases.run_due)
     service.kick = phases.run_due
     app.contribution_sources.append(service.contributions)
 
     async def merge(conn: AsyncConnection, from_account: int, to_account: int, *_: Any) -> None:
         await merge_accounts(conn, from_account, to_account, app.clock.now())
-        service.engine.invalidate()
+        service.claims.invalidate()
 
     app.account_mergers.append(merge)
-    app.shutdown_hooks.append(service.engine.close)
+    app.shutdown_hooks.append(service.claims.close)
     commands.register(app)
     admin.register(app)

@@ -13,6 +13,8 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Field, Reply
 from cogs.drops import lottery, views
+from cogs.drops.modes import DropMode, WinSource
+from cogs.drops.phases import phase
 from cogs.drops.service import DropService
 
 if TYPE_CHECKING:
@@ -101,7 +103,7 @@ async def listing(ctx: Context) -> Reply:
             "drop.list.line",
             id=r.id,
             name=r.name,
-            phase=ctx.t(f"drop.phase.{r.phase(now)}"),
+            phase=ctx.t(f"drop.phase.{phase(r, now)}"),
             at=views.when(r.drop_at, tz),
             quota=r.quota,
         )
@@ -140,7 +142,7 @@ async def mine(ctx: Context) -> Reply:
 
 async def draw(ctx: Context, drop: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, drop)
-    if row.mode != "lottery":
+    if row.mode != DropMode.LOTTERY:
         raise UserError("drop.error.not_lottery", name=row.name)
     tz = await ctx.app.community_tz(ctx.community.id)
     if row.drawn_at is None:
@@ -156,11 +158,11 @@ async def entrants(ctx: Context, drop: int) -> Reply:
     """The entrant list of a draw, as the file `fanloop verify-draw` reads."""
     s = svc(ctx)
     row = await s.get(ctx.community.id, drop)
-    if row.mode != "lottery":
+    if row.mode != DropMode.LOTTERY:
         raise UserError("drop.error.not_lottery", name=row.name)
     if row.drawn_at is None:
         raise UserError("drop.error.not_drawn", name=row.name)
-    listed = await s.repo.draw_entrants(row.id)
+    listed = await s.repo.draw_entrants(row.id, excluded_source=WinSource.FCODE)
     data = ("account_id,units\n" + lottery.entrant_lines(listed)).encode("ascii")
     return Reply(
         text=ctx.t("drop.entrants.text", name=row.name, count=len(listed), hash=row.entrants_hash),

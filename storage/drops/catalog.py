@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -48,23 +49,6 @@ class DropRow:
     status_sig: str | None
     created_at: datetime
     updated_at: datetime
-
-    def phase(self, now: datetime) -> str:
-        """scheduled → reserving → waiting (window closed) → open (drop time passed) | cancelled."""
-        if self.cancelled_at is not None:
-            return "cancelled"
-        if now < self.opens_at:
-            return "scheduled"
-        if now < self.closes_at:
-            return "reserving"
-        if now < self.drop_at:
-            return "waiting"
-        return "open"
-
-    @property
-    def revealed_seed(self) -> str | None:
-        """The seed is secret until the draw."""
-        return self.seed if self.drawn_at is not None else None
 
 
 _FIELDS = [f.name for f in fields(DropRow)]
@@ -250,11 +234,11 @@ class DropsRepo:
         async with self.engine.connect() as conn:
             return [(r.account_id, r.drop_id, r.reserved_at) for r in await conn.execute(q)]
 
-    async def claim_timing(self, drop_id: int) -> list[datetime]:
-        """When each flash or waiting-list win happened, in order (for /drop stats)."""
+    async def claim_timing(self, drop_id: int, sources: Sequence[str]) -> list[datetime]:
+        """When each win from one of `sources` happened, in order (for /drop stats)."""
         q = (
             select(wins.c.won_at)
-            .where(wins.c.drop_id == drop_id, wins.c.source.in_(("flash", "lottery")))
+            .where(wins.c.drop_id == drop_id, wins.c.source.in_(list(sources)))
             .order_by(wins.c.won_at)
         )
         async with self.engine.connect() as conn:
@@ -283,8 +267,9 @@ class DropsRepo:
         async with self.engine.connect() as conn:
             return [(int(r.account_id), int(r.units)) for r in await conn.execute(q)]
 
-    async def draw_entrants(self, drop_id: int) -> list[tuple[int, int]]:
-        """After a draw: the entrants it used (every reservation but the F-code wins)."""
+    async def draw_entrants(self, drop_id: int, excluded_source: str) -> list[tuple[int, int]]:
+        """After a draw: the entrants it used, i.e. every reservation but the wins from
+        `excluded_source` (the F-codes, redeemed before the draw)."""
         q = (
             select(reservations.c.account_id, reservations.c.units)
             .outerjoin(
@@ -296,7 +281,7 @@ class DropsRepo:
             )
             .where(
                 reservations.c.drop_id == drop_id,
-                or_(wins.c.source.is_(None), wins.c.source != "fcode"),
+                or_(wins.c.source.is_(None), wins.c.source != excluded_source),
             )
             .order_by(reservations.c.account_id)
         )

@@ -100,6 +100,12 @@ class WinsRepo(FcodeQueries):
             )
             return r.first() is not None
 
+    async def lapsed_accounts(self, drop_id: int) -> set[int]:
+        """Every account whose win in the drop lapsed (for whatever reason)."""
+        q = select(lapses.c.account_id).where(lapses.c.drop_id == drop_id)
+        async with self.engine.connect() as conn:
+            return {int(a) for a in (await conn.execute(q)).scalars()}
+
     async def confirm(self, drop_id: int, account_id: int, now: datetime) -> bool:
         """Confirm a win before its deadline; True when it is confirmed (now or before)."""
         async with self.engine.begin() as conn:

@@ -23,10 +23,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock
+from cogs.drops.modes import WinSource
 from storage.drops.claims import BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,21 @@ log = logging.getLogger(__name__)
 FALLBACK_TRIES = 8
 
 
+class ClaimStatus(StrEnum):
+    """The answer to a claim; each has its message (`drop.claim.<value>`)."""
+
+    WON = "won"
+    WAITLISTED = "waitlisted"
+    SOLD_OUT = "sold_out"
+    NOT_RESERVED = "not_reserved"
+    LAPSED = "lapsed"  # the account's win lapsed (not confirmed in time)
+    CLOSED = "closed"  # the drop was cancelled
+    NOT_ELIGIBLE = "not_eligible"  # decided by the service, not by the engine
+
+
 @dataclass(frozen=True)
 class ClaimResult:
-    status: str  # won | waitlisted | sold_out | not_reserved | lapsed | closed
+    status: ClaimStatus
     code: str | None = None
     units: int = 0
     confirm_by: datetime | None = None
@@ -200,16 +214,16 @@ class ClaimEngine:
         write.attempts[drop_id] = write.attempts.get(drop_id, 0) + 1
         held = st.winners.get(account)
         if held is not None:
-            return ClaimResult("won", held.code, held.units, held.confirm_by, again=True)
+            return ClaimResult(ClaimStatus.WON, held.code, held.units, held.confirm_by, again=True)
         if st.cancelled:
-            return ClaimResult("closed")
+            return ClaimResult(ClaimStatus.CLOSED)
         if account in st.lapsed:
-            return ClaimResult("lapsed")
+            return ClaimResult(ClaimStatus.LAPSED)
         if not _contains(st, account):
-            return ClaimResult("not_reserved")
+            return ClaimResult(ClaimStatus.NOT_RESERVED)
         position = st.waiting.get(account)
         if position is not None:
-            return ClaimResult("waitlisted", position=position, again=True)
+            return ClaimResult(ClaimStatus.WAITLISTED, position=position, again=True)
         units = min(st.multi_units.get(account, 1), st.per_account)
         if st.free:
             numbers = [st.free.pop() for _ in range(min(units, len(st.free)))]
@@ -222,7 +236,7 @@ class ClaimEngine:
                     "account_id": account,
                     "code": code,
                     "units": len(numbers),
-                    "source": "flash",
+                    "source": WinSource.FLASH,
                     "won_at": now,
                     "confirm_by": confirm_by,
                 }
@@ -240,7 +254,7 @@ class ClaimEngine:
             )
             if not st.free:
                 write.sold_out.add(drop_id)
-            return ClaimResult("won", code, len(numbers), confirm_by)
+            return ClaimResult(ClaimStatus.WON, code, len(numbers), confirm_by)
         if st.next_position <= st.waitlist_cap:
             position = st.next_position
             st.next_position += 1
@@ -254,8 +268,8 @@ class ClaimEngine:
                     "added_at": now,
                 }
             )
-            return ClaimResult("waitlisted", position=position)
-        return ClaimResult("sold_out")
+            return ClaimResult(ClaimStatus.WAITLISTED, position=position)
+        return ClaimResult(ClaimStatus.SOLD_OUT)
 
 
 def _contains(st: ClaimSnapshot, account: int) -> bool:
