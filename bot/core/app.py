@@ -14,7 +14,7 @@ from bot.core.actions import ActionRegistry
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member
-from bot.core.contributions import AccountMerger, ContributionSource
+from bot.core.contributions import AccountMerger, ContentCheck, ContributionSource
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.outbox import Outbox
 from bot.core.ratelimit import RateLimiter
@@ -59,6 +59,7 @@ class App:
         # Participation contracts (see bot.core.contributions).
         self.contribution_sources: list[ContributionSource] = []
         self.account_mergers: list[AccountMerger] = []
+        self.content_checks: list[ContentCheck] = []
         self.cogs: list[str] = []
 
     @classmethod

@@ -8,6 +8,8 @@ look it up (and work without it when that cog is not loaded).
   from these, so they can always be recomputed exactly.
 - `ScoreProvider`: the participation cog's answer to "how many points / which tier", used for
   drop eligibility.
+- Content checks: every cog whose content belongs to a community registers a function that
+  tells whether a community holds any (`app.content_checks`).
 - `FCodeIssuer`: the drops cog's way to hand out priority codes, used to reward top members.
 """
 
@@ -49,3 +51,7 @@ class FCodeIssuer(Protocol):
 # (connection, from account, to account). Each cog re-points its own rows, de-duplicating
 # where the two accounts both acted (a vote for the same suggestion counts once).
 AccountMerger = Callable[..., Awaitable[None]]
+
+# (community id) -> whether the community holds this cog's content (e.g. suggestions). A platform
+# space whose community holds content may not join another community (`/join`).
+ContentCheck = Callable[[int], Awaitable[bool]]

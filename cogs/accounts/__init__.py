@@ -8,7 +8,6 @@ from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.reply import Reply
 from cogs.accounts.service import LINK_TTL, AccountsService
-from storage.suggestions.merges import merge_suggestion_accounts
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -40,7 +39,6 @@ async def join(ctx: Context, code: str) -> Reply:
 
 def setup(app: App) -> None:
     app.services.add(AccountsService(app))
-    app.account_mergers.append(merge_suggestion_accounts)
     code = Param("code", ParamType.TEXT, "param.code", min=4, max=32)
     app.commands.add(
         CommandSpec(

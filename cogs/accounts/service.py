@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.core.errors import UserError
-from storage.core.identity import merge_core_accounts, move_space
-from storage.core.one_time_codes import CodesRepo
-from storage.suggestions.posts import count_in_community
+from storage.core.one_time_codes import OneTimeCodesRepo
 
 if TYPE_CHECKING:
     from bot.core.app import App
 
 LINK_TTL = timedelta(minutes=15)
 JOIN_TTL = timedelta(hours=24)
+
+
+class CodeKind(StrEnum):
+    """What a one-time code is for (the stored `one_time_codes.kind`)."""
+
+    LINK = "link"  # bind a second platform account into the account that asked for the code
+    JOIN = "join"  # attach a platform space to the community that asked for the code
 
 
 @dataclass(frozen=True)
@@ -27,42 +33,40 @@ class LinkResult:
 class AccountsService:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.codes = CodesRepo(app.engine)
+        self.one_time_codes = OneTimeCodesRepo(app.engine)
 
     async def link_code(self, account_id: int) -> str:
-        return await self.codes.issue("link", self.app.clock.now(), LINK_TTL, account_id=account_id)
+        return await self.one_time_codes.issue(
+            CodeKind.LINK, self.app.clock.now(), LINK_TTL, account_id=account_id
+        )
 
     async def link(self, code: str, account_id: int) -> LinkResult:
         """Bind the account that typed the code into the account that asked for it."""
-        row = await self.codes.redeem("link", code, self.app.clock.now())
+        row = await self.one_time_codes.redeem(CodeKind.LINK, code, self.app.clock.now())
         if row is None or row.account_id is None:
             raise UserError("link.bad_code")
         target = row.account_id
         if target == account_id:
             raise UserError("link.same")
-        async with self.app.engine.begin() as conn:
-            await merge_core_accounts(conn, account_id, target)
-            for merger in self.app.account_mergers:
-                await merger(conn, account_id, target)
+        await self.app.identity.merge_accounts(account_id, target, self.app.account_mergers)
         idents = await self.app.identity.identities_of(target)
         return LinkResult(target, sorted({i.platform for i in idents}))
 
     async def join_code(self, community_id: int) -> str:
-        return await self.codes.issue(
-            "join", self.app.clock.now(), JOIN_TTL, community_id=community_id
+        return await self.one_time_codes.issue(
+            CodeKind.JOIN, self.app.clock.now(), JOIN_TTL, community_id=community_id
         )
 
     async def join(self, code: str, platform: str, space_id: str, current: int) -> int:
         """Attach this platform space to the community the code belongs to."""
-        async with self.app.engine.connect() as conn:
-            if await count_in_community(conn, current):
+        for holds_content in self.app.content_checks:
+            if await holds_content(current):
                 raise UserError("join.has_content")  # checked first: the code stays usable
-        row = await self.codes.redeem("join", code, self.app.clock.now())
+        row = await self.one_time_codes.redeem(CodeKind.JOIN, code, self.app.clock.now())
         if row is None or row.community_id is None:
             raise UserError("join.bad_code")
         if row.community_id == current:
             raise UserError("join.same")
-        async with self.app.engine.begin() as conn:
-            await move_space(conn, platform, space_id, row.community_id)
+        await self.app.identity.move_space(platform, space_id, row.community_id)
         self.app.community_settings.forget(current)
         return row.community_id

@@ -25,11 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.core.clock import Clock
 from cogs.drops.modes import WinSource
-from storage.drops.claims import BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
+from storage.drops.claims import BatchCollision, BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +165,7 @@ class ClaimEngine:
         results = [self._decide(states[op.drop_id], op, write, now) for op in batch]
         try:
             await self.store.commit(write, now)
-        except IntegrityError:
+        except BatchCollision:
             self.fallbacks += 1
             for drop_id in {op.drop_id for op in batch}:
                 self._contended.add(drop_id)
@@ -193,7 +191,7 @@ class ClaimEngine:
                 result = self._decide(state, op, write, now)
                 try:
                     await self.store.commit(write, now)
-                except IntegrityError:
+                except BatchCollision:
                     self._stale.add(op.drop_id)
                     await asyncio.sleep(random.uniform(0, 0.005))
                     continue

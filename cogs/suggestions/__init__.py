@@ -9,6 +9,8 @@ from bot.core.settings import SettingSpec
 from cogs.suggestions import admin, commands, contributions
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
+from storage.suggestions.contributions import ContributionRepo
+from storage.suggestions.merges import merge_suggestion_accounts
 from storage.suggestions.posts import SuggestionRepo
 
 if TYPE_CHECKING:
@@ -20,11 +22,12 @@ def setup(app: App) -> None:
     model, weight = settings.dedup_model, settings.dedup_semantic_weight
     if model is not None:
         make_index(model, weight)  # load the model now: a bad one stops the start, not a post
-    service = SuggestionService(
-        SuggestionRepo(app.engine), app.clock, index_factory=lambda: make_index(model, weight)
-    )
+    repo = SuggestionRepo(app.engine)
+    service = SuggestionService(repo, app.clock, index_factory=lambda: make_index(model, weight))
     app.services.add(service)
-    app.contribution_sources.append(contributions.source(app.engine))
+    app.contribution_sources.append(contributions.source(ContributionRepo(app.engine)))
+    app.account_mergers.append(merge_suggestion_accounts)
+    app.content_checks.append(repo.any_in_community)
     app.community_settings.declare(
         SettingSpec(
             "heat_half_life_days", "setting.heat_half_life_days", ParamType.INT, 7, min=1, max=365

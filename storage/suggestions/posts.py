@@ -142,6 +142,12 @@ class SuggestionRepo:
         await add_event(conn, sid, author_id, "created", None, "new", None, now)
         return await get_row(conn, community_id, sid)
 
+    async def any_in_community(self, community_id: int) -> bool:
+        """Whether the community has any suggestion at all (hidden and merged ones included)."""
+        q = select(func.count()).where(suggestions.c.community_id == community_id)
+        async with self.engine.connect() as conn:
+            return bool((await conn.execute(q)).scalar())
+
     async def get(self, community_id: int, sid: int) -> SuggestionRow | None:
         async with self.engine.connect() as conn:
             return await find_row(conn, community_id, sid)
@@ -284,11 +290,6 @@ class SuggestionRepo:
                 return row
         except _AlreadyPosted:
             return None
-
-
-async def count_in_community(conn: AsyncConnection, community_id: int) -> int:
-    r = await conn.execute(select(func.count()).where(suggestions.c.community_id == community_id))
-    return int(r.scalar() or 0)
 
 
 async def add_event(
