@@ -11,13 +11,13 @@ from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
-from cogs.weekly import config, views
+from cogs.weekly import config, release_views
 from cogs.weekly.commands import RELEASE_REF, flows, weekly
 from cogs.weekly.digest import DigestWork
 from cogs.weekly.export import results_csv
 from cogs.weekly.flows import next_fire
 from cogs.weekly.fourgrid import ReportStatus
-from cogs.weekly.results_view import results_reply
+from cogs.weekly.results_views import results_reply
 from storage.weekly.reports import ReportRow
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ async def report_open(ctx: Context, release: str | None = None) -> Reply:
         text=ctx.t(
             "fourgrid.opened_by_hand",
             version=row.version,
-            when=views.when(ctx.t, report.closes_at, tz),
+            when=release_views.when(ctx.t, report.closes_at, tz),
         ),
         ephemeral=True,
     )
@@ -124,12 +124,12 @@ async def report_preview(ctx: Context) -> Reply:
         None,
         None,
     )
-    reply = views.report_opened(
+    reply = release_views.report_opened(
         ctx.t, release, draft, await svc.items(release.id), tz, preview=True
     )
     upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, now) if cfg.auto else None
     reply.footer = (
-        ctx.t("fourgrid.preview.when", when=views.when(ctx.t, upcoming, tz))
+        ctx.t("fourgrid.preview.when", when=release_views.when(ctx.t, upcoming, tz))
         if upcoming
         else ctx.t("fourgrid.preview.manual")
     )

@@ -11,10 +11,10 @@ from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.reply import Reply
-from cogs.weekly import config, views
+from cogs.weekly import config, release_views
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.fourgrid import Grid, ReportStatus, accepts_ballots
-from cogs.weekly.results_view import results_reply
+from cogs.weekly.results_views import results_reply
 from cogs.weekly.service import WeeklyService
 from storage.weekly.reports import ReportRow
 
@@ -69,8 +69,8 @@ async def releases_list(ctx: Context) -> Reply:
         items = await svc.items(release.id)
         report = await svc.reports.for_release(release.id)
         award = next((i.title for i in items if report and i.id == report.award_item_id), None)
-        status = views.release_status(ctx.t, report, award)
-        lines.append(views.release_line(ctx.t, release, len(items), status))
+        status = release_views.release_status(ctx.t, report, award)
+        lines.append(release_views.release_line(ctx.t, release, len(items), status))
     return Reply(title=ctx.t("release.list.title"), text="\n".join(lines), ephemeral=True)
 
 
@@ -80,8 +80,8 @@ async def release_show(ctx: Context, release: str | None = None) -> Reply:
     items = await svc.items(row.id)
     report = await svc.reports.for_release(row.id)
     award = next((i.title for i in items if report and i.id == report.award_item_id), None)
-    reply = views.changelog(ctx.t, row, items, None)
-    reply.footer = views.release_status(ctx.t, report, award)
+    reply = release_views.changelog(ctx.t, row, items, None)
+    reply.footer = release_views.release_status(ctx.t, report, award)
     reply.ephemeral = True
     return reply
 
@@ -99,12 +99,12 @@ async def _page(ctx: Context, report: ReportRow, page: int) -> Reply:
     if not accepts_ballots(report, ctx.now()):
         raise UserError("fourgrid.closed")
     if 0 <= page < len(items):
-        return views.ballot_page(ctx.t, release, report, items, page, mine, tz)
+        return release_views.ballot_page(ctx.t, release, report, items, page, mine, tz)
     candidates = []
     suggestions = svc.suggestions()
     if suggestions is not None:
         candidates = await suggestions.by_votes(ctx.community.id, limit=25)
-    return views.anticipation_page(
+    return release_views.anticipation_page(
         ctx.t, release, report, len(items), candidates, picked, len(mine)
     )
 
@@ -140,7 +140,7 @@ async def report_vote(ctx: Context, item: int, grid: str) -> Reply:
     items = await svc.items(report.release_id)
     if not 1 <= item <= len(items):
         raise UserError("fourgrid.bad_item_number", max=len(items))
-    labels = views.grid_labels(ctx.t, report.labels)
+    labels = release_views.grid_labels(ctx.t, report.labels)
     chosen = parse_grid(grid, labels)
     target = items[item - 1]
     await svc.cast(ctx.community.id, report.id, target.id, ctx.member.account_id, chosen)
@@ -173,7 +173,7 @@ async def done_button(ctx: Context, args: list[str]) -> Reply:
         text += "\n" + ctx.t("fourgrid.done_pick", id=picked)
     return Reply(
         text=text,
-        footer=ctx.t("fourgrid.done_footer", when=views.when(ctx.t, report.closes_at, tz)),
+        footer=ctx.t("fourgrid.done_footer", when=release_views.when(ctx.t, report.closes_at, tz)),
         ephemeral=True,
     )
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.i18n import LOCALES
 from bot.core.reply import Reply
-from cogs.weekly import config, views
+from cogs.weekly import config, release_views
 from cogs.weekly.flows import WeeklyFlows, next_fire
 from storage.suggestions.posts import SuggestionRow
 
@@ -70,7 +70,7 @@ class DigestWork:
                     "digest.report_open",
                     version=release.version if release else "?",
                     count=turnout,
-                    when=views.when(t, report.closes_at, tz),
+                    when=release_views.when(t, report.closes_at, tz),
                 )
             )
         latest = await self.service.releases.latest(cid)
@@ -79,7 +79,11 @@ class DigestWork:
             upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, now) if cfg.auto else None
             if upcoming is not None:
                 out.append(
-                    t("digest.report_due", version=latest.version, when=views.when(t, upcoming, tz))
+                    t(
+                        "digest.report_due",
+                        version=latest.version,
+                        when=release_views.when(t, upcoming, tz),
+                    )
                 )
             else:
                 out.append(t("digest.report_manual", version=latest.version))

@@ -18,9 +18,9 @@ from bot.core.outbox import Render
 from bot.core.reply import Reply
 from bot.core.scheduler import run_once
 from cogs.suggestions.status import SuggestionStatus
-from cogs.weekly import config, views
+from cogs.weekly import config, release_views
 from cogs.weekly.fourgrid import ReportStatus
-from cogs.weekly.results_view import results_reply
+from cogs.weekly.results_views import results_reply
 from cogs.weekly.service import WeeklyService
 from storage.weekly.releases import ReleaseRow
 from storage.weekly.reports import ReportRow
@@ -47,7 +47,7 @@ class WeeklyFlows:
         self.app = app
         self.service = service
 
-    def tr(self, locale: str) -> views.Tr:
+    def tr(self, locale: str) -> release_views.Tr:
         def t(key: str, /, **params: object) -> str:
             return self.app.translator(locale, key, **params)
 
@@ -100,8 +100,8 @@ class WeeklyFlows:
 
         def render(locale: str) -> Reply:
             t = self.tr(locale)
-            return views.changelog(
-                t, release, items, views.when(t, upcoming, tz) if upcoming else None
+            return release_views.changelog(
+                t, release, items, release_views.when(t, upcoming, tz) if upcoming else None
             )
 
         await self.app.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
@@ -125,7 +125,7 @@ class WeeklyFlows:
         items = await self.service.items(release.id)
 
         def render(locale: str) -> Reply:
-            return views.report_opened(self.tr(locale), release, report, items, tz)
+            return release_views.report_opened(self.tr(locale), release, report, items, tz)
 
         await self.app.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
         return report

@@ -1,4 +1,4 @@
-"""How releases and the four-grid report look: one Reply for every adapter.
+"""How releases look, with their four-grid report and its ballot: one Reply for every adapter.
 
 Paging: Discord fits five rows of components in one message, so the ballot shows one item per
 page: four grid buttons (the fan's current grid highlighted) and ◀ ▶ — two rows at most — and a

@@ -11,8 +11,8 @@ from cogs.weekly.charts import ChartBar, ChartText, results_chart
 from cogs.weekly.config import WeeklyConfig
 from cogs.weekly.fourgrid import Grid, ReportStatus
 from cogs.weekly.ranking import ItemResult
+from cogs.weekly.release_views import Tr, grid_labels, when
 from cogs.weekly.service import Results
-from cogs.weekly.views import Tr, grid_labels, when
 
 _CHARTS: OrderedDict[tuple[int, str], bytes] = OrderedDict()
 _CHARTS_KEPT = 32
