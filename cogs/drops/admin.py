@@ -124,7 +124,7 @@ async def edit(
 async def cancel(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
     row = await s.cancel(ctx.community.id, drop)
-    reservers = await s.repo.reservers(row.id)
+    reservers = await s.reservations.reservers(row.id)
     tr = ctx.app.translator
     await ctx.app.outbox.notify(
         ctx.community.id,
@@ -228,7 +228,7 @@ async def stats(ctx: Context, drop: int) -> Reply:
         ),
         Field(t("drop.stats.waiting"), str(c.waiting), inline=True),
     ]
-    times = await s.repo.claim_timing(row.id, (WinSource.FLASH, WinSource.LOTTERY))
+    times = await s.wins.claim_timing(row.id, (WinSource.FLASH, WinSource.LOTTERY))
     if times and row.started_at is not None:
         offsets = [(at - row.drop_at).total_seconds() for at in times]
         fields.append(

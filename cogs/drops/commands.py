@@ -94,7 +94,7 @@ async def show(ctx: Context, drop: int) -> Reply:
 
 async def listing(ctx: Context) -> Reply:
     now = ctx.now()
-    rows = await svc(ctx).repo.of_community(ctx.community.id, since=now - RECENT)
+    rows = await svc(ctx).drops.of_community(ctx.community.id, since=now - RECENT)
     if not rows:
         return Reply(text=ctx.t("drop.list.empty"), ephemeral=True)
     tz = await ctx.app.community_tz(ctx.community.id)
@@ -114,7 +114,7 @@ async def listing(ctx: Context) -> Reply:
 
 async def mine(ctx: Context) -> Reply:
     s = svc(ctx)
-    rows = await s.repo.mine(ctx.community.id, ctx.member.account_id)
+    rows = await s.reservations.mine(ctx.community.id, ctx.member.account_id)
     if not rows:
         return Reply(text=ctx.t("drop.mine.empty"), ephemeral=True)
     tz = await ctx.app.community_tz(ctx.community.id)
@@ -162,7 +162,7 @@ async def entrants(ctx: Context, drop: int) -> Reply:
         raise UserError("drop.error.not_lottery", name=row.name)
     if row.drawn_at is None:
         raise UserError("drop.error.not_drawn", name=row.name)
-    listed = await s.repo.draw_entrants(row.id, excluded_source=WinSource.FCODE)
+    listed = await s.reservations.draw_entrants(row.id, excluded_source=WinSource.FCODE)
     data = ("account_id,units\n" + lottery.entrant_lines(listed)).encode("ascii")
     return Reply(
         text=ctx.t("drop.entrants.text", name=row.name, count=len(listed), hash=row.entrants_hash),

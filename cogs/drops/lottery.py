@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.drops.catalog import DropRow
+    from storage.drops.drops import DropRow
 
 Entrant = tuple[int, int]  # (account id, units asked for)
 

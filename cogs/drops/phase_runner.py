@@ -17,7 +17,7 @@ from cogs.drops import lottery, views
 from cogs.drops.modes import DropMode
 from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.service import DropService
-from storage.drops.catalog import DropRow
+from storage.drops.drops import DropRow
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -35,14 +35,14 @@ class PhaseRunner:
 
     async def run_due(self) -> None:
         now = self.app.clock.now()
-        for drop in await self.service.repo.active(now, now - HORIZON):
+        for drop in await self.service.drops.active(now, now - HORIZON):
             try:
                 await self._advance(drop.id, now)
             except Exception:
                 log.exception("drop %s: scheduled work failed", drop.id)
 
     async def _fresh(self, drop_id: int) -> DropRow:
-        drop = await self.service.repo.get(drop_id)
+        drop = await self.service.drops.get(drop_id)
         assert drop is not None
         return drop
 
@@ -74,14 +74,14 @@ class PhaseRunner:
             views.render(self.app.translator, lambda t: views.opened(t, drop, counts, tz, now)),
             dedup_key=f"drop:{drop.id}:open",
         )
-        await self.service.repo.mark(drop.id, "opened_at", now)
-        await self.service.repo.set_status(drop.id, now, views.status_sig(drop, counts))
+        await self.service.drops.mark(drop.id, "opened_at", now)
+        await self.service.drops.set_status(drop.id, now, views.status_sig(drop, counts))
 
     async def _start(self, drop: DropRow, now: datetime) -> None:
         if drop.mode == DropMode.LOTTERY:
             await self._draw(drop, now)
         else:
-            await self.service.repo.mark(drop.id, "started_at", now)
+            await self.service.drops.mark(drop.id, "started_at", now)
             await self.service.claims.prepare(drop.id)
             drop = await self._fresh(drop.id)
             counts = await self.service.counts(drop.id)
@@ -91,7 +91,7 @@ class PhaseRunner:
                 views.render(self.app.translator, lambda t: views.claims_open(t, drop, counts, tz)),
                 dedup_key=f"drop:{drop.id}:claims",
             )
-            reservers = [a for a, _ in await self.service.repo.entrants(drop.id)]
+            reservers = [a for a, _ in await self.service.reservations.entrants(drop.id)]
             await self.app.outbox.notify(
                 drop.community_id,
                 reservers,
@@ -100,7 +100,7 @@ class PhaseRunner:
             )
 
     async def _draw(self, drop: DropRow, now: datetime) -> None:
-        entrants = await self.service.repo.entrants(drop.id)
+        entrants = await self.service.reservations.entrants(drop.id)
         counts = await self.service.counts(drop.id)
         slots = max(0, drop.quota - counts.taken)
         result = lottery.draw(drop.seed, entrants, slots, drop.waitlist)
@@ -144,7 +144,7 @@ class PhaseRunner:
 
     async def _deadlines(self, drop: DropRow, now: datetime) -> bool:
         lapsed = []
-        for account in await self.service.repo.pending_deadlines(drop.id, now):
+        for account in await self.service.wins.pending_deadlines(drop.id, now):
             if await self.service.wins.lapse(drop.id, account, now) is not None:
                 lapsed.append(account)
         if lapsed:
@@ -199,4 +199,4 @@ class PhaseRunner:
             views.render(self.app.translator, lambda t: views.status(t, drop, counts, tz, now)),
             dedup_key=f"dp:{drop.id}:{sig}",
         )
-        await self.service.repo.set_status(drop.id, now, sig)
+        await self.service.drops.set_status(drop.id, now, sig)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from storage.drops.catalog import DropRow
+from storage.drops.drops import DropRow
 
 
 class DropPhase(StrEnum):

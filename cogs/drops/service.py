@@ -25,8 +25,9 @@ from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.phases import WITHDRAWABLE, DropPhase, phase
 from cogs.drops.redemption_codes import new_redemption_code
 from storage.core.identity import IdentityRepo
-from storage.drops.catalog import DropCounts, DropRow, DropsRepo
 from storage.drops.claims import ClaimStore
+from storage.drops.drops import DropCounts, DropRow, DropsRepo
+from storage.drops.reservations import ReservationsRepo
 from storage.drops.wins import WinRow, WinsRepo
 
 MAX_PER_ACCOUNT = 10
@@ -78,7 +79,8 @@ class DropService:
         tz_of: Callable[[int], Awaitable[ZoneInfo]] | None = None,
         max_batch: int = 256,
     ) -> None:
-        self.repo = DropsRepo(engine)
+        self.drops = DropsRepo(engine)
+        self.reservations = ReservationsRepo(engine)
         self.tz_of = tz_of
         # Runs the drop phases now (set by the cog), so a drop that opens at once is announced.
         self.kick: Callable[[], Awaitable[None]] | None = None
@@ -102,7 +104,7 @@ class DropService:
     # -- drops ---------------------------------------------------------------------------------
 
     async def get(self, community_id: int, drop_id: int) -> DropRow:
-        drop = await self.repo.get(drop_id, community_id)
+        drop = await self.drops.get(drop_id, community_id)
         if drop is None:
             raise UserError("drop.error.unknown", id=drop_id)
         return drop
@@ -168,7 +170,7 @@ class DropService:
             "commitment": lottery.commitment(seed),
         }
         self.validate(values, now, new=True)
-        return await self.repo.create(values, now)
+        return await self.drops.create(values, now)
 
     async def edit(self, community_id: int, drop_id: int, changes: dict[str, Any]) -> DropRow:
         now = self.clock.now()
@@ -182,10 +184,10 @@ class DropService:
             raise UserError("drop.error.nothing_to_edit")
         merged = {k: getattr(drop, k) for k in EDITABLE} | changes
         self.validate(merged, now, new="opens_at" in changes)
-        held = (await self.repo.counts(drop_id)).taken + await self.wins.unused_fcodes(drop_id)
+        held = (await self.drops.counts(drop_id)).taken + await self.wins.unused_fcodes(drop_id)
         if int(merged["quota"]) < held:
             raise UserError("drop.error.quota_below_codes", held=held)
-        row = await self.repo.update(drop_id, changes, now)
+        row = await self.drops.update(drop_id, changes, now)
         if row is None:
             raise UserError("drop.error.quota_below_codes", held=held)
         self.claims.invalidate(drop_id)
@@ -198,7 +200,7 @@ class DropService:
             return drop
         if now >= drop.drop_at or drop.started_at is not None:
             raise UserError("drop.error.started", name=drop.name)
-        await self.repo.mark(drop_id, "cancelled_at", now)
+        await self.drops.mark(drop_id, "cancelled_at", now)
         self.claims.invalidate(drop_id)
         return await self.get(community_id, drop_id)
 
@@ -215,7 +217,7 @@ class DropService:
         """(drop, newly reserved?, units reserved). Reserving again answers the same."""
         now = self.clock.now()
         drop = await self.get(community_id, drop_id)
-        existing = await self.repo.reservation(drop_id, account_id)
+        existing = await self.reservations.reservation(drop_id, account_id)
         if existing is not None:
             return drop, False, existing[0]
         now_phase = phase(drop, now)
@@ -235,9 +237,9 @@ class DropService:
         )
         if not verdict.ok:
             raise UserError(verdict.key, **(verdict.params or {}))
-        created = await self.repo.reserve(drop_id, account_id, wanted, now)
+        created = await self.reservations.reserve(drop_id, account_id, wanted, now)
         if not created:  # a concurrent press won the race: answer with what is stored
-            stored = await self.repo.reservation(drop_id, account_id)
+            stored = await self.reservations.reservation(drop_id, account_id)
             wanted = stored[0] if stored else wanted
         return drop, created, wanted
 
@@ -246,7 +248,7 @@ class DropService:
         drop = await self.get(community_id, drop_id)
         if phase(drop, now) not in WITHDRAWABLE:
             raise UserError("drop.error.reservations_closed", name=drop.name)
-        if not await self.repo.unreserve(drop_id, account_id):
+        if not await self.reservations.unreserve(drop_id, account_id):
             raise UserError("drop.error.not_reserved", name=drop.name)
         return drop
 
@@ -320,7 +322,7 @@ class DropService:
         now = self.clock.now()
         code = normalize_fcode(raw_code)
         drop_id = await self.wins.fcode_drop(code)
-        drop = await self.repo.get(drop_id, community_id) if drop_id is not None else None
+        drop = await self.drops.get(drop_id, community_id) if drop_id is not None else None
         if drop is None:
             raise UserError("drop.error.fcode_unknown")
         if drop.cancelled_at is not None:
@@ -353,11 +355,13 @@ class DropService:
     # -- numbers -------------------------------------------------------------------------------
 
     async def counts(self, drop_id: int) -> DropCounts:
-        return await self.repo.counts(drop_id)
+        return await self.drops.counts(drop_id)
 
     async def contributions(self, community_id: int, since: datetime | None) -> list[Contribution]:
         """Contribution source: one "reservation" per account and drop."""
         return [
             Contribution(account, "reservation", at, str(drop_id))
-            for account, drop_id, at in await self.repo.reservation_times(community_id, since)
+            for account, drop_id, at in await self.reservations.reservation_times(
+                community_id, since
+            )
         ]

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cogs.drops import lottery
 from cogs.drops.modes import WinSource
-from storage.drops.catalog import DropsRepo
+from storage.drops.drops import DropsRepo
+from storage.drops.reservations import ReservationsRepo
 from storage.drops.wins import WinsRepo
 
 
@@ -58,7 +59,9 @@ async def check_stored_draw(engine: AsyncEngine, drop_id: int) -> DrawCheck:
     drop = await drops.get(drop_id)
     if drop is None or drop.drawn_at is None or drop.drawn_slots is None:
         raise LookupError(f"drop {drop_id} has no draw")
-    entrants = await drops.draw_entrants(drop_id, excluded_source=WinSource.FCODE)
+    entrants = await ReservationsRepo(engine).draw_entrants(
+        drop_id, excluded_source=WinSource.FCODE
+    )
     check = check_draw(
         drop.seed,
         entrants,

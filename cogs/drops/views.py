@@ -18,7 +18,7 @@ from cogs.drops.claims import ClaimResult, ClaimStatus
 from cogs.drops.lottery import revealed_seed
 from cogs.drops.modes import DropMode
 from cogs.drops.phases import DropPhase, phase
-from storage.drops.catalog import DropCounts, DropRow
+from storage.drops.drops import DropCounts, DropRow
 
 Tr = Callable[..., str]
 
