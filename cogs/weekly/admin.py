@@ -155,7 +155,9 @@ async def digest(ctx: Context, enabled: bool | None = None) -> Reply:
     work = ctx.service(DigestWork)
     cid = ctx.community.id
     if enabled is not None:
-        await weekly(ctx).ballots.subscribe(cid, ctx.member.account_id, enabled, ctx.now())
+        await weekly(ctx).digest_subscribers.subscribe(
+            cid, ctx.member.account_id, enabled, ctx.now()
+        )
         cfg = await config.load(ctx.app, cid)
         key = "digest.subscribed" if enabled else "digest.unsubscribed"
         time = f"{cfg.digest_hour:02d}:{cfg.digest_minute:02d}"

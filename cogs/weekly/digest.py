@@ -125,7 +125,7 @@ class DigestWork:
 
     async def send_digest(self, cid: int, key: str) -> int:
         """Send today's digest to the admins who asked for it; nothing when the day was quiet."""
-        subscribers = await self.service.ballots.subscribers(cid)
+        subscribers = await self.service.digest_subscribers.subscribers(cid)
         if not subscribers:
             return 0
         now = self.app.clock.now()

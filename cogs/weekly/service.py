@@ -20,6 +20,7 @@ from cogs.weekly.fourgrid import Grid, ReportStatus, accepts_ballots
 from cogs.weekly.ingest import BallotBatcher
 from cogs.weekly.ranking import ItemInput, ItemResult, Ranking, rank
 from storage.weekly.ballots import Ballot, BallotRepo
+from storage.weekly.digest_subscribers import DigestSubscribersRepo
 from storage.weekly.releases import ItemRow, ReleaseRepo, ReleaseRow, VersionTaken
 from storage.weekly.reports import ReportRepo, ReportRow
 
@@ -58,6 +59,7 @@ class WeeklyService:
         self.releases = releases
         self.reports = reports
         self.ballots = ballots
+        self.digest_subscribers = DigestSubscribersRepo(ballots.engine)
         self.clock = clock
         self._services = services
         self.batcher = BallotBatcher(ballots)
