@@ -9,6 +9,7 @@ from bot.core.context import Context
 from bot.core.reply import Reply
 from cogs.participation import views
 from cogs.participation.commands import PERIOD, svc
+from cogs.participation.periods import PeriodName
 
 if TYPE_CHECKING:
     from bot.core.app import App
@@ -50,7 +51,7 @@ async def recompute(ctx: Context) -> Reply:
     )
 
 
-async def reward(ctx: Context, drop: int, count: int, period: str = "week") -> Reply:
+async def reward(ctx: Context, drop: int, count: int, period: str = PeriodName.WEEK) -> Reply:
     cid = ctx.community.id
     result = await svc(ctx).reward(cid, drop, count, period, ctx.member.account_id)
     chosen = result.chosen

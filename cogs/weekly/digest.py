@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.i18n import LOCALES
 from bot.core.reply import Reply
+from cogs.suggestions.status import ROADMAP_LANES
 from cogs.weekly import config, release_views
 from cogs.weekly.flows import WeeklyFlows, next_fire
 from storage.suggestions.posts import SuggestionRow
@@ -159,7 +160,7 @@ class DigestWork:
         def render(locale: str) -> Reply:
             t = self.flows.tr(locale)
             lines: list[str] = []
-            for lane in ("in_progress", "planned"):
+            for lane in ROADMAP_LANES:
                 if lanes[lane]:
                     lines.append(t(f"status.{lane}") + ":")
                     lines += [f"  #{r.id} {r.title} (👍 {r.votes})" for r in lanes[lane]]
