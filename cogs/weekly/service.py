@@ -15,9 +15,9 @@ from bot.core.errors import UserError
 from bot.core.services import ServiceRegistry
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.status import SuggestionStatus, is_open
+from cogs.weekly.ballot_batcher import BallotBatcher
 from cogs.weekly.config import WeeklyConfig
 from cogs.weekly.fourgrid import Grid, ReportStatus, accepts_ballots
-from cogs.weekly.ingest import BallotBatcher
 from cogs.weekly.ranking import ItemInput, ItemResult, Ranking, rank
 from storage.weekly.ballots import Ballot, BallotRepo
 from storage.weekly.digest_subscribers import DigestSubscribersRepo
