@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.weekly.digest_subscribers import merge_subscriber_accounts
-from storage.weekly.schema import GRIDS, release_items
+from storage.weekly.schema import GRIDS, REPORT_OPEN, release_items
 from storage.weekly.schema import fourgrid_anticipations as picks
 from storage.weekly.schema import fourgrid_ballots as ballots
 from storage.weekly.schema import fourgrid_reports as reports
@@ -43,7 +43,7 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
 def _open_report(report_id: int, now: datetime, community_id: int | None = None) -> Any:
     cond = and_(
         reports.c.id == report_id,
-        reports.c.status == "open",
+        reports.c.status == REPORT_OPEN,
         reports.c.closes_at > now,
     )
     return cond if community_id is None else and_(cond, reports.c.community_id == community_id)
@@ -69,7 +69,7 @@ def _cast_statement(dialect: str) -> Any:
         .where(
             reports.c.id == bindparam("report_id"),
             reports.c.community_id == bindparam("community_id", type_=Integer),
-            reports.c.status == "open",
+            reports.c.status == REPORT_OPEN,
             reports.c.closes_at > at,
             release_items.c.id == bindparam("item_id"),
         )
@@ -151,7 +151,7 @@ class BallotRepo:
             out.append(
                 r is not None
                 and r.community_id == b.community_id
-                and r.status == "open"
+                and r.status == REPORT_OPEN
                 and r.closes_at > b.at
                 and item_release.get(b.item_id) == r.release_id
             )

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.util import insert_ignore
+from storage.weekly.schema import REPORT_CLOSED, REPORT_OPEN
 from storage.weekly.schema import fourgrid_reports as reports
 
 
@@ -70,7 +71,7 @@ class ReportRepo:
                     "community_id": community_id,
                     "release_id": release_id,
                     "period": period,
-                    "status": "open",
+                    "status": REPORT_OPEN,
                     "labels": labels,
                     "opened_by": opened_by,
                     "opened_at": now,
@@ -95,7 +96,7 @@ class ReportRepo:
     async def current(self, community_id: int) -> ReportRow | None:
         """The community's open report, if any (the newest when several are open)."""
         rows = await self._many(
-            (reports.c.community_id == community_id) & (reports.c.status == "open"), limit=1
+            (reports.c.community_id == community_id) & (reports.c.status == REPORT_OPEN), limit=1
         )
         return rows[0] if rows else None
 
@@ -107,11 +108,11 @@ class ReportRepo:
         return rows[0] if rows else None
 
     async def due_to_close(self, now: datetime) -> list[ReportRow]:
-        return await self._many((reports.c.status == "open") & (reports.c.closes_at <= now))
+        return await self._many((reports.c.status == REPORT_OPEN) & (reports.c.closes_at <= now))
 
     async def unpublished(self) -> list[ReportRow]:
         return await self._many(
-            (reports.c.status == "closed") & reports.c.results_posted_at.is_(None)
+            (reports.c.status == REPORT_CLOSED) & reports.c.results_posted_at.is_(None)
         )
 
     async def close(self, report_id: int, now: datetime) -> bool:
@@ -119,8 +120,8 @@ class ReportRepo:
         async with self.engine.begin() as conn:
             res = await conn.execute(
                 update(reports)
-                .where(reports.c.id == report_id, reports.c.status == "open")
-                .values(status="closed", closed_at=now)
+                .where(reports.c.id == report_id, reports.c.status == REPORT_OPEN)
+                .values(status=REPORT_CLOSED, closed_at=now)
             )
             return bool(res.rowcount)
 
@@ -138,7 +139,7 @@ class ReportRepo:
         """Earlier closed reports of the community, newest first (for the turnout trend)."""
         return await self._many(
             (reports.c.community_id == community_id)
-            & (reports.c.status == "closed")
+            & (reports.c.status == REPORT_CLOSED)
             & (reports.c.id < report_id),
             limit=limit,
         )
