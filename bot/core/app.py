@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.accounts import AccountMerger
+from bot.core.accounts import AccountMerger, ContentCheck
 from bot.core.actions import ActionRegistry
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
@@ -64,6 +64,7 @@ class App:
         # Contracts between cogs (bot.core.participation, bot.core.accounts).
         self.contribution_sources: list[ContributionSource] = []
         self.account_mergers: list[AccountMerger] = []
+        self.content_checks: list[ContentCheck] = []
         self.cogs: list[str] = []
 
     @classmethod

@@ -4,8 +4,9 @@ infrastructure its services are built from.
 Every cog follows one pattern. `setup` builds the cog's services, passing each the pieces of
 infrastructure it uses (constructor injection: the engine, the clock, the outbox, …), registers
 them with `services.add`, declares its community settings, commands and actions, and adds its
-time-driven work, shutdown hooks, contribution source and account merger. Handlers then reach
-the services per request through the `Context` (`ctx.service(T)`), never through the App.
+time-driven work, shutdown hooks, contribution source, account merger and content check.
+Handlers then reach the services per request through the `Context` (`ctx.service(T)`), never
+through the App.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bot.core.accounts import AccountMerger
+from bot.core.accounts import AccountMerger, ContentCheck
 from bot.core.participation import ContributionSource
 
 if TYPE_CHECKING:
@@ -55,6 +56,16 @@ class FeatureSetup:
     def account_mergers(self) -> Sequence[AccountMerger]:
         """Every cog's account merger (filled while the cogs load; read at run time)."""
         return self._app.account_mergers
+
+    @property
+    def content_checks(self) -> Sequence[ContentCheck]:
+        """Every cog's check of whether a community holds its content (read at run time)."""
+        return self._app.content_checks
+
+    def add_content_check(self, check: ContentCheck) -> None:
+        """Say whether a community holds this cog's content (a space with content may not
+        `/join` another community)."""
+        self._app.content_checks.append(check)
 
     def add_due_work(self, work: Hook) -> None:
         """Time-driven work: the scheduler runs it every tick, and so does the console's

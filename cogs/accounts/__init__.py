@@ -41,6 +41,7 @@ def setup(feature: FeatureSetup) -> None:
             feature.identity,
             feature.settings,
             feature.account_mergers,
+            feature.content_checks,
         )
     )
     code = Param("code", ParamType.TEXT, "param.code", min=4, max=32)

@@ -9,7 +9,7 @@ from bot.core.fcodes import FCodeIssuer
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
 from cogs.drops import admin, commands
-from cogs.drops.phases import DropPhases
+from cogs.drops.phase_runner import PhaseRunner
 from cogs.drops.service import DropService
 from storage.drops.account_merge import merge_accounts
 
@@ -34,7 +34,7 @@ def setup(feature: FeatureSetup) -> None:
             max=3600,
         )
     )
-    phases = DropPhases(
+    phases = PhaseRunner(
         service,
         feature.clock,
         feature.jobs,
@@ -49,9 +49,9 @@ def setup(feature: FeatureSetup) -> None:
 
     async def merge(conn: AsyncConnection, from_account: int, to_account: int, /) -> None:
         await merge_accounts(conn, from_account, to_account, clock.now())
-        service.engine.invalidate()
+        service.claims.invalidate()
 
     feature.add_account_merger(merge)
-    feature.on_shutdown(service.engine.close)
+    feature.on_shutdown(service.claims.close)
     commands.register(feature)
     admin.register(feature)

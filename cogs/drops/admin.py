@@ -15,6 +15,7 @@ from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
 from cogs.drops import eligibility, views
 from cogs.drops.commands import DROP, svc
+from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.service import split_list
 
 MAX_CODES = 500  # unnamed F-codes issued at once
@@ -25,7 +26,7 @@ async def create(
     name: str,
     quota: int,
     drop: datetime,
-    mode: str = "flash",
+    mode: str = DropMode.FLASH,
     opens: datetime | None = None,
     closes: datetime | None = None,
     confirm: timedelta | None = None,
@@ -121,7 +122,7 @@ async def edit(
 async def cancel(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
     row = await s.cancel(ctx.community.id, drop)
-    reservers = await s.repo.reservers(row.id)
+    reservers = await s.reservations.reservers(row.id)
     tr = ctx.translator
     await ctx.outbox.notify(
         ctx.community.id,
@@ -225,7 +226,7 @@ async def stats(ctx: Context, drop: int) -> Reply:
         ),
         Field(t("drop.stats.waiting"), str(c.waiting), inline=True),
     ]
-    times = await s.repo.claim_timing(row.id)
+    times = await s.wins.claim_timing(row.id, (WinSource.FLASH, WinSource.LOTTERY))
     if times and row.started_at is not None:
         offsets = [(at - row.drop_at).total_seconds() for at in times]
         fields.append(
@@ -255,8 +256,8 @@ def _create_params(required: bool) -> tuple[Param, ...]:
             ParamType.CHOICE,
             "param.drop.mode",
             required=False,
-            choices=("flash", "lottery"),
-            default="flash" if required else None,
+            choices=tuple(DropMode),
+            default=DropMode.FLASH if required else None,
         ),
         Param("opens", ParamType.DATETIME, "param.drop.opens", required=False),
         Param("closes", ParamType.DATETIME, "param.drop.closes", required=False),

@@ -13,6 +13,8 @@ from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
 from cogs.drops import lottery, views
+from cogs.drops.modes import DropMode, WinSource
+from cogs.drops.phases import phase
 from cogs.drops.service import DropService
 
 # A reply to a drop's message that reserves.
@@ -89,7 +91,7 @@ async def show(ctx: Context, drop: int) -> Reply:
 
 async def listing(ctx: Context) -> Reply:
     now = ctx.now()
-    rows = await svc(ctx).repo.of_community(ctx.community.id, since=now - RECENT)
+    rows = await svc(ctx).drops.of_community(ctx.community.id, since=now - RECENT)
     if not rows:
         return Reply(text=ctx.t("drop.list.empty"), ephemeral=True)
     tz = await ctx.timezone()
@@ -98,7 +100,7 @@ async def listing(ctx: Context) -> Reply:
             "drop.list.line",
             id=r.id,
             name=r.name,
-            phase=ctx.t(f"drop.phase.{r.phase(now)}"),
+            phase=ctx.t(f"drop.phase.{phase(r, now)}"),
             at=views.when(r.drop_at, tz),
             quota=r.quota,
         )
@@ -109,7 +111,7 @@ async def listing(ctx: Context) -> Reply:
 
 async def mine(ctx: Context) -> Reply:
     s = svc(ctx)
-    rows = await s.repo.mine(ctx.community.id, ctx.member.account_id)
+    rows = await s.reservations.mine(ctx.community.id, ctx.member.account_id)
     if not rows:
         return Reply(text=ctx.t("drop.mine.empty"), ephemeral=True)
     tz = await ctx.timezone()
@@ -137,7 +139,7 @@ async def mine(ctx: Context) -> Reply:
 
 async def draw(ctx: Context, drop: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, drop)
-    if row.mode != "lottery":
+    if row.mode != DropMode.LOTTERY:
         raise UserError("drop.error.not_lottery", name=row.name)
     tz = await ctx.timezone()
     if row.drawn_at is None:
@@ -153,11 +155,11 @@ async def entrants(ctx: Context, drop: int) -> Reply:
     """The entrant list of a draw, as the file `fanloop verify-draw` reads."""
     s = svc(ctx)
     row = await s.get(ctx.community.id, drop)
-    if row.mode != "lottery":
+    if row.mode != DropMode.LOTTERY:
         raise UserError("drop.error.not_lottery", name=row.name)
     if row.drawn_at is None:
         raise UserError("drop.error.not_drawn", name=row.name)
-    listed = await s.repo.draw_entrants(row.id)
+    listed = await s.reservations.draw_entrants(row.id, excluded_source=WinSource.FCODE)
     data = ("account_id,units\n" + lottery.entrant_lines(listed)).encode("ascii")
     return Reply(
         text=ctx.t("drop.entrants.text", name=row.name, count=len(listed), hash=row.entrants_hash),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.core.participation import ScoreProvider
 from storage.core.identity import IdentityRepo
-from storage.drops.catalog import DropRow
+from storage.drops.drops import DropRow
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.drops.drops import DropRow
 
 Entrant = tuple[int, int]  # (account id, units asked for)
 
@@ -78,3 +82,8 @@ def parse_entrants(text: str) -> list[Entrant]:
         account, _, units = line.partition(",")
         out.append((int(account), int(units or 1)))
     return out
+
+
+def revealed_seed(drop: DropRow) -> str | None:
+    """The drop's seed once it may be shown: it stays secret until the draw."""
+    return drop.seed if drop.drawn_at is not None else None

@@ -1,4 +1,5 @@
-"""The drops domain: create and edit drops, reserve, claim (through the engine), confirm, F-codes.
+"""The drops domain: create and edit drops, reserve, claim (through the claim engine), confirm,
+F-codes.
 
 Every rule reads the injected clock. Bad input raises a `UserError` with a `drop.*` key.
 """
@@ -17,11 +18,16 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from bot.core.participation import Contribution, ScoreProvider
 from bot.core.services import ServiceRegistry
-from cogs.drops import codes, eligibility, lottery
-from cogs.drops.engine import ClaimEngine, ClaimResult
+from cogs.drops import eligibility, lottery
+from cogs.drops.claims import ClaimEngine, ClaimResult, ClaimStatus
+from cogs.drops.fcodes import REFUSED, FcodeRedemption, new_fcode, normalize_fcode
+from cogs.drops.modes import DropMode, WinSource
+from cogs.drops.phases import WITHDRAWABLE, DropPhase, phase
+from cogs.drops.redemption_codes import new_redemption_code
 from storage.core.identity import IdentityRepo
-from storage.drops.catalog import DropCounts, DropRow, DropsRepo
 from storage.drops.claims import ClaimStore
+from storage.drops.drops import DropCounts, DropRow, DropsRepo
+from storage.drops.reservations import ReservationsRepo
 from storage.drops.wins import WinRow, WinsRepo
 
 MAX_PER_ACCOUNT = 10
@@ -73,7 +79,8 @@ class DropService:
         tz_of: Callable[[int], Awaitable[ZoneInfo]] | None = None,
         max_batch: int = 256,
     ) -> None:
-        self.repo = DropsRepo(engine)
+        self.drops = DropsRepo(engine)
+        self.reservations = ReservationsRepo(engine)
         self.tz_of = tz_of
         # Runs the drop phases now (set by the cog), so a drop that opens at once is announced.
         self.kick: Callable[[], Awaitable[None]] | None = None
@@ -81,8 +88,8 @@ class DropService:
         self.clock = clock
         self.identity = identity
         self.services = services
-        self.engine = ClaimEngine(
-            ClaimStore(engine), clock, codes.new_redemption_code, max_batch=max_batch
+        self.claims = ClaimEngine(
+            ClaimStore(engine), clock, new_redemption_code, max_batch=max_batch
         )
 
     async def when(self, drop: DropRow, at: datetime) -> str:
@@ -97,7 +104,7 @@ class DropService:
     # -- drops ---------------------------------------------------------------------------------
 
     async def get(self, community_id: int, drop_id: int) -> DropRow:
-        drop = await self.repo.get(drop_id, community_id)
+        drop = await self.drops.get(drop_id, community_id)
         if drop is None:
             raise UserError("drop.error.unknown", id=drop_id)
         return drop
@@ -127,7 +134,7 @@ class DropService:
         name: str,
         quota: int,
         drop_at: datetime,
-        mode: str = "flash",
+        mode: str = DropMode.FLASH,
         opens_at: datetime | None = None,
         closes_at: datetime | None = None,
         confirm: timedelta = timedelta(days=2),
@@ -163,7 +170,7 @@ class DropService:
             "commitment": lottery.commitment(seed),
         }
         self.validate(values, now, new=True)
-        return await self.repo.create(values, now)
+        return await self.drops.create(values, now)
 
     async def edit(self, community_id: int, drop_id: int, changes: dict[str, Any]) -> DropRow:
         now = self.clock.now()
@@ -177,13 +184,13 @@ class DropService:
             raise UserError("drop.error.nothing_to_edit")
         merged = {k: getattr(drop, k) for k in EDITABLE} | changes
         self.validate(merged, now, new="opens_at" in changes)
-        held = (await self.repo.counts(drop_id)).taken + await self.wins.unused_fcodes(drop_id)
+        held = (await self.drops.counts(drop_id)).taken + await self.wins.unused_fcodes(drop_id)
         if int(merged["quota"]) < held:
             raise UserError("drop.error.quota_below_codes", held=held)
-        row = await self.repo.update(drop_id, changes, now)
+        row = await self.drops.update(drop_id, changes, now)
         if row is None:
             raise UserError("drop.error.quota_below_codes", held=held)
-        self.engine.invalidate(drop_id)
+        self.claims.invalidate(drop_id)
         return row
 
     async def cancel(self, community_id: int, drop_id: int) -> DropRow:
@@ -193,8 +200,8 @@ class DropService:
             return drop
         if now >= drop.drop_at or drop.started_at is not None:
             raise UserError("drop.error.started", name=drop.name)
-        await self.repo.mark(drop_id, "cancelled_at", now)
-        self.engine.invalidate(drop_id)
+        await self.drops.mark(drop_id, "cancelled_at", now)
+        self.claims.invalidate(drop_id)
         return await self.get(community_id, drop_id)
 
     # -- fans ----------------------------------------------------------------------------------
@@ -210,17 +217,17 @@ class DropService:
         """(drop, newly reserved?, units reserved). Reserving again answers the same."""
         now = self.clock.now()
         drop = await self.get(community_id, drop_id)
-        existing = await self.repo.reservation(drop_id, account_id)
+        existing = await self.reservations.reservation(drop_id, account_id)
         if existing is not None:
             return drop, False, existing[0]
-        phase = drop.phase(now)
-        if phase == "cancelled":
+        now_phase = phase(drop, now)
+        if now_phase == DropPhase.CANCELLED:
             raise UserError("drop.error.cancelled", name=drop.name)
-        if phase == "scheduled":
+        if now_phase == DropPhase.SCHEDULED:
             raise UserError(
                 "drop.error.not_open_yet", name=drop.name, at=await self.when(drop, drop.opens_at)
             )
-        if phase != "reserving":
+        if now_phase != DropPhase.RESERVING:
             raise UserError("drop.error.reservations_closed", name=drop.name)
         wanted = units or 1
         if not 1 <= wanted <= drop.per_account:
@@ -230,18 +237,18 @@ class DropService:
         )
         if not verdict.ok:
             raise UserError(verdict.key, **(verdict.params or {}))
-        created = await self.repo.reserve(drop_id, account_id, wanted, now)
+        created = await self.reservations.reserve(drop_id, account_id, wanted, now)
         if not created:  # a concurrent press won the race: answer with what is stored
-            stored = await self.repo.reservation(drop_id, account_id)
+            stored = await self.reservations.reservation(drop_id, account_id)
             wanted = stored[0] if stored else wanted
         return drop, created, wanted
 
     async def unreserve(self, community_id: int, drop_id: int, account_id: int) -> DropRow:
         now = self.clock.now()
         drop = await self.get(community_id, drop_id)
-        if drop.phase(now) not in ("scheduled", "reserving"):
+        if phase(drop, now) not in WITHDRAWABLE:
             raise UserError("drop.error.reservations_closed", name=drop.name)
-        if not await self.repo.unreserve(drop_id, account_id):
+        if not await self.reservations.unreserve(drop_id, account_id):
             raise UserError("drop.error.not_reserved", name=drop.name)
         return drop
 
@@ -252,7 +259,7 @@ class DropService:
         drop = await self.get(community_id, drop_id)
         if drop.cancelled_at is not None:
             raise UserError("drop.error.cancelled", name=drop.name)
-        if drop.mode != "flash":
+        if drop.mode != DropMode.FLASH:
             raise UserError("drop.error.lottery_no_claim", name=drop.name)
         if now < drop.drop_at:
             raise UserError(
@@ -263,14 +270,14 @@ class DropService:
             if not wanted & {r.casefold() for r in roles}:
                 held = await self.wins.win_of(drop_id, account_id)
                 if held is None:
-                    return drop, ClaimResult("not_eligible")
-        result = await self.engine.claim(drop_id, account_id)
-        if result.status == "not_reserved":
+                    return drop, ClaimResult(ClaimStatus.NOT_ELIGIBLE)
+        result = await self.claims.claim(drop_id, account_id)
+        if result.status == ClaimStatus.NOT_RESERVED:
             verdict = await eligibility.check(
                 drop, community_id, account_id, roles, now, self.identity, self.scores
             )
             if not verdict.ok:
-                result = ClaimResult("not_eligible")
+                result = ClaimResult(ClaimStatus.NOT_ELIGIBLE)
         return drop, result
 
     async def confirm(self, community_id: int, drop_id: int, account_id: int) -> WinRow:
@@ -306,18 +313,16 @@ class DropService:
             raise UserError("drop.error.cancelled", name=drop.name)
         if now >= drop.drop_at:
             raise UserError("drop.error.started", name=drop.name)
-        out = await self.wins.issue_fcodes(
-            drop_id, drop.quota, holders, codes.new_fcode, actor, now
-        )
+        out = await self.wins.issue_fcodes(drop_id, drop.quota, holders, new_fcode, actor, now)
         if out is None:
             raise UserError("drop.error.fcodes_full", quota=drop.quota)
         return out
 
     async def redeem(self, community_id: int, account_id: int, raw_code: str) -> FcodeOutcome:
         now = self.clock.now()
-        code = codes.normalize(raw_code)
+        code = normalize_fcode(raw_code)
         drop_id = await self.wins.fcode_drop(code)
-        drop = await self.repo.get(drop_id, community_id) if drop_id is not None else None
+        drop = await self.drops.get(drop_id, community_id) if drop_id is not None else None
         if drop is None:
             raise UserError("drop.error.fcode_unknown")
         if drop.cancelled_at is not None:
@@ -325,34 +330,38 @@ class DropService:
         confirm_by = now + timedelta(seconds=drop.confirm_seconds)
         if now >= drop.drop_at:
             win = await self.wins.win_of(drop.id, account_id)
-            if win is not None and win.source == "fcode":
+            if win is not None and win.source == WinSource.FCODE:
                 return FcodeOutcome(drop, win, True)
             raise UserError("drop.error.fcode_expired", name=drop.name)
-        status = await self.wins.redeem_fcode(
-            code,
-            drop.id,
-            drop.quota,
-            drop.per_account,
-            account_id,
-            codes.new_redemption_code(),
-            now,
-            confirm_by,
+        status = FcodeRedemption(
+            await self.wins.redeem_fcode(
+                code,
+                drop.id,
+                drop.quota,
+                drop.per_account,
+                account_id,
+                new_redemption_code(),
+                now,
+                confirm_by,
+            )
         )
-        if status in ("used", "not_yours", "already_won", "full"):
+        if status in REFUSED:
             raise UserError(f"drop.error.fcode_{status}", name=drop.name)
-        self.engine.invalidate(drop.id)
+        self.claims.invalidate(drop.id)
         win = await self.wins.win_of(drop.id, account_id)
         assert win is not None
-        return FcodeOutcome(drop, win, status == "again")
+        return FcodeOutcome(drop, win, status == FcodeRedemption.AGAIN)
 
     # -- numbers -------------------------------------------------------------------------------
 
     async def counts(self, drop_id: int) -> DropCounts:
-        return await self.repo.counts(drop_id)
+        return await self.drops.counts(drop_id)
 
     async def contributions(self, community_id: int, since: datetime | None) -> list[Contribution]:
         """Contribution source: one "reservation" per account and drop."""
         return [
             Contribution(account, "reservation", at, str(drop_id))
-            for account, drop_id, at in await self.repo.reservation_times(community_id, since)
+            for account, drop_id, at in await self.reservations.reservation_times(
+                community_id, since
+            )
         ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cogs.drops import lottery
-from storage.drops.catalog import DropsRepo
-from storage.drops.schema import lapses
+from cogs.drops.modes import WinSource
+from storage.drops.drops import DropsRepo
+from storage.drops.reservations import ReservationsRepo
 from storage.drops.wins import WinsRepo
 
 
@@ -55,10 +55,13 @@ def check_draw(
 
 async def check_stored_draw(engine: AsyncEngine, drop_id: int) -> DrawCheck:
     """Recompute a drop's draw from the database and compare with the stored winners."""
-    drop = await DropsRepo(engine).get(drop_id)
+    drops, wins = DropsRepo(engine), WinsRepo(engine)
+    drop = await drops.get(drop_id)
     if drop is None or drop.drawn_at is None or drop.drawn_slots is None:
         raise LookupError(f"drop {drop_id} has no draw")
-    entrants = await DropsRepo(engine).draw_entrants(drop_id)
+    entrants = await ReservationsRepo(engine).draw_entrants(
+        drop_id, excluded_source=WinSource.FCODE
+    )
     check = check_draw(
         drop.seed,
         entrants,
@@ -67,16 +70,10 @@ async def check_stored_draw(engine: AsyncEngine, drop_id: int) -> DrawCheck:
         entrants_hash=drop.entrants_hash,
         waitlist=drop.waitlist,
     )
-    rows = await WinsRepo(engine).export(drop_id)
+    rows = await wins.export(drop_id)
     stored = {r.account_id for r in rows}
-    lottery_wins = {r.account_id for r in rows if r.source == "lottery"}
-    async with engine.connect() as conn:
-        lapsed = {
-            int(a)
-            for a in (
-                await conn.execute(select(lapses.c.account_id).where(lapses.c.drop_id == drop_id))
-            ).scalars()
-        }
+    lottery_wins = {r.account_id for r in rows if r.source == WinSource.LOTTERY}
+    lapsed = await wins.lapsed_accounts(drop_id)
     drawn = {a for a, _ in check.winners}
     missing = drawn - stored - lapsed
     extra = lottery_wins - drawn

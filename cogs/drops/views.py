@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 from bot.core.actions import make_action
 from bot.core.i18n import Translator
 from bot.core.reply import Button, Field, Reply
-from cogs.drops.engine import ClaimResult
-from storage.drops.catalog import DropCounts, DropRow
+from cogs.drops.claims import ClaimResult, ClaimStatus
+from cogs.drops.lottery import revealed_seed
+from cogs.drops.modes import DropMode
+from cogs.drops.phases import DropPhase, phase
+from storage.drops.drops import DropCounts, DropRow
 
 Tr = Callable[..., str]
 
@@ -100,7 +103,7 @@ def fields(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo) -> list[Field
         Field(t("drop.field.per_account"), str(drop.per_account), inline=True),
         Field(t("drop.field.eligibility"), eligibility_text(t, drop)),
     ]
-    if drop.mode == "lottery":
+    if drop.mode == DropMode.LOTTERY:
         out.append(Field(t("drop.field.commitment"), drop.commitment))
     return out
 
@@ -115,32 +118,33 @@ def card(
     t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime, heading: str = ""
 ) -> Reply:
     """The drop as it stands now, with the button that fits its phase."""
-    phase = drop.phase(now)
+    now_phase = phase(drop, now)
     out = fields(t, drop, counts, tz)
     buttons: list[Button] = []
-    if phase == "reserving":
+    if now_phase == DropPhase.RESERVING:
         buttons.append(reserve_button(t, drop))
-    if phase == "open" and drop.mode == "flash":
+    if now_phase == DropPhase.OPEN and drop.mode == DropMode.FLASH:
         out.append(remaining_field(t, drop, counts))
         if counts.taken < drop.quota:
             buttons.append(claim_button(t, drop))
-    if drop.drawn_at is not None and drop.revealed_seed:
-        out.append(Field(t("drop.field.seed"), drop.revealed_seed))
+    seed = revealed_seed(drop)
+    if seed:
+        out.append(Field(t("drop.field.seed"), seed))
         out.append(Field(t("drop.field.entrants_hash"), drop.entrants_hash or ""))
     text = "\n".join(p for p in (heading, drop.description) if p)
     return Reply(
-        title=t("drop.title", id=drop.id, name=drop.name, phase=t(f"drop.phase.{phase}")),
+        title=t("drop.title", id=drop.id, name=drop.name, phase=t(f"drop.phase.{now_phase}")),
         text=text,
         fields=out,
         buttons=buttons,
         subject=subject(drop.id),
-        footer=t("drop.footer.reserve", id=drop.id) if phase == "reserving" else "",
+        footer=t("drop.footer.reserve", id=drop.id) if now_phase == DropPhase.RESERVING else "",
     )
 
 
 def opened(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime) -> Reply:
     heading = t("drop.opened", name=drop.name, quota=drop.quota)
-    if drop.mode == "lottery":
+    if drop.mode == DropMode.LOTTERY:
         heading += "\n" + t("drop.commitment_note", commitment=drop.commitment)
     return card(t, drop, counts, tz, now, heading)
 
@@ -163,7 +167,7 @@ def draw_result(t: Tr, drop: DropRow, winners: int, tz: ZoneInfo) -> Reply:
         text=t("drop.draw.text", winners=winners, entrants=drop.entrants_count or 0),
         fields=[
             Field(t("drop.field.commitment"), drop.commitment),
-            Field(t("drop.field.seed"), drop.revealed_seed or ""),
+            Field(t("drop.field.seed"), revealed_seed(drop) or ""),
             Field(t("drop.field.entrants_hash"), drop.entrants_hash or ""),
             Field(t("drop.field.slots"), str(drop.drawn_slots or 0), inline=True),
             Field(t("drop.field.drawn_at"), when(drop.drawn_at or drop.drop_at, tz), inline=True),
@@ -205,7 +209,7 @@ def sold_out(t: Tr, drop: DropRow) -> Reply:
 
 def claim_answer(t: Tr, drop: DropRow, result: ClaimResult, tz: ZoneInfo) -> Reply:
     """The private answer every claimer gets."""
-    if result.status == "won":
+    if result.status == ClaimStatus.WON:
         assert result.code is not None and result.confirm_by is not None
         key = "drop.claim.won_again" if result.again else "drop.claim.won"
         return Reply(
@@ -219,7 +223,7 @@ def claim_answer(t: Tr, drop: DropRow, result: ClaimResult, tz: ZoneInfo) -> Rep
             buttons=[confirm_button(t, drop)],
             ephemeral=True,
         )
-    if result.status == "waitlisted":
+    if result.status == ClaimStatus.WAITLISTED:
         key = "drop.claim.waitlisted_again" if result.again else "drop.claim.waitlisted"
         return Reply(text=t(key, name=drop.name, position=result.position), ephemeral=True)
     return Reply(text=t(f"drop.claim.{result.status}", name=drop.name), ephemeral=True)

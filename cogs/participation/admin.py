@@ -8,6 +8,7 @@ from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.participation import views
 from cogs.participation.commands import PERIOD, svc
+from cogs.participation.periods import PeriodName
 
 TIER = Param("name", ParamType.TEXT, "param.tier_name", min=1, max=40)
 
@@ -46,7 +47,7 @@ async def recompute(ctx: Context) -> Reply:
     )
 
 
-async def reward(ctx: Context, drop: int, count: int, period: str = "week") -> Reply:
+async def reward(ctx: Context, drop: int, count: int, period: str = PeriodName.WEEK) -> Reply:
     cid = ctx.community.id
     result = await svc(ctx).reward(cid, drop, count, period, ctx.member.account_id)
     chosen = result.chosen

@@ -8,7 +8,7 @@ from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.participation import views
-from cogs.participation.periods import PERIODS
+from cogs.participation.periods import PERIODS, PeriodName
 from cogs.participation.service import ParticipationService
 from cogs.suggestions.service import SuggestionService
 from storage.suggestions.posts import SuggestionRow
@@ -53,7 +53,7 @@ async def profile(ctx: Context, member: str | None = None) -> Reply:
     )
 
 
-async def leaderboard(ctx: Context, period: str = "week") -> Reply:
+async def leaderboard(ctx: Context, period: str = PeriodName.WEEK) -> Reply:
     board = await svc(ctx).standings(
         ctx.community.id, period, ctx.member.account_id, limit=views.LEADERBOARD_SIZE
     )
@@ -73,7 +73,7 @@ PERIOD = Param(
     "param.leaderboard_period",
     required=False,
     choices=PERIODS,
-    default="week",
+    default=PeriodName.WEEK,
 )
 
 

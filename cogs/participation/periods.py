@@ -5,9 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-PERIODS = ("week", "month", "all", "last_week", "last_month")
+
+class PeriodName(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+    LAST_WEEK = "last_week"
+    LAST_MONTH = "last_month"
+
+    @property
+    def family(self) -> PeriodName:
+        """The kind of period: this or last week is a week, this or last month a month."""
+        if self in (PeriodName.WEEK, PeriodName.LAST_WEEK):
+            return PeriodName.WEEK
+        if self in (PeriodName.MONTH, PeriodName.LAST_MONTH):
+            return PeriodName.MONTH
+        return PeriodName.ALL
+
+
+PERIODS = tuple(PeriodName)
 
 
 @dataclass(frozen=True)
@@ -42,17 +61,17 @@ def _next_month(day: date) -> date:
 def period(name: str, now: datetime, tz: ZoneInfo) -> Period:
     if name not in PERIODS:
         raise ValueError(f"unknown period {name!r}")
-    if name == "all":
+    if name == PeriodName.ALL:
         return Period(name, None, None, None, None)
     today = now.astimezone(tz).date()
-    if name in ("week", "last_week"):
+    if PeriodName(name).family == PeriodName.WEEK:
         first = today - timedelta(days=today.weekday())
-        if name == "last_week":
+        if name == PeriodName.LAST_WEEK:
             first -= timedelta(days=7)
         after = first + timedelta(days=7)
     else:
         first = _month_start(today)
-        if name == "last_month":
+        if name == PeriodName.LAST_MONTH:
             first = _month_start(first - timedelta(days=1))
         after = _next_month(first)
     return Period(

@@ -23,7 +23,7 @@ from bot.core.participation import ContributionSource
 from bot.core.scheduler import run_once
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
-from cogs.participation.periods import Period, period
+from cogs.participation.periods import Period, PeriodName, period
 from cogs.participation.ranking import Ranked, rank
 from cogs.participation.rules import Rules, load_rules
 from cogs.participation.sync import RECONCILE_EVERY, LedgerSync, Recomputed
@@ -174,9 +174,9 @@ class ParticipationService:
         await self.refresh(community_id)
         tz = await self.settings.timezone(community_id)
         now = self.clock.now()
-        me = await self._place(community_id, account_id, period("all", now, tz))
+        me = await self._place(community_id, account_id, period(PeriodName.ALL, now, tz))
         points = me.points if me else 0
-        week, month = period("week", now, tz), period("month", now, tz)
+        week, month = period(PeriodName.WEEK, now, tz), period(PeriodName.MONTH, now, tz)
         mine = [account_id]
         week_total = await self.ledger.totals(community_id, week.start, week.end, mine)
         month_total = await self.ledger.totals(community_id, month.start, month.end, mine)
@@ -242,7 +242,7 @@ class ParticipationService:
             community_id, p.start, p.end, above=cut - 1
         ) - await self.ledger.ranked_count(community_id, p.start, p.end, above=cut)
         tied_out = same - sum(1 for r in chosen if r.points == cut)
-        family = "week" if "week" in p.name else "month" if "month" in p.name else "all"
+        family = PeriodName(p.name).family
         key = f"points-reward:{community_id}:{drop_id}:{family}:{p.key}"
         accounts = [r.account_id for r in chosen]
         ran, codes = await run_once(

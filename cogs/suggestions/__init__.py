@@ -8,6 +8,7 @@ from bot.core.settings import SettingSpec
 from cogs.suggestions import admin, commands, contributions
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
+from storage.suggestions.contributions import ContributionRepo
 from storage.suggestions.merges import merge_suggestion_accounts
 from storage.suggestions.posts import SuggestionRepo
 
@@ -17,14 +18,14 @@ def setup(feature: FeatureSetup) -> None:
     model, weight = config.dedup_model, config.dedup_semantic_weight
     if model is not None:
         make_index(model, weight)  # load the model now: a bad one stops the start, not a post
+    repo = SuggestionRepo(feature.engine)
     service = SuggestionService(
-        SuggestionRepo(feature.engine),
-        feature.clock,
-        index_factory=lambda: make_index(model, weight),
+        repo, feature.clock, index_factory=lambda: make_index(model, weight)
     )
     feature.services.add(service)
-    feature.add_contribution_source(contributions.source(feature.engine))
+    feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
+    feature.add_content_check(repo.any_in_community)
     feature.settings.declare(
         SettingSpec(
             "heat_half_life_days", "setting.heat_half_life_days", ParamType.INT, 7, min=1, max=365

@@ -8,7 +8,7 @@ from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.suggestions import views
 from cogs.suggestions.commands import ID, suggestion_id, svc
-from cogs.suggestions.service import STATUS_FLOW
+from cogs.suggestions.status import STATUS_FLOW
 
 
 async def merge(ctx: Context, duplicate: int, original: int) -> Reply:

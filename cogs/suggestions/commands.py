@@ -14,6 +14,7 @@ from bot.core.feature import FeatureSetup
 from bot.core.reply import Button, Reply
 from cogs.suggestions import views
 from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.status import ROADMAP_LANES
 
 # Replies to a suggestion's message that count as a vote.
 PLUS_ONE = re.compile(
@@ -154,7 +155,7 @@ async def roadmap(ctx: Context) -> Reply:
     if not any(lanes.values()):
         return Reply(text=t("roadmap.empty"))
     parts = []
-    for lane in ("in_progress", "planned"):
+    for lane in ROADMAP_LANES:
         if lanes[lane]:
             parts.append(f"{views.status_label(t, lane)}:")
             parts.extend(f"  {views.line(t, r)}" for r in lanes[lane])

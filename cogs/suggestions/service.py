@@ -11,12 +11,18 @@ from bot.core.clock import Clock
 from bot.core.errors import UserError
 from cogs.suggestions.heat import heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
+from cogs.suggestions.status import (
+    CLOSED_FOR_VOTES,
+    OPEN_STATUSES,
+    ROADMAP_LANES,
+    STATUS_FLOW,
+    SuggestionStatus,
+    is_open,
+)
 from storage.suggestions.merges import MergeRepo, MergeResult
-from storage.suggestions.posts import OPEN_STATUSES, DraftRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.posts import DraftRow, SuggestionRepo, SuggestionRow
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
-STATUS_FLOW = ("new", "under_review", "planned", "in_progress", "shipped", "declined")
-CLOSED_FOR_VOTES = ("shipped", "declined")
 # Shown at submission from "related" up: a wrong hint costs one press of "post mine anyway".
 SIMILAR_MIN_SCORE = RELATED
 
@@ -53,14 +59,16 @@ class SuggestionService:
             idx = self._indexes.get(community_id)
             if idx is None:
                 idx = self._make_index()
-                rows = await self.repo.all_for_index(community_id)
+                rows = await self.repo.all_for_index(
+                    community_id, excluded_status=SuggestionStatus.DUPLICATE
+                )
                 idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
                 self._indexes[community_id] = idx
             return idx
 
     async def _reindex(self, row: SuggestionRow) -> None:
         idx = await self.index(row.community_id)
-        if row.hidden or row.status == "duplicate":
+        if row.hidden or row.status == SuggestionStatus.DUPLICATE:
             idx.remove(row.id)
         else:
             idx.add(row.id, _doc(row.title, row.details))
@@ -87,7 +95,7 @@ class SuggestionService:
         out = []
         for sid, score in hits:
             row = rows.get(sid)
-            if row is None or (open_only and not row.is_open):
+            if row is None or (open_only and not is_open(row.status)):
                 continue
             out.append((row, score))
         return out[:k]
@@ -166,13 +174,8 @@ class SuggestionService:
         return await self.repo.find(community_id, author_id=account_id, include_hidden=True)
 
     async def roadmap(self, community_id: int) -> dict[str, list[SuggestionRow]]:
-        rows = await self.repo.find(
-            community_id, statuses=("planned", "in_progress"), newest_first=False
-        )
-        return {
-            "planned": [r for r in rows if r.status == "planned"],
-            "in_progress": [r for r in rows if r.status == "in_progress"],
-        }
+        rows = await self.repo.find(community_id, statuses=ROADMAP_LANES, newest_first=False)
+        return {lane: [r for r in rows if r.status == lane] for lane in ROADMAP_LANES}
 
     # -- votes -------------------------------------------------------------------------------
 
@@ -241,9 +244,9 @@ class SuggestionService:
             raise UserError("merge.self")
         dup = await self.get(community_id, dup_id, include_hidden=True)
         orig = await self.get(community_id, orig_id, include_hidden=True)
-        if dup.status == "duplicate":
+        if dup.status == SuggestionStatus.DUPLICATE:
             raise UserError("merge.already", id=dup.id, into=dup.merged_into)
-        if orig.status == "duplicate":
+        if orig.status == SuggestionStatus.DUPLICATE:
             raise UserError("merge.into_duplicate", id=orig.id, into=orig.merged_into)
         result = await self.merges.merge(community_id, dup_id, orig_id, actor, self.clock.now())
         (await self.index(community_id)).remove(dup_id)
@@ -253,7 +256,7 @@ class SuggestionService:
         self, community_id: int, dup_id: int, actor: int
     ) -> tuple[SuggestionRow, int, int]:
         dup = await self.get(community_id, dup_id, include_hidden=True)
-        if dup.status != "duplicate" or await self.merges.last_merge(dup_id) is None:
+        if dup.status != SuggestionStatus.DUPLICATE or await self.merges.last_merge(dup_id) is None:
             raise UserError("unmerge.not_merged", id=dup_id)
         original, taken = await self.merges.unmerge(community_id, dup_id, actor, self.clock.now())
         row = await self.get(community_id, dup_id, include_hidden=True)
@@ -266,7 +269,7 @@ class SuggestionService:
         if status not in STATUS_FLOW:
             raise UserError("status.unknown", value=status, choices=", ".join(STATUS_FLOW))
         row = await self.get(community_id, sid, include_hidden=True)
-        if row.status == "duplicate":
+        if row.status == SuggestionStatus.DUPLICATE:
             raise UserError("status.is_duplicate", id=sid, into=row.merged_into)
         if row.status == status and (note or None) == row.status_note:
             raise UserError("status.same", id=sid)

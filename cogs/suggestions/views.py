@@ -8,6 +8,7 @@ from typing import Any
 from bot.core.actions import make_action
 from bot.core.context import Context
 from bot.core.reply import Button, Field, Reply
+from cogs.suggestions.status import is_open
 from storage.suggestions.posts import SuggestionRow
 
 Tr = Callable[..., str]
@@ -58,7 +59,7 @@ def card(
         fields.append(Field(t("suggest.field.note"), row.status_note))
     if row.merged_into:
         fields.append(Field(t("suggest.field.merged"), f"#{row.merged_into}"))
-    buttons = [] if row.status == "duplicate" or not row.is_open else [vote_button(t, row)]
+    buttons = [vote_button(t, row)] if is_open(row.status) else []
     return Reply(
         title=(heading + "\n" if heading else "") + f"#{row.id} {row.title}",
         text=row.details,
@@ -81,7 +82,7 @@ def listing(
         return Reply(text=t(empty_key), ephemeral=True)
     extras = extras or {}
     text = "\n".join(line(t, r, extras.get(r.id, "")) for r in rows)
-    buttons = [vote_button(t, r) for r in rows[:5] if r.is_open]
+    buttons = [vote_button(t, r) for r in rows[:5] if is_open(r.status)]
     return Reply(title=title, text=text, buttons=buttons)
 
 

@@ -12,7 +12,8 @@ from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.schedule import WeeklySchedule
 from cogs.weekly.service import WeeklyService
 from storage.weekly.ballots import BallotRepo
-from storage.weekly.releases import ReleaseRepo, ReportRepo
+from storage.weekly.releases import ReleaseRepo
+from storage.weekly.reports import ReportRepo
 
 
 def setup(feature: FeatureSetup) -> None:

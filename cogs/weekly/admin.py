@@ -11,13 +11,14 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
-from cogs.weekly import config, views
+from cogs.weekly import config, release_views
 from cogs.weekly.commands import RELEASE_REF, flows, weekly
 from cogs.weekly.digest import DigestWork
 from cogs.weekly.export import results_csv
 from cogs.weekly.flows import next_fire
-from cogs.weekly.results_view import results_reply
-from storage.weekly.releases import ReportRow
+from cogs.weekly.fourgrid import ReportStatus
+from cogs.weekly.results_views import results_reply
+from storage.weekly.reports import ReportRow
 
 _SEPARATORS = re.compile(r"[;；\n]+")
 _SUGGESTION = re.compile(r"^#?(\d{1,9})$")
@@ -76,7 +77,7 @@ async def report_open(ctx: Context, release: str | None = None) -> Reply:
         text=ctx.t(
             "fourgrid.opened_by_hand",
             version=row.version,
-            when=views.when(ctx.t, report.closes_at, tz),
+            when=release_views.when(ctx.t, report.closes_at, tz),
         ),
         ephemeral=True,
     )
@@ -107,14 +108,25 @@ async def report_preview(ctx: Context) -> Reply:
         raise UserError("fourgrid.had_report", version=release.version)
     now = ctx.now()
     draft = ReportRow(
-        0, cid, release.id, "", "open", cfg.labels, None, now, now + cfg.duration, None, None, None
+        0,
+        cid,
+        release.id,
+        "",
+        ReportStatus.OPEN,
+        cfg.labels,
+        None,
+        now,
+        now + cfg.duration,
+        None,
+        None,
+        None,
     )
-    reply = views.report_opened(
+    reply = release_views.report_opened(
         ctx.t, release, draft, await svc.items(release.id), tz, preview=True
     )
     upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, now) if cfg.auto else None
     reply.footer = (
-        ctx.t("fourgrid.preview.when", when=views.when(ctx.t, upcoming, tz))
+        ctx.t("fourgrid.preview.when", when=release_views.when(ctx.t, upcoming, tz))
         if upcoming
         else ctx.t("fourgrid.preview.manual")
     )
@@ -140,7 +152,9 @@ async def digest(ctx: Context, enabled: bool | None = None) -> Reply:
     work = ctx.service(DigestWork)
     cid = ctx.community.id
     if enabled is not None:
-        await weekly(ctx).ballots.subscribe(cid, ctx.member.account_id, enabled, ctx.now())
+        await weekly(ctx).digest_subscribers.subscribe(
+            cid, ctx.member.account_id, enabled, ctx.now()
+        )
         cfg = await config.load(ctx.community_settings, cid)
         key = "digest.subscribed" if enabled else "digest.unsubscribed"
         time = f"{cfg.digest_hour:02d}:{cfg.digest_minute:02d}"

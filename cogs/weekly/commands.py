@@ -11,12 +11,12 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
-from cogs.weekly import config, views
-from cogs.weekly.config import GRID_KEYS
+from cogs.weekly import config, release_views
 from cogs.weekly.flows import WeeklyFlows
-from cogs.weekly.results_view import results_reply
+from cogs.weekly.fourgrid import Grid, ReportStatus, accepts_ballots
+from cogs.weekly.results_views import results_reply
 from cogs.weekly.service import WeeklyService
-from storage.weekly.releases import ReportRow
+from storage.weekly.reports import ReportRow
 
 GRID_WORDS = {
     "love": 0, "love_it": 0, "loved": 0, "爱了": 0, "喜欢": 0,
@@ -38,7 +38,7 @@ def flows(ctx: Context) -> WeeklyFlows:
 def parse_grid(text: str, labels: list[str]) -> int:
     """A grid named by number (1–4), by word (love, fine, bad, untried, 爱了…) or by label."""
     raw = text.strip()
-    if raw.isdigit() and 1 <= int(raw) <= len(GRID_KEYS):
+    if raw.isdigit() and 1 <= int(raw) <= len(Grid):
         return int(raw) - 1
 
     def norm(value: str) -> str:
@@ -66,8 +66,8 @@ async def releases_list(ctx: Context) -> Reply:
         items = await svc.items(release.id)
         report = await svc.reports.for_release(release.id)
         award = next((i.title for i in items if report and i.id == report.award_item_id), None)
-        status = views.release_status(ctx.t, report, award)
-        lines.append(views.release_line(ctx.t, release, len(items), status))
+        status = release_views.release_status(ctx.t, report, award)
+        lines.append(release_views.release_line(ctx.t, release, len(items), status))
     return Reply(title=ctx.t("release.list.title"), text="\n".join(lines), ephemeral=True)
 
 
@@ -77,8 +77,8 @@ async def release_show(ctx: Context, release: str | None = None) -> Reply:
     items = await svc.items(row.id)
     report = await svc.reports.for_release(row.id)
     award = next((i.title for i in items if report and i.id == report.award_item_id), None)
-    reply = views.changelog(ctx.t, row, items, None)
-    reply.footer = views.release_status(ctx.t, report, award)
+    reply = release_views.changelog(ctx.t, row, items, None)
+    reply.footer = release_views.release_status(ctx.t, report, award)
     reply.ephemeral = True
     return reply
 
@@ -93,15 +93,15 @@ async def _page(ctx: Context, report: ReportRow, page: int) -> Reply:
     items = await svc.items(release.id)
     mine, picked = await svc.mine(report.id, ctx.member.account_id)
     tz = await ctx.timezone()
-    if not report.accepts_ballots(ctx.now()):
+    if not accepts_ballots(report, ctx.now()):
         raise UserError("fourgrid.closed")
     if 0 <= page < len(items):
-        return views.ballot_page(ctx.t, release, report, items, page, mine, tz)
+        return release_views.ballot_page(ctx.t, release, report, items, page, mine, tz)
     candidates = []
     suggestions = svc.suggestions()
     if suggestions is not None:
         candidates = await suggestions.by_votes(ctx.community.id, limit=25)
-    return views.anticipation_page(
+    return release_views.anticipation_page(
         ctx.t, release, report, len(items), candidates, picked, len(mine)
     )
 
@@ -137,7 +137,7 @@ async def report_vote(ctx: Context, item: int, grid: str) -> Reply:
     items = await svc.items(report.release_id)
     if not 1 <= item <= len(items):
         raise UserError("fourgrid.bad_item_number", max=len(items))
-    labels = views.grid_labels(ctx.t, report.labels)
+    labels = release_views.grid_labels(ctx.t, report.labels)
     chosen = parse_grid(grid, labels)
     target = items[item - 1]
     await svc.cast(ctx.community.id, report.id, target.id, ctx.member.account_id, chosen)
@@ -170,7 +170,7 @@ async def done_button(ctx: Context, args: list[str]) -> Reply:
         text += "\n" + ctx.t("fourgrid.done_pick", id=picked)
     return Reply(
         text=text,
-        footer=ctx.t("fourgrid.done_footer", when=views.when(ctx.t, report.closes_at, tz)),
+        footer=ctx.t("fourgrid.done_footer", when=release_views.when(ctx.t, report.closes_at, tz)),
         ephemeral=True,
     )
 
@@ -181,7 +181,7 @@ async def done_button(ctx: Context, args: list[str]) -> Reply:
 async def report_results(ctx: Context, release: str | None = None) -> Reply:
     svc = weekly(ctx)
     report = await svc.report_for(ctx.community.id, release, closed=True)
-    if report.status != "closed":
+    if report.status != ReportStatus.CLOSED:
         raise UserError("fourgrid.not_closed_yet")
     cfg = await config.load(ctx.community_settings, ctx.community.id)
     tz = await ctx.timezone()

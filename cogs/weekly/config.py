@@ -10,9 +10,9 @@ from typing import Any
 from bot.core.commands import ParamType
 from bot.core.errors import UserError
 from bot.core.settings import SettingSpec, SettingsService
+from cogs.weekly.fourgrid import Grid
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-GRID_KEYS = ("love", "fine", "bad", "untried")
 MIN_DURATION = timedelta(hours=1)
 MAX_DURATION = timedelta(days=6)  # a report closes before the next week's opens
 _TIME = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*$")
@@ -43,7 +43,7 @@ def parse_labels(value: str) -> list[str] | None:
     if not text:
         return None
     labels = [part.strip() for part in re.split(r"[|｜]", text)]
-    if len(labels) != len(GRID_KEYS) or not all(labels) or any(len(x) > 40 for x in labels):
+    if len(labels) != len(Grid) or not all(labels) or any(len(x) > 40 for x in labels):
         raise UserError("weekly.setting.bad_labels")
     if len({x.casefold() for x in labels}) != len(labels):
         raise UserError("weekly.setting.bad_labels")

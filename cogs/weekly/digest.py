@@ -11,7 +11,8 @@ from bot.core.i18n import LOCALES
 from bot.core.outbox import Outbox
 from bot.core.reply import Reply
 from bot.core.settings import SettingsService
-from cogs.weekly import config, views
+from cogs.suggestions.status import ROADMAP_LANES
+from cogs.weekly import config, release_views
 from cogs.weekly.flows import WeeklyFlows, next_fire
 from storage.suggestions.posts import SuggestionRow
 
@@ -73,7 +74,7 @@ class DigestWork:
                     "digest.report_open",
                     version=release.version if release else "?",
                     count=turnout,
-                    when=views.when(t, report.closes_at, tz),
+                    when=release_views.when(t, report.closes_at, tz),
                 )
             )
         latest = await self.service.releases.latest(cid)
@@ -82,7 +83,11 @@ class DigestWork:
             upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, now) if cfg.auto else None
             if upcoming is not None:
                 out.append(
-                    t("digest.report_due", version=latest.version, when=views.when(t, upcoming, tz))
+                    t(
+                        "digest.report_due",
+                        version=latest.version,
+                        when=release_views.when(t, upcoming, tz),
+                    )
                 )
             else:
                 out.append(t("digest.report_manual", version=latest.version))
@@ -124,7 +129,7 @@ class DigestWork:
 
     async def send_digest(self, cid: int, key: str) -> int:
         """Send today's digest to the admins who asked for it; nothing when the day was quiet."""
-        subscribers = await self.service.ballots.subscribers(cid)
+        subscribers = await self.service.digest_subscribers.subscribers(cid)
         if not subscribers:
             return 0
         now = self.clock.now()
@@ -158,7 +163,7 @@ class DigestWork:
         def render(locale: str) -> Reply:
             t = self.flows.tr(locale)
             lines: list[str] = []
-            for lane in ("in_progress", "planned"):
+            for lane in ROADMAP_LANES:
                 if lanes[lane]:
                     lines.append(t(f"status.{lane}") + ":")
                     lines += [f"  #{r.id} {r.title} (👍 {r.votes})" for r in lanes[lane]]

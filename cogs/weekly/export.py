@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from cogs.weekly.ranking import BAD, FINE, LOVE, UNTRIED
+from cogs.weekly.fourgrid import Grid
 from cogs.weekly.service import Results
 
 HEADER = (
@@ -43,10 +43,10 @@ def results_csv(res: Results) -> bytes:
                 r.position + 1,
                 r.title,
                 r.suggestion_id or "",
-                r.counts[LOVE],
-                r.counts[FINE],
-                r.counts[BAD],
-                r.counts[UNTRIED],
+                r.counts[Grid.LOVE],
+                r.counts[Grid.FINE],
+                r.counts[Grid.BAD],
+                r.counts[Grid.UNTRIED],
                 r.tried,
                 f"{r.love_share:.4f}",
                 f"{r.score:.4f}",

@@ -19,11 +19,14 @@ from bot.core.outbox import Outbox, Render
 from bot.core.reply import Reply
 from bot.core.scheduler import run_once
 from bot.core.settings import SettingsService
-from cogs.weekly import config, views
-from cogs.weekly.results_view import results_reply
+from cogs.suggestions.status import SuggestionStatus
+from cogs.weekly import config, release_views
+from cogs.weekly.fourgrid import ReportStatus
+from cogs.weekly.results_views import results_reply
 from cogs.weekly.service import WeeklyService
 from storage.core.jobs import JobsRepo
-from storage.weekly.releases import ReleaseRow, ReportRow
+from storage.weekly.releases import ReleaseRow
+from storage.weekly.reports import ReportRow
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ class WeeklyFlows:
         self.translator = translator
         self.settings = settings
 
-    def tr(self, locale: str) -> views.Tr:
+    def tr(self, locale: str) -> release_views.Tr:
         def t(key: str, /, **params: object) -> str:
             return self.translator(locale, key, **params)
 
@@ -88,10 +91,11 @@ class WeeklyFlows:
                 row = await svc.get(cid, item.suggestion_id, include_hidden=True)
             except UserError:
                 continue  # deleted since
-            if row.status not in ("shipped", "duplicate"):
-                row = (await svc.set_status(cid, row.id, "shipped", release.version, actor))[1]
+            if row.status not in (SuggestionStatus.SHIPPED, SuggestionStatus.DUPLICATE):
+                shipped = SuggestionStatus.SHIPPED
+                row = (await svc.set_status(cid, row.id, shipped, release.version, actor))[1]
                 marked += 1
-            if row.status != "shipped" or row.status_note != release.version:
+            if row.status != SuggestionStatus.SHIPPED or row.status_note != release.version:
                 continue  # shipped by an earlier release: its voters heard of it then
             voters = [a for a in await svc.voters(row.id) if a != actor]
             told += await self.outbox.notify(
@@ -108,8 +112,8 @@ class WeeklyFlows:
 
         def render(locale: str) -> Reply:
             t = self.tr(locale)
-            return views.changelog(
-                t, release, items, views.when(t, upcoming, tz) if upcoming else None
+            return release_views.changelog(
+                t, release, items, release_views.when(t, upcoming, tz) if upcoming else None
             )
 
         await self.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
@@ -133,7 +137,7 @@ class WeeklyFlows:
         items = await self.service.items(release.id)
 
         def render(locale: str) -> Reply:
-            return views.report_opened(self.tr(locale), release, report, items, tz)
+            return release_views.report_opened(self.tr(locale), release, report, items, tz)
 
         await self.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
         return report
@@ -152,7 +156,11 @@ class WeeklyFlows:
 
     async def _publish(self, report_id: int) -> None:
         report = await self.service.reports.by_id(report_id)
-        if report is None or report.status != "closed" or report.results_posted_at is not None:
+        if (
+            report is None
+            or report.status != ReportStatus.CLOSED
+            or report.results_posted_at is not None
+        ):
             return
         cid = report.community_id
         cfg = await config.load(self.settings, cid)

@@ -7,7 +7,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-LOVE, FINE, BAD, UNTRIED = range(4)
+from cogs.weekly.fourgrid import Grid
+
 Z_95 = 1.959963984540054  # two-sided 95 %
 
 
@@ -44,7 +45,7 @@ class ItemResult:
 
     @property
     def tried(self) -> int:
-        return self.counts[LOVE] + self.counts[FINE] + self.counts[BAD]
+        return self.counts[Grid.LOVE] + self.counts[Grid.FINE] + self.counts[Grid.BAD]
 
     @property
     def total(self) -> int:
@@ -52,15 +53,15 @@ class ItemResult:
 
     @property
     def love_share(self) -> float:
-        return self.counts[LOVE] / self.tried if self.tried else 0.0
+        return self.counts[Grid.LOVE] / self.tried if self.tried else 0.0
 
     @property
     def bad_share(self) -> float:
-        return self.counts[BAD] / self.tried if self.tried else 0.0
+        return self.counts[Grid.BAD] / self.tried if self.tried else 0.0
 
     @property
     def score(self) -> float:
-        return wilson_lower(self.counts[LOVE], self.tried)
+        return wilson_lower(self.counts[Grid.LOVE], self.tried)
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,9 @@ def rank(items: Sequence[ItemInput], *, threshold_percent: int, min_ballots: int
     results = [ItemResult(i.item_id, i.position, i.title, i.suggestion_id, i.counts) for i in items]
     ranked = sorted(results, key=lambda r: (-r.score, -r.tried, r.position))
     flagged = sorted(
-        (r for r in results if r.tried and 100 * r.counts[BAD] >= threshold_percent * r.tried),
+        (r for r in results if r.tried and 100 * r.counts[Grid.BAD] >= threshold_percent * r.tried),
         key=lambda r: (-r.bad_share, -r.tried, r.position),
     )
     top = ranked[0] if ranked else None
-    award = top if top is not None and top.tried >= min_ballots and top.counts[LOVE] else None
+    award = top if top is not None and top.tried >= min_ballots and top.counts[Grid.LOVE] else None
     return Ranking(ranked, flagged, award)

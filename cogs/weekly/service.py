@@ -14,18 +14,15 @@ from bot.core.errors import UserError
 from bot.core.participation import Contribution
 from bot.core.services import ServiceRegistry
 from cogs.suggestions.service import SuggestionService
-from cogs.weekly.config import GRID_KEYS, WeeklyConfig
-from cogs.weekly.ingest import BallotBatcher
+from cogs.suggestions.status import SuggestionStatus, is_open
+from cogs.weekly.ballot_batcher import BallotBatcher
+from cogs.weekly.config import WeeklyConfig
+from cogs.weekly.fourgrid import Grid, ReportStatus, accepts_ballots
 from cogs.weekly.ranking import ItemInput, ItemResult, Ranking, rank
 from storage.weekly.ballots import Ballot, BallotRepo
-from storage.weekly.releases import (
-    ItemRow,
-    ReleaseRepo,
-    ReleaseRow,
-    ReportRepo,
-    ReportRow,
-    VersionTaken,
-)
+from storage.weekly.digest_subscribers import DigestSubscribersRepo
+from storage.weekly.releases import ItemRow, ReleaseRepo, ReleaseRow, VersionTaken
+from storage.weekly.reports import ReportRepo, ReportRow
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +59,7 @@ class WeeklyService:
         self.releases = releases
         self.reports = reports
         self.ballots = ballots
+        self.digest_subscribers = DigestSubscribersRepo(ballots.engine)
         self.clock = clock
         self._services = services
         self.batcher = BallotBatcher(ballots)
@@ -97,7 +95,7 @@ class WeeklyService:
             if svc is None:
                 raise UserError("release.no_suggestions")
             row = await svc.get(community_id, item, include_hidden=True)
-            if row.status == "duplicate":
+            if row.status == SuggestionStatus.DUPLICATE:
                 raise UserError("release.item_duplicate", id=row.id, into=row.merged_into)
             if row.id in seen:
                 raise UserError("release.item_twice", id=row.id)
@@ -179,7 +177,7 @@ class WeeklyService:
             if row is None:
                 raise UserError("fourgrid.no_report", version=release.version)
             return row
-        row = await self.reports.latest(community_id, "closed" if closed else None)
+        row = await self.reports.latest(community_id, ReportStatus.CLOSED if closed else None)
         if row is None:
             raise UserError("fourgrid.none")
         return row
@@ -189,14 +187,14 @@ class WeeklyService:
     ) -> None:
         """Put an item in a grid. The write itself checks that the report (of this community)
         is open and the item is one of its items; only a refused ballot costs a second look."""
-        if not 0 <= grid < len(GRID_KEYS):
+        if not 0 <= grid < len(Grid):
             raise UserError("fourgrid.bad_grid")
         now = self.clock.now()
         ballot = Ballot(community_id, report_id, item_id, account_id, grid, now)
         if await self.batcher.cast(ballot):
             return
         report = await self.report(community_id, report_id)
-        if not report.accepts_ballots(now):
+        if not accepts_ballots(report, now):
             raise UserError("fourgrid.closed")
         raise UserError("fourgrid.bad_item")
 
@@ -205,13 +203,13 @@ class WeeklyService:
     ) -> str:
         """Pick the open suggestion the fan most looks forward to; returns its title."""
         report = await self.report(community_id, report_id)
-        if not report.accepts_ballots(self.clock.now()):
+        if not accepts_ballots(report, self.clock.now()):
             raise UserError("fourgrid.closed")
         svc = self.suggestions()
         if svc is None:
             raise UserError("release.no_suggestions")
         row = await svc.get(community_id, suggestion_id)
-        if not row.is_open:
+        if not is_open(row.status):
             raise UserError("fourgrid.pick_not_open", id=row.id)
         if not await self.ballots.anticipate(report_id, account_id, row.id, self.clock.now()):
             raise UserError("fourgrid.closed")

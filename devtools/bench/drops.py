@@ -26,8 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FakeClock
-from cogs.drops import codes, lottery
-from cogs.drops.engine import ClaimEngine, ClaimResult
+from cogs.drops import lottery
+from cogs.drops.claims import ClaimEngine, ClaimResult, ClaimStatus
+from cogs.drops.redemption_codes import new_redemption_code
 from devtools.scratch import ScratchDb
 from storage.core.schema import accounts, communities
 from storage.drops.claims import ClaimStore
@@ -129,7 +130,7 @@ async def naive_claim(
                     )
                 ).first()
                 if reserved is None:
-                    return ClaimResult("not_reserved")
+                    return ClaimResult(ClaimStatus.NOT_RESERVED)
                 held = (
                     await conn.execute(
                         select(wins.c.code).where(
@@ -138,7 +139,7 @@ async def naive_claim(
                     )
                 ).first()
                 if held is not None:
-                    return ClaimResult("won", held.code, 1, again=True)
+                    return ClaimResult(ClaimStatus.WON, held.code, 1, again=True)
                 top = (
                     await conn.execute(
                         select(func.coalesce(func.max(slots.c.slot), 0)).where(
@@ -155,15 +156,15 @@ async def naive_claim(
                         )
                     ).scalar_one()
                     if pos >= waitlist_cap:
-                        return ClaimResult("sold_out")
+                        return ClaimResult(ClaimStatus.SOLD_OUT)
                     await conn.execute(
                         insert(waitlist).values(
                             drop_id=drop_id, position=pos + 1, account_id=account, units=1,
                             added_at=now,
                         )
                     )  # fmt: skip
-                    return ClaimResult("waitlisted", position=pos + 1)
-                code = codes.new_redemption_code()
+                    return ClaimResult(ClaimStatus.WAITLISTED, position=pos + 1)
+                code = new_redemption_code()
                 await conn.execute(
                     insert(wins).values(
                         drop_id=drop_id, account_id=account, code=code, units=1, source="flash",
@@ -176,7 +177,7 @@ async def naive_claim(
                         account_id=account, unit=1,
                     )
                 )  # fmt: skip
-                return ClaimResult("won", code, 1)
+                return ClaimResult(ClaimStatus.WON, code, 1)
         except IntegrityError:
             continue
     raise RuntimeError("naive claim kept colliding")
@@ -209,7 +210,7 @@ async def audit(engine: AsyncEngine, drop_id: int, quota: int, answers: Answers)
                 select(wins.c.account_id, wins.c.code).where(wins.c.drop_id == drop_id)
             )
         }
-    told = [(a, r.code) for a, r in answers if r.status == "won"]
+    told = [(a, r.code) for a, r in answers if r.status == ClaimStatus.WON]
     lost = sum(1 for a, code in told if stored.get(a) != code)
     return {
         "winners": len(stored),
@@ -234,7 +235,7 @@ async def run_engine(
         drop_id = await seed(engine, quota, reservers, quota)
         seeded = time.perf_counter() - t0
         clock = FakeClock(DROP_AT + timedelta(seconds=1))
-        claims = ClaimEngine(ClaimStore(engine), clock, codes.new_redemption_code, max_batch=batch)
+        claims = ClaimEngine(ClaimStore(engine), clock, new_redemption_code, max_batch=batch)
         t0 = time.perf_counter()
         await claims.prepare(drop_id)
         loaded = time.perf_counter() - t0

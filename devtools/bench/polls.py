@@ -64,7 +64,7 @@ async def run(
 ) -> dict[str, Any]:
     from cogs.weekly import config
     from cogs.weekly.flows import WeeklyFlows
-    from cogs.weekly.results_view import chart_png
+    from cogs.weekly.results_views import chart_png
     from cogs.weekly.service import WeeklyService
 
     tmp = Path(tempfile.mkdtemp(prefix="fanloop-bench-polls-"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +76,24 @@ _RESOLVE = _resolve_query()
 class IdentityRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+
+    async def merge_accounts(
+        self,
+        from_id: int,
+        to_id: int,
+        mergers: Sequence[Callable[[AsyncConnection, int, int], Awaitable[None]]] = (),
+    ) -> None:
+        """Merge one account into another in one transaction: the core rows, then each
+        feature's rows through its merger (connection, from account, to account)."""
+        async with self.engine.begin() as conn:
+            await merge_core_accounts(conn, from_id, to_id)
+            for merger in mergers:
+                await merger(conn, from_id, to_id)
+
+    async def move_space(self, platform: str, space_id: str, community_id: int) -> int | None:
+        """Re-point a platform space at another community; returns the community it left."""
+        async with self.engine.begin() as conn:
+            return await move_space(conn, platform, space_id, community_id)
 
     async def account_for(
         self, platform: str, user_id: str, display_name: str, now: datetime

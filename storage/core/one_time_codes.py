@@ -1,4 +1,5 @@
-"""Single-use codes: linking a second platform account, joining a space to a community."""
+"""One-time codes: single-use, short-lived codes for linking a second platform account and for
+joining a platform space to a community (not the drops' F-codes or redemption codes)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
 @dataclass(frozen=True)
-class CodeRow:
+class OneTimeCode:
     code: str
     kind: str
     account_id: int | None
     community_id: int | None
 
 
-class CodesRepo:
+class OneTimeCodesRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
@@ -50,7 +51,7 @@ class CodesRepo:
             )
         return code
 
-    async def redeem(self, kind: str, code: str, now: datetime) -> CodeRow | None:
+    async def redeem(self, kind: str, code: str, now: datetime) -> OneTimeCode | None:
         """Use a code once; None when unknown, expired, of another kind or already used."""
         code = code.strip().upper()
         async with self.engine.begin() as conn:
@@ -66,4 +67,4 @@ class CodesRepo:
             )
             if not res.rowcount:
                 return None
-            return CodeRow(r.code, r.kind, r.account_id, r.community_id)
+            return OneTimeCode(r.code, r.kind, r.account_id, r.community_id)

@@ -2,7 +2,7 @@
 
 The engine decides in memory and calls `commit` once per small batch. The database arbitrates
 between processes: a batch that collides with another writer (a slot or an account taken,
-a waiting-list place used) raises `IntegrityError` and is rolled back whole.
+a waiting-list place used) is rolled back whole and raises `BatchCollision`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.drops.schema import drops, lapses, reservations, slots, waitlist, wins
+
+
+class BatchCollision(Exception):
+    """A batch collided with another writer (a unique slot, one win per account, one waiting-list
+    place): the database refused it whole."""
 
 
 @dataclass
@@ -136,19 +142,23 @@ class ClaimStore:
         )
 
     async def commit(self, batch: BatchWrite, now: datetime) -> None:
-        """Write one batch atomically (IntegrityError: nothing of it was written)."""
-        async with self.engine.begin() as conn:
-            if batch.wins:
-                await conn.execute(insert(wins), batch.wins)
-                await conn.execute(insert(slots), batch.slots)
-            if batch.waitlist:
-                await conn.execute(insert(waitlist), batch.waitlist)
-            for drop_id, n in sorted(batch.attempts.items()):
-                values: dict[str, Any] = {"attempts": drops.c.attempts + n}
-                await conn.execute(update(drops).where(drops.c.id == drop_id).values(**values))
-            for drop_id in sorted(batch.sold_out):
-                await conn.execute(
-                    update(drops)
-                    .where(drops.c.id == drop_id, drops.c.sold_out_at.is_(None))
-                    .values(sold_out_at=now)
-                )
+        """Write one batch atomically; `BatchCollision` (nothing of it was written) when it
+        collides with another writer."""
+        try:
+            async with self.engine.begin() as conn:
+                if batch.wins:
+                    await conn.execute(insert(wins), batch.wins)
+                    await conn.execute(insert(slots), batch.slots)
+                if batch.waitlist:
+                    await conn.execute(insert(waitlist), batch.waitlist)
+                for drop_id, n in sorted(batch.attempts.items()):
+                    values: dict[str, Any] = {"attempts": drops.c.attempts + n}
+                    await conn.execute(update(drops).where(drops.c.id == drop_id).values(**values))
+                for drop_id in sorted(batch.sold_out):
+                    await conn.execute(
+                        update(drops)
+                        .where(drops.c.id == drop_id, drops.c.sold_out_at.is_(None))
+                        .values(sold_out_at=now)
+                    )
+        except IntegrityError as exc:
+            raise BatchCollision(str(exc)) from exc

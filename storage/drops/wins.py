@@ -8,6 +8,7 @@ and the caller simply tries again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,32 @@ class WinsRepo(FcodeQueries):
                 )
             )
             return r.first() is not None
+
+    async def claim_timing(self, drop_id: int, sources: Sequence[str]) -> list[datetime]:
+        """When each win from one of `sources` happened, in order (for /drop stats)."""
+        q = (
+            select(wins.c.won_at)
+            .where(wins.c.drop_id == drop_id, wins.c.source.in_(list(sources)))
+            .order_by(wins.c.won_at)
+        )
+        async with self.engine.connect() as conn:
+            return [r.won_at for r in await conn.execute(q)]
+
+    async def pending_deadlines(self, drop_id: int, now: datetime) -> list[int]:
+        """Accounts whose win was not confirmed by its deadline."""
+        q = select(wins.c.account_id).where(
+            wins.c.drop_id == drop_id,
+            wins.c.confirmed_at.is_(None),
+            wins.c.confirm_by <= now,
+        )
+        async with self.engine.connect() as conn:
+            return [int(r.account_id) for r in await conn.execute(q.order_by(wins.c.confirm_by))]
+
+    async def lapsed_accounts(self, drop_id: int) -> set[int]:
+        """Every account whose win in the drop lapsed (for whatever reason)."""
+        q = select(lapses.c.account_id).where(lapses.c.drop_id == drop_id)
+        async with self.engine.connect() as conn:
+            return {int(a) for a in (await conn.execute(q)).scalars()}
 
     async def confirm(self, drop_id: int, account_id: int, now: datetime) -> bool:
         """Confirm a win before its deadline; True when it is confirmed (now or before)."""

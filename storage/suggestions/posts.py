@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.suggestions.schema import drafts, suggestion_events, suggestions, votes
 from storage.util import new_id
 
-OPEN_STATUSES = ("new", "under_review", "planned", "in_progress")
-
 
 @dataclass(frozen=True)
 class SuggestionRow:
@@ -31,10 +29,6 @@ class SuggestionRow:
     created_at: datetime
     updated_at: datetime
     votes: int
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -148,6 +142,12 @@ class SuggestionRepo:
         await add_event(conn, sid, author_id, "created", None, "new", None, now)
         return await get_row(conn, community_id, sid)
 
+    async def any_in_community(self, community_id: int) -> bool:
+        """Whether the community has any suggestion at all (hidden and merged ones included)."""
+        q = select(func.count()).where(suggestions.c.community_id == community_id)
+        async with self.engine.connect() as conn:
+            return bool((await conn.execute(q)).scalar())
+
     async def get(self, community_id: int, sid: int) -> SuggestionRow | None:
         async with self.engine.connect() as conn:
             return await find_row(conn, community_id, sid)
@@ -179,12 +179,13 @@ class SuggestionRepo:
             return [suggestion_row(r) for r in await conn.execute(q)]
 
     async def all_for_index(
-        self, community_id: int | None = None
+        self, community_id: int | None = None, *, excluded_status: str
     ) -> list[tuple[int, int, str, str]]:
-        """(id, community, title, details) of every visible, unmerged suggestion."""
+        """(id, community, title, details) of every visible suggestion not in `excluded_status`
+        (the duplicates, which a merge closed)."""
         q = select(
             suggestions.c.id, suggestions.c.community_id, suggestions.c.title, suggestions.c.details
-        ).where(suggestions.c.hidden.is_(False), suggestions.c.status != "duplicate")
+        ).where(suggestions.c.hidden.is_(False), suggestions.c.status != excluded_status)
         if community_id is not None:
             q = q.where(suggestions.c.community_id == community_id)
         async with self.engine.connect() as conn:
@@ -289,11 +290,6 @@ class SuggestionRepo:
                 return row
         except _AlreadyPosted:
             return None
-
-
-async def count_in_community(conn: AsyncConnection, community_id: int) -> int:
-    r = await conn.execute(select(func.count()).where(suggestions.c.community_id == community_id))
-    return int(r.scalar() or 0)
 
 
 async def add_event(

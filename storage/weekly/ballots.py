@@ -1,6 +1,5 @@
 """Four-grid ballots and anticipation picks: one per account per item, changeable until the report
-closes; tallies for the results; who filled in what (participation); account merging; digest
-subscribers."""
+closes; tallies for the results; who filled in what (participation); account merging."""
 
 from __future__ import annotations
 
@@ -13,8 +12,8 @@ from sqlalchemy import Integer, SmallInteger, and_, bindparam, delete, func, lit
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.util import insert_ignore
-from storage.weekly.schema import GRIDS, digest_subscribers, release_items
+from storage.weekly.digest_subscribers import merge_subscriber_accounts
+from storage.weekly.schema import GRIDS, REPORT_OPEN, release_items
 from storage.weekly.schema import fourgrid_anticipations as picks
 from storage.weekly.schema import fourgrid_ballots as ballots
 from storage.weekly.schema import fourgrid_reports as reports
@@ -44,7 +43,7 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
 def _open_report(report_id: int, now: datetime, community_id: int | None = None) -> Any:
     cond = and_(
         reports.c.id == report_id,
-        reports.c.status == "open",
+        reports.c.status == REPORT_OPEN,
         reports.c.closes_at > now,
     )
     return cond if community_id is None else and_(cond, reports.c.community_id == community_id)
@@ -70,7 +69,7 @@ def _cast_statement(dialect: str) -> Any:
         .where(
             reports.c.id == bindparam("report_id"),
             reports.c.community_id == bindparam("community_id", type_=Integer),
-            reports.c.status == "open",
+            reports.c.status == REPORT_OPEN,
             reports.c.closes_at > at,
             release_items.c.id == bindparam("item_id"),
         )
@@ -152,7 +151,7 @@ class BallotRepo:
             out.append(
                 r is not None
                 and r.community_id == b.community_id
-                and r.status == "open"
+                and r.status == REPORT_OPEN
                 and r.closes_at > b.at
                 and item_release.get(b.item_id) == r.release_id
             )
@@ -269,45 +268,7 @@ class BallotRepo:
         the same item (or report), the more recent choice is kept, so the person counts once."""
         await _merge(conn, ballots, ("item_id",), from_account, to_account)
         await _merge(conn, picks, ("report_id",), from_account, to_account)
-        both = select(digest_subscribers.c.community_id).where(
-            digest_subscribers.c.account_id == to_account
-        )
-        await conn.execute(
-            delete(digest_subscribers).where(
-                digest_subscribers.c.account_id == from_account,
-                digest_subscribers.c.community_id.in_(both),
-            )
-        )
-        await conn.execute(
-            update(digest_subscribers)
-            .where(digest_subscribers.c.account_id == from_account)
-            .values(account_id=to_account)
-        )
-
-    # -- the admin digest ---------------------------------------------------------------------
-
-    async def subscribe(self, community_id: int, account_id: int, on: bool, now: datetime) -> bool:
-        """True when this changed anything."""
-        async with self.engine.begin() as conn:
-            if on:
-                row = {"community_id": community_id, "account_id": account_id, "created_at": now}
-                return bool(await insert_ignore(conn, digest_subscribers, row))
-            res = await conn.execute(
-                delete(digest_subscribers).where(
-                    digest_subscribers.c.community_id == community_id,
-                    digest_subscribers.c.account_id == account_id,
-                )
-            )
-            return bool(res.rowcount)
-
-    async def subscribers(self, community_id: int) -> list[int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(digest_subscribers.c.account_id)
-                .where(digest_subscribers.c.community_id == community_id)
-                .order_by(digest_subscribers.c.account_id)
-            )
-            return [int(a) for a in rows.scalars()]
+        await merge_subscriber_accounts(conn, from_account, to_account)
 
 
 async def _merge(

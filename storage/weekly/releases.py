@@ -1,4 +1,5 @@
-"""Releases and four-grid reports: what shipped, and the weekly report over it."""
+"""Releases: what shipped in a version, item by item. Their four-grid reports are in
+`storage.weekly.reports`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.core.schema import communities
-from storage.util import insert_ignore, new_id
-from storage.weekly.schema import fourgrid_reports as reports
+from storage.util import new_id
 from storage.weekly.schema import release_items, releases
 
 
@@ -37,25 +37,6 @@ class ItemRow:
     title: str
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    id: int
-    community_id: int
-    release_id: int
-    period: str
-    status: str
-    labels: list[str] | None
-    opened_by: int | None
-    opened_at: datetime
-    closes_at: datetime
-    closed_at: datetime | None
-    results_posted_at: datetime | None
-    award_item_id: int | None
-
-    def accepts_ballots(self, now: datetime) -> bool:
-        return self.status == "open" and now < self.closes_at
-
-
 class VersionTaken(Exception):
     """The community already has a release with that version name."""
 
@@ -74,23 +55,6 @@ def _release(m: Any) -> ReleaseRow:
 
 def _item(m: Any) -> ItemRow:
     return ItemRow(m["id"], m["release_id"], m["position"], m["suggestion_id"], m["title"])
-
-
-def _report(m: Any) -> ReportRow:
-    return ReportRow(
-        id=m["id"],
-        community_id=m["community_id"],
-        release_id=m["release_id"],
-        period=m["period"],
-        status=m["status"],
-        labels=list(m["labels"]) if m["labels"] else None,
-        opened_by=m["opened_by"],
-        opened_at=m["opened_at"],
-        closes_at=m["closes_at"],
-        closed_at=m["closed_at"],
-        results_posted_at=m["results_posted_at"],
-        award_item_id=m["award_item_id"],
-    )
 
 
 class ReleaseRepo:
@@ -193,112 +157,3 @@ class ReleaseRepo:
         async with self.engine.connect() as conn:
             r = await conn.execute(select(communities.c.id).order_by(communities.c.id))
             return [int(x) for x in r.scalars()]
-
-
-class ReportRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    async def open(
-        self,
-        community_id: int,
-        release_id: int,
-        period: str,
-        labels: list[str] | None,
-        opened_by: int | None,
-        now: datetime,
-        closes_at: datetime,
-    ) -> ReportRow | None:
-        """Open the release's report; None when it already has one (one per release, ever)."""
-        async with self.engine.begin() as conn:
-            added = await insert_ignore(
-                conn,
-                reports,
-                {
-                    "community_id": community_id,
-                    "release_id": release_id,
-                    "period": period,
-                    "status": "open",
-                    "labels": labels,
-                    "opened_by": opened_by,
-                    "opened_at": now,
-                    "closes_at": closes_at,
-                },
-            )
-        if not added:
-            return None
-        return await self.for_release(release_id)
-
-    async def get(self, community_id: int, report_id: int) -> ReportRow | None:
-        return await self._one(
-            (reports.c.id == report_id) & (reports.c.community_id == community_id)
-        )
-
-    async def by_id(self, report_id: int) -> ReportRow | None:
-        return await self._one(reports.c.id == report_id)
-
-    async def for_release(self, release_id: int) -> ReportRow | None:
-        return await self._one(reports.c.release_id == release_id)
-
-    async def current(self, community_id: int) -> ReportRow | None:
-        """The community's open report, if any (the newest when several are open)."""
-        rows = await self._many(
-            (reports.c.community_id == community_id) & (reports.c.status == "open"), limit=1
-        )
-        return rows[0] if rows else None
-
-    async def latest(self, community_id: int, status: str | None = None) -> ReportRow | None:
-        cond = reports.c.community_id == community_id
-        if status:
-            cond = cond & (reports.c.status == status)
-        rows = await self._many(cond, limit=1)
-        return rows[0] if rows else None
-
-    async def due_to_close(self, now: datetime) -> list[ReportRow]:
-        return await self._many((reports.c.status == "open") & (reports.c.closes_at <= now))
-
-    async def unpublished(self) -> list[ReportRow]:
-        return await self._many(
-            (reports.c.status == "closed") & reports.c.results_posted_at.is_(None)
-        )
-
-    async def close(self, report_id: int, now: datetime) -> bool:
-        """Close an open report; True only for the one caller that closed it."""
-        async with self.engine.begin() as conn:
-            res = await conn.execute(
-                update(reports)
-                .where(reports.c.id == report_id, reports.c.status == "open")
-                .values(status="closed", closed_at=now)
-            )
-            return bool(res.rowcount)
-
-    async def mark_published(
-        self, report_id: int, award_item_id: int | None, now: datetime
-    ) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(reports)
-                .where(reports.c.id == report_id)
-                .values(results_posted_at=now, award_item_id=award_item_id)
-            )
-
-    async def closed_before(self, community_id: int, report_id: int, limit: int) -> list[ReportRow]:
-        """Earlier closed reports of the community, newest first (for the turnout trend)."""
-        return await self._many(
-            (reports.c.community_id == community_id)
-            & (reports.c.status == "closed")
-            & (reports.c.id < report_id),
-            limit=limit,
-        )
-
-    async def _one(self, cond: Any) -> ReportRow | None:
-        rows = await self._many(cond, limit=1)
-        return rows[0] if rows else None
-
-    async def _many(self, cond: Any, limit: int | None = None) -> list[ReportRow]:
-        async with self.engine.connect() as conn:
-            stmt = select(reports).where(cond).order_by(reports.c.id.desc())
-            if limit:
-                stmt = stmt.limit(limit)
-            r = await conn.execute(stmt)
-            return [_report(m) for m in r.mappings()]

@@ -46,7 +46,11 @@ release_items = Table(
     CheckConstraint("position >= 0", name="position_positive"),
 )
 
-REPORT_STATUSES = ("open", "closed")
+# A report takes ballots while open (until `closes_at`); closing it is final. The weekly feature
+# names these `cogs.weekly.fourgrid.ReportStatus`.
+REPORT_OPEN = "open"
+REPORT_CLOSED = "closed"
+REPORT_STATUSES = (REPORT_OPEN, REPORT_CLOSED)
 
 fourgrid_reports = Table(
     "fourgrid_reports",
@@ -61,7 +65,7 @@ fourgrid_reports = Table(
         unique=True,
     ),
     Column("period", String(16), nullable=False),  # ISO week in the community's time zone
-    Column("status", String(8), nullable=False, server_default="open"),
+    Column("status", String(8), nullable=False, server_default=REPORT_OPEN),
     # The community's own grid labels when it set some ("a|b|c|d"); NULL: localized defaults.
     Column("labels", JSONText),
     Column("opened_by", ForeignKey("accounts.id")),  # NULL: opened by the schedule

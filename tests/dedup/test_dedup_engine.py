@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cogs.suggestions.similarity import LIKELY_DUPLICATE, RELATED, make_index
-from cogs.suggestions.similarity.engine import DedupIndex
+from cogs.suggestions.similarity.dedup_index import DedupIndex
 from devtools.similarity.synthetic import board
 
 BOARD = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cogs.suggestions.similarity.engine import DedupIndex
+from cogs.suggestions.similarity.dedup_index import DedupIndex
 from devtools.similarity.synthetic import board
 
 BASE = list(board(150, seed=5))

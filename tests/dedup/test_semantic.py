@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cogs.suggestions.similarity import LIKELY_DUPLICATE, make_index
-from cogs.suggestions.similarity.engine import DedupIndex
+from cogs.suggestions.similarity.dedup_index import DedupIndex
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import ModelError, load_embedder
 

@@ -15,8 +15,8 @@ import sys
 from datetime import timedelta
 
 from bot.core.clock import FakeClock
-from cogs.drops import codes
-from cogs.drops.engine import ClaimEngine
+from cogs.drops.claims import ClaimEngine
+from cogs.drops.redemption_codes import new_redemption_code
 from devtools.bench.drops import DROP_AT
 from storage.drops.claims import ClaimStore
 from storage.engine import create_engine
@@ -27,7 +27,7 @@ async def main(url: str, schema: str, drop_id: int, out: str) -> None:
     claims = ClaimEngine(
         ClaimStore(engine),
         FakeClock(DROP_AT + timedelta(seconds=1)),
-        codes.new_redemption_code,
+        new_redemption_code,
         max_batch=64,
     )
     state = await claims.store.load(drop_id)

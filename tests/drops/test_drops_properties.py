@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.core.app import App
 from bot.core.clock import FakeClock
-from cogs.drops import codes
-from cogs.drops.engine import ClaimEngine, ClaimResult
+from cogs.drops.claims import ClaimEngine, ClaimResult
+from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.service import DropService
 from storage.drops.claims import ClaimStore
 from storage.drops.schema import slots, wins
@@ -112,7 +112,7 @@ async def _check(
 @given(b=burst)
 async def test_concurrent_claims_never_oversell(app: App, clock: FakeClock, b: dict) -> None:  # type: ignore[type-arg]
     s = app.services.get(DropService)
-    s.engine.max_batch = b["batch"]
+    s.claims.max_batch = b["batch"]
     cid, drop_id, people, reserved = await _setup(app, clock, b)
     accounts = [people[i] for i in b["presses"]]
     results = await asyncio.gather(*(s.claim(cid, drop_id, a, None) for a in accounts))
@@ -125,7 +125,7 @@ async def test_concurrent_claims_never_oversell(app: App, clock: FakeClock, b: d
 async def test_two_processes_share_one_database(app: App, clock: FakeClock, b: dict) -> None:  # type: ignore[type-arg]
     _cid, drop_id, people, reserved = await _setup(app, clock, b)
     engines = [
-        ClaimEngine(ClaimStore(app.engine), clock, codes.new_redemption_code, max_batch=b["batch"])
+        ClaimEngine(ClaimStore(app.engine), clock, new_redemption_code, max_batch=b["batch"])
         for _ in range(2)
     ]
     for e in engines:
@@ -144,9 +144,7 @@ async def test_a_collision_between_processes_falls_back_without_losing_a_win(
 ) -> None:
     b = {"quota": 3, "per_account": 1, "waitlist": 2, "reserve": [1] * 8, "presses": [], "batch": 4}
     _cid, drop_id, people, reserved = await _setup(app, clock, b)
-    one, two = (
-        ClaimEngine(ClaimStore(app.engine), clock, codes.new_redemption_code) for _ in range(2)
-    )
+    one, two = (ClaimEngine(ClaimStore(app.engine), clock, new_redemption_code) for _ in range(2))
     await one.prepare(drop_id)
     await two.prepare(drop_id)
     first = [(a, await one.claim(drop_id, a)) for a in people[:2]]  # slots 1 and 2

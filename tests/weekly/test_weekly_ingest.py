@@ -11,7 +11,7 @@ import pytest
 from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.errors import UserError
-from cogs.weekly.ingest import BallotBatcher
+from cogs.weekly.ballot_batcher import BallotBatcher
 from storage.weekly.ballots import Ballot, BallotRepo
 from tests.weekly.weekly_helpers import member, open_report, release, weekly
 

@@ -12,7 +12,8 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
 from bot.core.context import Context
-from storage.weekly.releases import ItemRow, ReportRow
+from storage.weekly.releases import ItemRow
+from storage.weekly.reports import ReportRow
 from tests.weekly.weekly_helpers import member, open_report, release, weekly
 
 PROPERTY = settings(

@@ -201,7 +201,9 @@ async def test_release_left_half_done_is_finished_by_the_schedule(app: App) -> N
 async def test_daily_digest_for_subscribed_admins(app: App) -> None:
     boss = await member(app, "boss", Role.ADMIN)
     cid = boss.community.id
-    await weekly(app).ballots.subscribe(cid, boss.member.account_id, True, app.clock.now())
+    await weekly(app).digest_subscribers.subscribe(
+        cid, boss.member.account_id, True, app.clock.now()
+    )
     fan = await member(app, "fan")
     fake(app).set(utc(2026, 11, 21, 8, 0))
     await suggestion(app, fan, "Dark mode for the whole app")
@@ -220,7 +222,9 @@ async def test_daily_digest_for_subscribed_admins(app: App) -> None:
     days = [q.dedup_key or "" for q in await outbox(app) if q.kind == "member"]
     assert len(days) == 2 and days[1].startswith(f"digest:{cid}:2026-11-24")
     # Turned off: nothing more.
-    await weekly(app).ballots.subscribe(cid, boss.member.account_id, False, app.clock.now())
+    await weekly(app).digest_subscribers.subscribe(
+        cid, boss.member.account_id, False, app.clock.now()
+    )
     await suggestion(app, fan, "Something new")
     await tick_until(app, utc(2026, 11, 25, 12, 0), timedelta(hours=1))
     assert len([q for q in await outbox(app) if q.kind == "member"]) == 2

@@ -15,7 +15,8 @@ from cogs.suggestions.service import SuggestionService
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.service import WeeklyService
 from storage.core.schema import outbox as table
-from storage.weekly.releases import ReleaseRow, ReportRow
+from storage.weekly.releases import ReleaseRow
+from storage.weekly.reports import ReportRow
 
 
 async def member(app: App, name: str, role: Role = Role.FAN, *, space: str = "console") -> Context:

@@ -40,7 +40,7 @@ class SimilarityIndex(Protocol):
 def make_index(model: str | Path | None = None, weight: float | None = None) -> SimilarityIndex:
     """The lexical engine, or with `model` (a local model2vec folder) the hybrid one."""
     if model is None:
-        from cogs.suggestions.similarity.engine import DedupIndex
+        from cogs.suggestions.similarity.dedup_index import DedupIndex
 
         return DedupIndex()
     from cogs.suggestions.similarity.hybrid import DEFAULT_WEIGHT, HybridIndex

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from cogs.suggestions.similarity.engine import SHORTLIST, DedupIndex
+from cogs.suggestions.similarity.dedup_index import SHORTLIST, DedupIndex
 from cogs.suggestions.similarity.semantic import Embedder, Vectors
 
 #: Share of the embedding cosine in the final score.

@@ -1,4 +1,4 @@
-"""How releases and the four-grid report look: one Reply for every adapter.
+"""How releases look, with their four-grid report and its ballot: one Reply for every adapter.
 
 Paging: Discord fits five rows of components in one message, so the ballot shows one item per
 page: four grid buttons (the fan's current grid highlighted) and ◀ ▶ — two rows at most — and a
@@ -14,16 +14,18 @@ from zoneinfo import ZoneInfo
 
 from bot.core.actions import make_action
 from bot.core.reply import Button, Reply, Select, SelectOption
-from cogs.weekly.config import DAYS, GRID_KEYS
+from cogs.weekly.config import DAYS
+from cogs.weekly.fourgrid import Grid, ReportStatus
 from storage.suggestions.posts import SuggestionRow
-from storage.weekly.releases import ItemRow, ReleaseRow, ReportRow
+from storage.weekly.releases import ItemRow, ReleaseRow
+from storage.weekly.reports import ReportRow
 
 Tr = Callable[..., str]
 MAX_OPTION = 100  # Discord's limit on a select option's label
 
 
 def grid_labels(t: Tr, custom: Sequence[str] | None) -> list[str]:
-    return list(custom) if custom else [t(f"fourgrid.grid.{key}") for key in GRID_KEYS]
+    return list(custom) if custom else [t(f"fourgrid.grid.{grid.key}") for grid in Grid]
 
 
 def when(t: Tr, moment: datetime, tz: ZoneInfo) -> str:
@@ -63,7 +65,7 @@ def changelog(
 def release_status(t: Tr, report: ReportRow | None, award: str | None) -> str:
     if report is None:
         return t("release.status.no_report")
-    if report.status == "open":
+    if report.status == ReportStatus.OPEN:
         return t("release.status.open")
     if award:
         return t("release.status.award", title=award)

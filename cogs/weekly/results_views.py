@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from bot.core.reply import Reply
 from cogs.weekly.charts import ChartBar, ChartText, results_chart
 from cogs.weekly.config import WeeklyConfig
-from cogs.weekly.ranking import BAD, LOVE, ItemResult
+from cogs.weekly.fourgrid import Grid, ReportStatus
+from cogs.weekly.ranking import ItemResult
+from cogs.weekly.release_views import Tr, grid_labels, when
 from cogs.weekly.service import Results
-from cogs.weekly.views import Tr, grid_labels, when
 
 _CHARTS: OrderedDict[tuple[int, str], bytes] = OrderedDict()
 _CHARTS_KEPT = 32
@@ -42,7 +43,7 @@ def _ranked_line(t: Tr, labels: list[str], n: int, r: ItemResult) -> str:
         "fourgrid.results.line",
         n=n,
         title=r.title,
-        love_label=labels[LOVE],
+        love_label=labels[Grid.LOVE],
         love=pct(r.love_share),
         score=pct(r.score),
         tried=r.tried,
@@ -56,13 +57,13 @@ def results_text(t: Tr, res: Results, cfg: WeeklyConfig, *, interim: bool = Fals
     if res.ranking.not_good_enough:
         lines += [
             "",
-            t("fourgrid.results.not_good_enough", label=labels[BAD], threshold=cfg.threshold),
+            t("fourgrid.results.not_good_enough", label=labels[Grid.BAD], threshold=cfg.threshold),
         ]
         lines += [
             t(
                 "fourgrid.results.bad_line",
                 title=r.title,
-                label=labels[BAD],
+                label=labels[Grid.BAD],
                 bad=pct(r.bad_share),
                 tried=r.tried,
             )
@@ -86,7 +87,7 @@ def results_text(t: Tr, res: Results, cfg: WeeklyConfig, *, interim: bool = Fals
 
 def chart_png(t: Tr, locale: str, res: Results, tz: ZoneInfo) -> bytes:
     key = (res.report.id, locale)
-    cacheable = res.report.status == "closed"
+    cacheable = res.report.status == ReportStatus.CLOSED
     if cacheable and key in _CHARTS:
         _CHARTS.move_to_end(key)
         return _CHARTS[key]

@@ -23,20 +23,32 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy.exc import IntegrityError
+from enum import StrEnum
 
 from bot.core.clock import Clock
-from storage.drops.claims import BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
+from cogs.drops.modes import WinSource
+from storage.drops.claims import BatchCollision, BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
 
 log = logging.getLogger(__name__)
 
 FALLBACK_TRIES = 8
 
 
+class ClaimStatus(StrEnum):
+    """The answer to a claim; each has its message (`drop.claim.<value>`)."""
+
+    WON = "won"
+    WAITLISTED = "waitlisted"
+    SOLD_OUT = "sold_out"
+    NOT_RESERVED = "not_reserved"
+    LAPSED = "lapsed"  # the account's win lapsed (not confirmed in time)
+    CLOSED = "closed"  # the drop was cancelled
+    NOT_ELIGIBLE = "not_eligible"  # decided by the service, not by the engine
+
+
 @dataclass(frozen=True)
 class ClaimResult:
-    status: str  # won | waitlisted | sold_out | not_reserved | lapsed | closed
+    status: ClaimStatus
     code: str | None = None
     units: int = 0
     confirm_by: datetime | None = None
@@ -153,7 +165,7 @@ class ClaimEngine:
         results = [self._decide(states[op.drop_id], op, write, now) for op in batch]
         try:
             await self.store.commit(write, now)
-        except IntegrityError:
+        except BatchCollision:
             self.fallbacks += 1
             for drop_id in {op.drop_id for op in batch}:
                 self._contended.add(drop_id)
@@ -179,7 +191,7 @@ class ClaimEngine:
                 result = self._decide(state, op, write, now)
                 try:
                     await self.store.commit(write, now)
-                except IntegrityError:
+                except BatchCollision:
                     self._stale.add(op.drop_id)
                     await asyncio.sleep(random.uniform(0, 0.005))
                     continue
@@ -200,16 +212,16 @@ class ClaimEngine:
         write.attempts[drop_id] = write.attempts.get(drop_id, 0) + 1
         held = st.winners.get(account)
         if held is not None:
-            return ClaimResult("won", held.code, held.units, held.confirm_by, again=True)
+            return ClaimResult(ClaimStatus.WON, held.code, held.units, held.confirm_by, again=True)
         if st.cancelled:
-            return ClaimResult("closed")
+            return ClaimResult(ClaimStatus.CLOSED)
         if account in st.lapsed:
-            return ClaimResult("lapsed")
+            return ClaimResult(ClaimStatus.LAPSED)
         if not _contains(st, account):
-            return ClaimResult("not_reserved")
+            return ClaimResult(ClaimStatus.NOT_RESERVED)
         position = st.waiting.get(account)
         if position is not None:
-            return ClaimResult("waitlisted", position=position, again=True)
+            return ClaimResult(ClaimStatus.WAITLISTED, position=position, again=True)
         units = min(st.multi_units.get(account, 1), st.per_account)
         if st.free:
             numbers = [st.free.pop() for _ in range(min(units, len(st.free)))]
@@ -222,7 +234,7 @@ class ClaimEngine:
                     "account_id": account,
                     "code": code,
                     "units": len(numbers),
-                    "source": "flash",
+                    "source": WinSource.FLASH,
                     "won_at": now,
                     "confirm_by": confirm_by,
                 }
@@ -240,7 +252,7 @@ class ClaimEngine:
             )
             if not st.free:
                 write.sold_out.add(drop_id)
-            return ClaimResult("won", code, len(numbers), confirm_by)
+            return ClaimResult(ClaimStatus.WON, code, len(numbers), confirm_by)
         if st.next_position <= st.waitlist_cap:
             position = st.next_position
             st.next_position += 1
@@ -254,8 +266,8 @@ class ClaimEngine:
                     "added_at": now,
                 }
             )
-            return ClaimResult("waitlisted", position=position)
-        return ClaimResult("sold_out")
+            return ClaimResult(ClaimStatus.WAITLISTED, position=position)
+        return ClaimResult(ClaimStatus.SOLD_OUT)
 
 
 def _contains(st: ClaimSnapshot, account: int) -> bool:

@@ -1,0 +1,213 @@
+"""Time-driven drop work: reservations open → drop time (claims open or the draw) → deadlines →
+waiting list, plus the bounded-rate live status message.
+
+`run_due` is the cog's due work (`FeatureSetup.add_due_work`): it reads the drops table, so
+missed phases are caught up after downtime, and each phase runs through `run_once` with a
+per-drop key, so it happens once even with several processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.core.clock import Clock
+from bot.core.i18n import Translator
+from bot.core.outbox import Outbox
+from bot.core.scheduler import run_once
+from bot.core.settings import SettingsService
+from cogs.drops import lottery, views
+from cogs.drops.modes import DropMode
+from cogs.drops.redemption_codes import new_redemption_code
+from cogs.drops.service import DropService
+from storage.core.jobs import JobsRepo
+from storage.drops.drops import DropRow
+
+log = logging.getLogger(__name__)
+
+HORIZON = timedelta(days=60)  # drops older than this have no more work
+STATUS_UNTIL = timedelta(days=1)  # live status updates stop a day after drop time
+
+
+class PhaseRunner:
+    def __init__(
+        self,
+        service: DropService,
+        clock: Clock,
+        jobs: JobsRepo,
+        outbox: Outbox,
+        translator: Translator,
+        settings: SettingsService,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.jobs = jobs
+        self.outbox = outbox
+        self.translator = translator
+        self.settings = settings
+
+    async def run_due(self) -> None:
+        now = self.clock.now()
+        for drop in await self.service.drops.active(now, now - HORIZON):
+            try:
+                await self._advance(drop.id, now)
+            except Exception:
+                log.exception("drop %s: scheduled work failed", drop.id)
+
+    async def _fresh(self, drop_id: int) -> DropRow:
+        drop = await self.service.drops.get(drop_id)
+        assert drop is not None
+        return drop
+
+    async def _advance(self, drop_id: int, now: datetime) -> None:
+        jobs = self.jobs
+        drop = await self._fresh(drop_id)
+        if drop.opened_at is None:
+            await run_once(jobs, f"drop:{drop.id}:open", now, lambda: self._open(drop, now))
+            drop = await self._fresh(drop_id)
+        if now >= drop.drop_at and drop.started_at is None:
+            await run_once(jobs, f"drop:{drop.id}:start", now, lambda: self._start(drop, now))
+            drop = await self._fresh(drop_id)
+        if drop.started_at is not None:
+            changed = await self._deadlines(drop, now)
+            changed = await self._promote(drop, now) or changed
+            if changed:
+                self.service.claims.invalidate(drop.id)
+            if drop.sold_out_at is not None and drop.mode == DropMode.FLASH:
+                await run_once(jobs, f"drop:{drop.id}:soldout", now, lambda: self._sold_out(drop))
+        await self._status(await self._fresh(drop_id), now)
+
+    # -- phases --------------------------------------------------------------------------------
+
+    async def _open(self, drop: DropRow, now: datetime) -> None:
+        counts = await self.service.counts(drop.id)
+        tz = await self.settings.timezone(drop.community_id)
+        await self.outbox.announce(
+            drop.community_id,
+            views.render(self.translator, lambda t: views.opened(t, drop, counts, tz, now)),
+            dedup_key=f"drop:{drop.id}:open",
+        )
+        await self.service.drops.mark(drop.id, "opened_at", now)
+        await self.service.drops.set_status(drop.id, now, views.status_sig(drop, counts))
+
+    async def _start(self, drop: DropRow, now: datetime) -> None:
+        if drop.mode == DropMode.LOTTERY:
+            await self._draw(drop, now)
+        else:
+            await self.service.drops.mark(drop.id, "started_at", now)
+            await self.service.claims.prepare(drop.id)
+            drop = await self._fresh(drop.id)
+            counts = await self.service.counts(drop.id)
+            tz = await self.settings.timezone(drop.community_id)
+            await self.outbox.announce(
+                drop.community_id,
+                views.render(self.translator, lambda t: views.claims_open(t, drop, counts, tz)),
+                dedup_key=f"drop:{drop.id}:claims",
+            )
+            reservers = [a for a, _ in await self.service.reservations.entrants(drop.id)]
+            await self.outbox.notify(
+                drop.community_id,
+                reservers,
+                views.render(self.translator, lambda t: views.claim_nudge(t, drop)),
+                dedup_key=f"drop:{drop.id}:nudge",
+            )
+
+    async def _draw(self, drop: DropRow, now: datetime) -> None:
+        entrants = await self.service.reservations.entrants(drop.id)
+        counts = await self.service.counts(drop.id)
+        slots = max(0, drop.quota - counts.taken)
+        result = lottery.draw(drop.seed, entrants, slots, drop.waitlist)
+        winners = [(a, u, new_redemption_code()) for a, u in result.winners]
+        confirm_by = now + timedelta(seconds=drop.confirm_seconds)
+        recorded = await self.service.wins.record_draw(
+            drop.id,
+            drop.quota,
+            drop.per_account,
+            lottery.entrants_hash(entrants),
+            len(entrants),
+            slots,
+            winners,
+            result.waiting,
+            now,
+            confirm_by,
+        )
+        if not recorded:
+            return
+        drop = await self._fresh(drop.id)
+        tr = self.translator
+        tz = await self.settings.timezone(drop.community_id)
+        await self.outbox.announce(
+            drop.community_id,
+            views.render(tr, lambda t: views.draw_result(t, drop, len(result.winners), tz)),
+            dedup_key=f"drop:{drop.id}:draw",
+        )
+        await self.outbox.notify(
+            drop.community_id,
+            [a for a, _ in result.winners],
+            views.render(tr, lambda t: views.you_won(t, drop, confirm_by, tz)),
+            dedup_key=f"drop:{drop.id}:won",
+            force=True,
+        )
+        await self.outbox.notify(
+            drop.community_id,
+            [a for a, _ in result.waiting],
+            views.render(tr, lambda t: views.you_wait(t, drop)),
+            dedup_key=f"drop:{drop.id}:waiting",
+        )
+
+    async def _deadlines(self, drop: DropRow, now: datetime) -> bool:
+        lapsed = []
+        for account in await self.service.wins.pending_deadlines(drop.id, now):
+            if await self.service.wins.lapse(drop.id, account, now) is not None:
+                lapsed.append(account)
+        if lapsed:
+            await self.outbox.notify(
+                drop.community_id,
+                lapsed,
+                views.render(self.translator, lambda t: views.lapsed(t, drop)),
+                dedup_key=f"drop:{drop.id}:lapsed",
+                force=True,
+            )
+        return bool(lapsed)
+
+    async def _promote(self, drop: DropRow, now: datetime) -> bool:
+        confirm_by = now + timedelta(seconds=drop.confirm_seconds)
+        promoted = await self.service.wins.promote(
+            drop.id, drop.quota, drop.per_account, new_redemption_code, now, confirm_by
+        )
+        if promoted:
+            tz = await self.settings.timezone(drop.community_id)
+            await self.outbox.notify(
+                drop.community_id,
+                [p.account_id for p in promoted],
+                views.render(self.translator, lambda t: views.promoted(t, drop, confirm_by, tz)),
+                dedup_key=f"drop:{drop.id}:promoted",
+                force=True,
+            )
+        return bool(promoted)
+
+    async def _sold_out(self, drop: DropRow) -> None:
+        await self.outbox.announce(
+            drop.community_id,
+            views.render(self.translator, lambda t: views.sold_out(t, drop)),
+            dedup_key=f"drop:{drop.id}:soldout",
+        )
+
+    async def _status(self, drop: DropRow, now: datetime) -> None:
+        """Post the live count when it changed, at most every `drop_status_seconds`."""
+        if drop.opened_at is None or now > drop.drop_at + STATUS_UNTIL:
+            return
+        every = int(await self.settings.get(drop.community_id, "drop_status_seconds"))
+        if drop.status_at is not None and now - drop.status_at < timedelta(seconds=every):
+            return
+        counts = await self.service.counts(drop.id)
+        sig = views.status_sig(drop, counts)
+        if sig == drop.status_sig:
+            return
+        tz = await self.settings.timezone(drop.community_id)
+        await self.outbox.announce(
+            drop.community_id,
+            views.render(self.translator, lambda t: views.status(t, drop, counts, tz, now)),
+            dedup_key=f"dp:{drop.id}:{sig}",
+        )
+        await self.service.drops.set_status(drop.id, now, sig)
