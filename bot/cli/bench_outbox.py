@@ -77,7 +77,8 @@ async def run(messages: int, baseline_max: int, db: str | None) -> dict[str, Any
         base_added, base_s = await _timed(lambda m, n: _one_by_one(engine, m, n), copy, now)
         base_again, _ = await _timed(lambda m, n: _one_by_one(engine, m, n), copy, now)
         async with engine.connect() as conn:
-            stored = int((await conn.execute(select(func.count()).select_from(outbox))).scalar())
+            counted = await conn.execute(select(func.count()).select_from(outbox))
+            stored = int(counted.scalar_one())
     return {
         "database": "PostgreSQL" if db and not db.startswith("sqlite") else "SQLite",
         "messages": messages,

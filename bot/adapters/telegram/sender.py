@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import (
@@ -106,6 +107,7 @@ class Sender:
             else None
         )
         if out.document is not None or out.photo is not None:
+            send: Callable[..., Awaitable[Message]]
             if out.document is not None:
                 send, data, name = self.bot.send_document, out.document, out.document_name
             else:
