@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run console test lint typecheck check clean
+.PHONY: install run console test lint typecheck imports check clean
+
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+FORMATTED    := bot cogs storage config tests $(wildcard devtools)
 
 # fanloop with its development extra, and beside it the development tools (devtools/: local
 # protocol servers, `fanloop bench`, `fanloop dedup-eval`), which the fanloop wheel leaves out.
@@ -22,16 +26,20 @@ console: $(STAMP)
 	$(BIN)/fanloop console
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check bot cogs storage config devtools tests
+	$(BIN)/ruff format --check $(FORMATTED)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: lint typecheck test
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+# What CI runs, in this order.
+check: lint typecheck imports test
 
 clean:
 	rm -rf $(VENV) build *.egg-info devtools/build devtools/*.egg-info

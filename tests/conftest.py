@@ -1,11 +1,11 @@
-"""Shared fixtures: a migrated database (SQLite, and PostgreSQL where it answers), an App on a
-fake clock, and the console adapter that drives it end to end."""
+"""Shared fixtures: a migrated database (SQLite, and PostgreSQL where it answers; see
+`tests/databases.py`), an App on a fake clock, and the console adapter that drives it end to
+end."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,8 @@ from bot.core.clock import FakeClock
 from config.settings import FanloopSettings
 from storage.engine import create_engine
 from storage.migrate import upgrade
+from tests import databases
+from tests.databases import TemplateDatabases, create_schema, sqlite_url
 
 PG_URL = os.environ.get("FANLOOP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("FANLOOP_TEST_REQUIRE_POSTGRES") == "1"
@@ -62,36 +64,48 @@ def db_kind(request: pytest.FixtureRequest) -> str:
 
 
 async def make_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | None]:
+    """A migrated, empty database for one test: a copy of the SQLite template at
+    `tmp_path / "fanloop.db"`, or the process's PostgreSQL schema, emptied (its name is returned
+    for subprocesses that need the search path; it is not the caller's to drop)."""
     if kind == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}")
+        return await _templates().sqlite(tmp_path / "fanloop.db"), None
+    return await _templates().postgresql()
+
+
+async def make_fresh_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | None]:
+    """A database migrated from nothing (for the tests of the migrations); drop the schema it
+    returns with `drop_schema`."""
+    if kind == "sqlite":
+        engine = create_engine(sqlite_url(tmp_path / "fanloop.db"))
         await upgrade(engine)
         return engine, None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    await admin.dispose()
+    schema = await create_schema(PG_URL)
     engine = create_engine(PG_URL, schema=schema)
     await upgrade(engine)
     return engine, schema
 
 
 async def drop_schema(schema: str) -> None:
-    admin = create_engine(PG_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    await admin.dispose()
+    """Drop a schema made by `make_fresh_engine` (the shared one is kept for the next test)."""
+    if schema != _templates().pg_schema:
+        await databases.drop_schema(PG_URL, schema)
+
+
+def _templates() -> TemplateDatabases:
+    return databases.templates(PG_URL)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    asyncio.run(databases.close_templates())
 
 
 @pytest_asyncio.fixture
 async def engine(db_kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    eng, schema = await make_engine(db_kind, tmp_path)
+    eng, _ = await make_engine(db_kind, tmp_path)
     try:
         yield eng
     finally:
         await eng.dispose()
-        if schema:
-            await drop_schema(schema)
 
 
 @pytest.fixture

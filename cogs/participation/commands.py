@@ -11,7 +11,7 @@ from cogs.participation import views
 from cogs.participation.periods import PERIODS, PeriodName
 from cogs.participation.service import ParticipationService
 from cogs.suggestions.service import SuggestionService
-from storage.suggestions.posts import SuggestionRow
+from cogs.suggestions.service import SuggestionRow
 
 
 def svc(ctx: Context) -> ParticipationService:

@@ -10,7 +10,7 @@ from cogs.participation.periods import Period
 from cogs.participation.ranking import Ranked
 from cogs.participation.rules import KINDS, Rules
 from storage.participation.tiers import HeldTier, TierRow
-from storage.suggestions.posts import SuggestionRow
+from cogs.suggestions.service import SuggestionRow
 
 Tr = Callable[..., str]  # ctx.t: (key, **params) -> text
 Translate = Callable[..., str]  # a Translator: (locale, key, **params) -> text

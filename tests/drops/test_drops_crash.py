@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devtools.bench.drops import seed
 from storage.drops.schema import slots, wins
-from tests.conftest import PG_URL, drop_schema, make_engine
+from tests.conftest import PG_URL, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -79,8 +79,6 @@ async def test_sigkill_mid_burst_loses_no_announced_win(db_kind: str, tmp_path: 
         assert taken == QUOTA  # sold out exactly
     finally:
         await engine.dispose()
-        if schema:
-            await drop_schema(schema)
 
 
 async def _assert_promises_kept(engine: AsyncEngine, drop_id: int, told: dict[int, str]) -> None:

@@ -4,13 +4,24 @@ those cogs), the daily cap, tiers — and the points everyone ends up with."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
 from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
+from bot.core.clock import FakeClock
 from tests.participation.support import ListSource, run, said, service, suggest, totals
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    # The month starts on the last day of November: the ten days before it hold nothing to tick.
+    return FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+
+
 async def test_a_month_of_participation(console: ConsoleAdapter, app: App) -> None:
-    # Friday 2026-11-20 09:00 UTC; the community lives in Shanghai. Go to Dec 1, 00:00 local.
+    # Monday 2026-11-30 09:00 UTC; the community lives in Shanghai. Go to Dec 1, 00:00 local.
     setup = await run(
         console,
         """
@@ -18,7 +29,7 @@ async def test_a_month_of_participation(console: ConsoleAdapter, app: App) -> No
         /settings points_daily_cap 3
         /tier set insider 10
         /tier set "honor tester" 30 Honor Tester
-        /advance 10d7h
+        /advance 7h
         """,
     )
     assert "It is now 2026-11-30T16:00+00:00." in said(setup)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest_asyncio
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -11,6 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.migrate import upgrade
 from storage.schema import metadata
+from tests.conftest import drop_schema, make_fresh_engine
+
+
+@pytest_asyncio.fixture
+async def engine(db_kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """Migrated from nothing here, not copied from the suite's template."""
+    eng, schema = await make_fresh_engine(db_kind, tmp_path)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+        if schema:
+            await drop_schema(schema)
 
 
 def _diff(sync_conn: Any) -> list[Any]:
