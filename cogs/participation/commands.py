@@ -10,8 +10,7 @@ from bot.core.reply import Reply
 from cogs.participation import views
 from cogs.participation.periods import PERIODS, PeriodName
 from cogs.participation.service import ParticipationService
-from cogs.suggestions.service import SuggestionService
-from cogs.suggestions.service import SuggestionRow
+from cogs.suggestions.service import SuggestionRow, SuggestionService
 
 
 def svc(ctx: Context) -> ParticipationService:

@@ -9,8 +9,8 @@ from bot.core.reply import Field, Reply
 from cogs.participation.periods import Period
 from cogs.participation.ranking import Ranked
 from cogs.participation.rules import KINDS, Rules
-from storage.participation.tiers import HeldTier, TierRow
 from cogs.suggestions.service import SuggestionRow
+from storage.participation.tiers import HeldTier, TierRow
 
 Tr = Callable[..., str]  # ctx.t: (key, **params) -> text
 Translate = Callable[..., str]  # a Translator: (locale, key, **params) -> text

@@ -11,10 +11,10 @@ from bot.core.i18n import LOCALES
 from bot.core.outbox import Outbox
 from bot.core.reply import Reply
 from bot.core.settings import SettingsService
+from cogs.suggestions.service import SuggestionRow
 from cogs.suggestions.status import ROADMAP_LANES
 from cogs.weekly import config, release_views
 from cogs.weekly.flows import WeeklyFlows, next_fire
-from cogs.suggestions.service import SuggestionRow
 
 DAY = timedelta(days=1)
 RISING_HALF_LIFE = timedelta(days=1)  # heat with a one-day half-life: what moves right now

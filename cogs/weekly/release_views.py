@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.actions import make_action
 from bot.core.reply import Button, Reply, Select, SelectOption
+from cogs.suggestions.service import SuggestionRow
 from cogs.weekly.config import DAYS
 from cogs.weekly.fourgrid import Grid, ReportStatus
-from cogs.suggestions.service import SuggestionRow
 from storage.weekly.releases import ItemRow, ReleaseRow
 from storage.weekly.reports import ReportRow
 
