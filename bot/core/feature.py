@@ -12,10 +12,16 @@ through the App.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core.accounts import AccountMerger, ContentCheck
+from bot.core.clock import Clock
+from bot.core.i18n import Translator
+from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
+from bot.core.settings import SettingsService
+from storage.core.jobs import JobsRepo
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +30,18 @@ if TYPE_CHECKING:
     from config.settings import FanloopSettings
 
 Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DueWorkTools:
+    """What a cog's time-driven work uses: the clock, exactly-once job runs, the outbox and the
+    catalogs to tell people, and the community settings (time zone, schedule)."""
+
+    clock: Clock
+    jobs: JobsRepo
+    outbox: Outbox
+    translator: Translator
+    settings: SettingsService
 
 
 class FeatureSetup:
@@ -46,6 +64,11 @@ class FeatureSetup:
         self.translator = app.translator
         self.identity = app.identity
         self.jobs = app.jobs
+
+    @property
+    def due_work_tools(self) -> DueWorkTools:
+        """The infrastructure time-driven work takes, in one piece."""
+        return DueWorkTools(self.clock, self.jobs, self.outbox, self.translator, self.settings)
 
     @property
     def contribution_sources(self) -> Sequence[ContributionSource]:

@@ -34,14 +34,7 @@ def setup(feature: FeatureSetup) -> None:
             max=3600,
         )
     )
-    phases = PhaseRunner(
-        service,
-        feature.clock,
-        feature.jobs,
-        feature.outbox,
-        feature.translator,
-        feature.settings,
-    )
+    phases = PhaseRunner(service, feature.due_work_tools)
     feature.add_due_work(phases.run_due)
     service.kick = phases.run_due
     feature.add_contribution_source(service.contributions)

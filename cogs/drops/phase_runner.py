@@ -11,16 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.core.clock import Clock
-from bot.core.i18n import Translator
-from bot.core.outbox import Outbox
+from bot.core.feature import DueWorkTools
 from bot.core.scheduler import run_once
-from bot.core.settings import SettingsService
 from cogs.drops import lottery, views
 from cogs.drops.modes import DropMode
 from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.service import DropService
-from storage.core.jobs import JobsRepo
 from storage.drops.drops import DropRow
 
 log = logging.getLogger(__name__)
@@ -30,24 +26,12 @@ STATUS_UNTIL = timedelta(days=1)  # live status updates stop a day after drop ti
 
 
 class PhaseRunner:
-    def __init__(
-        self,
-        service: DropService,
-        clock: Clock,
-        jobs: JobsRepo,
-        outbox: Outbox,
-        translator: Translator,
-        settings: SettingsService,
-    ) -> None:
+    def __init__(self, service: DropService, tools: DueWorkTools) -> None:
         self.service = service
-        self.clock = clock
-        self.jobs = jobs
-        self.outbox = outbox
-        self.translator = translator
-        self.settings = settings
+        self.tools = tools
 
     async def run_due(self) -> None:
-        now = self.clock.now()
+        now = self.tools.clock.now()
         for drop in await self.service.drops.active(now, now - HORIZON):
             try:
                 await self._advance(drop.id, now)
@@ -60,7 +44,7 @@ class PhaseRunner:
         return drop
 
     async def _advance(self, drop_id: int, now: datetime) -> None:
-        jobs = self.jobs
+        jobs = self.tools.jobs
         drop = await self._fresh(drop_id)
         if drop.opened_at is None:
             await run_once(jobs, f"drop:{drop.id}:open", now, lambda: self._open(drop, now))
@@ -81,10 +65,10 @@ class PhaseRunner:
 
     async def _open(self, drop: DropRow, now: datetime) -> None:
         counts = await self.service.counts(drop.id)
-        tz = await self.settings.timezone(drop.community_id)
-        await self.outbox.announce(
+        tz = await self.tools.settings.timezone(drop.community_id)
+        await self.tools.outbox.announce(
             drop.community_id,
-            views.render(self.translator, lambda t: views.opened(t, drop, counts, tz, now)),
+            views.render(self.tools.translator, lambda t: views.opened(t, drop, counts, tz, now)),
             dedup_key=f"drop:{drop.id}:open",
         )
         await self.service.drops.mark(drop.id, "opened_at", now)
@@ -98,17 +82,19 @@ class PhaseRunner:
             await self.service.claims.prepare(drop.id)
             drop = await self._fresh(drop.id)
             counts = await self.service.counts(drop.id)
-            tz = await self.settings.timezone(drop.community_id)
-            await self.outbox.announce(
+            tz = await self.tools.settings.timezone(drop.community_id)
+            await self.tools.outbox.announce(
                 drop.community_id,
-                views.render(self.translator, lambda t: views.claims_open(t, drop, counts, tz)),
+                views.render(
+                    self.tools.translator, lambda t: views.claims_open(t, drop, counts, tz)
+                ),
                 dedup_key=f"drop:{drop.id}:claims",
             )
             reservers = [a for a, _ in await self.service.reservations.entrants(drop.id)]
-            await self.outbox.notify(
+            await self.tools.outbox.notify(
                 drop.community_id,
                 reservers,
-                views.render(self.translator, lambda t: views.claim_nudge(t, drop)),
+                views.render(self.tools.translator, lambda t: views.claim_nudge(t, drop)),
                 dedup_key=f"drop:{drop.id}:nudge",
             )
 
@@ -134,21 +120,21 @@ class PhaseRunner:
         if not recorded:
             return
         drop = await self._fresh(drop.id)
-        tr = self.translator
-        tz = await self.settings.timezone(drop.community_id)
-        await self.outbox.announce(
+        tr = self.tools.translator
+        tz = await self.tools.settings.timezone(drop.community_id)
+        await self.tools.outbox.announce(
             drop.community_id,
             views.render(tr, lambda t: views.draw_result(t, drop, len(result.winners), tz)),
             dedup_key=f"drop:{drop.id}:draw",
         )
-        await self.outbox.notify(
+        await self.tools.outbox.notify(
             drop.community_id,
             [a for a, _ in result.winners],
             views.render(tr, lambda t: views.you_won(t, drop, confirm_by, tz)),
             dedup_key=f"drop:{drop.id}:won",
             force=True,
         )
-        await self.outbox.notify(
+        await self.tools.outbox.notify(
             drop.community_id,
             [a for a, _ in result.waiting],
             views.render(tr, lambda t: views.you_wait(t, drop)),
@@ -161,10 +147,10 @@ class PhaseRunner:
             if await self.service.wins.lapse(drop.id, account, now) is not None:
                 lapsed.append(account)
         if lapsed:
-            await self.outbox.notify(
+            await self.tools.outbox.notify(
                 drop.community_id,
                 lapsed,
-                views.render(self.translator, lambda t: views.lapsed(t, drop)),
+                views.render(self.tools.translator, lambda t: views.lapsed(t, drop)),
                 dedup_key=f"drop:{drop.id}:lapsed",
                 force=True,
             )
@@ -176,20 +162,22 @@ class PhaseRunner:
             drop.id, drop.quota, drop.per_account, new_redemption_code, now, confirm_by
         )
         if promoted:
-            tz = await self.settings.timezone(drop.community_id)
-            await self.outbox.notify(
+            tz = await self.tools.settings.timezone(drop.community_id)
+            await self.tools.outbox.notify(
                 drop.community_id,
                 [p.account_id for p in promoted],
-                views.render(self.translator, lambda t: views.promoted(t, drop, confirm_by, tz)),
+                views.render(
+                    self.tools.translator, lambda t: views.promoted(t, drop, confirm_by, tz)
+                ),
                 dedup_key=f"drop:{drop.id}:promoted",
                 force=True,
             )
         return bool(promoted)
 
     async def _sold_out(self, drop: DropRow) -> None:
-        await self.outbox.announce(
+        await self.tools.outbox.announce(
             drop.community_id,
-            views.render(self.translator, lambda t: views.sold_out(t, drop)),
+            views.render(self.tools.translator, lambda t: views.sold_out(t, drop)),
             dedup_key=f"drop:{drop.id}:soldout",
         )
 
@@ -197,17 +185,17 @@ class PhaseRunner:
         """Post the live count when it changed, at most every `drop_status_seconds`."""
         if drop.opened_at is None or now > drop.drop_at + STATUS_UNTIL:
             return
-        every = int(await self.settings.get(drop.community_id, "drop_status_seconds"))
+        every = int(await self.tools.settings.get(drop.community_id, "drop_status_seconds"))
         if drop.status_at is not None and now - drop.status_at < timedelta(seconds=every):
             return
         counts = await self.service.counts(drop.id)
         sig = views.status_sig(drop, counts)
         if sig == drop.status_sig:
             return
-        tz = await self.settings.timezone(drop.community_id)
-        await self.outbox.announce(
+        tz = await self.tools.settings.timezone(drop.community_id)
+        await self.tools.outbox.announce(
             drop.community_id,
-            views.render(self.translator, lambda t: views.status(t, drop, counts, tz, now)),
+            views.render(self.tools.translator, lambda t: views.status(t, drop, counts, tz, now)),
             dedup_key=f"dp:{drop.id}:{sig}",
         )
         await self.service.drops.set_status(drop.id, now, sig)

@@ -25,7 +25,7 @@ def setup(feature: FeatureSetup) -> None:
         f.clock,
         f.services,
     )
-    flows = WeeklyFlows(service, f.clock, f.jobs, f.outbox, f.translator, f.settings)
+    flows = WeeklyFlows(service, f.due_work_tools)
     digest = DigestWork(flows, f.clock, f.outbox, f.settings)
     f.services.add(service)
     f.services.add(flows)

@@ -12,19 +12,16 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.core.clock import Clock
 from bot.core.errors import UserError
-from bot.core.i18n import Translator
-from bot.core.outbox import Outbox, Render
+from bot.core.feature import DueWorkTools
+from bot.core.outbox import Render
 from bot.core.reply import Reply
 from bot.core.scheduler import run_once
-from bot.core.settings import SettingsService
 from cogs.suggestions.status import SuggestionStatus
 from cogs.weekly import config, release_views
 from cogs.weekly.fourgrid import ReportStatus
 from cogs.weekly.results_views import results_reply
 from cogs.weekly.service import WeeklyService
-from storage.core.jobs import JobsRepo
 from storage.weekly.releases import ReleaseRow
 from storage.weekly.reports import ReportRow
 
@@ -43,39 +40,27 @@ def next_fire(day: str, hour: int, minute: int, tz: ZoneInfo, now: datetime) -> 
 
 
 class WeeklyFlows:
-    def __init__(
-        self,
-        service: WeeklyService,
-        clock: Clock,
-        jobs: JobsRepo,
-        outbox: Outbox,
-        translator: Translator,
-        settings: SettingsService,
-    ) -> None:
+    def __init__(self, service: WeeklyService, tools: DueWorkTools) -> None:
         self.service = service
-        self.clock = clock
-        self.jobs = jobs
-        self.outbox = outbox
-        self.translator = translator
-        self.settings = settings
+        self.tools = tools
 
     def tr(self, locale: str) -> release_views.Tr:
         def t(key: str, /, **params: object) -> str:
-            return self.translator(locale, key, **params)
+            return self.tools.translator(locale, key, **params)
 
         return t
 
     async def tz(self, community_id: int) -> ZoneInfo:
-        return await self.settings.timezone(community_id)
+        return await self.tools.settings.timezone(community_id)
 
     # -- releases -----------------------------------------------------------------------------
 
     async def finish_release(self, release: ReleaseRow, actor: int) -> Shipped | None:
         """Mark its suggestions shipped, tell their voters, post the changelog. None when this
         already ran (or runs in another process)."""
-        now = self.clock.now()
+        now = self.tools.clock.now()
         _ran, result = await run_once(
-            self.jobs, f"release:{release.id}", now, lambda: self._finish(release, actor)
+            self.tools.jobs, f"release:{release.id}", now, lambda: self._finish(release, actor)
         )
         return result
 
@@ -98,17 +83,17 @@ class WeeklyFlows:
             if row.status != SuggestionStatus.SHIPPED or row.status_note != release.version:
                 continue  # shipped by an earlier release: its voters heard of it then
             voters = [a for a in await svc.voters(row.id) if a != actor]
-            told += await self.outbox.notify(
+            told += await self.tools.outbox.notify(
                 cid,
                 voters,
                 self._shipped_notice(release.version, row.id, row.title),
                 dedup_key=f"shipped:{release.id}:{row.id}",
             )
-        cfg = await config.load(self.settings, cid)
+        cfg = await config.load(self.tools.settings, cid)
         tz = await self.tz(cid)
         upcoming = None
         if cfg.auto:
-            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.clock.now())
+            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.tools.clock.now())
 
         def render(locale: str) -> Reply:
             t = self.tr(locale)
@@ -116,8 +101,8 @@ class WeeklyFlows:
                 t, release, items, release_views.when(t, upcoming, tz) if upcoming else None
             )
 
-        await self.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
-        await self.service.releases.mark_announced(release.id, self.clock.now())
+        await self.tools.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
+        await self.service.releases.mark_announced(release.id, self.tools.clock.now())
         return Shipped(marked, told)
 
     def _shipped_notice(self, version: str, sid: int, title: str) -> Render:
@@ -131,15 +116,15 @@ class WeeklyFlows:
 
     async def open_report(self, release: ReleaseRow, opened_by: int | None) -> ReportRow:
         cid = release.community_id
-        cfg = await config.load(self.settings, cid)
+        cfg = await config.load(self.tools.settings, cid)
         tz = await self.tz(cid)
-        report = await self.service.open_report(release, cfg, tz, opened_by, self.clock.now())
+        report = await self.service.open_report(release, cfg, tz, opened_by, self.tools.clock.now())
         items = await self.service.items(release.id)
 
         def render(locale: str) -> Reply:
             return release_views.report_opened(self.tr(locale), release, report, items, tz)
 
-        await self.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
+        await self.tools.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
         return report
 
     async def close(self, report: ReportRow) -> bool:
@@ -149,9 +134,9 @@ class WeeklyFlows:
         return closed
 
     async def publish(self, report_id: int) -> None:
-        now = self.clock.now()
+        now = self.tools.clock.now()
         await run_once(
-            self.jobs, f"fourgrid-results:{report_id}", now, lambda: self._publish(report_id)
+            self.tools.jobs, f"fourgrid-results:{report_id}", now, lambda: self._publish(report_id)
         )
 
     async def _publish(self, report_id: int) -> None:
@@ -163,15 +148,15 @@ class WeeklyFlows:
         ):
             return
         cid = report.community_id
-        cfg = await config.load(self.settings, cid)
+        cfg = await config.load(self.tools.settings, cid)
         tz = await self.tz(cid)
         results = await self.service.results(report, cfg)
 
         def render(locale: str) -> Reply:
             return results_reply(self.tr(locale), locale, results, cfg, tz)
 
-        await self.outbox.announce(cid, render, dedup_key=f"fourgrid-results:{report.id}")
+        await self.tools.outbox.announce(cid, render, dedup_key=f"fourgrid-results:{report.id}")
         award = results.ranking.award
         await self.service.reports.mark_published(
-            report.id, award.item_id if award else None, self.clock.now()
+            report.id, award.item_id if award else None, self.tools.clock.now()
         )
