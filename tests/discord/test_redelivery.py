@@ -1,12 +1,15 @@
 """An interaction delivered more than once (the same id) acts once: a button, a slash command, a
-form; delivered again at once, later, after a restart of the bot, and during a burst."""
+form; delivered again at once, later, after a restart of the bot, and during a burst. The ids
+are forgotten after two days."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.adapters.discord import Tuning
 from bot.core.app import App
@@ -15,6 +18,8 @@ from bot.core.context import Context
 from bot.core.reply import Reply
 from cogs.suggestions.service import SuggestionService
 from devtools.servers.discord_api import FakeDiscord, Interaction
+from storage.platform.messages import MessagesRepo
+from storage.platform.schema import processed_events
 from tests.discord.conftest import Bot, StartBot, buttons, eventually, suggest, text_of
 
 
@@ -177,3 +182,22 @@ async def test_a_redelivery_during_a_burst_after_a_restart_runs_once(
     await busy.wait()
     assert await votes(restarted, 1) == 2
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # nor a traceback
+
+
+async def test_old_event_ids_are_forgotten(app: App, start_bot: StartBot) -> None:
+    now = app.clock.now()
+    messages = MessagesRepo(app.engine)
+    assert await messages.first_time("discord", "interaction:1", now - timedelta(days=3))
+    assert await messages.first_time("discord", "interaction:2", now - timedelta(hours=1))
+    await start_bot()
+
+    async def kept() -> set[str]:
+        async with app.engine.connect() as conn:
+            rows = await conn.execute(select(processed_events.c.event_id))
+            return {str(r) for r in rows.scalars()}
+
+    async def forgotten() -> bool:
+        return "interaction:1" not in await kept()
+
+    await eventually(forgotten)
+    assert "interaction:2" in await kept()
