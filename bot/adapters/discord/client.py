@@ -1,11 +1,12 @@
 """The discord.py client of fanloop: the command tree from the registry, events to the dispatcher,
-and the outbox worker once the guilds are known."""
+the outbox worker once the guilds are known, and the hourly forgetting of old event ids."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 import aiohttp
 import discord
@@ -19,10 +20,15 @@ from bot.adapters.discord.schema import SchemaBuilder
 from bot.adapters.discord.translate import CommandTranslator
 from bot.core.app import App
 from bot.core.outbox import OutboxWorker
+from storage.platform.messages import MessagesRepo
 
 log = logging.getLogger(__name__)
 
 PACKAGE = "bot.adapters.discord"
+# The ids of handled interactions and messages (`processed_events`) are kept for two days: an
+# interaction cannot be answered after 15 minutes, and Discord redelivers nothing older.
+EVENT_MEMORY = timedelta(days=2)
+HOUR = 3600.0
 
 
 def intents(message_content: bool) -> discord.Intents:
@@ -60,6 +66,7 @@ class FanloopClient(discord.Client):
         self.deliveries = Deliveries(self, app)
         self._stop_worker = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator(self.app.translator))
@@ -89,6 +96,18 @@ class FanloopClient(discord.Client):
         if self._worker is None:
             worker = OutboxWorker(self.app.outbox, "discord", self.deliveries)
             self._worker = asyncio.create_task(worker.run_forever(self._stop_worker))
+        if self._housekeeping is None:
+            self._housekeeping = asyncio.create_task(self._forget_old_events())
+
+    async def _forget_old_events(self) -> None:
+        """Every hour, forget the ids of events handled more than `EVENT_MEMORY` ago."""
+        messages = MessagesRepo(self.app.engine)
+        while True:
+            try:
+                await messages.forget_events_before(self.app.clock.now() - EVENT_MEMORY)
+            except Exception:
+                log.exception("could not forget old event ids")
+            await asyncio.sleep(HOUR)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.interactions.on_interaction(interaction)
@@ -113,6 +132,11 @@ class FanloopClient(discord.Client):
 
     async def close(self) -> None:
         await self.interactions.cards.close()  # edits still due get a moment to go out
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
         if self._worker is not None:
             # Let the worker finish the message in hand; wake it whenever it waits for more.
             self._stop_worker.set()

@@ -3,7 +3,8 @@
 Slash commands arrive through discord.py's command tree (`command`, `form`, `autocomplete` for
 the parameters that declare one); buttons, selects and form submissions through
 `on_interaction`, routed by their custom id alone; replies to the bot's messages ("+1") through
-`on_message`.
+`on_message`. Everything that acts goes through the `Responder`, which works on each interaction
+once however often Discord delivers it (`redelivery`).
 """
 
 from __future__ import annotations
@@ -98,7 +99,11 @@ class Interactions:
 
     async def form(self, interaction: discord.Interaction, spec: CommandSpec) -> None:
         """Open the command's modal (the first response, so it cannot wait: the role is checked
-        first when that is quick, and always again on submission)."""
+        first when that is quick, and always again on submission). Opening a form changes
+        nothing, so only this process's memory of the interaction is asked (no database write):
+        a redelivery after a restart tries to open the form again, which Discord refuses."""
+        if self.responder.redelivered(interaction, f"/{spec.name}"):
+            return
         task = asyncio.create_task(self.members.for_interaction(interaction))
         task.add_done_callback(_consume)
         done, _ = await asyncio.wait({task}, timeout=self.tuning.ack_budget)
@@ -125,7 +130,10 @@ class Interactions:
     async def autocomplete(
         self, interaction: discord.Interaction, param: Param, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The choices of the parameter's own autocomplete, as Discord shows them."""
+        """The choices of the parameter's own autocomplete, as Discord shows them.
+
+        Not de-duplicated: an autocomplete only reads and changes nothing, so a redelivered one
+        costs a lookup at most (and Discord takes the first answer)."""
         try:
             return await asyncio.wait_for(
                 self._autocomplete(interaction, param, current), AUTOCOMPLETE_TIMEOUT

@@ -13,6 +13,12 @@ then new work) so that a burst is acknowledged in arrival order rather than all 
 all late. An interaction Discord gave up on before it was acknowledged is not worked on, so a
 member told "this interaction failed" finds that nothing happened.
 
+Each interaction is worked on and answered once (`redelivery`): a delivery of an interaction
+this process saw before is dropped on arrival, before any await; the id is recorded in
+`processed_events` right before the work runs, so a redelivery after a restart, or to another
+process, is dropped there; and a deferral Discord refuses as "already acknowledged" means that
+the interaction was answered elsewhere, so it is not worked on either.
+
 Deferred commands think privately; a public reply then replaces the private placeholder by a
 public follow-up, so a private answer (an error, a vote confirmation) is never shown to all.
 """
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.adapters.discord.gate import ACK, ANSWER, EDIT, WORK, PriorityGate
+from bot.adapters.discord.redelivery import Redeliveries
 from bot.adapters.discord.render import Rendered, is_private, render
 from bot.core.app import App
 from bot.core.errors import log_unexpected
@@ -41,6 +48,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 STORM_WAIT = 10.0  # seconds new work waits at most for a burst to be acknowledged
 CALM_AFTER = 0.2  # seconds without an interaction waiting for its acknowledgement
+ALREADY_ACKNOWLEDGED = 40060  # Discord's error code for a second response to an interaction
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,8 @@ Work = Callable[[], Awaitable[Outcome]]
 
 
 class _Ticket:
-    """One interaction on its way: acknowledged yet? given up by Discord?"""
+    """One interaction on its way: acknowledged yet? given up by Discord (or answered by
+    another delivery of it)?"""
 
     __slots__ = ("expired", "pending")
 
@@ -78,6 +87,7 @@ class Responder:
         self.app = app
         self.tuning = tuning
         self.messages = MessagesRepo(app.engine)
+        self.redeliveries = Redeliveries(self.messages, app.clock)
         self._gate = asyncio.Semaphore(tuning.max_concurrency)
         self._http = PriorityGate(tuning.in_flight)
         self._admitted = 0  # interactions between arrival and answer
@@ -89,7 +99,20 @@ class Responder:
         self.missed = 0  # interactions that expired before they were acknowledged
         self._missed_logged = -10.0
 
+    def redelivered(self, interaction: discord.Interaction, where: str) -> bool:
+        """True (and logged) when this process saw the interaction before; checked before any
+        await, so two deliveries arriving together are told apart."""
+        if not self.redeliveries.again(interaction.id):
+            return False
+        self._skipped(interaction, where)
+        return True
+
+    def _skipped(self, interaction: discord.Interaction, where: str) -> None:
+        log.info("interaction %s (%s) was delivered again: not run again", interaction.id, where)
+
     async def answer(self, interaction: discord.Interaction, work: Work, where: str) -> None:
+        if self.redelivered(interaction, where):
+            return
         # Counted on arrival, before any await: a burst arrives within one turn of the loop.
         ticket = self._arrived()
         locale = interaction.locale.value
@@ -97,13 +120,13 @@ class Responder:
         deferred: bool | None
         try:
             if burst:
-                deferred = await self._defer(interaction, ticket)
+                deferred = await self._defer(interaction, ticket, where)
                 if deferred is None:
                     return
                 await self._after_burst()
-                outcome = await self._run(work, ticket, locale, where)
+                outcome = await self._run(interaction, work, ticket, locale, where)
             else:
-                task = asyncio.create_task(self._run(work, ticket, locale, where))
+                task = asyncio.create_task(self._run(interaction, work, ticket, locale, where))
                 # Answer directly if the work is quick; defer once the budget is spent, or as
                 # soon as a burst makes the work wait.
                 overload = asyncio.create_task(self._overloaded.wait())
@@ -112,7 +135,7 @@ class Responder:
                 )
                 overload.cancel()
                 burst = task not in done and self._overloaded.is_set()
-                deferred = False if task in done else await self._defer(interaction, ticket)
+                deferred = False if task in done else await self._defer(interaction, ticket, where)
                 outcome = await task
                 if deferred is None:
                     return
@@ -143,12 +166,13 @@ class Responder:
         if self._unacknowledged == 0:
             self._calm.set()
 
-    def _settle(self, ticket: _Ticket, *, expired: bool) -> None:
-        """The interaction was acknowledged, answered, or given up by Discord."""
+    def _settle(self, ticket: _Ticket, *, expired: bool, elsewhere: bool = False) -> None:
+        """The interaction was acknowledged, answered, given up by Discord (`expired`), or
+        answered by another delivery of it (`elsewhere`)."""
         if not ticket.pending:
             return
         ticket.pending = False
-        ticket.expired = expired
+        ticket.expired = expired or elsewhere
         self._unacknowledged -= 1
         if self._unacknowledged == 0 and self._calm_timer is None:
             self._calm_timer = asyncio.get_running_loop().call_later(CALM_AFTER, self._quiet)
@@ -196,20 +220,36 @@ class Responder:
                 else:
                     await interaction.response.send_message(ephemeral=True, **error.send())
 
-    async def _run(self, work: Work, ticket: _Ticket, locale: str, where: str) -> Outcome | None:
+    async def _run(
+        self,
+        interaction: discord.Interaction,
+        work: Work,
+        ticket: _Ticket,
+        locale: str,
+        where: str,
+    ) -> Outcome | None:
         await self._http.turn(WORK)  # acknowledgements and answers waiting go first
         async with self._gate:
-            if ticket.expired:  # Discord told the member it failed: do nothing
+            if ticket.expired:  # Discord told the member it failed, or it was answered elsewhere
                 return None
             try:
+                # Recorded right before the work: a crash in between loses this interaction,
+                # which Discord then shows as failed; recorded after, two deliveries could both
+                # act (see docs/discord.md).
+                if await self.redeliveries.recorded_before(interaction.id):
+                    self._skipped(interaction, where)
+                    return None
                 return await work()
             except Exception as exc:
                 ref = log_unexpected(exc, where)
                 text = self.app.translator(locale, "error.unexpected", ref=ref)
                 return Outcome(Reply(text=text, ephemeral=True, error=True))
 
-    async def _defer(self, interaction: discord.Interaction, ticket: _Ticket) -> bool | None:
-        """Acknowledge now; None when Discord no longer knows the interaction."""
+    async def _defer(
+        self, interaction: discord.Interaction, ticket: _Ticket, where: str
+    ) -> bool | None:
+        """Acknowledge now; None when Discord no longer knows the interaction, or when it was
+        acknowledged already (another delivery of it)."""
         try:
             async with self._http.slot(ACK):
                 if interaction.type is discord.InteractionType.component:
@@ -218,6 +258,14 @@ class Responder:
                     await interaction.response.defer(ephemeral=True, thinking=True)
         except discord.NotFound:
             self._settle(ticket, expired=True)
+            return None
+        except discord.HTTPException as exc:
+            if exc.code != ALREADY_ACKNOWLEDGED:
+                raise
+            # Another delivery of this interaction was answered (before a restart, or by
+            # another process): that one acts, not this one.
+            self._settle(ticket, expired=False, elsewhere=True)
+            self._skipped(interaction, where)
             return None
         self._settle(ticket, expired=False)
         return True

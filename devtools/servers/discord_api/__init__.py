@@ -7,7 +7,8 @@ messages, the synced commands — and enforces the rules Discord enforces and di
 not check, so a test notices when the bot breaks them:
 
 - an interaction must be acknowledged once, within 3 seconds (later: 404 "Unknown interaction",
-  twice: 400 "already acknowledged"); a follow-up needs the acknowledgement first;
+  twice: 400 "already acknowledged", also from a redelivery of it: `send` the same payload
+  again); a follow-up needs the acknowledgement first;
 - messages: content ≤ 2000, embed limits, ≤ 5 action rows of ≤ 5 buttons or one select,
   custom ids ≤ 100 characters and unique within a message, no empty message;
 - modals: title ≤ 45, 1–5 text inputs; command schema: names, descriptions, options, choices

@@ -170,9 +170,16 @@ class Events(Rest):
         return self._store_message(data, channel, dm=dm)
 
     async def send(self, payload: dict[str, Any]) -> Interaction:
-        """Deliver an INTERACTION_CREATE over the gateway; the record fills in with answers."""
-        record = Interaction(payload, time.monotonic())
-        self.interactions[record.id] = record
+        """Deliver an INTERACTION_CREATE over the gateway; the record fills in with answers.
+
+        The same interaction (same id) sent again is a redelivery, as Discord makes one: it is
+        the same interaction, with the same record, deadline and acknowledgement, so a second
+        response to it is refused (400, "already acknowledged")."""
+        record = self.interactions.get(str(payload["id"]))
+        if record is None:
+            record = Interaction(payload, time.monotonic())
+            self.interactions[record.id] = record
+        record.deliveries += 1
         await self.dispatch("INTERACTION_CREATE", payload)
         return record
 

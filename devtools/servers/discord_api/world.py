@@ -69,6 +69,7 @@ class Interaction:
     messages: list[dict[str, Any]] = field(default_factory=list)  # what the user ends up seeing
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
+    deliveries: int = 0  # how often it was sent to the bot (more than once: redelivered)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
