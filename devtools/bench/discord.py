@@ -1,7 +1,8 @@
 """`fanloop bench discord`: a burst of "+1" clicks by distinct members on one suggestion, through
 the real Discord adapter against the local Discord server (`devtools.servers.discord_api`, run in a
-separate process so that it does not share the bot's CPU), and the same presses through the core
-alone as a baseline.
+separate process so that it does not share the bot's CPU; `--server inline` runs it in the bench's
+own event loop instead, for comparison), and the same presses through the core alone as a
+baseline.
 
 It prints interactions per second (from the first click sent to the last answer received),
 the acknowledgement latency (from the moment the server sends a click over the gateway to the
@@ -17,11 +18,9 @@ import argparse
 import asyncio
 import json
 import logging
-import multiprocessing
 import sys
 import tempfile
 import time
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -31,24 +30,12 @@ from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
 from config.settings import FanloopSettings
+from devtools.servers.process import WHERE, local_server
 
 FIRST_CLICKER = 1300000000000000000
 FIRST_BASELINE_MEMBER = 1310000000000000000
 WAIT_LIMIT = 900.0  # seconds for the whole burst to be answered
 CARD_WAIT = 30.0  # seconds for the card's button to show the final count after that
-
-
-def _fake_process(conn: Connection) -> None:
-    """The local Discord server, in its own process."""
-    from devtools.servers.discord_api import FakeDiscord
-
-    async def main() -> None:
-        fake = await FakeDiscord().start()
-        conn.send(fake.port)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        await fake.stop()
-
-    asyncio.run(main())
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -92,16 +79,11 @@ async def _votes(app: App, cid: int, sid: int) -> int:
 
 
 async def _through_adapter(
-    n: int, concurrency: int, rate: float, db: str | None, tmp: Path
+    n: int, concurrency: int, rate: float, db: str | None, tmp: Path, server: str
 ) -> dict[str, Any]:
     from bot.adapters.discord import Tuning, run
 
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe()
-    server = ctx.Process(target=_fake_process, args=(child,), daemon=True)
-    server.start()
-    try:
-        port = parent.recv()
+    async with local_server("discord", server) as port:
         base = f"http://127.0.0.1:{port}"
         app = await _app(
             tmp,
@@ -135,9 +117,6 @@ async def _through_adapter(
             stop.set()
             await bot
             await app.close()
-    finally:
-        parent.send("stop")
-        server.join(10)
     acks = [float(x) for x in status["ack_ms"]]
     elapsed = status["last_answered"] - status["first_sent"]
     return {
@@ -231,9 +210,11 @@ async def _through_core(n: int, concurrency: int, db: str | None, tmp: Path) -> 
         await app.close()
 
 
-async def bench(n: int, concurrency: int, rate: float, db: str | None) -> dict[str, Any]:
+async def bench(
+    n: int, concurrency: int, rate: float, db: str | None, server: str = "process"
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        adapter = await _through_adapter(n, concurrency, rate, db, Path(tmp))
+        adapter = await _through_adapter(n, concurrency, rate, db, Path(tmp), server)
         core = await _through_core(n, concurrency, db, Path(tmp))
     database = "PostgreSQL" if db and db.startswith("postgres") else "SQLite"
     return {
@@ -241,6 +222,7 @@ async def bench(n: int, concurrency: int, rate: float, db: str | None) -> dict[s
         "database": database,
         "concurrency": concurrency,
         "rate": rate or None,
+        "server": server,
         "baseline_per_s": core["per_s"],
         "baseline_votes": core["votes"],
     }
@@ -250,7 +232,8 @@ def report(r: dict[str, Any]) -> str:
     pace = f"{r['rate']:.0f} clicks/s" if r["rate"] else "all at once"
     return (
         f'fanloop bench discord: {r["interactions"]} "+1" clicks by distinct members on one '
-        f"suggestion, {pace} ({r['database']}, {r['concurrency']} worked on at once)\n"
+        f"suggestion, {pace} ({r['database']}, {r['concurrency']} worked on at once, "
+        f"the local server {'in its own process' if r['server'] == 'process' else 'inline'})\n"
         f"  through the Discord adapter: {r['answered']} answered in {r['seconds']:.1f} s "
         f"= {r['per_s']:.0f} interactions/s\n"
         f"  acknowledgement: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
@@ -272,7 +255,9 @@ def main(args: argparse.Namespace) -> int:
             "fanloop: use a fresh PostgreSQL database: the bench adds its members there",
             file=sys.stderr,
         )
-    result = asyncio.run(bench(args.interactions, args.concurrency, args.rate, args.db))
+    result = asyncio.run(
+        bench(args.interactions, args.concurrency, args.rate, args.db, args.server)
+    )
     if args.json:
         print(json.dumps(result))
     else:
@@ -301,5 +286,12 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="clicks per second (default: all at once, as fast as the server sends them)",
     )
     p.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    p.add_argument(
+        "--server",
+        choices=WHERE,
+        default="process",
+        help="run the local Discord server in its own process (default) or inline, in the "
+        "bench's event loop",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=main)

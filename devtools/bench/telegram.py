@@ -1,8 +1,9 @@
 """`fanloop bench telegram`: N distinct members press "+1" on one suggestion, through the real
-Telegram adapter (long polling against the local Bot API server), and the same presses through
-the core alone as a baseline. Prints updates per second, time to answer each callback
-(p50/p99/max, from the moment the server hands the update out to the bot's answer), and the
-votes counted, which must equal the members."""
+Telegram adapter (long polling against the local Bot API server, run in a process of its own so
+that it does not share the bot's CPU; `--server inline` runs it in the bench's event loop, for
+comparison), and the same presses through the core alone as a baseline. Prints updates per
+second, time to answer each callback (p50/p99/max, from the moment the server hands the update
+out to the bot's answer), and the votes counted, which must equal the members."""
 
 from __future__ import annotations
 
@@ -17,15 +18,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
 from config.settings import FanloopSettings
+from devtools.servers.process import WHERE, local_server
 
 GROUP_ID = -1007000000
 FIRST_MEMBER = 500_000_000
 TOKEN = "7000001:BENCH-token"
 FIRST_UPDATE = 1_000_000  # after the update that posts the suggestion
+ANSWER_WAIT = 60.0  # seconds for one wave's callback queries to be answered
 
 
 async def _app(tmp: Path, name: str) -> App:
@@ -50,63 +55,76 @@ async def _votes(app: App) -> int:
     return row.votes - 1  # the author's own vote comes with the suggestion
 
 
-async def run_adapter(updates: int, concurrency: int, burst: int) -> dict[str, Any]:
+async def run_adapter(
+    updates: int, concurrency: int, burst: int, server: str = "process"
+) -> dict[str, Any]:
     from telegram import Update
 
     from bot.adapters.telegram import TelegramAdapter
     from bot.adapters.telegram.lifecycle import run
-    from devtools.servers.telegram_api import (
-        FakeTelegram,
-        callback_update,
-        group,
-        message_update,
-        user,
-    )
+    from devtools.servers.telegram_api import callback_update, group, message_update, user
 
     with tempfile.TemporaryDirectory() as tmp:
         app = await _app(Path(tmp), "telegram")
-        fake = await FakeTelegram(record=False).start()
         try:
-            adapter = TelegramAdapter(app, TOKEN, base_url=fake.base_url, concurrency=concurrency)
-            chat = group(GROUP_ID, "Bench fans")
-            author = user(FIRST_MEMBER - 1, "Author")
-            async with adapter.application:
-                await adapter.process(
-                    Update.de_json(
-                        message_update(chat, author, '/suggest "Dark mode" "bench"'), adapter.bot
+            async with (
+                local_server("telegram", server) as port,
+                aiohttp.ClientSession(f"http://127.0.0.1:{port}") as control,
+            ):
+                base_url = f"http://127.0.0.1:{port}/bot"
+                adapter = TelegramAdapter(app, TOKEN, base_url=base_url, concurrency=concurrency)
+                chat = group(GROUP_ID, "Bench fans")
+                author = user(FIRST_MEMBER - 1, "Author")
+                async with adapter.application:
+                    await adapter.process(
+                        Update.de_json(
+                            message_update(chat, author, '/suggest "Dark mode" "bench"'),
+                            adapter.bot,
+                        )
                     )
+                async with control.get("/_fake/sent", params={"chat_id": GROUP_ID}) as r:
+                    card = (await r.json())[-1]
+                presses = [
+                    callback_update(
+                        user(FIRST_MEMBER + i, f"Fan {i}"),
+                        card,
+                        "sv:1",
+                        update_id=FIRST_UPDATE + i,
+                    )
+                    for i in range(updates)
+                ]
+                settings = FanloopSettings.model_validate(
+                    {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": base_url}
                 )
-            card = fake.sent(GROUP_ID)[-1]
-            presses = [
-                callback_update(
-                    user(FIRST_MEMBER + i, f"Fan {i}"), card, "sv:1", update_id=FIRST_UPDATE + i
-                )
-                for i in range(updates)
-            ]
-            settings = FanloopSettings.model_validate(
-                {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": fake.base_url}
-            )
-            stop = asyncio.Event()
-            task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
-            started = time.perf_counter()
-            for start in range(0, updates, burst):
-                wave = presses[start : start + burst]
-                await fake.push_updates(wave)
-                await fake.wait_answered({str(u["callback_query"]["id"]) for u in wave})
-            elapsed = time.perf_counter() - started
-            stop.set()
-            await task
+                stop = asyncio.Event()
+                task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
+                started = time.perf_counter()
+                for start in range(0, updates, burst):
+                    wave = presses[start : start + burst]
+                    async with control.post("/_fake/updates", json={"updates": wave}) as r:
+                        r.raise_for_status()
+                    ids = [u["callback_query"]["id"] for u in wave]
+                    async with control.post(
+                        "/_fake/answered", json={"query_ids": ids, "within": ANSWER_WAIT}
+                    ) as r:
+                        if r.status != 200:
+                            missing = (await r.json())["missing"]
+                            raise TimeoutError(f"{missing} callback queries were not answered")
+                elapsed = time.perf_counter() - started
+                stop.set()
+                await task
+                async with control.get("/_fake/times") as r:
+                    times = await r.json()
             latencies = [
                 (
-                    fake.answered_at[str(u["callback_query"]["id"])]
-                    - fake.delivered_at[u["update_id"]]
+                    times["answered_at"][str(u["callback_query"]["id"])]
+                    - times["delivered_at"][str(u["update_id"])]
                 )
                 * 1000
                 for u in presses
             ]
             votes = await _votes(app)
         finally:
-            await fake.stop()
             await app.close()
     return {
         "updates": updates,
@@ -175,7 +193,8 @@ def summary(result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"telegram adapter: {tg['updates']} '+1' presses by distinct members, "
-            f"{result['concurrency']} at a time, bursts of {result['burst']}",
+            f"{result['concurrency']} at a time, bursts of {result['burst']}, the local server "
+            f"{'in its own process' if result['server'] == 'process' else 'inline'}",
             f"  {tg['per_s']:.0f} updates/s ({tg['seconds']:.1f} s); callback answered in "
             f"p50 {tg['p50_ms']:.1f} ms, p99 {tg['p99_ms']:.1f} ms, max {tg['max_ms']:.1f} ms",
             f"  votes counted: {tg['votes']} of {tg['updates']} members ({ok}); "
@@ -193,12 +212,13 @@ def bench(args: argparse.Namespace) -> int:
         print("fanloop bench telegram: sizes must be positive", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING)
-    tg = asyncio.run(run_adapter(args.updates, args.concurrency, args.burst))
+    tg = asyncio.run(run_adapter(args.updates, args.concurrency, args.burst, args.server))
     core = asyncio.run(run_core(args.updates, args.concurrency))
     result = {
         **{k: tg[k] for k in ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "votes")},
         "concurrency": args.concurrency,
         "burst": args.burst,
+        "server": args.server,
         "votes_ok": tg["votes"] == args.updates and tg["answered"] == args.updates,
         "telegram": tg,
         "baseline_core": core,
@@ -216,6 +236,13 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--concurrency", type=int, default=16, help="updates handled at once")
     p.add_argument(
         "--burst", type=int, default=100, help="updates handed out per wave (getUpdates gives 100)"
+    )
+    p.add_argument(
+        "--server",
+        choices=WHERE,
+        default="process",
+        help="run the local Bot API server in its own process (default) or inline, in the "
+        "bench's event loop",
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=bench)

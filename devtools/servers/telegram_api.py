@@ -9,6 +9,11 @@ the bot breaks them: HTML must parse (unescaped user text fails like it does on 
 callback data is at most 64 bytes, text at most 4096 characters, a user who never started the
 bot cannot be messaged, and an edit that changes nothing is refused ("message is not modified").
 Tests can make a method answer 429 with `retry_after`.
+
+`fanloop bench telegram` drives it, in its own process or inline, through the control routes
+under `/_fake/`: `POST /_fake/updates` hands out updates, `POST /_fake/answered` waits until
+callback queries are answered, `GET /_fake/sent` lists the bot's messages and `GET /_fake/times`
+gives when each update was handed out and each query answered.
 """
 
 from __future__ import annotations
@@ -216,6 +221,10 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._http)
+        app.router.add_post("/_fake/updates", self._control_updates)
+        app.router.add_post("/_fake/answered", self._control_answered)
+        app.router.add_get("/_fake/sent", self._control_sent)
+        app.router.add_get("/_fake/times", self._control_times)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -276,6 +285,41 @@ class FakeTelegram:
             if exc.parameters:
                 answer["parameters"] = exc.parameters
             return exc.code, answer
+
+    # -- control routes (the benchmark, from another process) ---------------------------------
+
+    async def _control_updates(self, request: web.Request) -> web.Response:
+        """Hand out `{"updates": [...]}` at the next getUpdates."""
+        updates = (await request.json())["updates"]
+        await self.push_updates(updates)
+        return web.json_response({"count": len(updates)})
+
+    async def _control_answered(self, request: web.Request) -> web.Response:
+        """Answer once every query of `{"query_ids": [...], "within": seconds}` is answered;
+        504 with the number missing if they are not in time."""
+        body = await request.json()
+        ids = {str(q) for q in body["query_ids"]}
+        try:
+            await self.wait_answered(ids, within=float(body.get("within", 60.0)))
+        except TimeoutError:
+            missing = len(ids - self.answered_at.keys())
+            return web.json_response({"missing": missing}, status=504)
+        return web.json_response({"missing": 0})
+
+    async def _control_sent(self, request: web.Request) -> web.Response:
+        """The bot's messages, as `sent()` gives them (`?chat_id=` for one chat)."""
+        chat_id = request.query.get("chat_id")
+        return web.json_response(self.sent(int(chat_id) if chat_id else None))
+
+    async def _control_times(self, request: web.Request) -> web.Response:
+        """When each update was handed out and each callback query answered (the server's
+        `perf_counter`, so only differences mean anything)."""
+        return web.json_response(
+            {
+                "delivered_at": {str(k): v for k, v in self.delivered_at.items()},
+                "answered_at": self.answered_at,
+            }
+        )
 
     # -- test controls ------------------------------------------------------------------------
 

@@ -9,10 +9,14 @@ import pytest
 from bot.cli import build_parser
 
 
-def test_bench_discord_reports_every_vote(capsys: pytest.CaptureFixture[str]) -> None:
-    args = build_parser().parse_args(["bench", "discord", "--interactions", "20", "--json"])
+@pytest.mark.parametrize("server", ["process", "inline"])
+def test_bench_discord_reports_every_vote(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(
+        ["bench", "discord", "--interactions", "20", "--server", server, "--json"]
+    )
     status = args.func(args)
     result = json.loads(capsys.readouterr().out)
+    assert result["server"] == server
     assert {"interactions", "per_s", "p50_ms", "p99_ms", "max_ms", "votes"} <= result.keys()
     assert result["interactions"] == result["members"] == 20
     assert result["votes"] == result["acknowledged"] == 20 - result["late"]
