@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 
-# Times and durations members give. Dates are refused before 2000 and after 2100: a time far out
+# Times and durations members give. Times are refused before 2000 and from 2100 on: a time far out
 # of the range the bot plans in would overflow the date arithmetic of every scheduler tick
 # (features add their own rules: a drop is at most a few years ahead). The longest duration is a
 # year, longer than any window or period the bot keeps.
@@ -214,7 +214,10 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
             try:
                 value = int(text)
             except ValueError:
-                raise UserError("error.param.int", name=param.name, value=str(raw)) from None
+                if not text.lstrip("+-").isdecimal():
+                    raise UserError("error.param.int", name=param.name, value=str(raw)) from None
+                # More digits than Python reads at once: far out of range either way.
+                value = INT_MIN - 1 if text.startswith("-") else INT_MAX + 1
         least, most = int_range(param)
         if value < least:
             raise UserError("error.param.min_value", name=param.name, min=least)

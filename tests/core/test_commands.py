@@ -149,7 +149,9 @@ def test_registry_resolves_subcommands_and_refuses_twins() -> None:
         (f"{2**63} 3", "error.param.max_value", {"max": INT_MAX}),
         (f"#{10**40} 3", "error.param.max_value", {"max": INT_MAX}),
         (f"{-(2**63)} 3", "error.param.min_value", {"min": 1}),
-        ("1" * 5000 + " 3", "error.param.int", {}),
+        ("1" * 5000 + " 3", "error.param.max_value", {"max": INT_MAX}),
+        ("-" + "1" * 5000 + " 3", "error.param.min_value", {"min": 1}),
+        ("1e30 3", "error.param.int", {}),
     ],
 )
 def test_ids_beyond_the_stored_range(line: str, key: str, limit: dict[str, int]) -> None:
