@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.core.app import App
 from bot.core.clock import Clock, FakeClock, SystemClock
+from bot.core.commands import EARLIEST, LATEST
 from config.settings import ConfigError, FanloopSettings, load_settings
 from storage.engine import create_engine, default_sqlite_url
 from storage.migrate import upgrade
@@ -38,12 +39,30 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
     return settings
 
 
+def start_time(text: str) -> datetime:
+    """`--start`: an ISO 8601 time (UTC unless it says otherwise) in the range the bot plans in."""
+    try:
+        start = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2026-11-20T09:00)"
+        ) from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    try:
+        in_range = EARLIEST <= start.astimezone(UTC) < LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: from {EARLIEST.date()} to before {LATEST.date()}"
+        )
+    return start
+
+
 def _clock(args: argparse.Namespace) -> Clock:
     if getattr(args, "clock", "system") == "fake":
-        start = datetime.fromisoformat(args.start) if args.start else datetime.now(UTC)
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=UTC)
-        return FakeClock(start)
+        return FakeClock(args.start or datetime.now(UTC))
     return SystemClock()
 
 
@@ -108,7 +127,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--db", help="database URL (default: the configured one)")
     c.add_argument("--json", action="store_true", help="one JSON object per output event")
     c.add_argument("--clock", choices=("system", "fake"), default="system")
-    c.add_argument("--start", help="start time of the fake clock (ISO 8601)")
+    c.add_argument(
+        "--start",
+        type=start_time,
+        help="start time of the fake clock (ISO 8601, from 2000 to before 2100)",
+    )
     c.add_argument("--verbose", action="store_true", help="show log messages")
     c.set_defaults(func=console)
 

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.core.commands import Role
+from bot.core.commands import Role, parse_int
+from bot.core.errors import UserError
 from bot.core.reply import check_action
 
 if TYPE_CHECKING:
@@ -26,6 +27,21 @@ def make_action(prefix: str, *args: object) -> str:
 def split_action(action: str) -> tuple[str, list[str]]:
     prefix, _, rest = action.partition(":")
     return prefix, rest.split(":") if rest else []
+
+
+def int_args(args: list[str], count: int) -> list[int]:
+    """The first `count` arguments of an action as whole numbers (ids, a page, a grid), each
+    within the range the database stores (`commands.INT_MAX`). An action the bot did not make,
+    forged or cut short, is refused with the localized `error.action.unknown`."""
+    values = [parse_int(a) for a in args[:count]]
+    if len(values) != count or any(v is None for v in values):
+        raise UserError("error.action.unknown")
+    return [v for v in values if v is not None]
+
+
+def int_arg(args: list[str]) -> int:
+    """The first argument of an action as an id (see `int_args`)."""
+    return int_args(args, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,9 @@ class ActionRegistry:
 
     def get(self, prefix: str) -> ActionSpec | None:
         return self._actions.get(prefix)
+
+    def all(self) -> list[ActionSpec]:
+        return sorted(self._actions.values(), key=lambda s: s.prefix)
 
     def add_reply_hook(self, subject_prefix: str, hook: ReplyHook) -> None:
         """Route replies to a message about `subject_prefix:…` (e.g. "+1" to a suggestion)."""

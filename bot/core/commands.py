@@ -22,6 +22,50 @@ if TYPE_CHECKING:
     from bot.core.reply import Reply
 
 
+# The range of an integer parameter that declares no limits of its own: a signed 32-bit integer,
+# PostgreSQL's INTEGER, the type of every id and count column (SQLite's integers are wider). A
+# larger number would overflow the database's integer, so it is refused before it gets there.
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+
+# Times and durations members give. Times are refused before 2000 and from 2100 on: a time far out
+# of the range the bot plans in would overflow the date arithmetic of every scheduler tick
+# (features add their own rules: a drop is at most a few years ahead). The longest duration is a
+# year, longer than any window or period the bot keeps.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+LONGEST = timedelta(days=366)
+
+
+def int_range(param: Param) -> tuple[int, int]:
+    """The values an integer parameter accepts: its own limits, within the stored range."""
+    low = INT_MIN if param.min is None else max(param.min, INT_MIN)
+    high = INT_MAX if param.max is None else min(param.max, INT_MAX)
+    return low, high
+
+
+def parse_int(text: str) -> int | None:
+    """A whole number typed by a member ("12", "#12"), None when it is not one or does not fit
+    the stored range."""
+    text = text.strip().lstrip("#")
+    if not text.isdecimal() or len(text) > 12:
+        return None
+    value = int(text)
+    return value if value <= INT_MAX else None
+
+
+def check_time(name: str, value: datetime) -> datetime:
+    """A time a member gave, refused when it is outside the range the bot plans in."""
+    if not EARLIEST <= value < LATEST:
+        raise UserError(
+            "error.param.datetime_range",
+            name=name,
+            earliest=EARLIEST.date().isoformat(),
+            latest=LATEST.date().isoformat(),
+        )
+    return value
+
+
 class Role(enum.IntEnum):
     FAN = 0
     ADMIN = 1
@@ -161,15 +205,24 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
     """Convert and check one raw value (a string from text, or a platform-typed value)."""
     t = param.type
     if t is ParamType.INT:
-        text = str(raw).strip().lstrip("#")
-        try:
-            value: Any = int(text)
-        except ValueError:
-            raise UserError("error.param.int", name=param.name, value=str(raw)) from None
-        if param.min is not None and value < param.min:
-            raise UserError("error.param.min_value", name=param.name, min=param.min)
-        if param.max is not None and value > param.max:
-            raise UserError("error.param.max_value", name=param.name, max=param.max)
+        if isinstance(raw, bool):
+            raise UserError("error.param.int", name=param.name, value=str(raw))
+        if isinstance(raw, int):
+            value: Any = raw
+        else:
+            text = str(raw).strip().lstrip("#")
+            try:
+                value = int(text)
+            except ValueError:
+                if not text.lstrip("+-").isdecimal():
+                    raise UserError("error.param.int", name=param.name, value=str(raw)) from None
+                # More digits than Python reads at once: far out of range either way.
+                value = INT_MIN - 1 if text.startswith("-") else INT_MAX + 1
+        least, most = int_range(param)
+        if value < least:
+            raise UserError("error.param.min_value", name=param.name, min=least)
+        if value > most:
+            raise UserError("error.param.max_value", name=param.name, max=most)
         return value
     if t is ParamType.BOOL:
         if isinstance(raw, bool):
@@ -192,11 +245,17 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
         return low
     if t is ParamType.DURATION:
         if isinstance(raw, timedelta):
-            return raw
-        try:
-            return parse_duration(str(raw))
-        except ValueError:
-            raise UserError("error.param.duration", name=param.name, value=str(raw)) from None
+            duration = raw
+        else:
+            try:
+                duration = parse_duration(str(raw))
+            except ValueError:
+                raise UserError("error.param.duration", name=param.name, value=str(raw)) from None
+            except OverflowError:  # more days than a timedelta holds
+                duration = timedelta.max
+        if not timedelta(0) <= duration <= LONGEST:
+            raise UserError("error.param.duration_range", name=param.name, days=LONGEST.days)
+        return duration
     if t is ParamType.DATETIME:
         if isinstance(raw, datetime):
             value = raw
@@ -207,7 +266,11 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
                 raise UserError("error.param.datetime", name=param.name, value=str(raw)) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=tz)
-        return value.astimezone(UTC)
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 shifted past the calendar's ends: out of range
+            value = LATEST
+        return check_time(param.name, value)
     text = str(raw).strip()
     if param.min is not None and len(text) < param.min:
         raise UserError("error.param.too_short", name=param.name, min=param.min)

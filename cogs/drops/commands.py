@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.core.actions import ActionSpec
+from bot.core.actions import ActionSpec, int_arg
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -172,30 +172,23 @@ async def entrants(ctx: Context, drop: int) -> Reply:
 # -- buttons and replies -------------------------------------------------------------------------
 
 
-def _drop_arg(args: list[str]) -> int:
-    try:
-        return int(args[0])
-    except (IndexError, ValueError):
-        raise UserError("error.action.unknown") from None
-
-
 async def reserve_button(ctx: Context, args: list[str]) -> Reply:
-    return await reserve(ctx, _drop_arg(args))
+    return await reserve(ctx, int_arg(args))
 
 
 async def claim_button(ctx: Context, args: list[str]) -> Reply:
-    return await claim(ctx, _drop_arg(args))
+    return await claim(ctx, int_arg(args))
 
 
 async def confirm_button(ctx: Context, args: list[str]) -> Reply:
-    return await confirm(ctx, _drop_arg(args))
+    return await confirm(ctx, int_arg(args))
 
 
 async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
     """ "+1", "reserve" or "预约" in reply to a drop's message reserves."""
     if not RESERVE_WORDS.match(text):
         return None
-    return await reserve(ctx, _drop_arg(args))
+    return await reserve(ctx, int_arg(args))
 
 
 DROP = Param("drop", ParamType.INT, "param.drop.id", min=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from bot.core.commands import EARLIEST, LATEST
 from bot.core.feature import DueWorkTools
 from bot.core.scheduler import run_once
 from cogs.drops import lottery, views
@@ -29,14 +30,32 @@ class PhaseRunner:
     def __init__(self, service: DropService, tools: DueWorkTools) -> None:
         self.service = service
         self.tools = tools
+        self._skipped: set[int] = set()  # drops with times out of range, logged once
 
     async def run_due(self) -> None:
         now = self.tools.clock.now()
         for drop in await self.service.drops.active(now, now - HORIZON):
+            if not self._plannable(drop):
+                continue
             try:
                 await self._advance(drop.id, now)
             except Exception:
                 log.exception("drop %s: scheduled work failed", drop.id)
+
+    def _plannable(self, drop: DropRow) -> bool:
+        """Whether the drop's times are in the range the bot plans in. One stored before times
+        were bounded (year 9999) would overflow the date arithmetic of every tick: it is left
+        alone, with one warning per process."""
+        if all(EARLIEST <= at < LATEST for at in (drop.opens_at, drop.closes_at, drop.drop_at)):
+            return True
+        if drop.id not in self._skipped:
+            self._skipped.add(drop.id)
+            log.warning(
+                "drop %s: drop time %s is out of range; it has no scheduled work (cancel it)",
+                drop.id,
+                drop.drop_at.isoformat(),
+            )
+        return False
 
     async def _fresh(self, drop_id: int) -> DropRow:
         drop = await self.service.drops.get(drop_id)

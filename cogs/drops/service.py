@@ -35,6 +35,9 @@ MAX_QUOTA = 10_000_000
 MIN_CONFIRM = timedelta(minutes=1)
 MAX_CONFIRM = timedelta(days=30)
 PAST_GRACE = timedelta(minutes=1)
+# A drop is planned at most this far ahead: further is a typo (year 9999), not a plan.
+MAX_AHEAD_YEARS = 3
+MAX_AHEAD = timedelta(days=365 * MAX_AHEAD_YEARS + 1)
 EDITABLE = (
     "name",
     "description",
@@ -118,6 +121,8 @@ class DropService:
             raise UserError("drop.error.negative")
         if v["drop_at"] <= now:
             raise UserError("drop.error.past")
+        if v["drop_at"] > now + MAX_AHEAD:
+            raise UserError("drop.error.too_far", years=MAX_AHEAD_YEARS)
         if new and v["opens_at"] < now - PAST_GRACE:
             raise UserError("drop.error.past")
         if not v["opens_at"] < v["closes_at"] <= v["drop_at"]:

@@ -40,7 +40,10 @@ def subject(drop_id: int) -> str:
 
 
 def when(dt: datetime, tz: ZoneInfo) -> str:
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    try:
+        return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    except OverflowError:  # a time at the calendar's end, stored before times were bounded
+        return dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def duration(seconds: float) -> str:

@@ -6,8 +6,8 @@ import contextlib
 import re
 from datetime import timedelta
 
-from bot.core.actions import ActionSpec, make_action
-from bot.core.commands import Choice, CommandSpec, Param, ParamType
+from bot.core.actions import ActionSpec, int_arg, make_action
+from bot.core.commands import Choice, CommandSpec, Param, ParamType, parse_int
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
@@ -56,7 +56,7 @@ async def suggest(
 
 
 async def post_anyway(ctx: Context, args: list[str]) -> Reply:
-    row = await svc(ctx).post_draft(ctx.community.id, _int(args), ctx.member.account_id)
+    row = await svc(ctx).post_draft(ctx.community.id, int_arg(args), ctx.member.account_id)
     return views.card(ctx, row, author=ctx.member.display_name, heading=ctx.t("suggest.posted"))
 
 
@@ -79,13 +79,13 @@ async def vote(ctx: Context, id: int) -> Reply:
 
 
 async def vote_button(ctx: Context, args: list[str]) -> Reply:
-    return await _vote_reply(ctx, _int(args), toggle=True)
+    return await _vote_reply(ctx, int_arg(args), toggle=True)
 
 
 async def vote_label(ctx: Context, args: list[str], label: str) -> str | None:
     """A vote button's label with the current count, in the language it was shown in; None
     for the buttons of the same action that show no count ("+1 #12 instead")."""
-    sid = _int(args)
+    sid = int_arg(args)
     tr = ctx.translator
     locale = tr.locale_of("suggest.button.vote", label, id=sid)
     if locale is None:
@@ -104,7 +104,7 @@ async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
     """ "+1", "me too", "同求", "我也需要" in reply to a suggestion's message is a vote."""
     if not PLUS_ONE.match(text):
         return None
-    return await _vote_reply(ctx, _int(args), toggle=False)
+    return await _vote_reply(ctx, int_arg(args), toggle=False)
 
 
 async def top(ctx: Context, by: str | None = None) -> Reply:
@@ -137,7 +137,7 @@ async def show(ctx: Context, id: int) -> Reply:
 
 
 async def show_button(ctx: Context, args: list[str]) -> Reply:
-    reply = await show(ctx, _int(args))
+    reply = await show(ctx, int_arg(args))
     reply.ephemeral = True
     return reply
 
@@ -162,21 +162,15 @@ async def roadmap(ctx: Context) -> Reply:
     return Reply(title=t("roadmap.title"), text="\n".join(parts))
 
 
-def _int(args: list[str]) -> int:
-    try:
-        return int(args[0])
-    except (IndexError, ValueError):
-        raise UserError("error.action.unknown") from None
-
-
 async def suggestion_choices(ctx: Context, current: str) -> list[Choice]:
     """Suggestions to offer for an id being typed: by number, by words, else the newest."""
     s = svc(ctx)
     text = current.strip().lstrip("#")
     rows = []
-    if text.isdigit():
+    number = parse_int(text)
+    if number is not None:
         with contextlib.suppress(UserError):
-            rows.append(await s.get(ctx.community.id, int(text)))
+            rows.append(await s.get(ctx.community.id, number))
     elif text:
         rows = [row for row, _ in await s.search(ctx.community.id, text)]
     if not rows:

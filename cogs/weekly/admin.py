@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.core.commands import CommandSpec, Param, ParamType, Role
+from bot.core.commands import CommandSpec, Param, ParamType, Role, check_time
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
@@ -64,9 +64,11 @@ async def release_new(ctx: Context, version: str, items: str, date: str | None =
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise UserError("release.bad_date", value=text) from None
+    check_time("date", dt.datetime.combine(day, dt.time(12), dt.UTC))
+    return day
 
 
 async def report_open(ctx: Context, release: str | None = None) -> Reply:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.actions import ActionSpec
-from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.actions import ActionSpec, int_args
+from bot.core.commands import CommandSpec, Param, ParamType, parse_int
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
@@ -38,8 +38,9 @@ def flows(ctx: Context) -> WeeklyFlows:
 def parse_grid(text: str, labels: list[str]) -> int:
     """A grid named by number (1–4), by word (love, fine, bad, untried, 爱了…) or by label."""
     raw = text.strip()
-    if raw.isdigit() and 1 <= int(raw) <= len(Grid):
-        return int(raw) - 1
+    number = parse_int(raw)
+    if number is not None and 1 <= number <= len(Grid):
+        return number - 1
 
     def norm(value: str) -> str:
         return _SYMBOLS.sub("_", value.casefold()).strip("_")
@@ -116,12 +117,12 @@ async def report_fill(ctx: Context) -> Reply:
 
 
 async def page_button(ctx: Context, args: list[str]) -> Reply:
-    report_id, page = _ints(args, 2)
+    report_id, page = int_args(args, 2)
     return await _page(ctx, await weekly(ctx).report(ctx.community.id, report_id), page)
 
 
 async def grade_button(ctx: Context, args: list[str]) -> Reply:
-    report_id, item_id, grid = _ints(args, 3)
+    report_id, item_id, grid = int_args(args, 3)
     svc = weekly(ctx)
     await svc.cast(ctx.community.id, report_id, item_id, ctx.member.account_id, grid)
     report = await svc.report(ctx.community.id, report_id)
@@ -147,7 +148,7 @@ async def report_vote(ctx: Context, item: int, grid: str) -> Reply:
 
 
 async def pick_button(ctx: Context, args: list[str]) -> Reply:
-    report_id, sid = _ints(args, 2)
+    report_id, sid = int_args(args, 2)
     svc = weekly(ctx)
     title = await svc.anticipate(ctx.community.id, report_id, ctx.member.account_id, sid)
     report = await svc.report(ctx.community.id, report_id)
@@ -157,7 +158,7 @@ async def pick_button(ctx: Context, args: list[str]) -> Reply:
 
 
 async def done_button(ctx: Context, args: list[str]) -> Reply:
-    (report_id,) = _ints(args, 1)
+    (report_id,) = int_args(args, 1)
     svc = weekly(ctx)
     report = await svc.report(ctx.community.id, report_id)
     items = await svc.items(report.release_id)
@@ -188,16 +189,6 @@ async def report_results(ctx: Context, release: str | None = None) -> Reply:
     reply = results_reply(ctx.t, ctx.locale, await svc.results(report, cfg), cfg, tz)
     reply.ephemeral = True
     return reply
-
-
-def _ints(args: list[str], n: int) -> list[int]:
-    try:
-        values = [int(a) for a in args[:n]]
-    except ValueError:
-        raise UserError("error.action.unknown") from None
-    if len(values) != n:
-        raise UserError("error.action.unknown")
-    return values
 
 
 RELEASE_REF = Param("release", ParamType.TEXT, "param.release_ref", required=False, max=64)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.commands import parse_int
 from bot.core.errors import UserError
 from bot.core.participation import Contribution
 from bot.core.services import ServiceRegistry
@@ -116,8 +117,9 @@ class WeeklyService:
                 raise UserError("release.none")
             return row
         row = await self.releases.by_version(community_id, ref.strip())
-        if row is None and ref.strip().lstrip("#").isdigit():
-            row = await self.releases.get(community_id, int(ref.strip().lstrip("#")))
+        number = parse_int(ref)
+        if row is None and number is not None:
+            row = await self.releases.get(community_id, number)
         if row is None:
             raise UserError("release.unknown", ref=ref)
         return row

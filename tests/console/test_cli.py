@@ -80,3 +80,14 @@ def test_migrate_command(tmp_path: Path) -> None:
     run = fanloop(["migrate", "--db", f"sqlite:///{tmp_path / 'm.db'}"], "", tmp_path)
     assert run.returncode == 0, run.stderr
     assert "up to date" in run.stdout
+
+
+def test_fake_clock_start_out_of_range(tmp_path: Path) -> None:
+    """`--start` far out of range would make every tick fail: refused with the range."""
+    for start, says in [
+        ("9999-12-31T23:00", "out of range: from 2000-01-01 to before 2100-01-01"),
+        ("next tuesday", "not an ISO 8601 time"),
+    ]:
+        run = fanloop(["console", "--clock", "fake", "--start", start], "", tmp_path)
+        assert run.returncode == 2
+        assert says in run.stderr and "Traceback" not in run.stderr

@@ -80,6 +80,10 @@ async def test_manual_open_preview_close_and_show(console: ConsoleAdapter) -> No
     assert "There is already a release V2.0 BETA." in last(dup)
     bad_date = await console.handle_line("/release new v3 X date=2026-13-01")
     assert "is not a date" in last(bad_date)
+    far = await console.handle_line("/release new v3 X date=9999-12-31")
+    assert "date must be between 2000-01-01 and 2100-01-01." in last(far)
+    huge = await console.handle_line(f"/release show #{2**63}")
+    assert f"There is no release “#{2**63}”." in last(huge)
 
 
 def texts(events: list[OutEvent], to: str | None = None) -> list[str]:

@@ -38,7 +38,7 @@ from bot.adapters.discord.translate import (
     option_key,
 )
 from bot.core.app import App
-from bot.core.commands import CommandSpec, Param, ParamType, Role
+from bot.core.commands import CommandSpec, Param, ParamType, Role, int_range
 
 PERMISSIONS = {
     Role.ADMIN: discord.Permissions(manage_guild=True),
@@ -71,9 +71,8 @@ def annotation(p: Param) -> Any:
     if p.autocomplete is not None:
         return app_commands.Range[str, 1, 100]
     if t is ParamType.INT:
-        if p.min is None and p.max is None:
-            return int
-        return app_commands.Range[int, p.min, p.max]
+        low, high = int_range(p)
+        return app_commands.Range[int, low, high]
     if t is ParamType.BOOL:
         return bool
     if t is ParamType.MEMBER:
