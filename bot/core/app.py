@@ -18,7 +18,7 @@ from bot.core.accounts import AccountMerger, ContentCheck
 from bot.core.actions import ActionRegistry
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
-from bot.core.context import Community, Context, Member
+from bot.core.context import Community, Context, Member, Receipt
 from bot.core.feature import FeatureSetup, Hook
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.outbox import Outbox
@@ -132,6 +132,7 @@ class App:
         display_name: str,
         role: Role,
         locale_hint: str | None = None,
+        receipt: Receipt | None = None,
     ) -> Context:
         """Resolve who acts and where (account and community are created on first use), in one
         transaction; the membership's `last_seen_at` moves at most every SEEN_EVERY."""
@@ -143,4 +144,4 @@ class App:
         locale = found.locale or normalize_locale(locale_hint) or await self.community_locale(cid)
         member = Member(ident.account_id, ident.display_name, role, platform, user_id)
         community = Community(cid, found.community_name)
-        return Context(self, member, community, locale, platform, space_id)
+        return Context(self, member, community, locale, platform, space_id, receipt=receipt)

@@ -21,6 +21,14 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """What identifies one delivery of a request: ("telegram", "<update id>"), say."""
+
+    platform: str
+    event_id: str
+
+
+@dataclass(frozen=True)
 class Member:
     account_id: int
     display_name: str
@@ -47,6 +55,10 @@ class Context:
     space_id: str
     # Platform extras an adapter wants to pass to a handler (e.g. the Discord roles of the member).
     extras: dict[str, Any] | None = None
+    # The delivery that caused this request (platform, event id): a Discord interaction, a
+    # Telegram update. A service that commits the request's effect may record it in the same
+    # transaction (see docs/bursts.md), so a redelivery after a crash acts once.
+    receipt: Receipt | None = None
 
     def t(self, key: str, /, **params: Any) -> str:
         """The message `key` in the member's language."""
