@@ -59,6 +59,9 @@ class Context:
     # Telegram update. A service that commits the request's effect may record it in the same
     # transaction (see docs/bursts.md), so a redelivery after a crash acts once.
     receipt: Receipt | None = None
+    # Set by a service that recorded the receipt in the transaction of its effect: the adapter
+    # then has nothing left to record for this delivery.
+    receipt_recorded: bool = False
 
     def t(self, key: str, /, **params: Any) -> str:
         """The message `key` in the member's language."""
