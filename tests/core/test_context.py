@@ -1,5 +1,6 @@
-"""`app.context(...)`: who acts and where, resolved in one transaction with nothing kept in
-memory, so links and joins made by another process are seen at the next event."""
+"""`app.context(...)`: who acts and where, resolved in one transaction the first time and from
+the process's memory for a few seconds after; links and joins made by another process are seen
+once the entry expires (`IDENTITY_TTL`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
+from bot.core.identity_cache import IDENTITY_TTL
 from config.settings import FanloopSettings
 from storage.core.schema import members
 from tests.helpers import member
@@ -58,9 +60,14 @@ async def test_one_transaction_and_one_select_for_a_known_member(app: App) -> No
     assert first["transactions"] == 2
     with counting(app.engine) as again:
         same = await member(app, "Alice")
-    assert again == {"transactions": 1, "statements": 1}
+    assert again == {"transactions": 0, "statements": 0}  # from memory
     assert same.member.account_id == ctx.member.account_id
     assert same.community == ctx.community
+    app.identity_cache.clear()  # as after a restart: one SELECT
+    with counting(app.engine) as cold:
+        same = await member(app, "Alice")
+    assert cold == {"transactions": 1, "statements": 1}
+    assert same.member.account_id == ctx.member.account_id
 
 
 async def test_membership_is_created_then_touched_at_most_every_five_minutes(
@@ -95,7 +102,22 @@ async def test_names_and_language_are_read_fresh(app: App) -> None:
     assert names[ctx.member.account_id] == "Carol W"
 
 
-async def test_links_and_joins_by_another_process_are_seen_at_once(
+async def test_last_seen_moves_off_the_press_for_members_in_memory(
+    app: App, clock: FakeClock
+) -> None:
+    app.identity_cache.ttl = timedelta(hours=1)  # so that the entry outlives SEEN_EVERY
+    ctx = await member(app, "Bob")
+    cid, aid = ctx.community.id, ctx.member.account_id
+    start = clock.now()
+    clock.advance(timedelta(minutes=6))
+    with counting(app.engine) as seen:
+        await member(app, "Bob")
+    assert seen == {"transactions": 0, "statements": 0}  # queued, not written by the press
+    await app.identity_cache.flush()
+    assert tuple(await last_seen(app, cid, aid)) == (start, start + timedelta(minutes=6))
+
+
+async def test_links_and_joins_by_another_process_are_seen_when_the_entry_expires(
     app: App, engine: AsyncEngine, clock: FakeClock, settings: FanloopSettings
 ) -> None:
     other = await App.create(settings, clock, engine=engine, migrate=False)
@@ -119,6 +141,9 @@ async def test_links_and_joins_by_another_process_are_seen_at_once(
     tg_there = await member(other, "Lin", platform="telegram", space="chat-9")
     assert not (await other.dispatcher.run_line(tg_there, f"/link {link}")).error
 
+    still = await member(app, "Lin", platform="telegram", space="chat-9")
+    assert still.member.account_id == fan_tg.member.account_id  # this process's memory
+    clock.advance(IDENTITY_TTL)
     now_tg = await member(app, "Lin", platform="telegram", space="chat-9")
     assert now_tg.community.id == owner_dc.community.id
     assert now_tg.member.account_id == fan_dc.member.account_id
