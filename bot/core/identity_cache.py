@@ -1,9 +1,12 @@
 """Who a known member is, from memory: (platform, user, space) → account, name, language,
 community and membership, for a few seconds.
 
-`App.context` asks this cache first. A hit costs no transaction; a miss resolves through
-`IdentityRepo.resolve` as before (creating what is missing, in one transaction) and fills the
-cache. The cache is per process and starts empty:
+`App.context` asks this cache first. A hit costs no transaction. The misses waiting are read
+together (`IdentityRepo.known`: three SELECTs on one connection for all of them, which is what
+a burst of members not seen in the last seconds costs); a member with something missing (a new
+member, a new space, a changed display name) resolves through `IdentityRepo.resolve` as before,
+creating what is missing in one transaction. Either fills the cache. The cache is per process
+and starts empty:
 
 - What this process changes is seen at once: `IdentityRepo` tells the cache after each write
   that links or merges accounts, changes an account's language or notification setting, or
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -67,6 +70,8 @@ class IdentityCache:
         self._epoch = 0
         self._seen: dict[tuple[int, int], datetime] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._lookups: list[tuple[Key, asyncio.Future[Resolved | None]]] = []
+        self._reader: asyncio.Task[None] | None = None
         self.hits = 0
         self.misses = 0
         repo.listeners.append(self.forget)
@@ -92,9 +97,22 @@ class IdentityCache:
                 return entry.resolved
         self.misses += 1
         epoch = self._epoch
-        found = await self.repo.resolve(
-            platform, user_id, display_name, space_id, space_name, now, seen_every=self.seen_every
-        )
+        found = await self._lookup(key) if self.enabled else None
+        if found is not None and display_name and display_name[:128] != found.identity.display_name:
+            found = None  # renamed: `resolve` writes the new name
+        if found is None:
+            found = await self.repo.resolve(
+                platform,
+                user_id,
+                display_name,
+                space_id,
+                space_name,
+                now,
+                seen_every=self.seen_every,
+            )
+        elif found.last_seen_at is None or now - found.last_seen_at > self.seen_every:
+            self._mark_seen(found, now)
+            found = replace(found, last_seen_at=now)
         if self.enabled and epoch == self._epoch:
             self._put(key, found, now)
         return found
@@ -125,6 +143,27 @@ class IdentityCache:
                 await asyncio.shield(self._writer)
 
     # -- inside ------------------------------------------------------------------------------
+
+    async def _lookup(self, key: Key) -> Resolved | None:
+        """A known member, read together with the other misses waiting (one connection, three
+        SELECTs for all of them); None when something is missing (`resolve` creates it)."""
+        future: asyncio.Future[Resolved | None] = asyncio.get_running_loop().create_future()
+        self._lookups.append((key, future))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_known(), name="identity-lookups")
+        return await future
+
+    async def _read_known(self) -> None:
+        while self._lookups:
+            batch, self._lookups = self._lookups, []
+            try:
+                known = await self.repo.known([key for key, _ in batch])
+            except Exception:
+                log.exception("could not read %d members at once", len(batch))
+                known = {}  # each resolves on its own
+            for key, future in batch:
+                if not future.done():
+                    future.set_result(known.get(key))
 
     def _put(self, key: Key, found: Resolved, now: datetime) -> None:
         if len(self._entries) >= self.max_entries:

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, delete, insert, literal, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.core.schema import accounts, communities, identities, members, spaces
@@ -189,6 +200,76 @@ class IdentityRepo:
                 last_seen = now
             return Resolved(ident, locale, cid, cname, last_seen)
 
+    async def known(
+        self, wanted: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], Resolved]:
+        """Who acts and where, for many (platform, user id, space id) at once, in three SELECTs
+        on one connection: only the ones whose identity, space and membership all exist (the
+        others are for `resolve`, which creates what is missing). Writes nothing."""
+        if not wanted:
+            return {}
+        users = sorted({(p, u) for p, u, _ in wanted})
+        places = sorted({(p, sp) for p, _, sp in wanted})
+        async with self.engine.connect() as conn:
+            who = {
+                (r.platform, r.platform_user_id): r
+                for chunk in _chunks(users)
+                for r in await conn.execute(
+                    select(
+                        identities.c.platform,
+                        identities.c.platform_user_id,
+                        identities.c.account_id,
+                        identities.c.display_name,
+                        accounts.c.locale,
+                    )
+                    .join(accounts, accounts.c.id == identities.c.account_id)
+                    .where(tuple_(identities.c.platform, identities.c.platform_user_id).in_(chunk))
+                )
+            }
+            where = {
+                (r.platform, r.space_id): r
+                for chunk in _chunks(places)
+                for r in await conn.execute(
+                    select(
+                        spaces.c.platform,
+                        spaces.c.space_id,
+                        spaces.c.community_id,
+                        communities.c.name,
+                    )
+                    .join(communities, communities.c.id == spaces.c.community_id)
+                    .where(tuple_(spaces.c.platform, spaces.c.space_id).in_(chunk))
+                )
+            }
+            pairs = sorted(
+                {
+                    (int(where[(p, sp)].community_id), int(who[(p, u)].account_id))
+                    for p, u, sp in wanted
+                    if (p, u) in who and (p, sp) in where
+                }
+            )
+            seen = {
+                (int(r.community_id), int(r.account_id)): r.last_seen_at
+                for chunk in _chunks(pairs)
+                for r in await conn.execute(
+                    select(
+                        members.c.community_id, members.c.account_id, members.c.last_seen_at
+                    ).where(tuple_(members.c.community_id, members.c.account_id).in_(chunk))
+                )
+            }
+        out: dict[tuple[str, str, str], Resolved] = {}
+        for key in wanted:
+            p, u, sp = key
+            i, s = who.get((p, u)), where.get((p, sp))
+            if i is None or s is None:
+                continue
+            cid, aid = int(s.community_id), int(i.account_id)
+            last_seen = seen.get((cid, aid))
+            if last_seen is None:
+                continue
+            ident = IdentityRow(p, u, aid, str(i.display_name))
+            out[key] = Resolved(ident, i.locale, cid, str(s.name), last_seen)
+        return out
+
     async def account(self, account_id: int) -> AccountRow:
         async with self.engine.connect() as conn:
             return await _account(conn, account_id)
@@ -290,6 +371,10 @@ class IdentityRepo:
                     )
                 )
             ).scalar()
+
+
+def _chunks(items: Sequence[Any], size: int = 400) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)
