@@ -123,6 +123,9 @@ class VoteWriter:
             if not self._queue:
                 self._wake.clear()
                 await self._wake.wait()
+                # Woken by the first press: let the presses that are ready to run queue too,
+                # so that they go in this batch rather than one each.
+                await asyncio.sleep(0)
                 continue
             n = min(self.max_batch, len(self._queue))
             batch = [self._queue.popleft() for _ in range(n)]

@@ -137,9 +137,11 @@ async def _round(
             latencies.append((time.perf_counter() - t0) * 1000)
 
     before = counter.snapshot()
+    cpu = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(members)))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     tx, writing, statements = (b - a for a, b in zip(before, counter.snapshot(), strict=True))
     return {
         "round": name,
@@ -148,6 +150,9 @@ async def _round(
         "per_s": round(members / elapsed, 1),
         "p50_ms": round(_percentile(latencies, 0.50), 2),
         "p99_ms": round(_percentile(latencies, 0.99), 2),
+        # CPU time of the whole process (every thread) per press: what a press costs when the
+        # machine is shared and the wall clock says little.
+        "cpu_ms": round(cpu * 1000 / members, 3),
         "transactions": round(tx / members, 2),
         "writing": round(writing / members, 2),
         "statements": round(statements / members, 2),
@@ -245,7 +250,8 @@ def summary(result: dict[str, Any]) -> str:
     for r in [*result["rounds"], result["baseline"]]:
         lines.append(
             f"  {r['round']:<22} {r['per_s']:>7.0f} presses/s; p50 {r['p50_ms']:.1f} ms, "
-            f"p99 {r['p99_ms']:.1f} ms; per press {r['transactions']:g} transactions "
+            f"p99 {r['p99_ms']:.1f} ms; per press {r['cpu_ms']:.2f} ms CPU, "
+            f"{r['transactions']:g} transactions "
             f"({r['writing']:g} writing), {r['statements']:g} statements; votes {r['votes']}"
         )
     lines.append(

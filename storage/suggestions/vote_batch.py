@@ -71,12 +71,11 @@ class VoteBatch:
             processed_events.c.platform, processed_events.c.event_id
         )
         rows = [{"platform": p, "event_id": e, "created_at": now} for p, e in receipts]
-        fresh: set[Receipt] = set()
-        for start in range(0, len(rows), _CHUNK):
-            self.statements += 1
-            res = await self.conn.execute(stmt.values(rows[start : start + _CHUNK]))
-            fresh.update((str(r.platform), str(r.event_id)) for r in res)
-        return fresh
+        # One statement compiled once: SQLAlchemy sends the rows as one multi-row INSERT
+        # ("insertmanyvalues"), in pages of up to a thousand.
+        self.statements += 1
+        res = await self.conn.execute(stmt, rows)
+        return {(str(r.platform), str(r.event_id)) for r in res}
 
     async def suggestions(self, ids: Iterable[int]) -> dict[int, SuggestionRow]:
         """The suggestions with these ids (the ones that exist), with their vote counts."""
@@ -131,10 +130,13 @@ class VoteBatch:
             else sqlite.insert(votes)
         )
         stmt = insert.on_conflict_do_nothing().returning(votes.c.suggestion_id)
-        for chunk in _chunks(changes.inserted):
+        if changes.inserted:
             self.statements += 1
-            rows = [{"suggestion_id": s, "account_id": a, "created_at": now} for s, a in chunk]
-            res = await self.conn.execute(stmt.values(rows))
+            rows = [
+                {"suggestion_id": s, "account_id": a, "created_at": now}
+                for s, a in changes.inserted
+            ]
+            res = await self.conn.execute(stmt, rows)
             moved.update(int(sid) for sid in res.scalars())
         deltas = [{"sid": sid, "delta": d} for sid, d in sorted(moved.items()) if d]
         if deltas:
