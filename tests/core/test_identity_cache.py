@@ -98,3 +98,11 @@ async def test_new_members_at_once_get_one_account_each(app: App) -> None:
     with counting(app.engine) as seen:
         await asyncio.gather(*(member(app, n) for n in names))
     assert seen["transactions"] == 0
+
+
+async def test_a_role_given_during_a_burst_counts_at_the_next_press(app: App) -> None:
+    """Roles are the platform's to say on every event (never kept in memory)."""
+    fan = await member(app, "promoted")
+    again = await member(app, "promoted", Role.ADMIN)
+    assert (fan.member.role, again.member.role) == (Role.FAN, Role.ADMIN)
+    assert again.member.account_id == fan.member.account_id
