@@ -135,12 +135,17 @@ class IdentityCache:
         self._by_space.clear()
 
     async def flush(self) -> None:
-        """Write the queued `last_seen_at` moves now (and wait for the ones being written)."""
-        while self._seen or (self._writer is not None and not self._writer.done()):
+        """Write the queued `last_seen_at` moves now (and wait for the ones being written).
+        A failing database is tried a few times, then the moves are dropped (they are only
+        a hint of activity)."""
+        for _ in range(3):
             if self._writer is None or self._writer.done():
+                if not self._seen:
+                    return
                 self._writer = asyncio.create_task(self._write_seen())
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._writer)
+        self._seen.clear()
 
     # -- inside ------------------------------------------------------------------------------
 

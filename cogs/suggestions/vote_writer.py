@@ -230,14 +230,14 @@ async def _decide(
     answers: list[VoteOutcome | UserError] = []
     seen: set[Receipt] = set()
     for p, target in zip(batch, targets, strict=True):
+        first = p.receipt is None or (p.receipt in fresh and p.receipt not in seen)
+        if p.receipt is not None:
+            seen.add(p.receipt)
         if isinstance(target, UserError):
             answers.append(target)
             continue
         row, redirected = target
         pair = (row.id, p.account_id)
-        first = p.receipt is None or (p.receipt in fresh and p.receipt not in seen)
-        if p.receipt is not None:
-            seen.add(p.receipt)
         voted = pair in state.now
         if not first:  # a redelivery: the current state, nothing changed
             changed = voted if p.kind != VoteKind.UNVOTE else not voted
