@@ -69,13 +69,12 @@ async def run_once(
         raise
     finally:
         beat.cancel()
+        await asyncio.wait({beat})  # no renewal left running (a cancel of ours still goes up)
     await jobs.finish(key, now)
     return True, result
 
 
-async def _keep_lease(
-    jobs: JobsRepo, key: str, job: asyncio.Future[Any], lost: list[bool]
-) -> None:
+async def _keep_lease(jobs: JobsRepo, key: str, job: asyncio.Future[Any], lost: list[bool]) -> None:
     """Renew the key's lease every third of it while the work runs."""
     every = max(jobs.lease.total_seconds() / 3, 0.01)
     while not job.done():
@@ -174,8 +173,8 @@ class Scheduler:
             _done, pending = await asyncio.wait({task}, timeout=grace)
             if pending:
                 log.warning("stopping: scheduled work still running after %.0f s; cut short", grace)
-                task.cancel()
-                await asyncio.wait({task}, timeout=grace)
+                task.cancel()  # its job gives its key back: a short write
+                await asyncio.wait({task}, timeout=5.0)
         try:
             await self.jobs.release_lease(self.LEASE, self.holder)
         except Exception:

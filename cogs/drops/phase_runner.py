@@ -15,7 +15,7 @@ from bot.core.commands import EARLIEST, LATEST
 from bot.core.feature import DueWorkTools
 from bot.core.scheduler import run_once
 from cogs.drops import lottery, views
-from cogs.drops.modes import DropMode
+from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.service import DropService
 from storage.drops.drops import DropRow
@@ -144,6 +144,7 @@ class PhaseRunner:
             # Drawn already, by a run of this job whose process died before everyone was told.
             # The draw is the seed's: the same entrants give the same winners and waiting list,
             # and the outbox's dedup keys skip whoever was told before.
+            entrants = await self.service.reservations.draw_entrants(drop.id, WinSource.FCODE)
             if drop.drawn_at is None or drop.entrants_hash != lottery.entrants_hash(entrants):
                 log.warning("drop %s: drawn with other entrants; not told again", drop.id)
                 return
