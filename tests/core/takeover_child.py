@@ -31,6 +31,10 @@ def _matches(key: str | None, pattern: str) -> bool:
     return key.startswith(pattern.rstrip("*"))
 
 
+def _say(out: Path, text: str) -> None:
+    out.write_text(text)
+
+
 def stop_at(app: App, pattern: str, out: Path) -> None:
     outbox = app.outbox
     for name in ("announce", "notify"):
@@ -38,7 +42,7 @@ def stop_at(app: App, pattern: str, out: Path) -> None:
 
         async def stopping(*args: Any, _original: Any = original, **kwargs: Any) -> int:
             if _matches(kwargs.get("dedup_key"), pattern):
-                out.write_text("stopped")
+                _say(out, "stopped")
                 await asyncio.Event().wait()
             return int(await _original(*args, **kwargs))
 
@@ -53,12 +57,18 @@ async def main(url: str, schema: str, key: str, out: Path, pattern: str | None) 
     app.jobs.lease = timedelta(seconds=1)
     if pattern:
         stop_at(app, pattern, out)
+    finished = asyncio.Event()
+
+    async def watch() -> None:  # the last due work of every tick
+        if await app.jobs.done(key):
+            finished.set()
+
+    app.due_work.append(watch)
     scheduler = Scheduler(app, interval=0.2)
     scheduler.start()
     try:
-        while not await app.jobs.done(key):
-            await asyncio.sleep(0.1)
-        out.write_text("done")
+        await finished.wait()
+        _say(out, "done")
     finally:
         await scheduler.stop()
         await app.close()

@@ -100,9 +100,10 @@ async def test_work_whose_key_was_taken_over_stops_here(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     jobs = JobsRepo(engine, lease=timedelta(milliseconds=30))
-    cancelled = asyncio.Event()
+    started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def long_work() -> None:
+        started.set()
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
@@ -110,8 +111,7 @@ async def test_work_whose_key_was_taken_over_stops_here(
             raise
 
     running = asyncio.create_task(run_once(jobs, "stolen", NOW, long_work))
-    while not await jobs.unfinished("stolen"):
-        await asyncio.sleep(0)
+    await started.wait()
     async with engine.begin() as conn:  # the database was out of reach; another took it over
         await conn.execute(
             update(job_runs).where(job_runs.c.key == "stolen").values(holder="another-process")
