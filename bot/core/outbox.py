@@ -153,6 +153,17 @@ class Outbox:
         ]
         return await self._store(messages)
 
+    async def park(
+        self, community_id: int, platform: str, target: str, reply: Reply, *, member: bool
+    ) -> int:
+        """Keep a direct reply that could not be sent yet, for the platform's worker to deliver
+        (after a restart, if need be): an adapter told to stop parks the replies still waiting
+        for the platform's rate limit instead of holding the stop up for minutes."""
+        payload = reply.to_dict()
+        payload["ephemeral"] = False
+        kind = "member" if member else "channel"
+        return await self._store([NewMessage(community_id, platform, kind, target, payload)])
+
     async def _store(self, messages: list[NewMessage]) -> int:
         if not messages:
             return 0
