@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
 from bot.core.clock import FakeClock
+from bot.core.commands import Role
 from config.settings import DEFAULT_COGS, FanloopSettings
 from storage.core.schema import job_runs, outbox
 from storage.drops.schema import drops, waitlist, wins
+from storage.weekly.schema import fourgrid_reports as reports
 from tests.conftest import PG_URL, make_engine
+from tests.weekly.weekly_helpers import member, release
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("takeover_child.py")
@@ -117,5 +120,47 @@ async def test_a_draw_killed_half_way_is_finished_after_a_restart(
         assert sorted(a for _, a in won if a) == sorted(winners)  # each winner told once
         told_waiting = await _rows(engine, f"drop:{drop_id}:waiting:%")
         assert sorted(a for _, a in told_waiting if a) == sorted(waiting)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_report_opened_but_not_announced_is_announced_after_a_restart(
+    db_kind: str, tmp_path: Path
+) -> None:
+    engine, schema = await make_engine(db_kind, tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    try:
+        # A release eight days ago: the weekly four-grid time (Tuesday 10:00) has passed since.
+        start = datetime.now(UTC) - timedelta(days=8)
+        settings = FanloopSettings(data_dir=tmp_path / "data")
+        app = await App.create(settings, FakeClock(start), engine=engine, migrate=False)
+        boss = await member(app, "boss", Role.OWNER)
+        await release(app, boss, "v1", ["Feature A", "Feature B"])
+        out = tmp_path / "child.txt"
+
+        # The first process opens the report and is killed before announcing it.
+        child = _spawn(url, schema or "", "-", out, "fourgrid-open:*")
+        _wait_for(out, child, "stopped")
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        async with engine.connect() as conn:
+            (report_id,) = (await conn.execute(select(reports.c.id))).scalars().all()
+            (key,) = (
+                await conn.execute(
+                    select(job_runs.c.key).where(
+                        job_runs.c.key.like("fourgrid-open:%"), job_runs.c.finished_at.is_(None)
+                    )
+                )
+            ).scalars()
+        assert await _rows(engine, "fourgrid-open:%") == []
+
+        # Restarted: the opening is announced, once, for the report that was opened.
+        out.unlink()
+        child = _spawn(url, schema or "", key, out)
+        assert child.wait(timeout=180) == 0
+        assert out.read_text() == "done"
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(reports.c.id))).scalars().all() == [report_id]
+        assert len(await _rows(engine, f"fourgrid-open:{report_id}:%")) == 1
     finally:
         await engine.dispose()
