@@ -190,9 +190,16 @@ class OutboxWorker:
         repo, clock = self.outbox.repo, self.outbox.clock
         items = await repo.claim_due(self.platform, clock.now(), self.batch)
         done = 0
-        for item in items:
+        for n, item in enumerate(items):
             try:
                 await self.deliver(item)
+            except asyncio.CancelledError:
+                # A stop: the batch's undelivered rest goes back at once (the one cut short
+                # too, unsure as it is: at least once).
+                rest = [i.id for i in items[n:]]
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(repo.unclaim(rest, clock.now()))
+                raise
             except DeliveryRetry as exc:
                 await repo.retry_later(
                     item.id, clock.now() + timedelta(seconds=exc.after), str(exc)
