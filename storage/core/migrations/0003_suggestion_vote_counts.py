@@ -1,7 +1,7 @@
 """suggestions: the vote count kept as a column
 
-Revision ID: 0002_suggestion_vote_counts
-Revises: 0001_core
+Revision ID: 0003_suggestion_vote_counts
+Revises: 0002_core_job_leases
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_suggestion_vote_counts"
-down_revision: str | Sequence[str] | None = "0001_core"
+revision: str = "0003_suggestion_vote_counts"
+down_revision: str | Sequence[str] | None = "0002_core_job_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
