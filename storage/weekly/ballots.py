@@ -3,7 +3,8 @@ closes; tallies for the results; who filled in what (participation); account mer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -138,9 +139,9 @@ def _accepted(
     return out
 
 
-async def _state(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> dict[int, _Report]:
+def _state(rows: Any) -> dict[int, _Report]:
+    """The rows of the state statement, by report."""
     out: dict[int, _Report] = {}
-    rows: Any = await conn.exec_driver_sql(sql, params)
     for rid, community, status, closes_at, item in rows:
         r = out.get(rid)
         if r is None:
@@ -155,37 +156,40 @@ def _columns(rows: Sequence[Sequence[Any]]) -> tuple[list[Any], ...]:
     return tuple(list(column) for column in zip(*rows, strict=True))
 
 
-class BallotRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._stamp = ballots.c.updated_at.type._cached_bind_processor(engine.dialect)
+class BallotWriter:
+    """Writes batches of ballots on one connection, each batch in a transaction of its own."""
 
-    async def cast(self, ballot: Ballot) -> bool:
-        """Put an item in a grid (or move it); False when the report does not take it."""
-        return (await self.cast_many([ballot]))[0]
+    def __init__(self, conn: AsyncConnection, stamp: Any) -> None:
+        self.conn = conn
+        self._stamp = stamp  # a ballot's time as the driver takes it (None: as it is)
 
     async def cast_many(self, batch: Sequence[Ballot]) -> list[bool]:
-        """Several ballots in one transaction (group commit), with the same outcome as one
-        transaction each, in order. Each is written only while its report (of that community)
-        accepts ballots at the ballot's time and the item is one of the report's; the answer per
-        ballot says which were. The receipts the ballots carry are recorded with them."""
+        """Several ballots in one transaction, with the same outcome as one transaction each,
+        in order. Each is written only while its report (of that community) accepts ballots at
+        the ballot's time and the item is one of the report's; the answer per ballot says which
+        were. The receipts the ballots carry are recorded with them."""
         if not batch:
             return []
         report_ids = sorted({b.report_id for b in batch})
         stamps = self._stamps(batch)
-        async with self.engine.begin() as conn:
+        conn = self.conn
+        async with conn.begin():
             if conn.dialect.name == "postgresql":
-                state = await _state(conn, _POSTGRESQL_STATE, (report_ids,))
+                state = _state(await conn.exec_driver_sql(_POSTGRESQL_STATE, (report_ids,)))
                 accepted = _accepted(batch, state, stamps)
-                await self._write_postgresql(conn, batch, accepted, stamps)
-            else:
-                await self._write_sqlite(conn, batch, stamps)
-                # Still in the transaction that wrote them (the write holds SQLite's lock): the
-                # reports are as the writes saw them.
-                marks = ", ".join("?" * len(report_ids))
-                state = await _state(conn, _SQLITE_STATE.format(marks=marks), tuple(report_ids))
-                accepted = _accepted(batch, state, stamps)
-            return accepted
+                await self._write_postgresql(batch, accepted, stamps)
+                return accepted
+            # SQLite: straight to the driver (aiosqlite), one hand-off to its thread per
+            # statement; the transaction is still SQLAlchemy's (the driver began it with the
+            # first write, SQLAlchemy commits it).
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await self._write_sqlite(driver, batch, stamps)
+            # Still in the transaction that wrote them (the write holds SQLite's lock): the
+            # reports are as the writes saw them.
+            marks = ", ".join("?" * len(report_ids))
+            sql = _SQLITE_STATE.format(marks=marks)
+            state = _state(await driver.execute_fetchall(sql, report_ids))
+            return _accepted(batch, state, stamps)
 
     def _stamps(self, batch: Sequence[Ballot]) -> dict[datetime, Any]:
         """Each distinct time of the batch as the driver takes it (converted once)."""
@@ -198,7 +202,7 @@ class BallotRepo:
 
     @staticmethod
     async def _write_sqlite(
-        conn: AsyncConnection, batch: Sequence[Ballot], stamps: dict[datetime, Any]
+        driver: Any, batch: Sequence[Ballot], stamps: dict[datetime, Any]
     ) -> None:
         rows = []
         receipts = []
@@ -207,13 +211,12 @@ class BallotRepo:
             rows.append((b.account_id, b.grid, at, at, b.report_id, b.community_id, at, b.item_id))
             if b.receipt is not None:
                 receipts.append((*b.receipt, at))
-        await conn.exec_driver_sql(_SQLITE_CAST, rows)
+        await driver.executemany(_SQLITE_CAST, rows)
         if receipts:
-            await conn.exec_driver_sql(_SQLITE_RECEIPTS, receipts)
+            await driver.executemany(_SQLITE_RECEIPTS, receipts)
 
-    @staticmethod
     async def _write_postgresql(
-        conn: AsyncConnection,
+        self,
         batch: Sequence[Ballot],
         accepted: list[bool],
         stamps: dict[datetime, Any],
@@ -237,10 +240,32 @@ class BallotRepo:
             else:
                 row[3], row[5] = b.grid, at
         if rows:
-            await conn.exec_driver_sql(_POSTGRESQL_CAST, _columns(list(rows.values())))
+            await self.conn.exec_driver_sql(_POSTGRESQL_CAST, _columns(list(rows.values())))
         receipts = [(*b.receipt, stamps[b.at]) for b in batch if b.receipt is not None]
         if receipts:
-            await conn.exec_driver_sql(_POSTGRESQL_RECEIPTS, _columns(receipts))
+            await self.conn.exec_driver_sql(_POSTGRESQL_RECEIPTS, _columns(receipts))
+
+
+class BallotRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._stamp = ballots.c.updated_at.type._cached_bind_processor(engine.dialect)
+
+    async def cast(self, ballot: Ballot) -> bool:
+        """Put an item in a grid (or move it); False when the report does not take it."""
+        return (await self.cast_many([ballot]))[0]
+
+    async def cast_many(self, batch: Sequence[Ballot]) -> list[bool]:
+        """Several ballots in one transaction (group commit); see `BallotWriter.cast_many`."""
+        async with self.writer() as writer:
+            return await writer.cast_many(batch)
+
+    @contextlib.asynccontextmanager
+    async def writer(self) -> AsyncIterator[BallotWriter]:
+        """One connection for a run of batches (a burst), each batch its own transaction: no
+        connection taken from the pool and given back, and reset, per batch."""
+        async with self.engine.connect() as conn:
+            yield BallotWriter(conn, self._stamp)
 
     async def anticipate(
         self, report_id: int, account_id: int, suggestion_id: int, now: datetime
