@@ -14,7 +14,7 @@ from storage.weekly.ballots import Ballot, BallotRepo, BallotWriter
 
 log = logging.getLogger(__name__)
 
-SPLIT_AT = 32  # a burst's first batch is split in two from twice this many ballots
+SPLIT_AT = 32  # a burst's first batch is split in two from twice this many ballots (SQLite)
 
 
 class BallotBatcher:
@@ -25,6 +25,8 @@ class BallotBatcher:
         self._ballots: list[Ballot] = []
         self._waiters: list[asyncio.Future[bool]] = []
         self._worker: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written (for `fanloop bench polls`)
+        self.batched = 0  # ballots in them
 
     async def cast(self, ballot: Ballot) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -44,9 +46,14 @@ class BallotBatcher:
         # The first batch of a burst is half of what waits (when that is many): while it is
         # written, the other half is the next batch, and the callers of the first refill the
         # queue while the second is written. So the database and the event loop work at the
-        # same time, each on one batch, instead of taking turns.
+        # same time, each on one batch, instead of taking turns. Only where the database
+        # writes one transaction at a time, in the driver's thread beside the event loop
+        # (SQLite); on PostgreSQL a commit costs more than the Python around it, so the batches
+        # are kept whole.
         waiting = len(self._ballots)
-        n = min(self.max_batch, (waiting + 1) // 2 if waiting >= 2 * SPLIT_AT else waiting)
+        n = self.max_batch
+        if self.repo.one_writer and waiting >= 2 * SPLIT_AT:
+            n = min(n, (waiting + 1) // 2)
         try:
             while self._ballots:
                 opened = False
@@ -77,6 +84,8 @@ class BallotBatcher:
     ) -> bool:
         """Write one batch and answer its callers; False when it failed (its ballots were then
         retried one by one, each in a transaction of its own)."""
+        self.batches += 1
+        self.batched += len(batch)
         try:
             results = await writer.cast_many(batch)
         except Exception as exc:

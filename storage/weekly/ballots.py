@@ -251,6 +251,11 @@ class BallotRepo:
         self.engine = engine
         self._stamp = ballots.c.updated_at.type._cached_bind_processor(engine.dialect)
 
+    @property
+    def one_writer(self) -> bool:
+        """True where the database writes one transaction at a time (SQLite)."""
+        return self.engine.dialect.name != "postgresql"
+
     async def cast(self, ballot: Ballot) -> bool:
         """Put an item in a grid (or move it); False when the report does not take it."""
         return (await self.cast_many([ballot]))[0]
