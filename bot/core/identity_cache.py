@@ -30,12 +30,13 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.core.clock import Clock
-from storage.core.identity import IdentityChange, IdentityRepo, Resolved
+from storage.core.identity import Arrival, IdentityChange, IdentityRepo, Resolved
 
 log = logging.getLogger(__name__)
 
 IDENTITY_TTL = timedelta(seconds=10)
 MAX_ENTRIES = 200_000
+MAX_BATCH = 1000  # members created in one transaction at most
 
 Key = tuple[str, str, str]  # (platform, user id, space id)
 K = TypeVar("K")
@@ -57,6 +58,7 @@ class IdentityCache:
         seen_every: timedelta,
         ttl: timedelta = IDENTITY_TTL,
         max_entries: int = MAX_ENTRIES,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self.repo = repo
         self.clock = clock
@@ -72,6 +74,11 @@ class IdentityCache:
         self._writer: asyncio.Task[None] | None = None
         self._lookups: list[tuple[Key, asyncio.Future[Resolved | None]]] = []
         self._reader: asyncio.Task[None] | None = None
+        self._arrivals: list[tuple[Arrival, asyncio.Future[Resolved]]] = []
+        self._creator: asyncio.Task[None] | None = None
+        self.batch_new = True  # False: the path before, one transaction per new member
+        self.max_batch = max_batch
+        self.creations = 0  # transactions that created members
         self.hits = 0
         self.misses = 0
         repo.listeners.append(self.forget)
@@ -97,11 +104,8 @@ class IdentityCache:
                 return entry.resolved
         self.misses += 1
         epoch = self._epoch
-        found = await self._lookup(key) if self.enabled else None
-        if found is not None and display_name and display_name[:128] != found.identity.display_name:
-            found = None  # renamed: `resolve` writes the new name
-        if found is None:
-            found = await self.repo.resolve(
+        if not self.enabled:  # the path before the cache: one transaction per event
+            return await self.repo.resolve(
                 platform,
                 user_id,
                 display_name,
@@ -110,10 +114,16 @@ class IdentityCache:
                 now,
                 seen_every=self.seen_every,
             )
-        elif found.last_seen_at is None or now - found.last_seen_at > self.seen_every:
+        found = await self._lookup(key)
+        if found is not None and display_name and display_name[:128] != found.identity.display_name:
+            found = None  # renamed: written with the new members
+        if found is None:
+            arrival = Arrival(platform, user_id, display_name, space_id, space_name, now)
+            found = await self._create(arrival)
+        if found.last_seen_at is None or now - found.last_seen_at > self.seen_every:
             self._mark_seen(found, now)
             found = replace(found, last_seen_at=now)
-        if self.enabled and epoch == self._epoch:
+        if epoch == self._epoch:
             self._put(key, found, now)
         return found
 
@@ -170,6 +180,60 @@ class IdentityCache:
                 if not future.done():
                     future.set_result(known.get(key))
 
+    async def _create(self, arrival: Arrival) -> Resolved:
+        """A member with something missing (new member, new space, changed name), created
+        together with the others waiting: one transaction for all of them."""
+        if not self.batch_new:  # the path before: one transaction each
+            return await self.repo.resolve(
+                arrival.platform,
+                arrival.user_id,
+                arrival.display_name,
+                arrival.space_id,
+                arrival.space_name,
+                arrival.now,
+                seen_every=self.seen_every,
+            )
+        future: asyncio.Future[Resolved] = asyncio.get_running_loop().create_future()
+        self._arrivals.append((arrival, future))
+        if self._creator is None or self._creator.done():
+            self._creator = asyncio.create_task(self._create_waiting(), name="identity-creations")
+        return await future
+
+    async def _create_waiting(self) -> None:
+        while self._arrivals:
+            batch = self._arrivals[: self.max_batch]
+            del self._arrivals[: self.max_batch]
+            try:
+                made = await self.repo.create_many([a for a, _ in batch])
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    continue
+                log.warning(
+                    "creating %d members at once failed (%s); one at a time", len(batch), exc
+                )
+                await asyncio.gather(*(self._create_alone(a, f) for a, f in batch))
+                continue
+            self.creations += 1
+            for (_, future), found in zip(batch, made, strict=True):
+                _settle(future, found)
+
+    async def _create_alone(self, a: Arrival, future: asyncio.Future[Resolved]) -> None:
+        try:
+            found = await self.repo.resolve(
+                a.platform,
+                a.user_id,
+                a.display_name,
+                a.space_id,
+                a.space_name,
+                a.now,
+                seen_every=self.seen_every,
+            )
+        except Exception as exc:
+            _settle(future, exc)
+        else:
+            _settle(future, found)
+
     def _put(self, key: Key, found: Resolved, now: datetime) -> None:
         if len(self._entries) >= self.max_entries:
             self._evict(now)
@@ -208,6 +272,15 @@ class IdentityCache:
             except Exception:
                 log.exception("could not write last_seen_at for %d members", len(seen))
                 return
+
+
+def _settle(future: asyncio.Future[Resolved], outcome: Resolved | BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _unindex(index: dict[K, set[Key]], at: K, key: Key) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.core.schema import accounts, communities, identities, members, spaces
@@ -92,6 +93,18 @@ _MARK_SEEN = (
     )
     .values(last_seen_at=bindparam("at", type_=UTCDateTime))
 )
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One member acting in one place, for `IdentityRepo.create_many`."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    space_id: str
+    space_name: str
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -199,6 +212,25 @@ class IdentityRepo:
                 await _touch(conn, cid, ident.account_id, now)
                 last_seen = now
             return Resolved(ident, locale, cid, cname, last_seen)
+
+    async def create_many(self, arrivals: Sequence[Arrival]) -> list[Resolved]:
+        """Who acts and where for many members at once, in one transaction: the identities and
+        accounts (created on first sight, renamed when the display name changed), the
+        communities of the spaces (created on first sight) and the memberships (created).
+        Returns one `Resolved` per arrival, in order.
+
+        Set-based: one SELECT of the identities already there, one multi-row INSERT of the
+        accounts and one of the identities (`ON CONFLICT DO NOTHING`, so an identity another
+        transaction created first is kept, and this one's spare accounts are deleted and the
+        winner read back), one multi-row INSERT of the memberships (the same). A new space
+        costs a few statements of its own; a renamed identity one UPDATE for all of them.
+
+        An existing membership's `last_seen_at` is returned as it is, not moved: the caller
+        moves it when due (the identity cache queues it)."""
+        if not arrivals:
+            return []
+        async with self.engine.begin() as conn:
+            return await _create_many(conn, arrivals)
 
     async def known(
         self, wanted: Sequence[tuple[str, str, str]]
@@ -386,6 +418,168 @@ class Resolved:
     community_id: int
     community_name: str
     last_seen_at: datetime | None = None  # the membership's, as it is after the resolve
+
+
+def _insert_ignoring(conn: AsyncConnection, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the connection's database."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+_IDENTITY_COLUMNS = (
+    identities.c.platform,
+    identities.c.platform_user_id,
+    identities.c.account_id,
+    identities.c.display_name,
+    accounts.c.locale,
+)
+_RENAME = (
+    update(identities)
+    .where(
+        identities.c.platform == bindparam("p"),
+        identities.c.platform_user_id == bindparam("u"),
+    )
+    .values(display_name=bindparam("name"))
+)
+
+
+async def _identities_of(
+    conn: AsyncConnection, users: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """(platform, user id) → identity row with its account's language, for those that exist."""
+    return {
+        (r.platform, r.platform_user_id): r
+        for chunk in _chunks(users)
+        for r in await conn.execute(
+            select(*_IDENTITY_COLUMNS)
+            .join(accounts, accounts.c.id == identities.c.account_id)
+            .where(tuple_(identities.c.platform, identities.c.platform_user_id).in_(chunk))
+        )
+    }
+
+
+async def _create_many(conn: AsyncConnection, arrivals: Sequence[Arrival]) -> list[Resolved]:
+    # What is wanted, each once, in one order (every process takes its row locks in the same
+    # order, so two batches that overlap wait for each other rather than deadlock).
+    names: dict[tuple[str, str], str] = {}  # the latest display name given, else ""
+    first_seen: dict[tuple[str, str], datetime] = {}
+    places: dict[tuple[str, str], Arrival] = {}
+    for a in arrivals:
+        user = (a.platform, a.user_id)
+        if a.display_name or user not in names:
+            names[user] = a.display_name
+        first_seen.setdefault(user, a.now)
+        places.setdefault((a.platform, a.space_id), a)
+    users = sorted(names)
+
+    # Spaces and their communities: new ones are rare (one each, the old way).
+    where: dict[tuple[str, str], tuple[int, str]] = {}
+    for chunk in _chunks(sorted(places)):
+        for r in await conn.execute(
+            select(spaces.c.platform, spaces.c.space_id, spaces.c.community_id, communities.c.name)
+            .join(communities, communities.c.id == spaces.c.community_id)
+            .where(tuple_(spaces.c.platform, spaces.c.space_id).in_(chunk))
+        ):
+            where[(r.platform, r.space_id)] = (int(r.community_id), str(r.name))
+    for place in sorted(set(places) - set(where)):
+        a = places[place]
+        where[place] = await _community(
+            conn, a.platform, a.space_id, a.space_name, a.now, look_first=False
+        )
+
+    # Identities: the ones there (renamed where the name changed), then the missing ones.
+    who = await _identities_of(conn, users)
+    renamed = [
+        {"p": p, "u": u, "name": names[(p, u)][:128]}
+        for (p, u), r in sorted(who.items())
+        if names[(p, u)] and r.display_name != names[(p, u)][:128]
+    ]
+    if renamed:
+        await conn.execute(_RENAME, renamed)
+    missing = [user for user in users if user not in who]
+    created: set[tuple[str, str]] = set()
+    rows: list[dict[str, Any]] = []
+    if missing:
+        made = await conn.execute(
+            insert(accounts).returning(accounts.c.id),
+            [{"created_at": first_seen[user]} for user in missing],
+        )
+        # Accounts are alike until an identity points at one: any order will do.
+        spare = {int(r.id) for r in made}
+        rows = [
+            {
+                "platform": p,
+                "platform_user_id": u,
+                "account_id": aid,
+                "display_name": (names[(p, u)] or u)[:128],
+                "created_at": first_seen[(p, u)],
+            }
+            for (p, u), aid in zip(missing, sorted(spare), strict=True)
+        ]
+        won = await conn.execute(
+            _insert_ignoring(conn, identities).returning(
+                identities.c.platform, identities.c.platform_user_id, identities.c.account_id
+            ),
+            rows,
+        )
+        for r in won:
+            created.add((r.platform, r.platform_user_id))
+            spare.discard(int(r.account_id))
+        if spare:  # another transaction created these identities first: theirs are kept
+            await conn.execute(delete(accounts).where(accounts.c.id.in_(sorted(spare))))
+            who |= await _identities_of(conn, [u for u in missing if u not in created])
+    accounts_of: dict[tuple[str, str], tuple[int, str | None]] = {
+        user: (int(r.account_id), r.locale) for user, r in who.items()
+    }
+    for row in rows:
+        user = (row["platform"], row["platform_user_id"])
+        if user in created:
+            accounts_of[user] = (int(row["account_id"]), None)  # a new account: no language
+
+    # Memberships: created where missing; the ones there are read for their last_seen_at.
+    joined: dict[tuple[int, int], datetime] = {}
+    for a in arrivals:
+        pair = (where[(a.platform, a.space_id)][0], accounts_of[(a.platform, a.user_id)][0])
+        joined.setdefault(pair, a.now)
+    pairs = sorted(joined)
+    made_members = await conn.execute(
+        _insert_ignoring(conn, members).returning(members.c.community_id, members.c.account_id),
+        [
+            {"community_id": c, "account_id": aid, "joined_at": at, "last_seen_at": at}
+            for (c, aid), at in sorted(joined.items())
+        ],
+    )
+    seen: dict[tuple[int, int], datetime] = {}
+    for m in made_members:
+        pair = (int(m.community_id), int(m.account_id))
+        seen[pair] = joined[pair]
+    there = [pair for pair in pairs if pair not in seen]
+    for chunk in _chunks(there):
+        for s in await conn.execute(
+            select(members.c.community_id, members.c.account_id, members.c.last_seen_at).where(
+                tuple_(members.c.community_id, members.c.account_id).in_(chunk)
+            )
+        ):
+            seen[(int(s.community_id), int(s.account_id))] = s.last_seen_at
+
+    out = []
+    for a in arrivals:
+        user = (a.platform, a.user_id)
+        cid, cname = where[(a.platform, a.space_id)]
+        aid, locale = accounts_of[user]
+        if a.display_name:
+            name = a.display_name
+        elif user in created:
+            name = a.user_id
+        else:
+            name = str(who[user].display_name)
+        out.append(
+            Resolved(
+                IdentityRow(a.platform, a.user_id, aid, name), locale, cid, cname, seen[(cid, aid)]
+            )
+        )
+    return out
 
 
 async def _account(conn: AsyncConnection, account_id: int) -> AccountRow:
