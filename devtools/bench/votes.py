@@ -11,13 +11,19 @@ member presses at the same moment; 500 by default), in rounds on a fresh databas
 - "members reply +1": the same members reply "+1" to a third suggestion's message;
 - "before: members press": the baseline, in the same run: the path before the vote writer and
   the identity cache (every press resolves its member in a transaction of its own, then votes
-  in a transaction of its own), for `--baseline-members` of the members, on a fourth suggestion.
+  in a transaction of its own), for `--baseline-members` of the members, on a fourth suggestion;
+- "before: new members press": the baseline of the first round, in the same run: new members
+  (`--baseline-members` of them) created one transaction each, as before they were created
+  together (the vote writer and the identity cache as in the first round), on a fifth
+  suggestion.
 
 Every press carries a receipt (a delivery id, as the Telegram and Discord adapters pass), which
 the vote writer records with the vote. For each round it prints presses per second, the time of
 one press (p50/p99), and what one press costs the database: transactions (connections taken from
 the pool and released), the ones of them that wrote, and SQL statements. The votes counted must
-equal the members in every round (the command exits with 1 otherwise).
+equal the members in every round (the command exits with 1 otherwise). Each round carries the
+one-minute load average at its end (`load_avg`): on a shared machine, read the rounds' figures
+beside it, and the CPU time per press rather than the presses per second.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -122,6 +129,7 @@ async def _round(
     cid: int,
     sid: int,
     receipts: str | None,
+    users: str = "fan",
 ) -> dict[str, Any]:
     latencies: list[float] = []
     queue = iter(range(members))
@@ -129,7 +137,7 @@ async def _round(
     async def one(i: int) -> None:
         t0 = time.perf_counter()
         receipt = Receipt(PLATFORM, f"{receipts}-{i}") if receipts else None
-        ctx = await _context(app, f"fan{i}", f"Fan {i}", receipt)
+        ctx = await _context(app, f"{users}{i}", f"{users.title()} {i}", receipt)
         reply = await act(ctx)
         if getattr(reply, "error", False):
             raise RuntimeError(f"a press failed: {getattr(reply, 'text', '')}")
@@ -160,6 +168,7 @@ async def _round(
         "writing": round(writing / members, 2),
         "statements": round(statements / members, 2),
         "votes": await _votes(app, cid, sid),
+        "load_avg": round(os.getloadavg()[0], 2),
     }
 
 
@@ -182,6 +191,7 @@ async def run(
                 "Offline maps",
                 "Bigger fonts in settings",
                 "Export my data",
+                "Widgets on the home screen",
             )
             for title in titles:
                 sub = await s.submit(cid, author.member.account_id, title, "", None, force=True)
@@ -203,6 +213,9 @@ async def run(
             async def press_before(ctx: Context) -> object:
                 return await d.press(ctx, f"sv:{sids[3]}")
 
+            async def press_first_before(ctx: Context) -> object:
+                return await d.press(ctx, f"sv:{sids[4]}")
+
             plan = [
                 ("new members press", press_first, sids[0], members, "new"),
                 ("members press", press, sids[1], members, "known"),
@@ -214,8 +227,24 @@ async def run(
                 rounds.append(
                     await _round(app, counter, name, n, concurrency, act, cid, sid, receipts)
                 )
-            # The baseline: one transaction to resolve the member, one to vote, as before.
             n = min(members, baseline_members)
+            # The first round's baseline: other new members, each created in a transaction of
+            # its own (the rest of the path as in the first round).
+            app.identity_cache.batch_new = False
+            before_new = await _round(
+                app,
+                counter,
+                "before: new members press",
+                n,
+                concurrency,
+                press_first_before,
+                cid,
+                sids[4],
+                "new-before",
+                users="late",
+            )
+            app.identity_cache.batch_new = True
+            # The baseline: one transaction to resolve the member, one to vote, as before.
             s.batched = False
             app.identity_cache.enabled = False
             before = await _round(
@@ -231,16 +260,30 @@ async def run(
             )
             s.batched = True
             app.identity_cache.enabled = True
-            known = rounds[1]
+            known, new = rounds[1], rounds[0]
             await app.close()
     return {
         "members": members,
         "concurrency": concurrency,
         "database": "PostgreSQL" if postgres else "SQLite",
+        "load_avg": round(os.getloadavg()[0], 2),
         "rounds": rounds,
         "baseline": before,
+        "baseline_new": before_new,
         "speedup": round(known["per_s"] / before["per_s"], 1) if before["per_s"] else None,
-        "votes_ok": all(r["votes"] == r["presses"] for r in [*rounds, before]),
+        # The first round against its baseline: presses per second and CPU time per press.
+        "new_members": {
+            "per_s": new["per_s"],
+            "cpu_ms": new["cpu_ms"],
+            "baseline_per_s": before_new["per_s"],
+            "baseline_cpu_ms": before_new["cpu_ms"],
+            "speedup": round(new["per_s"] / before_new["per_s"], 1)
+            if before_new["per_s"]
+            else None,
+            "cpu_ratio": round(before_new["cpu_ms"] / new["cpu_ms"], 1) if new["cpu_ms"] else None,
+            "load_avg": new["load_avg"],
+        },
+        "votes_ok": all(r["votes"] == r["presses"] for r in [*rounds, before_new, before]),
     }
 
 
@@ -250,13 +293,19 @@ def summary(result: dict[str, Any]) -> str:
         f'fanloop bench votes: {result["members"]} distinct members vote "+1", '
         f"{result['concurrency']} at a time, through the core alone ({result['database']})"
     ]
-    for r in [*result["rounds"], result["baseline"]]:
+    for r in [*result["rounds"], result["baseline_new"], result["baseline"]]:
         lines.append(
-            f"  {r['round']:<22} {r['per_s']:>7.0f} presses/s; p50 {r['p50_ms']:.1f} ms, "
+            f"  {r['round']:<26} {r['per_s']:>7.0f} presses/s; p50 {r['p50_ms']:.1f} ms, "
             f"p99 {r['p99_ms']:.1f} ms; per press {r['cpu_ms']:.2f} ms CPU, "
             f"{r['transactions']:g} transactions "
-            f"({r['writing']:g} writing), {r['statements']:g} statements; votes {r['votes']}"
+            f"({r['writing']:g} writing), {r['statements']:g} statements; votes {r['votes']}; "
+            f"load {r['load_avg']:.1f}"
         )
+    new = result["new_members"]
+    lines.append(
+        f"  new members: {new['speedup']}x the presses/s and 1/{new['cpu_ratio']} the CPU per "
+        f"press of one transaction each ({result['baseline_new']['presses']} presses, same run)"
+    )
     lines.append(
         f"  known members: {result['speedup']}x the presses/s of the path before "
         f"({result['baseline']['presses']} presses, same run)"
@@ -283,7 +332,8 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--baseline-members",
         type=int,
         default=500,
-        help="presses of the same-run baseline (the path before batching and the cache)",
+        help="presses of each same-run baseline (the path before batching and the cache; new "
+        "members created one transaction each)",
     )
     p.add_argument(
         "--db", help="database URL (default: a temporary SQLite file; PostgreSQL: a new schema)"

@@ -31,3 +31,12 @@ def test_bench_votes_counts_every_vote(db_kind: str, capsys: pytest.CaptureFixtu
     assert before["votes"] == before["presses"] == 5
     assert (before["transactions"], before["writing"]) == (2, 1)
     assert result["votes_ok"] and result["speedup"] > 0
+    # The first round against new members created one transaction each, in the same run.
+    new_before = result["baseline_new"]
+    assert new_before["round"] == "before: new members press"
+    assert new_before["votes"] == new_before["presses"] == 5
+    assert new_before["writing"] >= 1  # each new member's own transaction, at least
+    new = result["new_members"]
+    assert new["per_s"] == result["rounds"][0]["per_s"]
+    assert new["baseline_cpu_ms"] == new_before["cpu_ms"] and new["cpu_ratio"] > 0
+    assert all("load_avg" in r for r in [*result["rounds"], before, new_before])
