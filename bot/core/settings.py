@@ -65,13 +65,21 @@ class SettingsService:
             raise UserError("error.setting.unknown", key=key) from None
 
     async def all(self, community_id: int) -> dict[str, Any]:
-        stored = self._cache.get(community_id)
-        if stored is None:
-            stored = self._cache[community_id] = await self.repo.all(community_id)
+        stored = await self._stored(community_id)
         return {k: stored.get(k, s.default) for k, s in self._specs.items()}
 
     async def get(self, community_id: int, key: str) -> Any:
-        return (await self.all(community_id))[self.spec(key).key]
+        spec = self.spec(key)
+        stored = self._cache.get(community_id)  # on every event: no dict of every setting built
+        if stored is None:
+            stored = await self._stored(community_id)
+        return stored.get(spec.key, spec.default)
+
+    async def _stored(self, community_id: int) -> dict[str, Any]:
+        stored = self._cache.get(community_id)
+        if stored is None:
+            stored = self._cache[community_id] = await self.repo.all(community_id)
+        return stored
 
     async def timezone(self, community_id: int) -> ZoneInfo:
         """The community's time zone (the core's `timezone` setting)."""
