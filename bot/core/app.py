@@ -139,8 +139,9 @@ class App:
         receipt: Receipt | None = None,
     ) -> Context:
         """Resolve who acts and where: a member seen in the last seconds from memory, with no
-        transaction (bot/core/identity_cache.py); anyone else in one transaction (account and
-        community are created on first use). The membership's `last_seen_at` moves at most
+        transaction (bot/core/identity_cache.py); the others waiting at the same moment are
+        read together, and the ones seen for the first time (account, community, membership)
+        created together in one transaction. The membership's `last_seen_at` moves at most
         every SEEN_EVERY."""
         now = self.clock.now()
         found = await self.identity_cache.resolve(

@@ -3,10 +3,12 @@ community and membership, for a few seconds.
 
 `App.context` asks this cache first. A hit costs no transaction. The misses waiting are read
 together (`IdentityRepo.known`: three SELECTs on one connection for all of them, which is what
-a burst of members not seen in the last seconds costs); a member with something missing (a new
-member, a new space, a changed display name) resolves through `IdentityRepo.resolve` as before,
-creating what is missing in one transaction. Either fills the cache. The cache is per process
-and starts empty:
+a burst of members not seen in the last seconds costs); the members with something missing (a
+new member, a new space, a changed display name) that are waiting at that moment are then
+created together (`IdentityRepo.create_many`: one transaction and a few set-based statements
+for all of them, up to `MAX_BATCH`; if it fails, each is created alone through
+`IdentityRepo.resolve`, so one bad member fails alone). Either fills the cache. The cache is
+per process and starts empty:
 
 - What this process changes is seen at once: `IdentityRepo` tells the cache after each write
   that links or merges accounts, changes an account's language or notification setting, or

@@ -175,7 +175,9 @@ class IdentityRepo:
         or its `last_seen_at` moved when older than `seen_every`).
 
         A known member in a known space costs one SELECT. Nothing is kept in memory here; the
-        App keeps what this returns for a short while (bot/core/identity_cache.py)."""
+        App keeps what this returns for a short while (bot/core/identity_cache.py), and creates
+        the members waiting together (`create_many`); this is its fallback when a batch fails,
+        and the one-transaction-per-member reference the tests and `bench votes` compare with."""
         async with self.engine.begin() as conn:
             params = {"platform": platform, "user_id": user_id, "space_id": space_id}
             r = (await conn.execute(_RESOLVE, params)).one()
