@@ -242,7 +242,7 @@ class IdentityRepo:
     ) -> dict[tuple[str, str, str], Resolved]:
         """Who acts and where, for many (platform, user id, space id) at once, in three SELECTs
         on one connection: only the ones whose identity, space and membership all exist (the
-        others are for `resolve`, which creates what is missing). Writes nothing."""
+        others are for `create_many`, which creates what is missing). Writes nothing."""
         if not wanted:
             return {}
         users = sorted({(p, u) for p, u, _ in wanted})
