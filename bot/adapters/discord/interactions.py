@@ -67,7 +67,7 @@ class Interactions:
             return
 
         async def work() -> Outcome:
-            ctx = await self._context(interaction)
+            ctx = await self._context(interaction, incoming.receipt)
 
             async def go() -> Reply:
                 self.app.dispatcher.check_role(ctx, spec.role)
@@ -75,7 +75,7 @@ class Interactions:
                 return await self.app.dispatcher.run(ctx, spec, params)
 
             reply = await self.app.dispatcher.guard(ctx, f"/{spec.name}", go)
-            return Outcome(reply, ctx.community.id)
+            return Outcome(reply, ctx.community.id, ctx.receipt_recorded)
 
         self.responder.admit(incoming, work, f"/{spec.name}")
 
@@ -98,8 +98,10 @@ class Interactions:
                 out[p.name] = convert(p, raw, tz=tz)
         return out
 
-    async def _context(self, interaction: discord.Interaction) -> Context:
-        ctx = await self.members.for_interaction(interaction, receipt=_receipt(interaction.id))
+    async def _context(
+        self, interaction: discord.Interaction, receipt: Receipt | None = None
+    ) -> Context:
+        ctx = await self.members.for_interaction(interaction, receipt)
         if ctx is None:
             raise UserError("discord.unknown_place")
         return ctx
@@ -207,20 +209,20 @@ class Interactions:
     def press(self, incoming: Incoming, action: str) -> None:
         async def work() -> Outcome:
             interaction = incoming.interaction
-            ctx = await self.members.for_interaction(interaction, receipt=_receipt(incoming.id))
+            ctx = await self.members.for_interaction(interaction, incoming.receipt)
             if ctx is None:
                 text = self.app.translator(incoming.locale, "discord.unknown_place")
                 return Outcome(Reply(text=text, ephemeral=True, error=True))
             reply = await self.app.dispatcher.press(ctx, action)
             if not reply.error and interaction.message is not None:
                 self.cards.changed(ctx, interaction.message, action)  # e.g. its vote count
-            return Outcome(reply, ctx.community.id)
+            return Outcome(reply, ctx.community.id, ctx.receipt_recorded)
 
         self.responder.admit(incoming, work, f"action {action}")
 
     def submit(self, incoming: Incoming, name: str, values: dict[str, str]) -> None:
         async def work() -> Outcome:
-            ctx = await self._context(incoming.interaction)
+            ctx = await self._context(incoming.interaction, incoming.receipt)
             spec = self.app.commands.get(name)
 
             async def go() -> Reply:
@@ -230,9 +232,8 @@ class Interactions:
                 params = await self._params(ctx, spec, dict(values))
                 return await self.app.dispatcher.run(ctx, spec, params)
 
-            return Outcome(
-                await self.app.dispatcher.guard(ctx, f"form /{name}", go), ctx.community.id
-            )
+            reply = await self.app.dispatcher.guard(ctx, f"form /{name}", go)
+            return Outcome(reply, ctx.community.id, ctx.receipt_recorded)
 
         self.responder.admit(incoming, work, f"form /{name}")
 
@@ -285,7 +286,3 @@ class Interactions:
                 ctx.community.id,
                 now,
             )
-
-
-def _receipt(interaction_id: int) -> Receipt:
-    return Receipt(PLATFORM, str(interaction_id))

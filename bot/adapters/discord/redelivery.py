@@ -26,8 +26,9 @@ RECENT = 10_000  # interaction ids kept in memory; older redeliveries are caught
 
 
 def event_id(interaction_id: int) -> str:
-    """The interaction's key in `processed_events`."""
-    return f"interaction:{interaction_id}"
+    """The interaction's key in `processed_events`: its receipt's event id (`Receipt`), so a
+    service that records the receipt with its effect and this module write the same row."""
+    return str(interaction_id)
 
 
 class Redeliveries:
@@ -45,6 +46,11 @@ class Redeliveries:
         if len(self._seen) > self.recent:
             self._seen.popitem(last=False)
         return False
+
+    async def record(self, interaction_id: int) -> None:
+        """Record an interaction this process acted on (after the work: its acknowledgement
+        made it the owner), for a redelivery that would reach a process without it in memory."""
+        await self.messages.first_time(PLATFORM, event_id(interaction_id), self.clock.now())
 
     async def recorded_before(self, interaction_id: int) -> bool:
         """Record the interaction as handled; True when it was recorded before (by an earlier

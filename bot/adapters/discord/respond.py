@@ -43,9 +43,10 @@ import discord
 from bot.adapters.discord.acks import COMPONENT, Ack, Acknowledger, Arrival, message_body
 from bot.adapters.discord.gate import ANSWER, EDIT, WORK, PriorityGate
 from bot.adapters.discord.http1 import HttpError
-from bot.adapters.discord.redelivery import Redeliveries
+from bot.adapters.discord.redelivery import Redeliveries, event_id
 from bot.adapters.discord.render import NO_MENTIONS, Rendered, is_private, render
 from bot.core.app import App
+from bot.core.context import Receipt
 from bot.core.errors import log_unexpected
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
@@ -79,6 +80,8 @@ class Tuning:
 class Outcome:
     reply: Reply
     community_id: int | None = None
+    # The service recorded the delivery's receipt with its effect (`Context.receipt_recorded`).
+    receipt_recorded: bool = False
 
 
 Work = Callable[[], Awaitable[Outcome]]
@@ -88,7 +91,7 @@ class Incoming:
     """One delivery of an interaction: its arrival, its payload, and the discord.py
     `Interaction`, built only when the work needs it (not to acknowledge it)."""
 
-    __slots__ = ("_build", "_interaction", "arrival", "channel_id", "data", "guild_id")
+    __slots__ = ("_build", "_interaction", "arrival", "channel_id", "data", "guild_id", "owned")
 
     def __init__(
         self,
@@ -103,6 +106,7 @@ class Incoming:
         self.guild_id = _str(payload.get("guild_id"))
         self.channel_id = _str(payload.get("channel_id"))
         self._build, self._interaction = build, interaction
+        self.owned = False  # acknowledged by this delivery before its work started
 
     @classmethod
     def of(cls, interaction: discord.Interaction, at: float | None = None) -> Incoming:
@@ -132,6 +136,13 @@ class Incoming:
     @property
     def id(self) -> int:
         return self.arrival.id
+
+    @property
+    def receipt(self) -> Receipt | None:
+        """The receipt the work passes to `App.context`: only when this delivery owns the
+        interaction (acknowledged first). In the calm case the adapter records the id itself
+        before the work, and a service must not find it as someone else's."""
+        return Receipt(PLATFORM, event_id(self.arrival.id)) if self.owned else None
 
     @property
     def locale(self) -> str:
@@ -329,7 +340,13 @@ class Responder:
                 if not owned and await self.redeliveries.recorded_before(incoming.id):
                     self._skipped(incoming.id, where)
                     return None
-                return await work()
+                incoming.owned = owned
+                outcome = await work()
+                if owned and not outcome.receipt_recorded:
+                    # Not recorded with the effect: record it now, for a redelivery reaching a
+                    # process that has not seen this one (see docs/discord.md).
+                    await self.redeliveries.record(incoming.id)
+                return outcome
             except Exception as exc:
                 ref = log_unexpected(exc, where)
                 text = self.app.translator(incoming.locale, "error.unexpected", ref=ref)
