@@ -5,12 +5,15 @@ process mid-burst loses no vote a member was told about and doubles none."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.adapters.discord import Tuning
@@ -37,14 +40,29 @@ async def all_done(records: list[Interaction], within: float = 120.0) -> None:
     await asyncio.wait_for(asyncio.gather(*(r.done.wait() for r in records)), within)
 
 
+async def all_settled(fake: FakeDiscord, records: list[Interaction]) -> None:
+    """Every interaction answered, or past Discord's deadline unacknowledged (a loaded machine
+    may let some expire: those must do nothing)."""
+
+    async def settled() -> bool:
+        now = time.monotonic()
+        return all(
+            r.done.is_set() or (r.ack_type is None and now - r.sent_at > fake.ack_deadline)
+            for r in records
+        )
+
+    await eventually(settled, within=120)
+
+
 async def vote_count(app: App) -> int:
     async with app.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(votes_table))).scalar_one())
 
 
 async def test_presses_redelivered_under_load_vote_once(
-    fake: FakeDiscord, app: App, start_bot: StartBot
+    fake: FakeDiscord, app: App, start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.adapters.discord.respond")
     bot = await start_bot(BURST)
     card = await suggest(bot, fake.add_member("Alice"), "Dark mode")
     presses = [fake.press(fake.add_member(f"Fan{i}"), card, "sv:1") for i in range(120)]
@@ -53,7 +71,8 @@ async def test_presses_redelivered_under_load_vote_once(
     for press in presses:
         records.append(await fake.send(press))
         await fake.send(press)
-    await all_done(records)
+    await all_settled(fake, records)
+    answered = [r for r in records if r.ack_type is not None]
     await bot.close()
     # A new process, and every press delivered a third time, all at once: a burst, so each is
     # acknowledged before any work, and Discord refuses that as already acknowledged.
@@ -63,18 +82,23 @@ async def test_presses_redelivered_under_load_vote_once(
         await fake.send(press)
 
     async def refused_or_let_go() -> bool:
-        # The calm start works on the first few (found in the database, let go); the rest are
-        # refused as acknowledged already.
-        tried = sum(len(callbacks(fake, r)) for r in records)
-        return tried >= len(records) + len(records) - BURST.max_concurrency
+        # The calm start looks the first few up in the database and lets them go (and says
+        # so); the rest are refused as acknowledged already.
+        lines = " ".join(
+            r.getMessage() for r in caplog.records if "delivered again" in r.getMessage()
+        )
+        return all(
+            len(callbacks(fake, r)) >= 2 or f"interaction {r.id} " in lines for r in answered
+        )
 
     await eventually(refused_or_let_go, within=60)
+    assert len(answered) > len(records) // 2
     assert all(r.deliveries == 3 for r in records)
-    for record in records:
+    for record in answered:
         statuses = callbacks(fake, record)
         assert statuses.count(200) == 1 and set(statuses) <= {200, 400}
         assert "Votes now" in text_of(record.message)
-    assert await vote_count(restarted) == 1 + len(presses)  # the author's and one each
+    assert await vote_count(restarted) == 1 + len(answered)  # the author's and one each
 
 
 async def test_a_claim_burst_gives_the_quota_and_answers_every_presser(
