@@ -132,6 +132,7 @@ class Acknowledger:
         self.lifo_after = lifo_after
         self.connections = connections
         self._queue: deque[_Entry] = deque()
+        self._first: deque[_Entry] = deque()  # work already started: before all others
         self._wake = asyncio.Event()
         self._senders: list[asyncio.Task[None]] = []
         self._http: Http1 | None = None
@@ -155,19 +156,23 @@ class Acknowledger:
     @property
     def idle(self) -> bool:
         """Nothing waits for an acknowledgement, and none is on its way."""
-        return not self._queue and self.in_flight == 0
+        return not self._queue and not self._first and self.in_flight == 0
 
     @property
     def waiting(self) -> int:
-        return len(self._queue)
+        return len(self._queue) + len(self._first)
 
-    def acknowledge(self, arrival: Arrival, body: bytes | None = None) -> asyncio.Future[Ack]:
+    def acknowledge(
+        self, arrival: Arrival, body: bytes | None = None, *, first: bool = False
+    ) -> asyncio.Future[Ack]:
         """Queue the interaction's first response (by default a deferral: silent for a
-        button, "thinking…" for a command or form)."""
+        button, "thinking…" for a command or form). `first`: before everything queued, for an
+        interaction whose work already started (its effect may be committed: it must not be
+        the one to miss its deadline)."""
         if body is None:
             body = DEFERRED_UPDATE if arrival.kind == COMPONENT else DEFERRED_THINKING
         result: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Entry(arrival, body, result))
+        (self._first if first else self._queue).append(_Entry(arrival, body, result))
         self.calm.clear()
         if self._calm_timer is not None:
             self._calm_timer.cancel()
@@ -178,6 +183,8 @@ class Acknowledger:
         return result
 
     def _next(self) -> _Entry | None:
+        if self._first:
+            return self._first.popleft()
         queue = self._queue
         now = time.monotonic()
         while queue and now - queue[0].arrival.at > self.give_up:
@@ -271,8 +278,8 @@ class Acknowledger:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._senders = []
-        while self._queue:
-            entry = self._queue.popleft()
+        while self._first or self._queue:
+            entry = (self._first or self._queue).popleft()
             if not entry.result.done():
                 entry.result.set_result(Ack.FAILED)
         if self._http is not None:

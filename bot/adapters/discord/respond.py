@@ -33,6 +33,7 @@ import contextlib
 import functools
 import logging
 import time
+from asyncio import FIRST_COMPLETED
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -171,6 +172,7 @@ class Responder:
         self._work_ready = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._busy_bodies: dict[str, bytes] = {}
+        self._burst = asyncio.Event()  # set when an interaction had to be acknowledged first
         self.busy = 0  # interactions answered "busy, try again"
         self.elsewhere = 0  # deliveries another delivery of the same interaction answered
         self._tasks: set[asyncio.Task[None]] = set()
@@ -207,11 +209,13 @@ class Responder:
         any await (and costs no task while it waits for its acknowledgement)."""
         arrival = incoming.arrival
         if self._calm(arrival):
+            self._burst.clear()
             self._admitted += 1
             self._spawn(self._answer_calm(incoming, work, where))
         elif self._overloaded():
             self._refuse(incoming)
         else:
+            self._burst.set()
             self._admitted += 1
             ack = self.acks.acknowledge(arrival)
             ack.add_done_callback(functools.partial(self._acknowledged, incoming, work, where))
@@ -274,16 +278,22 @@ class Responder:
 
     async def _quick(self, incoming: Incoming, work: Work, where: str) -> Outcome | None:
         """Work at once; answer with one response when done within the budget (None: answered),
-        else defer and return the outcome to follow up with."""
+        else defer and return the outcome to follow up with. The deferral goes at once when a
+        burst starts meanwhile, and before the burst's acknowledgements: this work may already
+        be committed, so this interaction must not be the one that misses its deadline."""
         task = asyncio.create_task(self._run(incoming, work, where, owned=False))
         budget = max(0.0, self.tuning.ack_budget - incoming.arrival.age())
-        done, _ = await asyncio.wait({task}, timeout=budget)
+        burst = asyncio.create_task(self._burst.wait())
+        done, _ = await asyncio.wait({task, burst}, timeout=budget, return_when=FIRST_COMPLETED)
+        burst.cancel()
         if task in done:
             outcome = task.result()
             if outcome is not None:
-                await self._respond(incoming, outcome)
+                await self._respond(incoming, outcome, first=True)
             return None  # answered (or nothing to answer)
-        ack = await self.acks.acknowledge(incoming.arrival)
+        ack = await self.acks.acknowledge(incoming.arrival, first=True)
+        if ack is Ack.EXPIRED:
+            log.warning("interaction %s: worked on, but its deferral came too late", incoming.id)
         outcome = await task
         if outcome is None or not self._owned(ack, incoming, where):
             return None
@@ -370,7 +380,7 @@ class Responder:
             return
         await self.remember(incoming, outcome, message_id)
 
-    async def _respond(self, incoming: Incoming, outcome: Outcome) -> bool:
+    async def _respond(self, incoming: Incoming, outcome: Outcome, *, first: bool = False) -> bool:
         """The interaction's one response, with the reply: True when Discord took it."""
         try:
             out = render(outcome.reply)
