@@ -168,7 +168,8 @@ class Acknowledger:
         """Queue the interaction's first response (by default a deferral: silent for a
         button, "thinking…" for a command or form). `first`: before everything queued, for an
         interaction whose work already started (its effect may be committed: it must not be
-        the one to miss its deadline)."""
+        the one to miss its deadline, and it is sent even when it looks too old: Discord
+        decides)."""
         if body is None:
             body = DEFERRED_UPDATE if arrival.kind == COMPONENT else DEFERRED_THINKING
         result: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
@@ -182,9 +183,10 @@ class Acknowledger:
         self._wake.set()
         return result
 
-    def _next(self) -> _Entry | None:
+    def _next(self) -> tuple[_Entry, bool] | None:
+        """The entry to send, and whether it may be given up when too old."""
         if self._first:
-            return self._first.popleft()
+            return self._first.popleft(), False
         queue = self._queue
         now = time.monotonic()
         while queue and now - queue[0].arrival.at > self.give_up:
@@ -192,8 +194,8 @@ class Acknowledger:
         if not queue:
             return None
         if now - queue[0].arrival.at > self.lifo_after:
-            return queue.pop()  # deep: the newest can still be made
-        return queue.popleft()
+            return queue.pop(), True  # deep: the newest can still be made
+        return queue.popleft(), True
 
     def _quiet(self) -> None:
         self._calm_timer = None
@@ -211,8 +213,8 @@ class Acknowledger:
 
     async def _send_forever(self) -> None:
         while True:
-            entry = self._next()
-            if entry is None:
+            picked = self._next()
+            if picked is None:
                 if self.idle and self._calm_timer is None and not self.calm.is_set():
                     self._calm_timer = asyncio.get_running_loop().call_later(
                         self.calm_after, self._quiet
@@ -220,7 +222,8 @@ class Acknowledger:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            if entry.arrival.age() > self.give_up:  # a LIFO pick can be old too
+            entry, may_give_up = picked
+            if may_give_up and entry.arrival.age() > self.give_up:  # a LIFO pick can be old
                 self._give_up(entry)
                 continue
             self.in_flight += 1

@@ -58,6 +58,7 @@ PLATFORM = "discord"
 STORM_WAIT = 10.0  # seconds new work waits at most for a burst to be acknowledged
 CALM_AFTER = 0.2  # seconds without an interaction waiting for its acknowledgement
 EPHEMERAL = 64
+QUICK_AT_ONCE = 4  # interactions worked on before any response, at most at once
 API_BASE = "https://discord.com/api/v10"
 
 
@@ -172,6 +173,7 @@ class Responder:
         self._work_ready = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._busy_bodies: dict[str, bytes] = {}
+        self._quick_now = 0  # interactions of the calm case on their way
         self._burst = asyncio.Event()  # set when an interaction had to be acknowledged first
         self.busy = 0  # interactions answered "busy, try again"
         self.elsewhere = 0  # deliveries another delivery of the same interaction answered
@@ -194,9 +196,12 @@ class Responder:
         log.info("interaction %s (%s) was delivered again: not run again", interaction_id, where)
 
     def _calm(self, arrival: Arrival) -> bool:
+        """Nothing waits for an acknowledgement, few are worked on before theirs (the first
+        clicks of a burst arrive while it is calm: they must stay few), and this one is fresh."""
         return (
             self.acks.idle
             and self._admitted < self.tuning.max_concurrency
+            and self._quick_now < QUICK_AT_ONCE
             and arrival.age() < self.tuning.ack_budget / 2
         )
 
@@ -211,6 +216,7 @@ class Responder:
         if self._calm(arrival):
             self._burst.clear()
             self._admitted += 1
+            self._quick_now += 1
             self._spawn(self._answer_calm(incoming, work, where))
         elif self._overloaded():
             self._refuse(incoming)
@@ -265,6 +271,7 @@ class Responder:
             outcome = await self._quick(incoming, work, where)
         finally:
             self._admitted -= 1
+            self._quick_now -= 1
         if outcome is not None:
             await self._answer(incoming, outcome, where)
 
