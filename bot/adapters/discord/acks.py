@@ -40,7 +40,8 @@ ALREADY_ACKNOWLEDGED = 40060  # ... for a second response to an interaction
 COMPONENT, MODAL_SUBMIT = 3, 5  # interaction types
 DEFERRED_UPDATE = b'{"type":6}'  # a button or select: acknowledged silently
 DEFERRED_THINKING = b'{"type":5,"data":{"flags":64}}'  # a command or form: "thinking…", private
-JSON = {"Content-Type": "application/json"}
+RATE_LIMIT_TRIES = 5  # a follow-up answered 429 is made again, this often at most
+RATE_LIMIT_WAIT = 30.0  # seconds waited at most before one more try
 
 
 class Ack(Enum):
@@ -268,11 +269,17 @@ class Acknowledger:
         """A webhook request of an interaction (a follow-up, an edit of its response) on the
         same connections: (status, JSON body or None); `HttpError` when it got no answer."""
         data = None if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        status, body = await self.http.request(method, path, data)
-        try:
-            return status, json.loads(body) if body else None
-        except ValueError:
-            return status, None
+        for _ in range(RATE_LIMIT_TRIES):
+            status, body = await self.http.request(method, path, data)
+            try:
+                parsed = json.loads(body) if body else None
+            except ValueError:
+                parsed = None
+            if status != 429 or not isinstance(parsed, dict):
+                break
+            # Rate limited: wait as told (a follow-up has 15 minutes), then again.
+            await asyncio.sleep(min(float(parsed.get("retry_after") or 1.0), RATE_LIMIT_WAIT))
+        return status, parsed
 
     async def close(self) -> None:
         for task in self._senders:
