@@ -360,9 +360,9 @@ class Responder:
                 incoming.owned = owned
                 outcome = await work()
                 if owned and not outcome.receipt_recorded:
-                    # Not recorded with the effect: record it now, for a redelivery reaching a
-                    # process that has not seen this one (see docs/discord.md).
-                    await self.redeliveries.record(incoming.id)
+                    # Not recorded with the effect: noted now (written in batches), for a
+                    # redelivery reaching a process that has not seen this one.
+                    self.redeliveries.note(incoming.id)
                 return outcome
             except Exception as exc:
                 ref = log_unexpected(exc, where)
@@ -497,6 +497,7 @@ class Responder:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._workers, return_exceptions=True)
         self._workers = []
+        await self.redeliveries.close()
         await self.acks.close()
 
 
