@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FakeClock
 from cogs.drops import lottery
-from cogs.drops.claims import ClaimEngine, ClaimResult, ClaimStatus
+from cogs.drops.claims import MAX_BATCH, ClaimEngine, ClaimResult, ClaimStatus
 from cogs.drops.redemption_codes import new_redemption_code
 from devtools.scratch import ScratchDb
 from storage.core.schema import accounts, communities
@@ -300,7 +300,7 @@ async def run(
     quota: int,
     reservers: int,
     concurrency: int = 1000,
-    batch: int = 256,
+    batch: int = MAX_BATCH,
     naive_max: int = 20_000,
     rng_seed: int = 7,
 ) -> dict[str, Any]:
@@ -364,7 +364,7 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--reservers", type=int, default=1_000_000)
     p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     p.add_argument("--concurrency", type=int, default=1000, help="claims in flight at once")
-    p.add_argument("--batch", type=int, default=256, help="largest group commit")
+    p.add_argument("--batch", type=int, default=MAX_BATCH, help="largest group commit")
     p.add_argument(
         "--naive-max",
         type=int,
