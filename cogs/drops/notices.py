@@ -11,11 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import Translator
+from bot.core.reply import Reply
 from cogs.drops import views
 from cogs.drops.claims import ClaimResult, Notice
 from storage.core.outbox import NewMessage
 from storage.drops.drops import DropRow
 
+_EMPTY = Reply().to_dict()
 _CODE = "\x1fCODE\x1f"  # stands in for the code while rendering; no catalog text holds it
 
 
@@ -44,7 +46,11 @@ class WinNotices:
 
             reply = views.you_won_code(t, self.drop, _CODE, units, confirm_by, self.tz)
             reply.ephemeral = False
-            template = self._templates[key] = reply.to_dict()
+            # Only what differs from an empty Reply (`Reply.from_dict` fills in the rest): one
+            # of these is stored for every winner of a burst.
+            template = self._templates[key] = {
+                k: v for k, v in reply.to_dict().items() if _EMPTY.get(k) != v
+            }
         return {**template, "text": template["text"].replace(_CODE, code)}
 
     def for_member(self, community_id: int, platform: str, target: str, locale: str) -> Notice:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,7 +75,7 @@ async def add_in(conn: AsyncConnection, messages: Sequence[NewMessage], now: dat
                 m.kind,
                 m.target,
                 m.account_id,
-                json.dumps(m.payload, ensure_ascii=False, sort_keys=True),  # as JSONText does
+                m.payload,
                 m.dedup_key,
             )
             for m in messages
@@ -95,7 +94,7 @@ _ADD_COLUMNS = (
     ("kind", "TEXT"),
     ("target", "TEXT"),
     ("account_id", "INTEGER"),
-    ("payload", "TEXT"),
+    ("payload", "JSON"),
     ("dedup_key", "TEXT"),
 )
 
