@@ -298,7 +298,7 @@ async def run_engine(
         await claims.prepare(drop_id)
         loaded = time.perf_counter() - t0
         order = await _order(engine, drop_id, rng_seed)
-        notices = await _notices(engine, drop_id)
+        notices = await win_notices(engine, drop_id)
         community = notices.drop.community_id
 
         def claim(account: int) -> Awaitable[ClaimResult]:
@@ -328,7 +328,7 @@ async def run_engine(
         }
 
 
-async def _notices(engine: AsyncEngine, drop_id: int) -> WinNotices:
+async def win_notices(engine: AsyncEngine, drop_id: int) -> WinNotices:
     translator = Translator()
     translator.load_package("cogs.drops")
     drop = await DropsRepo(engine).get(drop_id)
