@@ -27,6 +27,7 @@ import bisect
 import contextlib
 import logging
 import random
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 
 FALLBACK_TRIES = 8
 MAX_BATCH = 2048
+PRESS_COUNT_DELAY = 1.0  # seconds a press answered from memory may wait to be counted
+# Reservations are checked in a bitmap of account ids when it is at most this many bytes per
+# reservation (ids dense enough); otherwise by binary search in the sorted ids.
+BITMAP_BYTES_PER_RESERVATION = 8
 
 
 class ClaimStatus(StrEnum):
@@ -119,6 +124,7 @@ class ClaimEngine:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: list[_Op] = []
+        self._idle = False  # the writer waits for work with no deadline
         self.batches = 0
         self.fallbacks = 0
         self.from_memory = 0
@@ -150,7 +156,8 @@ class ClaimEngine:
             # Decided by committed state alone, and changing nothing: answer now.
             self.from_memory += 1
             self._presses[drop_id] = self._presses.get(drop_id, 0) + 1
-            self._start()
+            if self._idle or self._task is None or self._task.done():
+                self._start()  # the writer counts presses within PRESS_COUNT_DELAY
             return self._answer_final(self._states[drop_id], account_id), False
         future: asyncio.Future[ClaimResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Op(drop_id, account_id, future, notice, receipt))
@@ -203,14 +210,27 @@ class ClaimEngine:
 
     async def _run(self) -> None:
         while True:
-            if not self._queue and not self._presses:
-                for done in self._flushed:
-                    if not done.done():
-                        done.set_result(None)
-                self._flushed.clear()
-                self._wake.clear()
-                await self._wake.wait()
-                continue
+            if not self._queue:
+                if self._presses and not self._flushed:
+                    # Presses answered from memory are counted with the next batch, or after
+                    # PRESS_COUNT_DELAY, not one transaction per press.
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), PRESS_COUNT_DELAY)
+                    if self._queue or self._flushed or not self._presses:
+                        continue
+                elif not self._presses:
+                    for done in self._flushed:
+                        if not done.done():
+                            done.set_result(None)
+                    self._flushed.clear()
+                    self._wake.clear()
+                    self._idle = True
+                    try:
+                        await self._wake.wait()
+                    finally:
+                        self._idle = False
+                    continue
             n = min(self.max_batch, len(self._queue))
             batch = [self._queue.popleft() for _ in range(n)]
             self._inflight = batch
@@ -237,6 +257,12 @@ class ClaimEngine:
             snap.multi_units = old.multi_units
         if drop_id in self._contended:
             random.shuffle(snap.free)
+        if old is not None and old.bitmap is not None:
+            snap.bitmap = old.bitmap
+        elif snap.reserved and snap.reserved[-1] // 8 < BITMAP_BYTES_PER_RESERVATION * len(
+            snap.reserved
+        ):
+            snap.bitmap = _bitmap(snap.reserved)
         self._states[drop_id] = snap
         self._stale.discard(drop_id)
         self._mark_final(snap)
@@ -402,6 +428,16 @@ class ClaimEngine:
         return SOLD_OUT
 
 
+def _bitmap(ids: array[int]) -> bytearray:
+    bits = bytearray(ids[-1] // 8 + 1)
+    for account in ids:
+        bits[account >> 3] |= 1 << (account & 7)
+    return bits
+
+
 def _contains(st: ClaimSnapshot, account: int) -> bool:
+    bits = st.bitmap
+    if bits is not None:
+        return 0 <= account < len(bits) * 8 and bool(bits[account >> 3] >> (account & 7) & 1)
     i = bisect.bisect_left(st.reserved, account)
     return i < len(st.reserved) and st.reserved[i] == account

@@ -51,6 +51,7 @@ class ClaimSnapshot:
     waiting: dict[int, int]  # account -> waiting-list position
     next_position: int
     lapsed: set[int]
+    bitmap: bytearray | None = None  # the reserved ids as bits, when the engine keeps one
 
 
 @dataclass
