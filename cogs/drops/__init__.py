@@ -48,5 +48,6 @@ def setup(feature: FeatureSetup) -> None:
 
     feature.add_account_merger(merge)
     feature.on_shutdown(service.claims.close)
+    feature.on_shutdown(service.reserving.close)
     commands.register(feature)
     admin.register(feature)

@@ -26,6 +26,7 @@ from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.notices import WinNotices
 from cogs.drops.phases import WITHDRAWABLE, DropPhase, phase
 from cogs.drops.redemption_codes import new_redemption_code
+from cogs.drops.reservation_batcher import ReservationBatcher
 from storage.core.identity import IdentityRepo
 from storage.drops.claims import ClaimStore
 from storage.drops.drops import DropCounts, DropRow, DropsRepo
@@ -105,6 +106,7 @@ class DropService:
     ) -> None:
         self.drops = DropsRepo(engine)
         self.reservations = ReservationsRepo(engine)
+        self.reserving = ReservationBatcher(self.reservations, clock.now)
         self.tz_of = tz_of
         # Runs the drop phases now (set by the cog), so a drop that opens at once is announced.
         self.kick: Callable[[], Awaitable[None]] | None = None
@@ -270,7 +272,7 @@ class DropService:
         )
         if not verdict.ok:
             raise UserError(verdict.key, **(verdict.params or {}))
-        created = await self.reservations.reserve(drop_id, account_id, wanted, now)
+        created = await self.reserving.reserve(drop_id, account_id, wanted)
         if not created:  # a concurrent press won the race: answer with what is stored
             stored = await self.reservations.reservation(drop_id, account_id)
             wanted = stored[0] if stored else wanted

@@ -33,13 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.clock import FakeClock
 from bot.core.i18n import Translator
 from cogs.drops import lottery
-from cogs.drops.claims import MAX_BATCH, ClaimEngine, ClaimResult, ClaimStatus
+from cogs.drops.claims import MAX_BATCH, NOT_RESERVED, ClaimEngine, ClaimResult, ClaimStatus
 from cogs.drops.notices import WinNotices, dedup_key
 from cogs.drops.redemption_codes import new_redemption_code
+from cogs.drops.reservation_batcher import ReservationBatcher
 from devtools.scratch import ScratchDb
 from storage.core.schema import accounts, communities, outbox
 from storage.drops.claims import ClaimStore
 from storage.drops.drops import DropsRepo
+from storage.drops.reservations import ReservationsRepo
 from storage.drops.schema import drops, reservations, slots, waitlist, wins
 from storage.types import UTCDateTime
 
@@ -47,8 +49,11 @@ DROP_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 Claim = Callable[[int], Awaitable[ClaimResult]]
 
 
-async def seed(engine: AsyncEngine, quota: int, reservers: int, waitlist_cap: int) -> int:
-    """A community, `reservers` accounts that all reserved one flash drop; returns its id."""
+async def seed(
+    engine: AsyncEngine, quota: int, reservers: int, waitlist_cap: int, *, reserved: bool = True
+) -> int:
+    """A community, `reservers` accounts that all reserved one flash drop (or, not `reserved`,
+    that have not yet); returns its id."""
     before = DROP_AT - timedelta(days=1)
     async with engine.begin() as conn:
         cid = (
@@ -70,7 +75,7 @@ async def seed(engine: AsyncEngine, quota: int, reservers: int, waitlist_cap: in
             )
         ).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
     first = owner + 1
-    await _fill(engine, int(drop_id), first, first + reservers - 1, before)
+    await _fill(engine, int(drop_id), first, first + reservers - 1, before, reserved)
     if engine.dialect.name == "postgresql":
         async with engine.begin() as conn:
             await conn.execute(
@@ -81,7 +86,9 @@ async def seed(engine: AsyncEngine, quota: int, reservers: int, waitlist_cap: in
     return int(drop_id)
 
 
-async def _fill(engine: AsyncEngine, drop_id: int, first: int, last: int, at: datetime) -> None:
+async def _fill(
+    engine: AsyncEngine, drop_id: int, first: int, last: int, at: datetime, reserved: bool
+) -> None:
     """Accounts first..last, each with a reservation of the drop: two set-based statements."""
     if engine.dialect.name == "postgresql":
         numbers = (
@@ -101,6 +108,8 @@ async def _fill(engine: AsyncEngine, drop_id: int, first: int, last: int, at: da
             ).bindparams(stamp),
             params,
         )
+        if not reserved:
+            return
         await conn.execute(
             text(
                 "INSERT INTO drop_reservations (drop_id, account_id, units, reserved_at)"
@@ -416,6 +425,74 @@ async def run(
     }
 
 
+async def run_reserve_burst(
+    url: str | None, reservers: int, concurrency: int, batched: bool, rng_seed: int
+) -> dict[str, Any]:
+    """Every account presses Reserve once (and one in ten twice), through the group commit or
+    one transaction per press."""
+    async with ScratchDb(url) as engine:
+        drop_id = await seed(engine, 1, reservers, 0, reserved=False)
+        async with engine.connect() as conn:
+            order = [
+                int(a)
+                for a in (
+                    await conn.execute(select(accounts.c.id).where(accounts.c.id > 1))
+                ).scalars()
+            ]
+        order += order[: len(order) // 10]  # double presses
+        random.Random(rng_seed).shuffle(order)
+        repo = ReservationsRepo(engine)
+        now = DROP_AT - timedelta(hours=1)
+        batcher = ReservationBatcher(repo, lambda: now)
+        made = 0
+
+        async def press(account: int) -> ClaimResult:
+            nonlocal made
+            if batched:
+                created = await batcher.reserve(drop_id, account, 1)
+            else:
+                created = await repo.reserve(drop_id, account, 1, now)
+            made += int(created)
+            return NOT_RESERVED  # the answer is not what is measured here
+
+        workers = concurrency if batched or engine.dialect.name != "sqlite" else 1
+        elapsed, lat, _ = await burst(press, order, workers)
+        await batcher.close()
+        async with engine.connect() as conn:
+            stored = (
+                await conn.execute(select(func.count()).where(reservations.c.drop_id == drop_id))
+            ).scalar_one()
+        return {
+            "presses": len(order),
+            "per_s": round(len(order) / elapsed, 1),
+            "p50_ms": round(pct(lat, 0.50), 2),
+            "p99_ms": round(pct(lat, 0.99), 2),
+            "batches": batcher.batches,
+            "workers": workers,
+            "reserved": int(stored),
+            "told_made": made,
+        }
+
+
+async def run_reserve(
+    *, url: str | None, reservers: int, concurrency: int, naive_max: int, rng_seed: int = 7
+) -> dict[str, Any]:
+    full = await run_reserve_burst(url, reservers, concurrency, True, rng_seed)
+    small = min(reservers, naive_max)
+    naive = await run_reserve_burst(url, small, min(concurrency, 16), False, rng_seed)
+    return {
+        "db": "postgresql" if url and not url.startswith("sqlite") else "sqlite",
+        "scenario": "reserve",
+        "reservers": reservers,
+        "concurrency": concurrency,
+        **{f"reserve_{k}": v for k, v in full.items()},
+        # one reservation per account, and each account told "reserved" exactly once
+        "duplicates": full["reserved"] - reservers + abs(full["told_made"] - reservers),
+        **{f"naive_{k}": v for k, v in naive.items()},
+        "load_avg": round(os.getloadavg()[0], 2),
+    }
+
+
 def summary(stats: dict[str, Any]) -> str:
     lines = [f"{k:>28}: {v}" for k, v in stats.items()]
     return "\n".join(lines)
@@ -425,6 +502,17 @@ def bench(args: argparse.Namespace) -> int:
     if args.quota < 1 or args.reservers < 1 or args.concurrency < 1 or args.batch < 1:
         print("fanloop bench drops: sizes must be positive", file=sys.stderr)
         return 2
+    if args.scenario == "reserve":
+        stats = asyncio.run(
+            run_reserve(
+                url=args.db,
+                reservers=args.reservers,
+                concurrency=args.concurrency,
+                naive_max=args.naive_max,
+            )
+        )
+        print(json.dumps(stats) if args.json else summary(stats))
+        return 1 if stats["duplicates"] else 0
     stats = asyncio.run(
         run(
             url=args.db,
@@ -447,6 +535,12 @@ def bench(args: argparse.Namespace) -> int:
 
 def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drops", help="flash claim burst: group-commit engine vs naive baseline")
+    p.add_argument(
+        "--scenario",
+        choices=("claim", "reserve"),
+        default="claim",
+        help="claim: the flash claim burst; reserve: a burst of Reserve presses",
+    )
     p.add_argument("--quota", type=int, default=100_000)
     p.add_argument("--reservers", type=int, default=1_000_000)
     p.add_argument("--db", help="database URL (default: a fresh SQLite file)")

@@ -201,3 +201,28 @@ async def test_batching_changes_no_outcome(app: App, clock: FakeClock, b: dict) 
     assert len(won) <= min(b["quota"], len(eligible))
     units = {a: min(b["reserve"][accounts.index(a)], b["per_account"]) for a in eligible}
     assert sum(won.values()) == min(b["quota"], sum(units.values()))
+
+
+@PROPERTY
+@given(presses=st.lists(st.integers(0, 9), min_size=1, max_size=40))
+async def test_reservations_batched_are_made_once(
+    app: App, clock: FakeClock, presses: list[int]
+) -> None:
+    """A burst of Reserve presses (repeats included) committed together: one reservation per
+    member, and exactly one of each member's presses is told it made it."""
+    s = app.services.get(DropService)
+    space = f"reserve-{next(_space)}"
+    people = [(await member(app, f"m{i}", space=space)) for i in range(10)]
+    cid = people[0].community.id
+    accounts = [p.member.account_id for p in people]
+    drop = await s.create(
+        cid, accounts[0], name="r", quota=3, drop_at=clock.now() + timedelta(hours=1)
+    )
+    pressing = [accounts[i] for i in presses]
+    answers = await asyncio.gather(*(s.reserve(cid, drop.id, a, None, None) for a in pressing))
+    made: dict[int, int] = {}
+    for account, (_row, created, units) in zip(pressing, answers, strict=True):
+        made[account] = made.get(account, 0) + int(created)
+        assert units == 1
+    assert made == dict.fromkeys(pressing, 1)
+    assert sorted(await s.reservations.reservers(drop.id)) == sorted(set(pressing))
