@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from cogs.drops.claims import ClaimEngine, ClaimResult, ClaimStatus
+from cogs.drops.notices import dedup_key
 from cogs.drops.redemption_codes import new_redemption_code
-from cogs.drops.service import DropService
+from cogs.drops.service import DropService, Recipient
+from storage.core.schema import outbox
 from storage.drops.claims import ClaimStore
 from storage.drops.schema import reservations, slots, waitlist, wins
+from storage.platform.schema import processed_events
 from tests.helpers import member
 
 PROPERTY = settings(
@@ -226,3 +229,39 @@ async def test_reservations_batched_are_made_once(
         assert units == 1
     assert made == dict.fromkeys(pressing, 1)
     assert sorted(await s.reservations.reservers(drop.id)) == sorted(set(pressing))
+
+
+async def test_a_claim_stores_its_receipt_and_its_message_with_the_win(
+    app: App, clock: FakeClock
+) -> None:
+    """The delivery's receipt and the winner's private message commit with the claim."""
+    s = app.services.get(DropService)
+    people = [(await member(app, f"w{i}", space="receipts")) for i in range(2)]
+    cid = people[0].community.id
+    accounts = [p.member.account_id for p in people]
+    drop = await s.create(
+        cid, accounts[0], name="r", quota=1, drop_at=clock.now() + timedelta(hours=1)
+    )
+    for a in accounts:
+        await s.reserve(cid, drop.id, a, None, None)
+    clock.advance(timedelta(hours=1, seconds=1))
+    to = Recipient("console", "w0", "en")
+    won = await s.claim_for(
+        cid, drop.id, accounts[0], None, recipient=to, receipt=("console", "e1")
+    )
+    assert won.result.status == ClaimStatus.WON and won.sent and won.receipt_recorded
+    lost = await s.claim_for(cid, drop.id, accounts[1], None, receipt=("console", "e2"))
+    assert lost.result.status == ClaimStatus.WAITLISTED and not lost.sent
+    async with app.engine.connect() as conn:
+        events = set((await conn.execute(select(processed_events.c.event_id))).scalars())
+        payloads = list(
+            (
+                await conn.execute(
+                    select(outbox.c.payload).where(
+                        outbox.c.dedup_key == dedup_key(drop.id, accounts[0])
+                    )
+                )
+            ).scalars()
+        )
+    assert {"e1", "e2"} <= events
+    assert len(payloads) == 1 and won.result.code in payloads[0]["text"]
