@@ -195,7 +195,7 @@ def register(feature: FeatureSetup) -> None:
             "help.suggest",
             suggest,
             (
-                Param("title", ParamType.TEXT, "param.title", min=3, max=120),
+                Param("title", ParamType.TEXT, "param.title", min=3, max=120, line=True),
                 Param(
                     "details", ParamType.TEXT, "param.details", required=False, max=2000, rest=True
                 ),
