@@ -141,10 +141,19 @@ async def _check_who(ctx: Context, roles: str | None, tiers: str | None) -> None
 
 async def cancel(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
+    before = await s.get(ctx.community.id, drop)
+    if before.cancelled_at is not None:
+        tz = await ctx.timezone()
+        return Reply(
+            text=ctx.t(
+                "drop.cancelled_already", name=before.name, at=views.when(before.cancelled_at, tz)
+            ),
+            ephemeral=True,
+        )
     row = await s.cancel(ctx.community.id, drop)
     reservers = await s.reservations.reservers(row.id)
     tr = ctx.translator
-    await ctx.outbox.notify(
+    told = await ctx.outbox.notify(
         ctx.community.id,
         reservers,
         views.render(tr, lambda t: Reply(text=t("drop.notice.cancelled", name=row.name))),
@@ -157,7 +166,7 @@ async def cancel(ctx: Context, drop: int) -> Reply:
             views.render(tr, lambda t: Reply(text=t("drop.notice.cancelled", name=row.name))),
             dedup_key=f"drop:{row.id}:cancelled",
         )
-    return Reply(text=ctx.t("drop.cancelled", name=row.name, told=len(reservers)), ephemeral=True)
+    return Reply(text=ctx.t("drop.cancelled", name=row.name, told=told), ephemeral=True)
 
 
 async def fcodes(
@@ -165,13 +174,15 @@ async def fcodes(
 ) -> Reply:
     s = svc(ctx)
     row = await s.get(ctx.community.id, drop)
+    if member and count is not None:
+        raise UserError("drop.error.fcodes_count_and_member")
     if member:
         holder = await ctx.identity.find_by_name(ctx.community.id, member)
         if holder is None:
             raise UserError("drop.error.member_unknown", name=member)
         issued = await s.issue(ctx.community.id, row.id, [holder], ctx.member.account_id)
         code = issued[0][1]
-        await ctx.outbox.notify(
+        sent = await ctx.outbox.notify(
             ctx.community.id,
             [holder],
             views.render(
@@ -181,7 +192,8 @@ async def fcodes(
             dedup_key=f"fcode:{code}",
             force=True,
         )
-        return Reply(text=ctx.t("drop.fcodes.given", name=member, drop=row.name), ephemeral=True)
+        key = "drop.fcodes.given" if sent else "drop.fcodes.given_before"
+        return Reply(text=ctx.t(key, name=member, drop=row.name), ephemeral=True)
     n = count or 1
     if not 1 <= n <= MAX_CODES:
         raise UserError("drop.error.fcodes_count", max=MAX_CODES)
