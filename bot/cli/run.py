@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +72,16 @@ def console(args: argparse.Namespace) -> int:
     settings = _settings(args, **overrides)
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
-    return asyncio.run(_console(settings, args))
+    return _until_interrupted(_console(settings, args))
+
+
+def _until_interrupted(main: Coroutine[Any, Any, int]) -> int:
+    """Run `main`; Ctrl-C stops it (its clean-up runs) with the usual exit status, 130."""
+    try:
+        return asyncio.run(main)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
 
 
 async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
@@ -97,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.platforms:
         args.db, args.json, args.clock, args.start = None, False, "system", None
-        return asyncio.run(_console(settings, args))
+        return _until_interrupted(_console(settings, args))
     from bot.platforms import serve_platforms
 
     return asyncio.run(serve_platforms(settings))

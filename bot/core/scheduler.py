@@ -106,7 +106,10 @@ class Scheduler:
     async def stop(self, grace: float = 30.0) -> None:
         """Stop ticking and let a tick under way finish (up to `grace` seconds), so that the
         engine is not closed under its transaction."""
-        self.shutdown()
+        # Paused first and shut down after the wait: APScheduler's shutdown cancels a running job.
+        if self._sched.running:
+            self._sched.pause()
         task = self._ticking
         if task is not None and not task.done() and task is not asyncio.current_task():
             await asyncio.wait({task}, timeout=grace)
+        self.shutdown()
