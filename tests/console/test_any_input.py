@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.console import ConsoleAdapter
-from bot.core.commands import CommandSpec, ParamType, Role
+from bot.core.commands import CommandSpec, Role
 
 PROPERTY = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -219,10 +219,3 @@ async def test_any_reply_to_a_message(
     await app.run_due()
     assert not _internal_errors(caplog), (subject, said)
     await _check_invariants(app.engine)
-
-
-def test_every_parameter_type_is_drawn() -> None:
-    """The strategies above cover every kind of parameter a command can declare."""
-    assert {t.value for t in ParamType} == {
-        "text", "int", "bool", "choice", "duration", "datetime", "member"
-    }  # fmt: skip
