@@ -286,16 +286,7 @@ def _take_line(positional: list[str]) -> str:
         words.append(positional.pop(0))
     if positional and _separates(positional[0]):
         positional.pop(0)
-        if positional and not _breaks(positional[0]):
-            positional[0] = _unbroken(positional[0])
     return " ".join(words)
-
-
-def _unbroken(token: str) -> str:
-    """`token` as the first word of what follows a title (no line break before it)."""
-    out = Token(token)
-    out.quoted = _quoted(token)
-    return out
 
 
 def _fits(param: Param, token: str) -> bool:
