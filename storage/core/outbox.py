@@ -117,6 +117,18 @@ class OutboxRepo:
                     )
             return claimed
 
+    async def unclaim(self, item_ids: list[int], now: datetime) -> None:
+        """Give claimed messages back undelivered (a stop), so that the next start or another
+        worker takes them at once instead of after the claim's lease."""
+        if not item_ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(item_ids), outbox.c.delivered_at.is_(None))
+                .values(next_attempt_at=now)
+            )
+
     async def delivered(self, item_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(

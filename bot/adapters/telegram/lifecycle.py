@@ -75,6 +75,7 @@ async def run(
         try:
             await stop.wait()
         finally:
+            adapter.sender.stopping(app.outbox)  # replies still waiting go to the outbox
             await adapter.edits.close()
             for task in tasks:
                 task.cancel()

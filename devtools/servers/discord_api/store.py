@@ -49,6 +49,7 @@ class Store:
         self.identified = asyncio.Event()
         self._failures: list[tuple[str, re.Pattern[str], int, dict[str, Any], list[int]]] = []
         self._dm_channels: dict[str, int] = {}
+        self.nonces: dict[tuple[int, str], str] = {}  # (channel, enforced nonce) -> message id
         self._changed = asyncio.Condition()
         self._ws: web.WebSocketResponse | None = None
         self._seq = itertools.count(1)
