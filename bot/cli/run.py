@@ -75,23 +75,6 @@ def _data_dir_problem(settings: FanloopSettings) -> str | None:
     return None
 
 
-def _unreachable(exc: BaseException) -> OSError | None:
-    """The network error under a platform's start-up failure (no network, a wrong address)."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, OSError):
-            return e
-        if isinstance(e, BaseExceptionGroup):
-            todo.extend(e.exceptions)
-        todo.extend(x for x in (e.__cause__, e.__context__) if x is not None)
-    return None
-
-
 def start_time(text: str) -> datetime:
     """`--start`: an ISO 8601 time (UTC unless it says otherwise) in the range the bot plans in."""
     try:
@@ -166,12 +149,12 @@ def run(args: argparse.Namespace) -> int:
     if problem := _data_dir_problem(settings):
         print(f"fanloop: {problem}", file=sys.stderr)
         return 2
-    from bot.platforms import serve_platforms
+    from bot.platforms import serve_platforms, unreachable
 
     try:
         return _until_interrupted(serve_platforms(settings))
     except Exception as exc:
-        cause = _unreachable(exc)
+        cause = unreachable(exc)
         if cause is None:
             raise
         print(
