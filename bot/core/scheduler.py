@@ -167,8 +167,8 @@ class Scheduler:
         the scheduler lease up, so that a restart or another process ticks at once instead of
         waiting for the lease to run out. Called before the engine is closed."""
         self._stopping = True
+        # Paused first and shut down after the wait: APScheduler's shutdown cancels a running job.
         if self._sched.running:
-            # Paused, not shut down yet: shutting APScheduler down cancels a running tick at once.
             self._sched.pause()
         task = self._ticking
         if task is not None and not task.done() and task is not asyncio.current_task():

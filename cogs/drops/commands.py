@@ -105,17 +105,19 @@ async def listing(ctx: Context) -> Reply:
     if not rows:
         return Reply(text=ctx.t("drop.list.empty"), ephemeral=True)
     tz = await ctx.timezone()
-    lines = [
-        ctx.t(
-            "drop.list.line",
-            id=r.id,
-            name=r.name,
-            phase=ctx.t(f"drop.phase.{phase(r, now)}"),
-            at=views.when(r.drop_at, tz),
-            quota=r.quota,
+    lines = []
+    for r in rows:
+        left = max(0, r.quota - (await svc(ctx).counts(r.id)).taken)
+        lines.append(
+            ctx.t(
+                "drop.list.line" if left else "drop.list.line_sold_out",
+                id=r.id,
+                name=r.name,
+                phase=ctx.t(f"drop.phase.{phase(r, now)}"),
+                at=views.when(r.drop_at, tz),
+                quota=left,
+            )
         )
-        for r in rows
-    ]
     return Reply(title=ctx.t("drop.list.title"), text="\n".join(lines), ephemeral=True)
 
 
@@ -141,6 +143,12 @@ async def mine(ctx: Context) -> Reply:
                 state = ctx.t("drop.mine.waiting", position=place)
             elif await s.wins.lapsed(drop.id, ctx.member.account_id):
                 state = ctx.t("drop.mine.lapsed")
+            elif drop.cancelled_at is not None:
+                state = ctx.t("drop.mine.cancelled")
+            elif drop.mode == DropMode.LOTTERY and drop.drawn_at is not None:
+                state = ctx.t("drop.mine.not_drawn")
+            elif drop.sold_out_at is not None:
+                state = ctx.t("drop.mine.sold_out")
             else:
                 state = ctx.t("drop.mine.reserved", units=units)
         out.append(Field(f"#{drop.id} {drop.name}", state))
