@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def storable(text: str) -> str:
+    """`text` without NUL characters, which PostgreSQL cannot store in text (and no one types on
+    purpose): every text a member sends goes through here before a handler sees it."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
 DEFAULT_COMMAND_RATE = (20, 60.0)
 DEFAULT_ACTION_RATE = (60, 60.0)
 # A command or button refused with a UserError (a typo, a value out of range) does not count
@@ -49,6 +55,7 @@ class Dispatcher:
 
     async def run(self, ctx: Context, spec: CommandSpec, params: dict[str, Any]) -> Reply:
         """Run a command whose parameters the adapter already typed (Discord options)."""
+        params = {k: storable(v) if isinstance(v, str) else v for k, v in params.items()}
 
         async def go() -> Reply:
             self._admit(ctx, spec)
@@ -59,6 +66,7 @@ class Dispatcher:
 
     async def run_line(self, ctx: Context, line: str) -> Reply:
         """Run `/name args…` typed as text (console, Telegram)."""
+        line = storable(line)
 
         async def go() -> Reply:
             tokens = split_line(line.strip().lstrip("/"))
@@ -97,6 +105,7 @@ class Dispatcher:
 
     async def press(self, ctx: Context, action: str) -> Reply:
         """A button or select option was pressed."""
+        action = storable(action)
 
         async def go() -> Reply:
             prefix, args = split_action(action)
@@ -134,6 +143,7 @@ class Dispatcher:
 
     async def on_reply(self, ctx: Context, subject: str, text: str) -> Reply | None:
         """A member replied to a message of the bot's that is about `subject` ("sg:12")."""
+        subject, text = storable(subject), storable(text)
         prefix, args = split_action(subject)
         hook = self.app.actions.reply_hook(prefix)
         if hook is None:

@@ -155,3 +155,11 @@ async def test_a_flood_of_refused_commands_is_still_slowed_down(app: App, clock:
     assert "try again in" in replies[-1].text and "try again in" not in replies[-2].text
     clock.advance(timedelta(minutes=1))
     assert "try again in" not in (await app.dispatcher.run_line(fan, "/vote 999")).text
+
+
+async def test_nul_characters_never_reach_the_database(console: ConsoleAdapter) -> None:
+    """PostgreSQL cannot store NUL in text: a title, a reply and a name carrying one are kept
+    without it instead of failing the command."""
+    reply = await _one(console, "/suggest Dark\x00 mode\nfor the\x00 settings")
+    assert not reply.error, reply.text
+    assert await _titles(console.app) == [("Dark mode", "for the settings")]
