@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
@@ -443,7 +444,7 @@ def main(args: argparse.Namespace) -> int:
             "fanloop: use a fresh PostgreSQL database: the bench adds its members there",
             file=sys.stderr,
         )
-    result = asyncio.run(
+    result = runtime.run(
         bench(
             args.interactions,
             args.concurrency,

@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core import runtime
 from bot.core.clock import FakeClock
 from bot.core.i18n import Translator
 from cogs.drops import lottery
@@ -503,7 +504,7 @@ def bench(args: argparse.Namespace) -> int:
         print("fanloop bench drops: sizes must be positive", file=sys.stderr)
         return 2
     if args.scenario == "reserve":
-        stats = asyncio.run(
+        stats = runtime.run(
             run_reserve(
                 url=args.db,
                 reservers=args.reservers,
@@ -513,7 +514,7 @@ def bench(args: argparse.Namespace) -> int:
         )
         print(json.dumps(stats) if args.json else summary(stats))
         return 1 if stats["duplicates"] else 0
-    stats = asyncio.run(
+    stats = runtime.run(
         run(
             url=args.db,
             quota=args.quota,

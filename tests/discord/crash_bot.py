@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.adapters.discord import Tuning, run
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from config.settings import FanloopSettings
@@ -32,4 +33,4 @@ async def main(url: str, schema: str, api_base: str, gateway: str, data_dir: str
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:6]))
+    runtime.run(main(*sys.argv[1:6]))

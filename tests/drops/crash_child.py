@@ -15,6 +15,7 @@ import random
 import sys
 from datetime import timedelta
 
+from bot.core import runtime
 from bot.core.clock import FakeClock
 from cogs.drops.claims import ClaimEngine
 from cogs.drops.redemption_codes import new_redemption_code
@@ -54,4 +55,4 @@ async def main(url: str, schema: str, drop_id: int, out: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    runtime.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import cast
 from urllib.parse import urlsplit
 
 TIMEOUT = 15.0  # seconds for one request
@@ -31,8 +32,8 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[tuple[int, bytes, bool]] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
