@@ -27,6 +27,7 @@ def storable(text: str) -> str:
     purpose): every text a member sends goes through here before a handler sees it."""
     return text.replace("\x00", "") if "\x00" in text else text
 
+
 DEFAULT_COMMAND_RATE = (20, 60.0)
 DEFAULT_ACTION_RATE = (60, 60.0)
 # A command or button refused with a UserError (a typo, a value out of range) does not count
