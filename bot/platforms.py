@@ -74,6 +74,23 @@ async def _until_stopped(serving: list[asyncio.Task[None]], stop: asyncio.Event)
         stopped.cancel()
 
 
+def unreachable(exc: BaseException) -> OSError | None:
+    """The network error under a platform's start-up failure (no network, a wrong address)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError):
+            return e
+        if isinstance(e, BaseExceptionGroup):
+            todo.extend(e.exceptions)
+        todo.extend(x for x in (e.__cause__, e.__context__) if x is not None)
+    return None
+
+
 async def stop_within(serving: list[asyncio.Task[None]], grace: float) -> None:
     """Give the platforms `grace` seconds to finish what is under way after a stop, then cut
     them short. Nothing announced is lost by that: notifications are in the outbox, and an
@@ -91,4 +108,9 @@ async def stop_within(serving: list[asyncio.Task[None]], grace: float) -> None:
             await asyncio.wait(late, timeout=5.0)
     for task in serving:
         if task.done() and not task.cancelled() and task.exception() is not None:
-            log.error("platform stopped with an error", exc_info=task.exception())
+            error = task.exception()
+            assert error is not None
+            if (cause := unreachable(error)) is not None:  # no traceback for a network failure
+                log.error("platform stopped: cannot reach it: %s", cause)
+            else:
+                log.error("platform stopped with an error", exc_info=error)

@@ -6,7 +6,10 @@ those in chat with /settings and they live in the database.
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,7 +38,9 @@ class ConfigError(Exception):
 
 
 class FanloopSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FANLOOP_", extra="forbid")
+    # Unknown keys are ignored here and warned about by `unknown_settings`, in the file and in
+    # the environment alike.
+    model_config = SettingsConfigDict(env_prefix="FANLOOP_", extra="ignore")
     toml_path: ClassVar[Path | None] = None
 
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
@@ -125,11 +130,60 @@ class FanloopSettings(BaseSettings):
         return out
 
 
-def load_settings(path: str | Path | None = None, **overrides: Any) -> FanloopSettings:
-    """Read the TOML file (`path`, $FANLOOP_CONFIG, or ./fanloop.toml when present) and the env."""
+def config_file(path: str | Path | None = None) -> str | Path | None:
+    """The TOML file to read: `path`, $FANLOOP_CONFIG, or ./fanloop.toml when present."""
     chosen = path or os.environ.get("FANLOOP_CONFIG")
     if chosen is None and Path("fanloop.toml").is_file():
         chosen = "fanloop.toml"
+    return chosen
+
+
+# FANLOOP_* variables that are not settings: the configuration file's path, and the test
+# suite's own (FANLOOP_TEST_POSTGRES, FANLOOP_REGEN_GOLDEN, ...).
+OTHER_VARIABLES = ("FANLOOP_CONFIG",)
+OTHER_PREFIXES = ("FANLOOP_TEST_", "FANLOOP_REGEN_")
+
+
+def unknown_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Warnings, one per key that is not a setting (and is ignored): in the TOML file and among
+    the FANLOOP_* environment variables, with the setting it resembles."""
+    names = list(FanloopSettings.model_fields)
+    out = []
+    chosen = config_file(path)
+    if chosen is not None and Path(chosen).is_file():
+        try:
+            keys = list(tomllib.loads(Path(chosen).read_text("utf-8")))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            keys = []  # load_settings says what is wrong with the file
+        for key in keys:
+            if key not in names:
+                out.append(f"{chosen}: unknown setting {key!r} is ignored{_near(key, names)}")
+    env = os.environ if environ is None else environ
+    variables = [f"FANLOOP_{n.upper()}" for n in names]
+    for var in sorted(env):
+        upper = var.upper()
+        if (
+            upper.startswith("FANLOOP_")
+            and upper not in variables
+            and upper not in OTHER_VARIABLES
+            and not upper.startswith(OTHER_PREFIXES)
+        ):
+            out.append(f"unknown environment variable {var} is ignored{_near(upper, variables)}")
+    return out
+
+
+def _near(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key.lower(), [k.lower() for k in known], n=1, cutoff=0.75)
+    if not close:
+        return ""
+    return f" (did you mean {next(k for k in known if k.lower() == close[0])}?)"
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> FanloopSettings:
+    """Read the TOML file (`path`, $FANLOOP_CONFIG, or ./fanloop.toml when present) and the env."""
+    chosen = config_file(path)
     if chosen is not None and not Path(chosen).is_file():
         raise ConfigError(f"configuration file not found: {chosen}")
     try:

@@ -26,6 +26,18 @@ def default_sqlite_url(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{(data_dir / 'fanloop.db').as_posix()}"
 
 
+def sqlite_file_missing(url: str) -> str | None:
+    """The file of a SQLite URL when it does not exist (opening it would create an empty
+    database); None for other databases, in-memory ones, and files that exist."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return None if Path(database).exists() else database
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 

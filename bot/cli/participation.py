@@ -10,6 +10,7 @@ import sys
 
 from bot.cli.run import _settings
 from config.settings import FanloopSettings
+from storage.engine import default_sqlite_url, sqlite_file_missing
 
 COG = "cogs.participation"
 
@@ -17,6 +18,11 @@ COG = "cogs.participation"
 def recompute_points(args: argparse.Namespace) -> int:
     overrides = {"database_url": args.db} if args.db else {}
     settings = _settings(args, **overrides)
+    url = settings.database_url or default_sqlite_url(settings.data_dir)
+    missing = sqlite_file_missing(url)
+    if missing is not None:  # rebuilding points needs the database that holds them
+        print(f"fanloop: no database at {missing}", file=sys.stderr)
+        return 2
     if COG not in settings.cogs:
         print(f"fanloop: the participation cog ({COG}) is not enabled", file=sys.stderr)
         return 2

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import sys
+import tempfile
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import Clock, FakeClock, SystemClock
 from bot.core.commands import EARLIEST, LATEST
-from config.settings import ConfigError, FanloopSettings, load_settings
+from config.settings import ConfigError, FanloopSettings, load_settings, unknown_settings
 from storage.engine import create_engine, default_sqlite_url
 from storage.migrate import upgrade
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
+    path = getattr(args, "config", None)
     try:
-        settings = load_settings(getattr(args, "config", None), **overrides)
+        settings = load_settings(path, **overrides)
     except ConfigError as exc:
         print(f"fanloop: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    for warning in unknown_settings(path):
+        print(f"fanloop: warning: {warning}", file=sys.stderr)
+    problem = _missing_cogs(settings) or (
+        _data_dir_problem(settings) if settings.database_url is None else None
+    )
+    if problem:
+        print(f"fanloop: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     if settings.dedup_model is not None:
         from cogs.suggestions.similarity.semantic import ModelError, load_embedder
 
@@ -37,6 +50,30 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     return settings
+
+
+def _missing_cogs(settings: FanloopSettings) -> str | None:
+    """What is wrong with the `cogs` setting: a name that is no module."""
+    for name in settings.cogs:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # its package is missing, or the name is malformed
+            found = False
+        if not found:
+            return f"cogs: there is no module {name!r} (check FANLOOP_COGS or `cogs` in the file)"
+    return None
+
+
+def _data_dir_problem(settings: FanloopSettings) -> str | None:
+    """Why the data folder (the SQLite database, console files) cannot be written, if it cannot."""
+    folder = settings.data_dir.expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"data_dir: cannot write to {folder}: {exc.strerror or exc}"
+    return None
 
 
 def start_time(text: str) -> datetime:
@@ -69,9 +106,21 @@ def _clock(args: argparse.Namespace) -> Clock:
 def console(args: argparse.Namespace) -> int:
     overrides = {"database_url": args.db} if args.db else {}
     settings = _settings(args, **overrides)
+    if problem := _data_dir_problem(settings):  # console files go there too
+        print(f"fanloop: {problem}", file=sys.stderr)
+        return 2
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
-    return asyncio.run(_console(settings, args))
+    return _until_interrupted(_console(settings, args))
+
+
+def _until_interrupted(main: Coroutine[Any, Any, int]) -> int:
+    """Run `main`; Ctrl-C stops it (its clean-up runs) with the usual exit status, 130."""
+    try:
+        return runtime.run(main)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
 
 
 async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
@@ -97,10 +146,24 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.platforms:
         args.db, args.json, args.clock, args.start = None, False, "system", None
-        return asyncio.run(_console(settings, args))
-    from bot.platforms import serve_platforms
+        return _until_interrupted(_console(settings, args))
+    if problem := _data_dir_problem(settings):
+        print(f"fanloop: {problem}", file=sys.stderr)
+        return 2
+    from bot.platforms import serve_platforms, unreachable
 
-    return asyncio.run(serve_platforms(settings))
+    try:
+        return _until_interrupted(serve_platforms(settings))
+    except Exception as exc:
+        cause = unreachable(exc)
+        if cause is None:
+            raise
+        print(
+            f"fanloop: cannot reach {', '.join(settings.platforms)}: {cause} (check the network "
+            "and the *_api_base / *_base_url settings)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def migrate(args: argparse.Namespace) -> int:

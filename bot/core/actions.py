@@ -76,6 +76,10 @@ class ActionRegistry:
     def reply_hook(self, subject_prefix: str) -> ReplyHook | None:
         return self._reply_hooks.get(subject_prefix)
 
+    def reply_subjects(self) -> list[str]:
+        """The subject prefixes that replies are routed for."""
+        return sorted(self._reply_hooks)
+
     def add_label_refresher(self, prefix: str, refresher: LabelRefresher) -> None:
         """Buttons with `prefix:…` actions show live state (a vote count): an adapter that can
         edit a message it sent asks the refresher for their current labels after a change."""

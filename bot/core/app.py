@@ -19,6 +19,7 @@ from bot.core.actions import ActionRegistry
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member, Receipt
+from bot.core.dispatch import storable
 from bot.core.feature import FeatureSetup, Hook
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.identity_cache import IdentityCache
@@ -143,6 +144,7 @@ class App:
         read together, and the ones seen for the first time (account, community, membership)
         created together in one transaction. The membership's `last_seen_at` moves at most
         every SEEN_EVERY."""
+        display_name, space_name = storable(display_name), storable(space_name)
         now = self.clock.now()
         found = await self.identity_cache.resolve(
             platform, user_id, display_name, space_id, space_name, now

@@ -7,8 +7,11 @@ carry an `Autocomplete`: platforms that suggest values while a member types (Dis
 
 from __future__ import annotations
 
+import difflib
 import enum
+import io
 import shlex
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,6 +69,34 @@ def check_time(name: str, value: datetime) -> datetime:
     return value
 
 
+# Characters that show nothing: format characters (zero-width space and joiners, direction marks,
+# the byte-order mark), separators and controls, combining marks, and the letters fonts draw blank
+# (Hangul fillers, the braille blank). A text is as long as its other characters.
+_BLANK_CATEGORIES = ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "Cn")
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def is_blank(char: str) -> bool:
+    return (
+        char in _BLANK_LETTERS or char.isspace() or unicodedata.category(char) in _BLANK_CATEGORIES
+    )
+
+
+def visible_length(text: str) -> int:
+    """How many characters of `text` show something."""
+    return sum(1 for char in text if not is_blank(char))
+
+
+def strip_blank(text: str) -> str:
+    """`text` without the invisible characters at either end."""
+    start, end = 0, len(text)
+    while start < end and is_blank(text[start]):
+        start += 1
+    while end > start and is_blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 class Role(enum.IntEnum):
     FAN = 0
     ADMIN = 1
@@ -113,6 +144,12 @@ class Param:
     default: Any = None
     # Text-only platforms: this parameter takes the rest of the line when it is the last one given.
     rest: bool = False
+    # Text-only platforms: given without quotes, this parameter takes the words up to the end of
+    # the line or to a `|` (a title: "/suggest Dark mode for the settings page").
+    line: bool = False
+    # Text-only platforms: given only as `key=value`, never by position (options before free
+    # text, so that the text is never read as one of them).
+    keyword: bool = False
     # Values to offer while the member types (e.g. suggestions matching their words); the
     # parameter still takes any value its type accepts.
     autocomplete: Autocomplete | None = None
@@ -190,15 +227,94 @@ class CommandRegistry:
         return self._commands.get(head), tokens[1:]
 
 
+# The separator between a title given without quotes and the words after it on the same line.
+LINE_SEPARATOR = "|"
+
+
+class Token(str):
+    """A word of a command line, knowing whether it was quoted and whether a new line (or the
+    line separator) comes before it."""
+
+    quoted: bool = False
+    breaks: bool = False
+    separates: bool = False  # the line separator, given without quotes
+
+
 def split_line(text: str) -> list[str]:
-    """Split a command line into tokens; quoted strings keep their spaces."""
+    """Split a command line into tokens; quoted strings keep their spaces. The tokens are
+    `Token`s: they remember quotes and line breaks, for parameters that take a line."""
+    stream = io.StringIO(text)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    out: list[str] = []
+    start, broken = 0, False
     try:
-        lexer = shlex.shlex(text, posix=True)
-        lexer.whitespace_split = True
-        lexer.commenters = ""
-        return list(lexer)
+        while (word := lexer.get_token()) is not None:
+            end = stream.tell()
+            raw = text[start:end]
+            start = end
+            body = raw.lstrip()
+            token = Token(word)
+            token.quoted = body[:1] in ("'", '"')
+            token.breaks = broken or "\n" in raw[: len(raw) - len(body)]
+            # The lexer reads the one character after a word: a new line there breaks the next.
+            broken = raw.endswith("\n") and bool(word)
+            token.separates = not token.quoted and word == LINE_SEPARATOR
+            out.append(token)
     except ValueError:
         raise UserError("error.args.quotes") from None
+    return out
+
+
+def _quoted(token: str) -> bool:
+    return getattr(token, "quoted", True)
+
+
+def _breaks(token: str) -> bool:
+    return getattr(token, "breaks", False)
+
+
+def _separates(token: str) -> bool:
+    return getattr(token, "separates", False)
+
+
+def _take_line(positional: list[str]) -> str:
+    """The words of an unquoted title: up to a new line or the separator (which is dropped)."""
+    words = [positional.pop(0)]
+    while positional and not _breaks(positional[0]) and not _separates(positional[0]):
+        words.append(positional.pop(0))
+    if positional and _separates(positional[0]):
+        positional.pop(0)
+    return " ".join(words)
+
+
+def _fits(param: Param, token: str) -> bool:
+    try:
+        convert(param, token)
+    except UserError:
+        return False
+    return True
+
+
+def _check_key(spec: CommandSpec, token: str) -> None:
+    """A `key=value` whose key is a misspelt parameter name is refused, not taken as text."""
+    key, sep, _ = token.partition("=")
+    if not sep or _quoted(token) or not key.isidentifier() or not key.isascii():
+        return
+    near = difflib.get_close_matches(key.lower(), [p.name for p in spec.params], n=1, cutoff=0.75)
+    if near:
+        raise UserError("error.args.unknown_key", key=key, near=near[0])
+
+
+def _join(tokens: list[str]) -> str:
+    """Words back into text, with the line breaks they had."""
+    parts: list[str] = []
+    for i, token in enumerate(tokens):
+        if i:
+            parts.append("\n" if _breaks(token) else " ")
+        parts.append(token)
+    return "".join(parts)
 
 
 def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
@@ -271,8 +387,8 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
         except OverflowError:  # year 1 or 9999 shifted past the calendar's ends: out of range
             value = LATEST
         return check_time(param.name, value)
-    text = str(raw).strip()
-    if param.min is not None and len(text) < param.min:
+    text = strip_blank(str(raw))
+    if param.min is not None and visible_length(text) < param.min:
         raise UserError("error.param.too_short", name=param.name, min=param.min)
     if param.max is not None and len(text) > param.max:
         raise UserError("error.param.too_long", name=param.name, max=param.max, length=len(text))
@@ -280,7 +396,12 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
 
 
 def parse_args(spec: CommandSpec, tokens: Iterable[str], *, tz: Any = UTC) -> dict[str, Any]:
-    """Typed parameters from text tokens: positional in order, `key=value` for any of them."""
+    """Typed parameters from text tokens: positional in order, `key=value` for any of them.
+
+    A `keyword` parameter is given only as `key=value`. Before a parameter that takes the rest of
+    the line, an optional choice takes a word only when it is one of its choices: free text is
+    never read as an option. A `line` parameter given without quotes takes the words up to the
+    end of the line or to `|`."""
     names = {p.name for p in spec.params}
     named: dict[str, str] = {}
     positional: list[str] = []
@@ -291,17 +412,23 @@ def parse_args(spec: CommandSpec, tokens: Iterable[str], *, tz: Any = UTC) -> di
         elif tok.lower() in spec.fillers:
             continue
         else:
+            _check_key(spec, tok)
             positional.append(tok)
     values: dict[str, Any] = {}
-    free = [p for p in spec.params if p.name not in named]
+    free = [p for p in spec.params if p.name not in named and not p.keyword]
     for i, param in enumerate(free):
         if not positional:
             break
         later = free[i + 1 :]
         if param.rest and param.type is ParamType.TEXT and not any(p.required for p in later):
             # The rest of the line; later optional parameters are then given as key=value.
-            named[param.name] = " ".join(positional)
+            named[param.name] = _join(positional)
             positional = []
+        elif not param.required and param.type is ParamType.CHOICE and any(p.rest for p in later):
+            if _fits(param, positional[0]):
+                named[param.name] = positional.pop(0)
+        elif param.line and param.type is ParamType.TEXT and not _quoted(positional[0]):
+            named[param.name] = _take_line(positional)
         else:
             named[param.name] = positional.pop(0)
     if positional:

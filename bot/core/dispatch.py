@@ -5,13 +5,14 @@ Role checks, rate limits and the error path live here, so no adapter or cog repe
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import split_action
 from bot.core.commands import CommandSpec, Role, parse_args, split_line
-from bot.core.errors import PermissionDenied, UserError, log_unexpected
+from bot.core.errors import PermissionDenied, RateLimited, UserError, log_unexpected
 from bot.core.reply import Reply
 
 if TYPE_CHECKING:
@@ -20,8 +21,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def storable(text: str) -> str:
+    """`text` without NUL characters, which PostgreSQL cannot store in text (and no one types on
+    purpose): every text a member sends goes through here before a handler sees it."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 DEFAULT_COMMAND_RATE = (20, 60.0)
 DEFAULT_ACTION_RATE = (60, 60.0)
+# A command or button refused with a UserError (a typo, a value out of range) does not count
+# toward its own limit; these count toward one budget per member instead, so a flood of
+# refused attempts is still slowed down.
+REFUSED_RATE = (60, 60.0)
+REFUSED = "refused"
 
 
 class Dispatcher:
@@ -43,15 +56,18 @@ class Dispatcher:
 
     async def run(self, ctx: Context, spec: CommandSpec, params: dict[str, Any]) -> Reply:
         """Run a command whose parameters the adapter already typed (Discord options)."""
+        params = {k: storable(v) if isinstance(v, str) else v for k, v in params.items()}
 
         async def go() -> Reply:
             self._admit(ctx, spec)
-            return await spec.handler(ctx, **params)
+            with self._refunded(ctx, f"cmd:{spec.name}"):
+                return await spec.handler(ctx, **params)
 
         return await self.guard(ctx, f"/{spec.name}", go)
 
     async def run_line(self, ctx: Context, line: str) -> Reply:
         """Run `/name args…` typed as text (console, Telegram)."""
+        line = storable(line)
 
         async def go() -> Reply:
             tokens = split_line(line.strip().lstrip("/"))
@@ -59,9 +75,10 @@ class Dispatcher:
             if spec is None:
                 raise UserError("error.command.unknown", name=tokens[0] if tokens else "")
             self._admit(ctx, spec)
-            tz = await self.app.community_tz(ctx.community.id)
-            params = parse_args(spec, rest, tz=tz)
-            return await spec.handler(ctx, **params)
+            with self._refunded(ctx, f"cmd:{spec.name}"):
+                tz = await self.app.community_tz(ctx.community.id)
+                params = parse_args(spec, rest, tz=tz)
+                return await spec.handler(ctx, **params)
 
         return await self.guard(ctx, line.split(" ", 1)[0], go)
 
@@ -70,10 +87,26 @@ class Dispatcher:
             raise UserError("error.command.platform", name=spec.name)
         self.check_role(ctx, spec.role)
         calls, seconds = spec.rate or DEFAULT_COMMAND_RATE
-        self.app.ratelimiter.check(ctx.member.account_id, f"cmd:{spec.name}", calls, seconds)
+        limiter = self.app.ratelimiter
+        limiter.check(ctx.member.account_id, REFUSED, *REFUSED_RATE, record=False)
+        limiter.check(ctx.member.account_id, f"cmd:{spec.name}", calls, seconds)
+
+    @contextlib.contextmanager
+    def _refunded(self, ctx: Context, bucket: str) -> Iterator[None]:
+        """A UserError raised inside gives the call back to `bucket` and counts it as refused."""
+        try:
+            yield
+        except UserError as exc:
+            if not isinstance(exc, RateLimited):
+                limiter = self.app.ratelimiter
+                limiter.refund(ctx.member.account_id, bucket)
+                with contextlib.suppress(RateLimited):
+                    limiter.check(ctx.member.account_id, REFUSED, *REFUSED_RATE)
+            raise
 
     async def press(self, ctx: Context, action: str) -> Reply:
         """A button or select option was pressed."""
+        action = storable(action)
 
         async def go() -> Reply:
             prefix, args = split_action(action)
@@ -82,8 +115,11 @@ class Dispatcher:
                 raise UserError("error.action.unknown")
             self.check_role(ctx, spec.role)
             calls, seconds = spec.rate or DEFAULT_ACTION_RATE
-            self.app.ratelimiter.check(ctx.member.account_id, f"act:{prefix}", calls, seconds)
-            return await spec.handler(ctx, args)
+            limiter = self.app.ratelimiter
+            limiter.check(ctx.member.account_id, REFUSED, *REFUSED_RATE, record=False)
+            limiter.check(ctx.member.account_id, f"act:{prefix}", calls, seconds)
+            with self._refunded(ctx, f"act:{prefix}"):
+                return await spec.handler(ctx, args)
 
         return await self.guard(ctx, f"action {action}", go)
 
@@ -108,6 +144,7 @@ class Dispatcher:
 
     async def on_reply(self, ctx: Context, subject: str, text: str) -> Reply | None:
         """A member replied to a message of the bot's that is about `subject` ("sg:12")."""
+        subject, text = storable(subject), storable(text)
         prefix, args = split_action(subject)
         hook = self.app.actions.reply_hook(prefix)
         if hook is None:

@@ -14,8 +14,11 @@ class RateLimiter:
         self._hits: dict[tuple[int, str], deque[float]] = {}
         self._max_keys = max_keys
 
-    def check(self, account_id: int, bucket: str, calls: int, seconds: float) -> None:
-        """Record a call, or raise RateLimited (with the wait in seconds) when over the limit."""
+    def check(
+        self, account_id: int, bucket: str, calls: int, seconds: float, *, record: bool = True
+    ) -> None:
+        """Record a call, or raise RateLimited (with the wait in seconds) when over the limit.
+        With `record=False`, only check."""
         now = self._clock.now().timestamp()
         key = (account_id, bucket)
         hits = self._hits.get(key)
@@ -28,7 +31,14 @@ class RateLimiter:
         if len(hits) >= calls:
             wait = max(1, int(hits[0] + seconds - now + 0.999))
             raise RateLimited("error.rate_limited", seconds=wait)
-        hits.append(now)
+        if record:
+            hits.append(now)
+
+    def refund(self, account_id: int, bucket: str) -> None:
+        """Take back the last call recorded (it was refused, so it should not count)."""
+        hits = self._hits.get((account_id, bucket))
+        if hits:
+            hits.pop()
 
     def _evict(self, now: float) -> None:
         stale = [k for k, v in self._hits.items() if not v or v[-1] < now - 3600]

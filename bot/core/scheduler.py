@@ -167,7 +167,9 @@ class Scheduler:
         the scheduler lease up, so that a restart or another process ticks at once instead of
         waiting for the lease to run out. Called before the engine is closed."""
         self._stopping = True
-        self.shutdown()
+        # Paused first and shut down after the wait: APScheduler's shutdown cancels a running job.
+        if self._sched.running:
+            self._sched.pause()
         task = self._ticking
         if task is not None and not task.done() and task is not asyncio.current_task():
             _done, pending = await asyncio.wait({task}, timeout=grace)
@@ -175,6 +177,7 @@ class Scheduler:
                 log.warning("stopping: scheduled work still running after %.0f s; cut short", grace)
                 task.cancel()  # its job gives its key back: a short write
                 await asyncio.wait({task}, timeout=5.0)
+        self.shutdown()
         try:
             await self.jobs.release_lease(self.LEASE, self.holder)
         except Exception:

@@ -63,6 +63,13 @@ class AccountsService:
         target = row.account_id
         if target == account_id:
             raise UserError("link.same")
+        # One account holds at most one identity per platform: a code typed on a platform the
+        # asking account is already on came to someone else (or to the same person's second
+        # account there), and linking would make two people one.
+        mine = {i.platform for i in await self.identity.identities_of(account_id)}
+        theirs = {i.platform for i in await self.identity.identities_of(target)}
+        if shared := sorted(mine & theirs):
+            raise UserError("link.same_platform", platform=", ".join(shared))
         await self.identity.merge_accounts(account_id, target, self.mergers)
         idents = await self.identity.identities_of(target)
         return LinkResult(target, sorted({i.platform for i in idents}))

@@ -14,7 +14,7 @@ from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
 from cogs.drops import eligibility, views
-from cogs.drops.commands import DROP, svc
+from cogs.drops.commands import DROP, roles_of, svc
 from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.service import split_list
 
@@ -39,6 +39,7 @@ async def create(
     description: str | None = None,
 ) -> Reply:
     s = svc(ctx)
+    await _check_who(ctx, roles, tiers)
     row = await s.create(
         ctx.community.id,
         ctx.member.account_id,
@@ -48,7 +49,7 @@ async def create(
         mode=mode,
         opens_at=opens,
         closes_at=closes,
-        confirm=confirm or timedelta(days=2),
+        confirm=timedelta(days=2) if confirm is None else confirm,
         per_account=limit,
         waitlist=waitlist,
         roles=split_list(roles),
@@ -95,7 +96,7 @@ async def edit(
         "mode": mode,
         "opens_at": opens,
         "closes_at": closes,
-        "confirm_seconds": int(confirm.total_seconds()) if confirm else None,
+        "confirm_seconds": None if confirm is None else int(confirm.total_seconds()),
         "per_account": limit,
         "waitlist": waitlist,
         "min_days": min_days,
@@ -108,6 +109,7 @@ async def edit(
     if tiers is not None:
         changes["tiers"] = split_list(tiers)
     s = svc(ctx)
+    await _check_who(ctx, roles, tiers)
     row = await s.edit(ctx.community.id, drop, changes)
     tz = await ctx.timezone()
     heading = ctx.t("drop.edited", id=row.id, name=row.name)
@@ -119,12 +121,39 @@ async def edit(
     return reply
 
 
+async def _check_who(ctx: Context, roles: str | None, tiers: str | None) -> None:
+    """Refuse roles and tiers nobody can have, instead of storing a drop nobody can reserve."""
+    if split_list(roles) and roles_of(ctx) is None:
+        raise UserError("drop.error.roles_platform")
+    wanted = split_list(tiers)
+    scores = svc(ctx).scores
+    if wanted and scores is not None:
+        known = await scores.tier_names(ctx.community.id)
+        folded = {name.casefold() for name in known}
+        unknown = [name for name in wanted if name.casefold() not in folded]
+        if unknown:
+            raise UserError(
+                "drop.error.tier_unknown",
+                tiers=", ".join(unknown),
+                known=", ".join(known) or "—",
+            )
+
+
 async def cancel(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
+    before = await s.get(ctx.community.id, drop)
+    if before.cancelled_at is not None:
+        tz = await ctx.timezone()
+        return Reply(
+            text=ctx.t(
+                "drop.cancelled_already", name=before.name, at=views.when(before.cancelled_at, tz)
+            ),
+            ephemeral=True,
+        )
     row = await s.cancel(ctx.community.id, drop)
     reservers = await s.reservations.reservers(row.id)
     tr = ctx.translator
-    await ctx.outbox.notify(
+    told = await ctx.outbox.notify(
         ctx.community.id,
         reservers,
         views.render(tr, lambda t: Reply(text=t("drop.notice.cancelled", name=row.name))),
@@ -137,7 +166,7 @@ async def cancel(ctx: Context, drop: int) -> Reply:
             views.render(tr, lambda t: Reply(text=t("drop.notice.cancelled", name=row.name))),
             dedup_key=f"drop:{row.id}:cancelled",
         )
-    return Reply(text=ctx.t("drop.cancelled", name=row.name, told=len(reservers)), ephemeral=True)
+    return Reply(text=ctx.t("drop.cancelled", name=row.name, told=told), ephemeral=True)
 
 
 async def fcodes(
@@ -145,13 +174,15 @@ async def fcodes(
 ) -> Reply:
     s = svc(ctx)
     row = await s.get(ctx.community.id, drop)
+    if member and count is not None:
+        raise UserError("drop.error.fcodes_count_and_member")
     if member:
         holder = await ctx.identity.find_by_name(ctx.community.id, member)
         if holder is None:
             raise UserError("drop.error.member_unknown", name=member)
         issued = await s.issue(ctx.community.id, row.id, [holder], ctx.member.account_id)
         code = issued[0][1]
-        await ctx.outbox.notify(
+        sent = await ctx.outbox.notify(
             ctx.community.id,
             [holder],
             views.render(
@@ -161,7 +192,8 @@ async def fcodes(
             dedup_key=f"fcode:{code}",
             force=True,
         )
-        return Reply(text=ctx.t("drop.fcodes.given", name=member, drop=row.name), ephemeral=True)
+        key = "drop.fcodes.given" if sent else "drop.fcodes.given_before"
+        return Reply(text=ctx.t(key, name=member, drop=row.name), ephemeral=True)
     n = count or 1
     if not 1 <= n <= MAX_CODES:
         raise UserError("drop.error.fcodes_count", max=MAX_CODES)
@@ -209,6 +241,7 @@ async def export(ctx: Context, drop: int) -> Reply:
 
 async def stats(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
+    await s.claims.flush()  # presses answered from memory are counted a moment later
     row = await s.get(ctx.community.id, drop)
     c = await s.counts(row.id)
     t = ctx.t
@@ -259,25 +292,29 @@ def _create_params(required: bool) -> tuple[Param, ...]:
             choices=tuple(DropMode),
             default=DropMode.FLASH if required else None,
         ),
-        Param("opens", ParamType.DATETIME, "param.drop.opens", required=False),
-        Param("closes", ParamType.DATETIME, "param.drop.closes", required=False),
-        Param("confirm", ParamType.DURATION, "param.drop.confirm", required=False),
+        Param("opens", ParamType.DATETIME, "param.drop.opens", required=False, keyword=True),
+        Param("closes", ParamType.DATETIME, "param.drop.closes", required=False, keyword=True),
+        Param("confirm", ParamType.DURATION, "param.drop.confirm", required=False, keyword=True),
         Param(
             "limit",
             ParamType.INT,
             "param.drop.limit",
             required=False,
+            keyword=True,
             min=1,
             max=10,
             default=1 if required else None,
         ),
-        Param("waitlist", ParamType.INT, "param.drop.waitlist", required=False, min=0),
-        Param("roles", ParamType.TEXT, "param.drop.roles", required=False, max=300),
+        Param(
+            "waitlist", ParamType.INT, "param.drop.waitlist", required=False, min=0, keyword=True
+        ),
+        Param("roles", ParamType.TEXT, "param.drop.roles", required=False, max=300, keyword=True),
         Param(
             "min_days",
             ParamType.INT,
             "param.drop.min_days",
             required=False,
+            keyword=True,
             min=0,
             max=3650,
             default=0 if required else None,
@@ -287,10 +324,11 @@ def _create_params(required: bool) -> tuple[Param, ...]:
             ParamType.INT,
             "param.drop.min_score",
             required=False,
+            keyword=True,
             min=0,
             default=0 if required else None,
         ),
-        Param("tiers", ParamType.TEXT, "param.drop.tiers", required=False, max=300),
+        Param("tiers", ParamType.TEXT, "param.drop.tiers", required=False, max=300, keyword=True),
         Param(
             "description",
             ParamType.TEXT,

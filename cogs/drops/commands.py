@@ -15,7 +15,7 @@ from bot.core.reply import Field, Reply
 from cogs.drops import lottery, views
 from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.phases import phase
-from cogs.drops.service import DropService
+from cogs.drops.service import DropService, Recipient
 
 # A reply to a drop's message that reserves.
 RESERVE_WORDS = re.compile(
@@ -54,9 +54,19 @@ async def unreserve(ctx: Context, drop: int) -> Reply:
 
 
 async def claim(ctx: Context, drop: int) -> Reply:
-    row, result = await svc(ctx).claim(ctx.community.id, drop, ctx.member.account_id, roles_of(ctx))
+    m = ctx.member
+    out = await svc(ctx).claim_for(
+        ctx.community.id,
+        drop,
+        m.account_id,
+        roles_of(ctx),
+        recipient=Recipient(m.platform, m.platform_user_id, ctx.locale),
+        receipt=(ctx.receipt.platform, ctx.receipt.event_id) if ctx.receipt else None,
+    )
+    if out.receipt_recorded:
+        ctx.receipt_recorded = True
     tz = await ctx.timezone()
-    return views.claim_answer(ctx.t, row, result, tz)
+    return views.claim_answer(ctx.t, out.drop, out.result, tz, sent=out.sent)
 
 
 async def fcode(ctx: Context, code: str) -> Reply:
@@ -95,17 +105,19 @@ async def listing(ctx: Context) -> Reply:
     if not rows:
         return Reply(text=ctx.t("drop.list.empty"), ephemeral=True)
     tz = await ctx.timezone()
-    lines = [
-        ctx.t(
-            "drop.list.line",
-            id=r.id,
-            name=r.name,
-            phase=ctx.t(f"drop.phase.{phase(r, now)}"),
-            at=views.when(r.drop_at, tz),
-            quota=r.quota,
+    lines = []
+    for r in rows:
+        left = max(0, r.quota - (await svc(ctx).counts(r.id)).taken)
+        lines.append(
+            ctx.t(
+                "drop.list.line" if left else "drop.list.line_sold_out",
+                id=r.id,
+                name=r.name,
+                phase=ctx.t(f"drop.phase.{phase(r, now)}"),
+                at=views.when(r.drop_at, tz),
+                quota=left,
+            )
         )
-        for r in rows
-    ]
     return Reply(title=ctx.t("drop.list.title"), text="\n".join(lines), ephemeral=True)
 
 
@@ -131,6 +143,12 @@ async def mine(ctx: Context) -> Reply:
                 state = ctx.t("drop.mine.waiting", position=place)
             elif await s.wins.lapsed(drop.id, ctx.member.account_id):
                 state = ctx.t("drop.mine.lapsed")
+            elif drop.cancelled_at is not None:
+                state = ctx.t("drop.mine.cancelled")
+            elif drop.mode == DropMode.LOTTERY and drop.drawn_at is not None:
+                state = ctx.t("drop.mine.not_drawn")
+            elif drop.sold_out_at is not None:
+                state = ctx.t("drop.mine.sold_out")
             else:
                 state = ctx.t("drop.mine.reserved", units=units)
         out.append(Field(f"#{drop.id} {drop.name}", state))

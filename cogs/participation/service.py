@@ -147,6 +147,9 @@ class ParticipationService:
         held = tier_for(points, await self.tiers_repo.tiers(community_id))
         return held.name if held else None
 
+    async def tier_names(self, community_id: int) -> list[str]:
+        return [t.name for t in await self.tiers_repo.tiers(community_id)]
+
     # -- what members see --------------------------------------------------------------------
 
     async def rules(self, community_id: int) -> Rules:

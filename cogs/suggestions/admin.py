@@ -61,7 +61,7 @@ async def status(ctx: Context, id: int, status: str, note: str | None = None) ->
     voters = await svc(ctx).voters(row.id)
     tell = [a for a in dict.fromkeys([row.author_id, *voters]) if a != ctx.member.account_id]
     key = "notice.status_note" if note else "notice.status"
-    await ctx.outbox.notify(
+    told = await ctx.outbox.notify(
         ctx.community.id,
         tell,
         views.render_notice(
@@ -75,7 +75,7 @@ async def status(ctx: Context, id: int, status: str, note: str | None = None) ->
         new=views.status_label(ctx.t, row.status),
     )
     reply = views.card(ctx, row, heading=heading)
-    reply.footer = ctx.t("status.told", count=len(tell))
+    reply.footer = ctx.t("status.told", count=told)
     return reply
 
 

@@ -152,7 +152,13 @@ async def search(ctx: Context, text: str) -> Reply:
 async def show(ctx: Context, id: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, id, include_hidden=ctx.is_admin)
     names = await ctx.identity.display_names([row.author_id])
-    return views.card(ctx, row, author=names.get(row.author_id))
+    reply = views.card(ctx, row, author=names.get(row.author_id))
+    if row.hidden:  # only admins get here: show it to them alone, with nothing to vote on
+        reply.ephemeral = True
+        reply.buttons = []
+        reply.subject = None
+        reply.footer = ctx.t("show.hidden")
+    return reply
 
 
 async def show_button(ctx: Context, args: list[str]) -> Reply:
@@ -214,7 +220,7 @@ def register(feature: FeatureSetup) -> None:
             "help.suggest",
             suggest,
             (
-                Param("title", ParamType.TEXT, "param.title", min=3, max=120),
+                Param("title", ParamType.TEXT, "param.title", min=3, max=120, line=True),
                 Param(
                     "details", ParamType.TEXT, "param.details", required=False, max=2000, rest=True
                 ),

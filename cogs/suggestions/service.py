@@ -283,10 +283,20 @@ class SuggestionService:
         if dup.status == SuggestionStatus.DUPLICATE:
             raise UserError("merge.already", id=dup.id, into=dup.merged_into)
         if orig.status == SuggestionStatus.DUPLICATE:
-            raise UserError("merge.into_duplicate", id=orig.id, into=orig.merged_into)
+            final = await self._final(community_id, orig)
+            raise UserError("merge.into_duplicate", id=orig.id, into=final.id)
         result = await self.merges.merge(community_id, dup_id, orig_id, actor, self.clock.now())
         (await self.index(community_id)).remove(dup_id)
         return result
+
+    async def _final(self, community_id: int, row: SuggestionRow) -> SuggestionRow:
+        """Where a merged suggestion's votes end up: the end of its chain of merges."""
+        seen = {row.id}
+        while row.status == SuggestionStatus.DUPLICATE and row.merged_into not in (None, *seen):
+            assert row.merged_into is not None
+            seen.add(row.merged_into)
+            row = await self.get(community_id, row.merged_into, include_hidden=True)
+        return row
 
     async def unmerge(
         self, community_id: int, dup_id: int, actor: int

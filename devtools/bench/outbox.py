@@ -11,7 +11,6 @@ second time, which must add nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -22,6 +21,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core import runtime
 from devtools.scratch import ScratchDb
 from storage.core.outbox import NewMessage, OutboxRepo, message_row
 from storage.core.schema import communities, outbox
@@ -103,7 +103,7 @@ def bench(args: argparse.Namespace) -> int:
             "fanloop bench outbox: --messages and --baseline-max must be positive", file=sys.stderr
         )
         return 2
-    result = asyncio.run(run(args.messages, args.baseline_max, args.db))
+    result = runtime.run(run(args.messages, args.baseline_max, args.db))
     if args.json:
         print(json.dumps(result))
     else:

@@ -10,7 +10,6 @@ of new votes, and — the baseline — a full reconciliation picking up a burst 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import resource
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core import runtime
 from bot.core.clock import FakeClock
 from storage.core.schema import accounts, communities, identities, members, spaces
 from storage.engine import create_engine
@@ -228,7 +228,7 @@ async def run(
 
 
 def bench(args: argparse.Namespace) -> int:
-    return asyncio.run(_bench(args))
+    return runtime.run(_bench(args))
 
 
 async def _bench(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
@@ -256,7 +257,7 @@ def bench(args: argparse.Namespace) -> int:
     if args.items > 25:
         print("fanloop bench polls: a release holds at most 25 items", file=sys.stderr)
         return 2
-    stats = asyncio.run(
+    stats = runtime.run(
         run(
             url=args.db,
             members=args.members,

@@ -66,3 +66,20 @@ async def test_codes_expire_and_join_needs_a_fresh_place(app: App, clock: FakeCl
     assert refused.error and "already has suggestions" in refused.text
     fan = await member(app, "f", platform="telegram", space="t")
     assert (await app.dispatcher.run_line(fan, f"/join {join_code}")).error  # owners only
+
+
+async def test_a_code_from_the_same_platform_links_nobody(app: App) -> None:
+    s = app.services.get(SuggestionService)
+    alice = await member(app, "alice", platform="telegram", space="chat-9")
+    bob = await member(app, "bob", platform="telegram", space="chat-9")
+    sub = await s.submit(alice.community.id, alice.member.account_id, "Dark mode", "", None)
+    assert sub.posted
+    await s.vote(bob.community.id, sub.posted.id, bob.member.account_id)
+
+    reply = await app.dispatcher.run_line(alice, "/link")
+    code = next(w for w in reply.text.split() if w.isupper() and len(w) == 8)
+    taken = await app.dispatcher.run_line(bob, f"/link {code}")
+    assert taken.error and "where you already have an account" in taken.text
+    assert (await s.get(alice.community.id, sub.posted.id)).votes == 2
+    bob_again = await member(app, "bob", platform="telegram", space="chat-9")
+    assert bob_again.member.account_id == bob.member.account_id != alice.member.account_id

@@ -8,12 +8,12 @@ PostgreSQL test schema can be named.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.platforms import serve_platforms
 from config.settings import FanloopSettings
@@ -35,7 +35,7 @@ def main(url: str, schema: str, base_url: str, data_dir: str) -> int:
         telegram_base_url=base_url,
         stop_grace_seconds=5,
     )
-    return asyncio.run(serve_platforms(settings))
+    return runtime.run(serve_platforms(settings))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.scheduler import Scheduler
@@ -76,4 +77,4 @@ async def main(url: str, schema: str, key: str, out: Path, pattern: str | None) 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    asyncio.run(main(args[0], args[1], args[2], Path(args[3]), args[4] if len(args) > 4 else None))
+    runtime.run(main(args[0], args[1], args[2], Path(args[3]), args[4] if len(args) > 4 else None))

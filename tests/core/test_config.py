@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import ConfigError, load_settings
+from config.settings import ConfigError, load_settings, unknown_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "fanloop.example.toml"
 
@@ -39,7 +39,6 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ('database_url = "mysql://x"', "database_url"),
         ("telegram_webhook_port = 70000", "telegram_webhook_port"),
         ('log_level = "LOUD"', "log_level"),
-        ("no_such_key = 1", "no_such_key"),
     ],
 )
 def test_bad_value_names_the_key(tmp_path: Path, body: str, key: str) -> None:
@@ -62,3 +61,24 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
 def test_platforms_follow_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FANLOOP_TELEGRAM_TOKEN", "123:abc")
     assert load_settings().platforms == ["telegram"]
+
+
+def test_unknown_keys_are_warned_about_in_the_file_and_the_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "fanloop.toml"
+    cfg.write_text('log_levle = "DEBUG"\nno_such_key = 1\nlog_level = "INFO"\n', "utf-8")
+    assert load_settings(cfg).log_level == "INFO"  # read, the unknown keys left out
+    env = {
+        "FANLOOP_DATABSE_URL": "sqlite:///x.db",
+        "FANLOOP_WHATEVER": "1",
+        "FANLOOP_CONFIG": str(cfg),
+        "FANLOOP_TEST_POSTGRES": "postgresql://x",
+        "FANLOOP_LOG_LEVEL": "INFO",
+        "HOME": "/root",
+    }
+    assert unknown_settings(cfg, env) == [
+        f"{cfg}: unknown setting 'log_levle' is ignored (did you mean log_level?)",
+        f"{cfg}: unknown setting 'no_such_key' is ignored",
+        "unknown environment variable FANLOOP_DATABSE_URL is ignored "
+        "(did you mean FANLOOP_DATABASE_URL?)",
+        "unknown environment variable FANLOOP_WHATEVER is ignored",
+    ]

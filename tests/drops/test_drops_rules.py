@@ -118,6 +118,9 @@ class Scores:
     async def tier(self, community_id: int, account_id: int) -> str | None:
         return "gold"
 
+    async def tier_names(self, community_id: int) -> list[str]:
+        return ["gold", "silver"]
+
 
 async def test_eligibility(app: App, clock: FakeClock) -> None:
     registry = ServiceRegistry()  # no participation cog: scores cannot be known

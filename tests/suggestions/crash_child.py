@@ -15,6 +15,7 @@ import os
 import random
 import sys
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
@@ -63,4 +64,4 @@ async def main(url: str, schema: str, data_dir: str, sid: int, n: int, out: str)
 
 if __name__ == "__main__":
     url, schema, data_dir, sid, n, out = sys.argv[1:7]
-    asyncio.run(main(url, schema, data_dir, int(sid), int(n), out))
+    runtime.run(main(url, schema, data_dir, int(sid), int(n), out))

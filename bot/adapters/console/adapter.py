@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,9 @@ from storage.platform.messages import MessagesRepo
 PLATFORM = "console"
 SPACE = "console"
 CHANNEL = "channel"
+# The longest `/advance`: each simulated hour runs every feature's due work.
+LONGEST_ADVANCE = timedelta(days=7)
+_NUMBERED = re.compile(r"^(\d+)-")
 
 
 @dataclass
@@ -60,7 +65,7 @@ class ConsoleAdapter:
         self.last_actions: list[tuple[str, str]] = []
         self.last_public_message: str | None = None
         self._message_ids = itertools.count(1)
-        self._images = itertools.count(1)
+        self._images: itertools.count[int] | None = None
         self.image_dir = image_dir or (app.settings.data_dir / "console")
         self.messages = MessagesRepo(app.engine)
         self._pending: list[OutEvent] = []
@@ -135,10 +140,13 @@ class ConsoleAdapter:
             return
         try:
             delta = parse_duration(line[len("/advance") :])
-        except ValueError:
+        except (ValueError, OverflowError):
             self._system(
                 ctx.t("error.param.duration", name="time", value=line[len("/advance") :].strip())
             )
+            return
+        if delta > LONGEST_ADVANCE:
+            self._system(ctx.t("console.advance_too_long", days=LONGEST_ADVANCE.days))
             return
         # Step in hours so that daily and weekly work runs at its own moment, not all at the end.
         step = min(delta, parse_duration("1h"))
@@ -203,16 +211,28 @@ class ConsoleAdapter:
                 )
 
     def _save_image(self, reply: Reply) -> str:
-        self.image_dir.mkdir(parents=True, exist_ok=True)
-        path = self.image_dir / f"{next(self._images):04d}-{reply.image_name}"
-        path.write_bytes(reply.image or b"")
-        return str(path)
+        return self._save(reply.image_name, reply.image or b"")
 
     def _save_file(self, reply: Reply) -> str:
+        return self._save(reply.file_name or "file.bin", reply.file or b"")
+
+    def _save(self, name: str, data: bytes) -> str:
+        """Write a file under a number of its own: numbering goes on after the files already
+        in the folder, so a second session (or a second console at once) overwrites nothing."""
         self.image_dir.mkdir(parents=True, exist_ok=True)
-        path = self.image_dir / f"{next(self._images):04d}-{reply.file_name or 'file.bin'}"
-        path.write_bytes(reply.file or b"")
-        return str(path)
+        if self._images is None:
+            taken = [
+                int(m.group(1)) for f in self.image_dir.iterdir() if (m := _NUMBERED.match(f.name))
+            ]
+            self._images = itertools.count(max(taken, default=0) + 1)
+        while True:
+            path = self.image_dir / f"{next(self._images):04d}-{Path(name).name}"
+            try:
+                with path.open("xb") as out:
+                    out.write(data)
+            except FileExistsError:
+                continue
+            return str(path)
 
     async def _deliver(self, item: OutboxItem) -> None:
         if item.kind == "role":  # the console has no roles: show what a platform would do

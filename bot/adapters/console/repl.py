@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import sys
+import threading
 from typing import TextIO
 
 from bot.adapters.console.adapter import CHANNEL, ConsoleAdapter, OutEvent
@@ -31,6 +33,40 @@ def render_text(event: OutEvent, *, only_you: str) -> str:
     return "\n".join(lines)
 
 
+class LineReader:
+    """Reads lines in a thread of its own, one when asked: a daemon thread, so that a stop
+    (Ctrl-C) does not wait for a line that never comes. `read` gives None at the end of input."""
+
+    def __init__(self, stdin: TextIO, *, interactive: bool) -> None:
+        self.stdin = stdin
+        self.interactive = interactive
+        self._asks: queue.SimpleQueue[tuple[str, asyncio.Future[str | None]]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="console-input", daemon=True).start()
+
+    async def read(self, prompt: str) -> str | None:
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._asks.put((prompt, future))
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            prompt, future = self._asks.get()
+            line: str | None
+            try:
+                line = input(prompt) if self.interactive else (self.stdin.readline() or None)
+            except (EOFError, KeyboardInterrupt, OSError, ValueError):
+                line = None
+            try:
+                future.get_loop().call_soon_threadsafe(_settle, future, line)
+            except RuntimeError:  # the loop is closed: the console has stopped
+                return
+
+
+def _settle(future: asyncio.Future[str | None], line: str | None) -> None:
+    if not future.done():
+        future.set_result(line)
+
+
 async def run_console(
     adapter: ConsoleAdapter,
     *,
@@ -39,21 +75,15 @@ async def run_console(
     stdout: TextIO = sys.stdout,
 ) -> None:
     interactive = stdin.isatty()
-    loop = asyncio.get_running_loop()
+    reader = LineReader(stdin, interactive=interactive)
     ctx = await adapter.context()
     only_you = ctx.t("console.only_you")
     if interactive and not as_json:
         print(ctx.t("console.welcome"), file=stdout)
     while True:
-        if interactive:
-            try:
-                line = await loop.run_in_executor(None, input, f"{adapter.current}> ")
-            except EOFError:
-                break
-        else:
-            line = await loop.run_in_executor(None, stdin.readline)
-            if not line:
-                break
+        line = await reader.read(f"{adapter.current}> ")
+        if line is None:
+            break
         if line.strip() in ("/quit", "/exit"):
             break
         if not as_json and not interactive and line.strip():
