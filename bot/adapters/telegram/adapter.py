@@ -6,33 +6,39 @@ Private chat: the same commands for the member's home group, and forms asked ste
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.telegram.api import LeanApi, answer_params
 from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.forms import Forms, Step
-from bot.adapters.telegram.members import Homes, RoleCache, Who
+from bot.adapters.telegram.inbox import Inbox
+from bot.adapters.telegram.members import RECEIPT, Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
 from bot.adapters.telegram.ordering import MemberOrderedProcessor
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
-from bot.core.context import Context
+from bot.core.context import Context, Receipt
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 from storage.platform.telegram import TelegramRepo
 from storage.platform.telegram_forms import TelegramFormsRepo
+from storage.platform.telegram_inbox import TelegramInboxRepo
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
 DEEP_LINK_PREFIX = "g"  # /start g<chat id>: this private chat speaks for that group
+MAX_PENDING = 1000  # updates being handled at once (queued included) before polling waits
 
 
 def file_url_for(base_url: str | None) -> str | None:
@@ -82,18 +88,81 @@ class TelegramAdapter:
         self.who = Who(app, self.roles, self.homes)
         self.sender = Sender(self.bot, throttle or SendThrottle(), self.messages, app.clock)
         self.edits = KeyboardEdits(self.bot, self.sender.throttle)
+        self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
+        self.api = LeanApi(self.bot.base_url)
+        # Callback queries whose webhook request waits for the answer (webhook.py).
+        self.answer_slots: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.room = asyncio.Event()  # set while fewer than MAX_PENDING updates are in hand
+        self.room.set()
+        self._pending = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- updates -------------------------------------------------------------------------------
 
     async def process(self, update: Update) -> None:
-        """Handle one update (what polling and the webhook do for each update)."""
-        await self.application.process_update(update)
+        """Handle one update now, unless it was received before (a redelivery)."""
+        repo, now = self.inbox.repo, self.app.clock.now()
+        if not await repo.store([update.to_dict()], now):
+            return  # Telegram delivered this update before: never handle it twice
+        await self._handle(update, mark=False)
+        await repo.mark_handled([update.update_id], self.app.clock.now())
+
+    def dispatch(self, raw: dict[str, Any]) -> None:
+        """Start handling an update stored in the inbox (concurrently with others, one
+        member's updates in order); it is marked handled when its handling finished."""
+        update = Update.de_json(raw, self.bot)
+        self._pending += 1
+        if self._pending >= MAX_PENDING:
+            self.room.clear()
+        processor = self.application.update_processor
+        task = asyncio.create_task(processor.process_update(update, self._handle(update)))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._pending -= 1
+        if self._pending < MAX_PENDING:
+            self.room.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("telegram update failed", exc_info=task.exception())
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def _handle(self, update: Update, *, mark: bool = True) -> None:
+        token = RECEIPT.set(Receipt(PLATFORM, str(update.update_id)))
+        try:
+            # Errors are logged by the error handler; the update counts as handled then too,
+            # or it would fail again at every start. A cancelled one (a stop) is handled again.
+            await self.application.process_update(update)
+        finally:
+            RECEIPT.reset(token)
+        if mark:
+            self.inbox.handled(update.update_id)
+
+    async def close(self) -> None:
+        """Stop handling (what is cut short is handled again at the next start), write the
+        handled marks, close the HTTP session."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.inbox.close()
+        await self.api.close()
+
+    async def answer_callback(self, query_id: str, text: str = "", alert: bool = False) -> None:
+        """Answer a button press: in the webhook's response when its request still waits,
+        otherwise with a request of its own."""
+        params = answer_params(query_id, text, alert)
+        slot = self.answer_slots.get(query_id)
+        if slot is not None and not slot.done():
+            slot.set_result(params)
+            return
+        await self.api.answer_callback(params)
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.messages.first_time(
-            PLATFORM, f"u{update.update_id}", self.app.clock.now()
-        ):
-            return  # Telegram delivered this update before: never count it twice
         if update.callback_query is not None:
             await self._on_callback(update.callback_query)
         elif update.message is not None:
@@ -283,19 +352,19 @@ class TelegramAdapter:
                 text = self.app.translator(
                     query.from_user.language_code, "telegram.private.no_home"
                 )
-                await query.answer(text[:TOAST_LIMIT], show_alert=True)
                 answered = True
+                await self.answer_callback(query.id, text[:TOAST_LIMIT], alert=True)
                 return
             reply = await self.app.dispatcher.press(ctx, query.data)
             if not reply.error and isinstance(message, Message):
                 # e.g. the vote count it shows
                 self.edits.changed(self.app.dispatcher, ctx, message, query.data)
             if _fits_toast(reply):
-                await query.answer(reply.plain_text(), show_alert=reply.error)
                 answered = True
+                await self.answer_callback(query.id, reply.plain_text(), alert=reply.error)
                 return
-            await query.answer()
             answered = True
+            await self.answer_callback(query.id)
             source = message.message_id if isinstance(message, Message) else None
             await self.sender.respond(
                 chat.id,
@@ -308,8 +377,7 @@ class TelegramAdapter:
             await self._share(ctx, chat, reply)
         finally:
             if not answered:
-                with contextlib.suppress(TelegramError):
-                    await query.answer()
+                await self.answer_callback(query.id)
 
     # -- output --------------------------------------------------------------------------------
 
