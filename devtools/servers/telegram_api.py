@@ -172,6 +172,7 @@ class FakeTelegram:
         self.unreachable: set[int] = set()
         self.webhook: dict[str, Any] | None = None
         self.delivered_at: dict[int, float] = {}
+        self.pushed_at: dict[int, float] = {}
         self.answered_at: dict[str, float] = {}
         self._floods: dict[str, deque[int]] = {}
         self._updates: deque[dict[str, Any]] = deque()
@@ -312,10 +313,11 @@ class FakeTelegram:
         return web.json_response(self.sent(int(chat_id) if chat_id else None))
 
     async def _control_times(self, request: web.Request) -> web.Response:
-        """When each update was handed out and each callback query answered (the server's
-        `perf_counter`, so only differences mean anything)."""
+        """When each update was pushed (the member pressed), handed out, and each callback
+        query answered (the server's `perf_counter`, so only differences mean anything)."""
         return web.json_response(
             {
+                "pushed_at": {str(k): v for k, v in self.pushed_at.items()},
                 "delivered_at": {str(k): v for k, v in self.delivered_at.items()},
                 "answered_at": self.answered_at,
             }
@@ -336,13 +338,15 @@ class FakeTelegram:
         self.admins[chat_id] = roles
 
     async def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
-        async with self._new_update:
-            self._updates.append(update)
-            self._new_update.notify_all()
+        await self.push_updates([update])
         return update
 
     async def push_updates(self, updates: list[dict[str, Any]]) -> None:
+        """Updates for the next getUpdates (the moment a member pressed, for `pushed_at`)."""
+        now = time.perf_counter()
         async with self._new_update:
+            for u in updates:
+                self.pushed_at.setdefault(u["update_id"], now)
             self._updates.extend(updates)
             self._new_update.notify_all()
 
