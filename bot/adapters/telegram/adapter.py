@@ -110,7 +110,7 @@ class TelegramAdapter:
     def dispatch(self, raw: dict[str, Any]) -> None:
         """Start handling an update stored in the inbox (concurrently with others, one
         member's updates in order); it is marked handled when its handling finished."""
-        update = Update.de_json(raw, self.bot)
+        update = Update.de_json(_lean(raw), self.bot)
         self._pending += 1
         if self._pending >= MAX_PENDING:
             self.room.clear()
@@ -418,6 +418,22 @@ class TelegramAdapter:
         text = self.app.translator(locale, key)
         with contextlib.suppress(TelegramError):
             await self.sender.send(chat.id, Reply(text=text), None, reply_to=msg.message_id)
+
+
+# What a button press needs of the message its button is on: where it is and its keyboard.
+PRESSED_MESSAGE_KEYS = ("message_id", "date", "chat", "from", "reply_markup")
+
+
+def _lean(raw: dict[str, Any]) -> dict[str, Any]:
+    """The update without what the adapter never reads and python-telegram-bot is slow to
+    parse: the text and entities of the message whose button was pressed (a card's entities
+    were most of the cost of parsing a press)."""
+    query = raw.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(message, dict) or not message.get("date"):
+        return raw  # an inaccessible message (date 0) is parsed as it is
+    kept = {k: message[k] for k in PRESSED_MESSAGE_KEYS if k in message}
+    return {**raw, "callback_query": {**query, "message": kept}}
 
 
 def _fits_toast(reply: Reply) -> bool:
