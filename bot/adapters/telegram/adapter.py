@@ -429,7 +429,9 @@ def _lean(raw: dict[str, Any]) -> dict[str, Any]:
     parse: the text and entities of the message whose button was pressed (a card's entities
     were most of the cost of parsing a press)."""
     query = raw.get("callback_query")
-    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(query, dict):
+        return raw
+    message = query.get("message")
     if not isinstance(message, dict) or not message.get("date"):
         return raw  # an inaccessible message (date 0) is parsed as it is
     kept = {k: message[k] for k in PRESSED_MESSAGE_KEYS if k in message}
