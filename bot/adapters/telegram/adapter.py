@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +38,19 @@ from storage.platform.telegram_inbox import TelegramInboxRepo
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+# Messages that follow the answer to a press, sent once the handler gave back its place.
+FOLLOW_UPS: ContextVar[list[Coroutine[Any, Any, None]] | None] = ContextVar(
+    "telegram_follow_ups", default=None
+)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
 DEEP_LINK_PREFIX = "g"  # /start g<chat id>: this private chat speaks for that group
-MAX_PENDING = 1000  # updates being handled at once (queued included) before polling waits
+# Updates in hand (queued for a handler included) before polling waits. A burst is fetched
+# (and stored) whole, so that every press gets an answer in time, even a "busy" one.
+MAX_PENDING = 20_000
+# A button press not answered this many seconds after it was received is answered "received,
+# your answer follows" (Telegram gives up on an unanswered press after about 15 s); the result
+# then comes as a private message, or on the button itself for buttons that show their state.
+ANSWER_BUDGET = 5.0
 
 
 def file_url_for(base_url: str | None) -> str | None:
@@ -96,6 +108,9 @@ class TelegramAdapter:
         self.room.set()
         self._pending = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self.answer_budget = ANSWER_BUDGET
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}  # presses not answered yet
+        self._answered_busy: set[str] = set()
 
     # -- updates -------------------------------------------------------------------------------
 
@@ -104,18 +119,23 @@ class TelegramAdapter:
         repo, now = self.inbox.repo, self.app.clock.now()
         if not await repo.store([update.to_dict()], now):
             return  # Telegram delivered this update before: never handle it twice
-        await self._handle(update, mark=False)
+        await self._handle(update)
         await repo.mark_handled([update.update_id], self.app.clock.now())
 
     def dispatch(self, raw: dict[str, Any]) -> None:
         """Start handling an update stored in the inbox (concurrently with others, one
         member's updates in order); it is marked handled when its handling finished."""
         update = Update.de_json(_lean(raw), self.bot)
+        query = update.callback_query
+        if query is not None:
+            locale = query.from_user.language_code
+            self._deadlines[query.id] = asyncio.get_running_loop().call_later(
+                self.answer_budget, self._answer_busy, query.id, locale
+            )
         self._pending += 1
         if self._pending >= MAX_PENDING:
             self.room.clear()
-        processor = self.application.update_processor
-        task = asyncio.create_task(processor.process_update(update, self._handle(update)))
+        task = asyncio.create_task(self._run(update))
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
@@ -127,11 +147,33 @@ class TelegramAdapter:
         if not task.cancelled() and task.exception() is not None:
             log.error("telegram update failed", exc_info=task.exception())
 
+    async def _run(self, update: Update) -> None:
+        follow_ups: list[Coroutine[Any, Any, None]] = []
+        token = FOLLOW_UPS.set(follow_ups)
+        try:
+            processor = self.application.update_processor
+            await processor.process_update(update, self._handle(update))
+            while follow_ups:
+                try:
+                    await follow_ups.pop(0)
+                except TelegramError as exc:
+                    log.warning("telegram: a reply to update %s failed: %s", update.update_id, exc)
+        finally:
+            FOLLOW_UPS.reset(token)
+            for send in follow_ups:  # cut short by a stop: the update is handled again
+                send.close()
+        self.inbox.handled(update.update_id)
+
     @property
     def pending(self) -> int:
         return self._pending
 
-    async def _handle(self, update: Update, *, mark: bool = True) -> None:
+    async def idle(self) -> None:
+        """Wait until every dispatched update has been handled (tests, benchmarks)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _handle(self, update: Update) -> None:
         token = RECEIPT.set(Receipt(PLATFORM, str(update.update_id)))
         try:
             # Errors are logged by the error handler; the update counts as handled then too,
@@ -139,12 +181,13 @@ class TelegramAdapter:
             await self.application.process_update(update)
         finally:
             RECEIPT.reset(token)
-        if mark:
-            self.inbox.handled(update.update_id)
 
     async def close(self) -> None:
         """Stop handling (what is cut short is handled again at the next start), write the
         handled marks, close the HTTP session."""
+        for deadline in self._deadlines.values():
+            deadline.cancel()
+        self._deadlines.clear()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -152,9 +195,31 @@ class TelegramAdapter:
         await self.inbox.close()
         await self.api.close()
 
+    def _answer_busy(self, query_id: str, locale: str | None) -> None:
+        """A press still unanswered at its budget: "received, your answer follows"."""
+        self._deadlines.pop(query_id, None)
+        self._answered_busy.add(query_id)
+        text = self.app.translator(locale, "telegram.busy")[:TOAST_LIMIT]
+        params = answer_params(query_id, text)
+        slot = self.answer_slots.get(query_id)
+        if slot is not None and not slot.done():
+            slot.set_result(params)
+            return
+        task = asyncio.create_task(self._send_answer(params))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_answer(self, params: dict[str, Any]) -> None:
+        await self.api.answer_callback(params)
+
     async def answer_callback(self, query_id: str, text: str = "", alert: bool = False) -> None:
         """Answer a button press: in the webhook's response when its request still waits,
-        otherwise with a request of its own."""
+        otherwise with a request of its own (nothing when it was answered "busy")."""
+        deadline = self._deadlines.pop(query_id, None)
+        if deadline is not None:
+            deadline.cancel()
+        if query_id in self._answered_busy:
+            return
         params = answer_params(query_id, text, alert)
         slot = self.answer_slots.get(query_id)
         if slot is not None and not slot.done():
@@ -359,25 +424,46 @@ class TelegramAdapter:
             if not reply.error and isinstance(message, Message):
                 # e.g. the vote count it shows
                 self.edits.changed(self.app.dispatcher, ctx, message, query.data)
-            if _fits_toast(reply):
+            late = query.id in self._answered_busy
+            if _fits_toast(reply) and not late:
                 answered = True
                 await self.answer_callback(query.id, reply.plain_text(), alert=reply.error)
                 return
             answered = True
-            await self.answer_callback(query.id)
+            if not late:
+                await self.answer_callback(query.id)
+            elif _fits_toast(reply) and self.app.dispatcher.refreshes(query.data):
+                return  # answered "busy"; the button shows the new state (the vote count)
             source = message.message_id if isinstance(message, Message) else None
-            await self.sender.respond(
-                chat.id,
-                query.from_user.id,
-                reply,
-                ctx.community.id,
-                reply_to=source,
-                **self._start_link(ctx, chat),
-            )
-            await self._share(ctx, chat, reply)
+            await self._later(self._press_reply(ctx, chat, query.from_user, reply, source))
         finally:
             if not answered:
                 await self.answer_callback(query.id)
+            self._answered_busy.discard(query.id)
+
+    async def _press_reply(
+        self, ctx: Context, chat: Chat, user: User, reply: Reply, source: int | None
+    ) -> None:
+        await self.sender.respond(
+            chat.id,
+            user.id,
+            reply,
+            ctx.community.id,
+            reply_to=source,
+            **self._start_link(ctx, chat),
+        )
+        await self._share(ctx, chat, reply)
+
+    async def _later(self, send: Coroutine[Any, Any, None]) -> None:
+        """A message that follows a press already answered: sent after the update's handler
+        has given back its place among the updates handled at once (messages wait for
+        Telegram's sending limits, the next presses need not); the update counts as handled
+        once it is sent."""
+        follow_ups = FOLLOW_UPS.get()
+        if follow_ups is None:
+            await send
+        else:
+            follow_ups.append(send)
 
     # -- output --------------------------------------------------------------------------------
 
