@@ -164,12 +164,16 @@ async def run_adapter(
                         async with control.post("/_fake/updates", json={"updates": wave}) as r:
                             r.raise_for_status()
                     await _answered(control, presses, ANSWER_WAIT + updates / 50)
+                    answered_in = time.perf_counter() - started
+                    await _all_handled(adapter, presses)  # answered "received" is not done
                 else:
                     for wave in waves:
                         async with control.post("/_fake/updates", json={"updates": wave}) as r:
                             r.raise_for_status()
                         await _answered(control, wave, ANSWER_WAIT)
                 elapsed = time.perf_counter() - started
+                if scenario != "claim":
+                    answered_in = elapsed
                 stop.set()
                 await task
                 async with control.get("/_fake/times") as r:
@@ -184,16 +188,28 @@ async def run_adapter(
                 for u in presses
                 if str(u["callback_query"]["id"]) in times["answered_at"]
             ]
+            fetch = [
+                (
+                    times["delivered_at"][str(u["update_id"])]
+                    - times["pushed_at"][str(u["update_id"])]
+                )
+                * 1000
+                for u in presses
+                if str(u["update_id"]) in times["delivered_at"]
+            ]
             result: dict[str, Any] = {
                 "updates": updates,
-                "seconds": round(elapsed, 3),
-                "per_s": round(updates / elapsed, 1),
+                "seconds": round(answered_in, 3),
+                "per_s": round(updates / answered_in, 1),
+                "seconds_all_handled": round(elapsed, 3),
+                "answered_busy": adapter.busy_answers,
                 "p50_ms": round(_percentile(latencies, 0.50), 2),
                 "p99_ms": round(_percentile(latencies, 0.99), 2),
                 "max_ms": round(max(latencies, default=0.0), 2),
                 "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
                 "answered": len(latencies),
                 "late": sum(1 for ms in latencies if ms > TELEGRAM_GIVES_UP_MS),
+                "fetched_p99_ms": round(_percentile(fetch, 0.99), 2),
             }
             if stub is not None:
                 result["votes"] = len(stub.voters)
@@ -206,6 +222,27 @@ async def run_adapter(
         finally:
             await app.close()
     return result
+
+
+async def _all_handled(adapter: Any, presses: list[dict[str, Any]]) -> None:
+    """Wait until every press is handled (its effect done, marked in the inbox)."""
+    from sqlalchemy import func, select
+
+    from storage.platform.schema import telegram_inbox
+
+    ids = [int(u["update_id"]) for u in presses]
+    handled = (
+        select(func.count())
+        .select_from(telegram_inbox)
+        .where(telegram_inbox.c.update_id.in_(ids), telegram_inbox.c.handled_at.is_not(None))
+    )
+    while True:
+        await adapter.idle()
+        await adapter.inbox.close()  # writes the handled marks waiting
+        async with adapter.app.engine.connect() as conn:
+            if (await conn.execute(handled)).scalar_one() == len(ids):
+                return
+        await asyncio.sleep(0.05)
 
 
 async def _answered(
@@ -353,6 +390,9 @@ def _bench_claim(args: argparse.Namespace) -> int:
         "p99_ms": tg["p99_ms"],
         "max_ms": tg["max_ms"],
         "late_after_ms": TELEGRAM_GIVES_UP_MS,
+        "answered_busy": tg["answered_busy"],
+        "seconds_all_handled": tg["seconds_all_handled"],
+        "fetched_p99_ms": tg["fetched_p99_ms"],
         "server": args.server,
         "concurrency": args.concurrency,
     }

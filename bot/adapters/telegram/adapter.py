@@ -111,6 +111,7 @@ class TelegramAdapter:
         self.answer_budget = ANSWER_BUDGET
         self._deadlines: dict[str, asyncio.TimerHandle] = {}  # presses not answered yet
         self._answered_busy: set[str] = set()
+        self.busy_answers = 0  # presses answered "received" (for the benchmark)
 
     # -- updates -------------------------------------------------------------------------------
 
@@ -152,7 +153,11 @@ class TelegramAdapter:
         token = FOLLOW_UPS.set(follow_ups)
         try:
             processor = self.application.update_processor
-            await processor.process_update(update, self._handle(update))
+            handling = self._handle(update)
+            try:
+                await processor.process_update(update, handling)
+            finally:
+                handling.close()  # cancelled before its turn: never started
             while follow_ups:
                 try:
                     await follow_ups.pop(0)
@@ -199,6 +204,7 @@ class TelegramAdapter:
         """A press still unanswered at its budget: "received, your answer follows"."""
         self._deadlines.pop(query_id, None)
         self._answered_busy.add(query_id)
+        self.busy_answers += 1
         text = self.app.translator(locale, "telegram.busy")[:TOAST_LIMIT]
         params = answer_params(query_id, text)
         slot = self.answer_slots.get(query_id)
