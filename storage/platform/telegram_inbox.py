@@ -65,24 +65,12 @@ class TelegramInboxRepo:
         async with self.engine.connect() as conn:
             return [dict(r[0]) for r in (await conn.execute(query)).all()]
 
-    async def last_update_id(self) -> int | None:
-        """The highest update id ever stored (the next getUpdates starts after it)."""
-        async with self.engine.connect() as conn:
-            value = (await conn.execute(select(func.max(telegram_inbox.c.update_id)))).scalar()
-            return int(value) if value is not None else None
-
     async def forget_handled_before(self, when: datetime) -> int:
-        """Delete handled updates older than `when`, keeping the newest row (its id is where
-        polling resumes)."""
-        newest = await self.last_update_id()
-        if newest is None:
-            return 0
+        """Delete handled updates received before `when`."""
         async with self.engine.begin() as conn:
             res = await conn.execute(
                 delete(telegram_inbox).where(
-                    telegram_inbox.c.handled_at.is_not(None),
-                    telegram_inbox.c.received_at < when,
-                    telegram_inbox.c.update_id < newest,
+                    telegram_inbox.c.handled_at.is_not(None), telegram_inbox.c.received_at < when
                 )
             )
             return int(res.rowcount or 0)

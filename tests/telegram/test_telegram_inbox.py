@@ -4,6 +4,7 @@ budget is answered "received" at once, its result following."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.adapters.telegram.polling import replay
@@ -68,3 +69,16 @@ async def test_claim_burst_through_the_adapter() -> None:
     assert result["winners"] == 30
     assert result["oversold"] == 0
     assert result["answered"] == 300
+
+
+async def test_handled_updates_are_forgotten_after_a_while_unhandled_ones_never(
+    world: World,
+) -> None:
+    repo = TelegramInboxRepo(world.app.engine)
+    now = world.app.clock.now()
+    await repo.store([{"update_id": 1}, {"update_id": 2}], now)
+    await repo.mark_handled([1], now)
+    assert await repo.forget_handled_before(now) == 0  # not old enough yet
+    assert await repo.forget_handled_before(now + timedelta(days=3)) == 1
+    assert await repo.unhandled() == [{"update_id": 2}]
+    assert await repo.counts() == (1, 0)
