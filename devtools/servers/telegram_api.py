@@ -185,6 +185,8 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._webhook_workers: list[asyncio.Task[None]] = []
+        # Methods performed from webhook answers' bodies (method, parameters), in order.
+        self.in_response: list[tuple[str, dict[str, Any]]] = []
         self._client: Any = None
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": lambda p: self.bot_user,
@@ -491,6 +493,7 @@ class FakeTelegram:
                 answer = json.loads(body)
                 if isinstance(answer, dict) and answer.get("method"):
                     params = {k: v for k, v in answer.items() if k != "method"}
+                    self.in_response.append((str(answer["method"]), params))
                     await self.handle(str(answer["method"]), params)
         return True
 
