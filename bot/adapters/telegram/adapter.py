@@ -123,16 +123,22 @@ class TelegramAdapter:
         await self._handle(update)
         await repo.mark_handled([update.update_id], self.app.clock.now())
 
+    def received(self, raw: dict[str, Any]) -> None:
+        """An update just fetched: a press's answer budget starts now, even if its handling
+        starts later (polling fetches a burst before handling it)."""
+        query = raw.get("callback_query")
+        if isinstance(query, dict) and "id" in query and str(query["id"]) not in self._deadlines:
+            sender = query.get("from")
+            locale = sender.get("language_code") if isinstance(sender, dict) else None
+            self._deadlines[str(query["id"])] = asyncio.get_running_loop().call_later(
+                self.answer_budget, self._answer_busy, str(query["id"]), locale
+            )
+
     def dispatch(self, raw: dict[str, Any]) -> None:
         """Start handling an update stored in the inbox (concurrently with others, one
         member's updates in order); it is marked handled when its handling finished."""
+        self.received(raw)
         update = Update.de_json(_lean(raw), self.bot)
-        query = update.callback_query
-        if query is not None:
-            locale = query.from_user.language_code
-            self._deadlines[query.id] = asyncio.get_running_loop().call_later(
-                self.answer_budget, self._answer_busy, query.id, locale
-            )
         self._pending += 1
         if self._pending >= MAX_PENDING:
             self.room.clear()

@@ -77,6 +77,7 @@ async def run(
                 adapter.room,
                 allowed_updates=ALLOWED_UPDATES,
                 timeout=poll_timeout,
+                received=adapter.received,
             )
             log.info("telegram: long polling")
         worker = OutboxWorker(app.outbox, PLATFORM, OutboxDelivery(adapter.sender, adapter.repo))

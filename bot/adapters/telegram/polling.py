@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR = 1.0  # seconds, growing to 30 while getUpdates keeps failing
 REPLAY_BATCH = 500
+LIMIT = 100  # updates per getUpdates (Telegram's maximum)
+# While getUpdates keeps coming back full (a burst waits at Telegram), fetching goes first and
+# the fetched updates are handled once the burst is in, or after this many seconds: the event
+# loop and the database then serve the fetch alone, so that the whole burst is stored (and its
+# presses' answer budgets started) as soon as possible.
+FETCH_FIRST = 1.0
 
 Raw = dict[str, Any]
 
@@ -49,6 +55,7 @@ class Poller:
         dispatch: Callable[[Raw], None],
         room: asyncio.Event,
         *,
+        received: Callable[[Raw], None] = lambda raw: None,
         allowed_updates: list[str],
         timeout: int = 30,
     ) -> None:
@@ -57,6 +64,7 @@ class Poller:
         self.api = api
         self.inbox = inbox
         self.dispatch = dispatch
+        self.received = received
         self.room = room
         self.allowed_updates = allowed_updates
         self.timeout = timeout
@@ -68,11 +76,20 @@ class Poller:
         # without updates Telegram may start again from a lower, random id.)
         offset = 0
         delay = RETRY_AFTER_ERROR
+        held: list[Raw] = []
+        held_since = 0.0
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            if held and (
+                not self.room.is_set() or loop.time() - held_since >= FETCH_FIRST or stop.is_set()
+            ):
+                held = self._release(held)
             await self.room.wait()
             try:
-                updates = await self.api.get_updates(offset, self.timeout, self.allowed_updates)
+                wait = 0 if held else self.timeout
+                updates = await self.api.get_updates(offset, wait, self.allowed_updates, LIMIT)
             except (ApiError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                held = self._release(held)
                 log.warning("telegram: getUpdates failed (%s); again in %.0f s", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
@@ -80,15 +97,28 @@ class Poller:
                 continue
             delay = RETRY_AFTER_ERROR
             if not updates:
+                held = self._release(held)
                 continue
             # Durable before the next getUpdates (whose offset confirms these) is sent.
             try:
                 new = await self.inbox.store(updates)
             except Exception:
+                held = self._release(held)
                 log.exception("telegram: could not store updates; fetching them again")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
             offset = max(int(u["update_id"]) for u in updates) + 1
             for raw in new:
-                self.dispatch(raw)
+                self.received(raw)
+            if not held:
+                held_since = loop.time()
+            held.extend(new)
+            if len(updates) < LIMIT:  # nothing more waiting: handle what came
+                held = self._release(held)
+        self._release(held)
+
+    def _release(self, held: list[Raw]) -> list[Raw]:
+        for raw in held:
+            self.dispatch(raw)
+        return []
