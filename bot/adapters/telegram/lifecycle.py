@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from bot.adapters.telegram.adapter import PLATFORM, TelegramAdapter
 from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.polling import Poller, replay
-from bot.adapters.telegram.webhook import WebhookServer
+from bot.adapters.telegram.webhook import MAX_CONNECTIONS, WebhookServer
 from bot.core.outbox import OutboxWorker
 from config.settings import FanloopSettings
 
@@ -66,6 +66,7 @@ async def run(
                 settings.telegram_webhook_url,
                 allowed_updates=ALLOWED_UPDATES,
                 secret_token=webhook_secret(token),
+                max_connections=MAX_CONNECTIONS,
             )
             log.info("telegram: webhook at %s", settings.telegram_webhook_url)
         else:

@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # How long a callback query's webhook request waits for the answer to ride on its response.
-IN_RESPONSE_WAIT = 2.0
+# Short: Telegram sends at most `max_connections` requests at once, so a request held longer
+# slows down the delivery of everything behind it.
+IN_RESPONSE_WAIT = 0.5
+MAX_CONNECTIONS = 100  # Telegram's maximum
 
 Raw = dict[str, Any]
 
