@@ -127,11 +127,14 @@ class TelegramAdapter:
         """An update just fetched: a press's answer budget starts now, even if its handling
         starts later (polling fetches a burst before handling it)."""
         query = raw.get("callback_query")
-        if isinstance(query, dict) and "id" in query and str(query["id"]) not in self._deadlines:
+        if not isinstance(query, dict) or "id" not in query:
+            return
+        query_id = str(query["id"])
+        if query_id not in self._deadlines and query_id not in self._answered_busy:
             sender = query.get("from")
             locale = sender.get("language_code") if isinstance(sender, dict) else None
-            self._deadlines[str(query["id"])] = asyncio.get_running_loop().call_later(
-                self.answer_budget, self._answer_busy, str(query["id"]), locale
+            self._deadlines[query_id] = asyncio.get_running_loop().call_later(
+                self.answer_budget, self._answer_busy, query_id, locale
             )
 
     def dispatch(self, raw: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ LIMIT = 100  # updates per getUpdates (Telegram's maximum)
 # the fetched updates are handled once the burst is in, or after this many seconds: the event
 # loop and the database then serve the fetch alone, so that the whole burst is stored (and its
 # presses' answer budgets started) as soon as possible.
-FETCH_FIRST = 1.0
+FETCH_FIRST = 3.0
 
 Raw = dict[str, Any]
 
