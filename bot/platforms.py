@@ -10,6 +10,7 @@ import asyncio
 import importlib
 import logging
 import signal
+from typing import Any
 
 from bot.core.app import App
 from bot.core.platform import Platform
@@ -44,10 +45,50 @@ async def serve_platforms(settings: FanloopSettings) -> int:
         loop.add_signal_handler(sig, stop.set)
     scheduler = Scheduler(app)
     scheduler.start()
+    serving = [asyncio.create_task(p.serve(app, stop), name=f"serve-{p.name}") for p in platforms]
     try:
         log.info("fanloop running on %s", ", ".join(p.name for p in platforms))
-        await asyncio.gather(*(p.serve(app, stop) for p in platforms))
+        await _until_stopped(serving, stop)
     finally:
+        stop.set()
+        log.info("fanloop stopping")
         await scheduler.stop()
+        await stop_within(serving, settings.stop_grace_seconds)
         await app.close()
     return 0
+
+
+async def _until_stopped(serving: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Until `stop` is set, or every platform ended (the first failure is raised)."""
+    stopped: asyncio.Task[Any] = asyncio.create_task(stop.wait())
+    pending: set[asyncio.Task[Any]] = set(serving)
+    try:
+        while pending and not stop.is_set():
+            done, _ = await asyncio.wait({*pending, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            pending -= done
+            for task in done - {stopped}:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
+    finally:
+        stopped.cancel()
+
+
+async def stop_within(serving: list[asyncio.Task[None]], grace: float) -> None:
+    """Give the platforms `grace` seconds to finish what is under way after a stop, then cut
+    them short. Nothing announced is lost by that: notifications are in the outbox, and an
+    adapter stores the replies still waiting for its rate limit there when it is told to stop
+    (see `bot.core.outbox.Outbox.park`); a restart delivers them."""
+    running = [t for t in serving if not t.done()]
+    if running:
+        _done, late = await asyncio.wait(running, timeout=grace)
+        if late:
+            log.warning(
+                "stopping: %d platform(s) still busy after %.0f s; cut short", len(late), grace
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late, timeout=5.0)
+    for task in serving:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("platform stopped with an error", exc_info=task.exception())

@@ -57,6 +57,16 @@ class FanloopSettings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(8443, ge=1, le=65535)
 
+    # Retention: delivered (or given-up) outbox messages and finished job runs older than this
+    # are deleted; at least 62 days, since drop phases are looked for up to 60 days after drop
+    # time and a deleted key would no longer stop them. Remembered platform event ids (which
+    # only matter while a platform may redeliver an event) are kept `event_retention_days`.
+    retention_days: int = Field(90, ge=62, le=36500)
+    event_retention_days: int = Field(7, ge=2, le=36500)
+    # A stop (SIGTERM, Ctrl-C) gives the platforms this long to finish what is under way; what
+    # is still waiting then stays in the outbox for the next start.
+    stop_grace_seconds: float = Field(5.0, ge=0.0, le=600.0)
+
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
     dedup_model: Path | None = None
     dedup_semantic_weight: float = Field(0.5, ge=0.0, le=1.0)

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import Clock, FakeClock, SystemClock
 from bot.core.commands import EARLIEST, LATEST
@@ -71,7 +72,7 @@ def console(args: argparse.Namespace) -> int:
     settings = _settings(args, **overrides)
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
-    return asyncio.run(_console(settings, args))
+    return runtime.run(_console(settings, args))
 
 
 async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
@@ -97,10 +98,10 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.platforms:
         args.db, args.json, args.clock, args.start = None, False, "system", None
-        return asyncio.run(_console(settings, args))
+        return runtime.run(_console(settings, args))
     from bot.platforms import serve_platforms
 
-    return asyncio.run(serve_platforms(settings))
+    return runtime.run(serve_platforms(settings))
 
 
 def migrate(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member, Receipt
 from bot.core.feature import FeatureSetup, Hook
 from bot.core.i18n import Translator, normalize_locale
+from bot.core.identity_cache import IdentityCache
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
 from bot.core.ratelimit import RateLimiter
@@ -51,6 +52,8 @@ class App:
         self.translator = Translator()
         self.translator.load_package("bot.core")
         self.identity = IdentityRepo(engine)
+        # Known members resolved from memory (per process, entries live a few seconds).
+        self.identity_cache = IdentityCache(self.identity, clock, seen_every=SEEN_EVERY)
         self.community_settings = SettingsService(SettingsRepo(engine))
         self.outbox = Outbox(OutboxRepo(engine), self.identity, clock, self.community_locale)
         self.ratelimiter = RateLimiter(clock)
@@ -104,6 +107,7 @@ class App:
                 await hook()
             except Exception:
                 log.exception("shutdown hook")
+        await self.identity_cache.flush()
         await self.engine.dispose()
 
     async def run_due(self) -> None:
@@ -134,11 +138,13 @@ class App:
         locale_hint: str | None = None,
         receipt: Receipt | None = None,
     ) -> Context:
-        """Resolve who acts and where (account and community are created on first use), in one
-        transaction; the membership's `last_seen_at` moves at most every SEEN_EVERY."""
+        """Resolve who acts and where: a member seen in the last seconds from memory, with no
+        transaction (bot/core/identity_cache.py); anyone else in one transaction (account and
+        community are created on first use). The membership's `last_seen_at` moves at most
+        every SEEN_EVERY."""
         now = self.clock.now()
-        found = await self.identity.resolve(
-            platform, user_id, display_name, space_id, space_name, now, seen_every=SEEN_EVERY
+        found = await self.identity_cache.resolve(
+            platform, user_id, display_name, space_id, space_name, now
         )
         ident, cid = found.identity, found.community_id
         locale = found.locale or normalize_locale(locale_hint) or await self.community_locale(cid)

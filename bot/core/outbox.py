@@ -153,6 +153,17 @@ class Outbox:
         ]
         return await self._store(messages)
 
+    async def park(
+        self, community_id: int, platform: str, target: str, reply: Reply, *, member: bool
+    ) -> int:
+        """Keep a direct reply that could not be sent yet, for the platform's worker to deliver
+        (after a restart, if need be): an adapter told to stop parks the replies still waiting
+        for the platform's rate limit instead of holding the stop up for minutes."""
+        payload = reply.to_dict()
+        payload["ephemeral"] = False
+        kind = "member" if member else "channel"
+        return await self._store([NewMessage(community_id, platform, kind, target, payload)])
+
     async def _store(self, messages: list[NewMessage]) -> int:
         if not messages:
             return 0
@@ -179,9 +190,16 @@ class OutboxWorker:
         repo, clock = self.outbox.repo, self.outbox.clock
         items = await repo.claim_due(self.platform, clock.now(), self.batch)
         done = 0
-        for item in items:
+        for n, item in enumerate(items):
             try:
                 await self.deliver(item)
+            except asyncio.CancelledError:
+                # A stop: the batch's undelivered rest goes back at once (the one cut short
+                # too, unsure as it is: at least once).
+                rest = [i.id for i in items[n:]]
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(repo.unclaim(rest, clock.now()))
+                raise
             except DeliveryRetry as exc:
                 await repo.retry_later(
                     item.id, clock.now() + timedelta(seconds=exc.after), str(exc)

@@ -17,12 +17,13 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.core.retention import Retention
 from storage.core.jobs import JobsRepo
 
 if TYPE_CHECKING:
@@ -34,20 +35,60 @@ T = TypeVar("T")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class LeaseLost(RuntimeError):
+    """The work's key was taken over by another process while it ran here (this process could
+    not renew its lease in time); the other process finishes the work."""
+
+
 async def run_once(
     jobs: JobsRepo, key: str, now: datetime, work: Callable[[], Awaitable[T]]
 ) -> tuple[bool, T | None]:
     """Run `work` once for `key`, ever. (False, None) when it already ran (or runs elsewhere).
-    If `work` raises, the key is released so that a later tick tries again."""
+
+    If `work` raises (or is cancelled, on a stop), the key is released so that a later tick
+    tries again. If the process dies mid-work, the key's lease runs out and a later claim,
+    here after a restart or in another process, takes it over and runs `work` again from the
+    start: the work must be idempotent by its key (outbox dedup keys, guarded writes), so that
+    what the first run already did or announced is not done twice. While `work` runs its lease
+    is renewed; should another process take the key over all the same (the database was out
+    of reach for a whole lease), `work` is cancelled here and `LeaseLost` raised."""
     if not await jobs.claim(key, HOLDER, now):
         return False, None
+    job: asyncio.Future[T] = asyncio.ensure_future(work())
+    lost: list[bool] = []
+    beat = asyncio.create_task(_keep_lease(jobs, key, job, lost), name=f"lease-{key}")
     try:
-        result = await work()
+        result = await job
     except BaseException:
-        await jobs.release(key)
+        if lost:
+            raise LeaseLost(f"job {key} was taken over by another process") from None
+        try:
+            await asyncio.shield(jobs.release(key, HOLDER))
+        except Exception:
+            log.exception("job %s: could not release the key (its lease will run out)", key)
         raise
+    finally:
+        beat.cancel()
+        await asyncio.wait({beat})  # no renewal left running (a cancel of ours still goes up)
     await jobs.finish(key, now)
     return True, result
+
+
+async def _keep_lease(jobs: JobsRepo, key: str, job: asyncio.Future[Any], lost: list[bool]) -> None:
+    """Renew the key's lease every third of it while the work runs."""
+    every = max(jobs.lease.total_seconds() / 3, 0.01)
+    while not job.done():
+        await asyncio.sleep(every)
+        try:
+            mine = await jobs.renew(key, HOLDER)
+        except Exception:
+            log.warning("job %s: could not renew its lease; trying again", key, exc_info=True)
+            continue
+        if not mine and not job.done():
+            log.error("job %s: another process took it over; stopping it here", key)
+            lost.append(True)
+            job.cancel()
+            return
 
 
 def last_fire(day_of_week: str, hour: int, minute: int, tz: ZoneInfo, now: datetime) -> datetime:
@@ -68,22 +109,39 @@ def last_fire(day_of_week: str, hour: int, minute: int, tz: ZoneInfo, now: datet
 
 
 class Scheduler:
+    """Ticks the due work every `interval` seconds while this process holds the `scheduler`
+    lease (three intervals long, renewed by every tick), then the retention clean-up."""
+
+    LEASE = "scheduler"
+
     def __init__(self, app: App, interval: float = 30.0, holder: str = HOLDER) -> None:
         self.app = app
         self.interval = interval
         self.holder = holder
         self.jobs = JobsRepo(app.engine)
+        self.retention = Retention(
+            app.engine,
+            timedelta(days=app.settings.retention_days),
+            events=timedelta(days=app.settings.event_retention_days),
+        )
         self._sched = AsyncIOScheduler(timezone="UTC")
         self._ticking: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def tick(self) -> None:
+        if self._stopping:
+            return
         self._ticking = asyncio.current_task()
         try:
             now = self.app.clock.now()
             lease_until = now + timedelta(seconds=self.interval * 3)
-            if not await self.jobs.acquire_lease("scheduler", self.holder, now, lease_until):
+            if not await self.jobs.acquire_lease(self.LEASE, self.holder, now, lease_until):
                 return
             await self.app.run_due()
+            try:
+                await self.retention.maybe_run(now)
+            except Exception:
+                log.exception("retention clean-up failed")
         finally:
             self._ticking = None
 
@@ -103,10 +161,24 @@ class Scheduler:
         if self._sched.running:
             self._sched.shutdown(wait=False)
 
-    async def stop(self, grace: float = 30.0) -> None:
-        """Stop ticking and let a tick under way finish (up to `grace` seconds), so that the
-        engine is not closed under its transaction."""
-        self.shutdown()
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop ticking, let a tick under way finish (up to `grace` seconds, then cancel it: a
+        job cut short gives its key back, and the next tick anywhere runs it again), and give
+        the scheduler lease up, so that a restart or another process ticks at once instead of
+        waiting for the lease to run out. Called before the engine is closed."""
+        self._stopping = True
+        if self._sched.running:
+            # Paused, not shut down yet: shutting APScheduler down cancels a running tick at once.
+            self._sched.pause()
         task = self._ticking
         if task is not None and not task.done() and task is not asyncio.current_task():
-            await asyncio.wait({task}, timeout=grace)
+            _done, pending = await asyncio.wait({task}, timeout=grace)
+            if pending:
+                log.warning("stopping: scheduled work still running after %.0f s; cut short", grace)
+                task.cancel()  # its job gives its key back: a short write
+                await asyncio.wait({task}, timeout=5.0)
+        self.shutdown()
+        try:
+            await self.jobs.release_lease(self.LEASE, self.holder)
+        except Exception:
+            log.exception("stopping: could not give the scheduler lease up")

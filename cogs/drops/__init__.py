@@ -21,6 +21,8 @@ def setup(feature: FeatureSetup) -> None:
         feature.identity,
         feature.services,
         tz_of=feature.settings.timezone,
+        translator=feature.translator,
+        on_messages=feature.outbox.wake.set,
     )
     feature.services.add(service)
     feature.services.add(service, as_type=FCodeIssuer)
@@ -46,5 +48,6 @@ def setup(feature: FeatureSetup) -> None:
 
     feature.add_account_merger(merge)
     feature.on_shutdown(service.claims.close)
+    feature.on_shutdown(service.reserving.close)
     commands.register(feature)
     admin.register(feature)

@@ -209,6 +209,7 @@ async def export(ctx: Context, drop: int) -> Reply:
 
 async def stats(ctx: Context, drop: int) -> Reply:
     s = svc(ctx)
+    await s.claims.flush()  # presses answered from memory are counted a moment later
     row = await s.get(ctx.community.id, drop)
     c = await s.counts(row.id)
     t = ctx.t

@@ -1,9 +1,17 @@
-"""The flash claim engine: decide in memory, commit in small batches (group commit).
+"""The flash claim engine: decide in memory, commit in batches (group commit).
 
 Claims are queued; one writer task takes whatever is queued (up to `max_batch`), decides every
-claim against the drop's state in memory, writes the batch in one transaction and only then
-answers each claimer. A fan is therefore told "won" only once the win is durable, and a repeated
-press (even inside the same batch) gets the same answer.
+claim against the drop's state in memory, writes the batch in one transaction (a few set-based
+statements, whatever its size) and only then answers each claimer. A fan is therefore told
+"won" only once the win is durable, and a repeated press (even inside the same batch) gets the
+same answer. The private message with a winner's code is stored in the outbox by the same
+transaction as the win, so a crash can never keep the win and lose the message.
+
+Once a drop's committed state is final (every slot taken and the waiting list full, or the drop
+cancelled) no claim can change it any more: such claims are answered at once from memory,
+without a queue or a transaction (their presses are counted with the next batch). In a burst
+that is most of them: with 1,000,000 reservers and 100,000 units, nine presses in ten come after
+the sell-out.
 
 Several processes may share one PostgreSQL database: each has its own engine and the database
 arbitrates. A batch that collides with another writer (unique slot, one win per account, one
@@ -19,6 +27,7 @@ import bisect
 import contextlib
 import logging
 import random
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,12 +35,24 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.clock import Clock
-from cogs.drops.modes import WinSource
-from storage.drops.claims import BatchCollision, BatchWrite, ClaimSnapshot, ClaimStore, HeldWin
+from storage.core.outbox import NewMessage
+from storage.drops.claims import (
+    BatchCollision,
+    BatchWrite,
+    ClaimSnapshot,
+    ClaimStore,
+    DropWrites,
+    HeldWin,
+)
 
 log = logging.getLogger(__name__)
 
 FALLBACK_TRIES = 8
+MAX_BATCH = 2048
+PRESS_COUNT_DELAY = 1.0  # seconds a press answered from memory may wait to be counted
+# Reservations are checked in a bitmap of account ids when it is at most this many bytes per
+# reservation (ids dense enough); otherwise by binary search in the sorted ids.
+BITMAP_BYTES_PER_RESERVATION = 8
 
 
 class ClaimStatus(StrEnum):
@@ -46,7 +67,7 @@ class ClaimStatus(StrEnum):
     NOT_ELIGIBLE = "not_eligible"  # decided by the service, not by the engine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimResult:
     status: ClaimStatus
     code: str | None = None
@@ -56,11 +77,25 @@ class ClaimResult:
     again: bool = False  # the same answer as an earlier press
 
 
-@dataclass
+# The answers without details are shared: most presses of a burst get one of these.
+SOLD_OUT = ClaimResult(ClaimStatus.SOLD_OUT)
+NOT_RESERVED = ClaimResult(ClaimStatus.NOT_RESERVED)
+LAPSED = ClaimResult(ClaimStatus.LAPSED)
+CLOSED = ClaimResult(ClaimStatus.CLOSED)
+
+#: Builds the private message that carries a fresh win's code (account, result), or None.
+Notice = Callable[[int, ClaimResult], NewMessage | None]
+#: The delivery that caused a claim: (platform, event id), recorded with the claim's batch.
+Receipt = tuple[str, str]
+
+
+@dataclass(slots=True)
 class _Op:
     drop_id: int
     account_id: int
     future: asyncio.Future[ClaimResult]
+    notice: Notice | None
+    receipt: Receipt | None
 
 
 class ClaimEngine:
@@ -70,32 +105,64 @@ class ClaimEngine:
         clock: Clock,
         new_code: Callable[[], str],
         *,
-        max_batch: int = 256,
+        max_batch: int = MAX_BATCH,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.new_code = new_code
         self.max_batch = max_batch
+        # Called after a batch that stored messages committed (wakes the outbox's workers).
+        self.on_commit = on_commit
         self._states: dict[int, ClaimSnapshot] = {}
+        self._final: set[int] = set()  # drops whose committed state no claim can change
         self._contended: set[int] = set()
         self._stale: set[int] = set()  # reload what changes (not the reservations) before use
         self._queue: deque[_Op] = deque()
+        self._presses: dict[int, int] = {}  # presses answered from memory, not yet counted
+        self._flushed: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: list[_Op] = []
+        self._idle = False  # the writer waits for work with no deadline
         self.batches = 0
         self.fallbacks = 0
+        self.from_memory = 0
 
     # -- public --------------------------------------------------------------------------------
 
-    async def claim(self, drop_id: int, account_id: int) -> ClaimResult:
+    async def claim(
+        self,
+        drop_id: int,
+        account_id: int,
+        *,
+        notice: Notice | None = None,
+        receipt: Receipt | None = None,
+    ) -> ClaimResult:
         """Claim for an account; returns once the answer is durable."""
+        return (await self.submit(drop_id, account_id, notice=notice, receipt=receipt))[0]
+
+    async def submit(
+        self,
+        drop_id: int,
+        account_id: int,
+        *,
+        notice: Notice | None = None,
+        receipt: Receipt | None = None,
+    ) -> tuple[ClaimResult, bool]:
+        """(the answer, whether `receipt` was stored with it). `notice` builds the private
+        message of a fresh win, stored in the win's own transaction."""
+        if drop_id in self._final:
+            # Decided by committed state alone, and changing nothing: answer now.
+            self.from_memory += 1
+            self._presses[drop_id] = self._presses.get(drop_id, 0) + 1
+            if self._idle or self._task is None or self._task.done():
+                self._start()  # the writer counts presses within PRESS_COUNT_DELAY
+            return self._answer_final(self._states[drop_id], account_id), False
         future: asyncio.Future[ClaimResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Op(drop_id, account_id, future))
-        self._wake.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="drops-claim-engine")
-        return await future
+        self._queue.append(_Op(drop_id, account_id, future, notice, receipt))
+        self._start()
+        return await future, receipt is not None
 
     async def prepare(self, drop_id: int) -> None:
         """Load a drop's state before its burst (reservations are fixed by then)."""
@@ -106,14 +173,28 @@ class ClaimEngine:
         """Forget what the engine knows (the database changed outside it)."""
         if drop_id is None:
             self._states.clear()
+            self._final.clear()
         else:
             self._states.pop(drop_id, None)
+            self._final.discard(drop_id)
+
+    async def flush(self) -> None:
+        """Wait until every press so far is stored (presses answered from memory are counted
+        by a later transaction)."""
+        if not (self._queue or self._inflight or self._presses):
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flushed.append(done)
+        self._start()
+        await done
 
     async def close(self) -> None:
-        """Answer what is queued, then stop."""
+        """Answer what is queued, store the presses counted, then stop."""
         if self._task is not None and not self._task.done():
             waiting = [op.future for op in (*self._inflight, *self._queue)]
             await asyncio.gather(*waiting, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.flush()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -122,13 +203,36 @@ class ClaimEngine:
 
     # -- the writer ----------------------------------------------------------------------------
 
+    def _start(self) -> None:
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="drops-claim-engine")
+
     async def _run(self) -> None:
         while True:
             if not self._queue:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+                if self._presses and not self._flushed:
+                    # Presses answered from memory are counted with the next batch, or after
+                    # PRESS_COUNT_DELAY, not one transaction per press.
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), PRESS_COUNT_DELAY)
+                    if self._queue or self._flushed or not self._presses:
+                        continue
+                elif not self._presses:
+                    for done in self._flushed:
+                        if not done.done():
+                            done.set_result(None)
+                    self._flushed.clear()
+                    self._wake.clear()
+                    self._idle = True
+                    try:
+                        await self._wake.wait()
+                    finally:
+                        self._idle = False
+                    continue
+            n = min(self.max_batch, len(self._queue))
+            batch = [self._queue.popleft() for _ in range(n)]
             self._inflight = batch
             try:
                 await self._process(batch)
@@ -136,8 +240,13 @@ class ClaimEngine:
                 log.exception("claim batch failed")
                 for op in batch:
                     self._stale.add(op.drop_id)
+                    self._final.discard(op.drop_id)
                     if not op.future.done():
                         op.future.set_exception(exc)
+                if not batch:
+                    await asyncio.sleep(1)  # counting presses failed: not in a tight loop
+            finally:
+                self._inflight = []
 
     async def _load(self, drop_id: int) -> ClaimSnapshot:
         old = self._states.get(drop_id)
@@ -148,9 +257,23 @@ class ClaimEngine:
             snap.multi_units = old.multi_units
         if drop_id in self._contended:
             random.shuffle(snap.free)
+        if old is not None and old.bitmap is not None:
+            snap.bitmap = old.bitmap
+        elif snap.reserved and snap.reserved[-1] // 8 < BITMAP_BYTES_PER_RESERVATION * len(
+            snap.reserved
+        ):
+            snap.bitmap = _bitmap(snap.reserved)
         self._states[drop_id] = snap
         self._stale.discard(drop_id)
+        self._mark_final(snap)
         return snap
+
+    def _mark_final(self, st: ClaimSnapshot) -> None:
+        """Call only when `st` is what the database holds (loaded, or just committed)."""
+        if st.cancelled or (not st.free and st.next_position > st.waitlist_cap):
+            self._final.add(st.drop_id)
+        else:
+            self._final.discard(st.drop_id)
 
     async def _state(self, drop_id: int) -> ClaimSnapshot:
         state = self._states.get(drop_id)
@@ -158,25 +281,53 @@ class ClaimEngine:
             state = await self._load(drop_id)
         return state
 
+    def _take_presses(self, write: BatchWrite, states: dict[int, ClaimSnapshot]) -> None:
+        """Count the presses answered from memory with this batch."""
+        for drop_id, n in self._presses.items():
+            st = self._states.get(drop_id)
+            if st is not None:
+                self._drop_writes(write, st, self.clock.now()).attempts += n
+                states.setdefault(drop_id, st)
+        self._presses.clear()
+
+    def _give_back_presses(self, counted: dict[int, int]) -> None:
+        for drop_id, n in counted.items():
+            if n:
+                self._presses[drop_id] = self._presses.get(drop_id, 0) + n
+
     async def _process(self, batch: list[_Op]) -> None:
-        states = {drop_id: await self._state(drop_id) for drop_id in {op.drop_id for op in batch}}
+        states: dict[int, ClaimSnapshot] = {}
+        for op in batch:
+            if op.drop_id not in states:
+                states[op.drop_id] = await self._state(op.drop_id)
         now = self.clock.now()
         write = BatchWrite()
-        results = [self._decide(states[op.drop_id], op, write, now) for op in batch]
+        self._take_presses(write, states)
+        counted = {drop_id: w.attempts for drop_id, w in write.drops.items()}
+        decide = self._decide
+        results = [decide(states[op.drop_id], op, write, now) for op in batch]
         try:
             await self.store.commit(write, now)
         except BatchCollision:
+            self._give_back_presses(counted)
             self.fallbacks += 1
             for drop_id in {op.drop_id for op in batch}:
                 self._contended.add(drop_id)
                 self._stale.add(drop_id)  # the tentative decisions are void
+                self._final.discard(drop_id)
             await self._settle_one_by_one(batch)
             return
         except BaseException:
+            self._give_back_presses(counted)
             for op in batch:
                 self._stale.add(op.drop_id)
             raise
         self.batches += 1
+        if write.messages and self.on_commit is not None:
+            self.on_commit()
+        for st in states.values():
+            if st.drop_id not in self._stale:
+                self._mark_final(st)
         for op, result in zip(batch, results, strict=True):
             if not op.future.done():
                 op.future.set_result(result)
@@ -198,6 +349,8 @@ class ClaimEngine:
                 except BaseException:
                     self._stale.add(op.drop_id)
                     raise
+                if write.messages and self.on_commit is not None:
+                    self.on_commit()
                 if not op.future.done():
                     op.future.set_result(result)
                 break
@@ -207,69 +360,84 @@ class ClaimEngine:
 
     # -- the decision --------------------------------------------------------------------------
 
-    def _decide(self, st: ClaimSnapshot, op: _Op, write: BatchWrite, now: datetime) -> ClaimResult:
-        drop_id, account = op.drop_id, op.account_id
-        write.attempts[drop_id] = write.attempts.get(drop_id, 0) + 1
+    @staticmethod
+    def _drop_writes(write: BatchWrite, st: ClaimSnapshot, now: datetime) -> DropWrites:
+        w = write.drops.get(st.drop_id)
+        if w is None:
+            confirm_by = now + timedelta(seconds=st.confirm_seconds)
+            w = write.drops[st.drop_id] = DropWrites(st.quota, st.per_account, confirm_by)
+        return w
+
+    @staticmethod
+    def _answer_final(st: ClaimSnapshot, account: int) -> ClaimResult:
+        """The answer in a final state, which the claim cannot change."""
         held = st.winners.get(account)
         if held is not None:
             return ClaimResult(ClaimStatus.WON, held.code, held.units, held.confirm_by, again=True)
         if st.cancelled:
-            return ClaimResult(ClaimStatus.CLOSED)
+            return CLOSED
         if account in st.lapsed:
-            return ClaimResult(ClaimStatus.LAPSED)
+            return LAPSED
         if not _contains(st, account):
-            return ClaimResult(ClaimStatus.NOT_RESERVED)
+            return NOT_RESERVED
+        position = st.waiting.get(account)
+        if position is not None:
+            return ClaimResult(ClaimStatus.WAITLISTED, position=position, again=True)
+        return SOLD_OUT
+
+    def _decide(self, st: ClaimSnapshot, op: _Op, write: BatchWrite, now: datetime) -> ClaimResult:
+        account = op.account_id
+        w = self._drop_writes(write, st, now)
+        w.attempts += 1
+        if op.receipt is not None:
+            write.receipts.append(op.receipt)
+        held = st.winners.get(account)
+        if held is not None:
+            return ClaimResult(ClaimStatus.WON, held.code, held.units, held.confirm_by, again=True)
+        if st.cancelled:
+            return CLOSED
+        if account in st.lapsed:
+            return LAPSED
+        if not _contains(st, account):
+            return NOT_RESERVED
         position = st.waiting.get(account)
         if position is not None:
             return ClaimResult(ClaimStatus.WAITLISTED, position=position, again=True)
         units = min(st.multi_units.get(account, 1), st.per_account)
-        if st.free:
-            numbers = [st.free.pop() for _ in range(min(units, len(st.free)))]
+        free = st.free
+        if free:
+            numbers = [free.pop() for _ in range(min(units, len(free)))]
             code = self.new_code()
-            confirm_by = now + timedelta(seconds=st.confirm_seconds)
-            st.winners[account] = HeldWin(code, len(numbers), confirm_by)
-            write.wins.append(
-                {
-                    "drop_id": drop_id,
-                    "account_id": account,
-                    "code": code,
-                    "units": len(numbers),
-                    "source": WinSource.FLASH,
-                    "won_at": now,
-                    "confirm_by": confirm_by,
-                }
-            )
-            write.slots.extend(
-                {
-                    "drop_id": drop_id,
-                    "slot": slot,
-                    "quota": st.quota,
-                    "per_account": st.per_account,
-                    "account_id": account,
-                    "unit": unit,
-                }
-                for unit, slot in enumerate(numbers, start=1)
-            )
-            if not st.free:
-                write.sold_out.add(drop_id)
-            return ClaimResult(ClaimStatus.WON, code, len(numbers), confirm_by)
+            st.winners[account] = HeldWin(code, len(numbers), w.confirm_by)
+            w.wins.append((account, code, len(numbers)))
+            w.slots.extend((slot, account, unit) for unit, slot in enumerate(numbers, start=1))
+            if not free:
+                w.sold_out = True
+            result = ClaimResult(ClaimStatus.WON, code, len(numbers), w.confirm_by)
+            if op.notice is not None:
+                message = op.notice(account, result)
+                if message is not None:
+                    write.messages.append(message)
+            return result
         if st.next_position <= st.waitlist_cap:
             position = st.next_position
             st.next_position += 1
             st.waiting[account] = position
-            write.waitlist.append(
-                {
-                    "drop_id": drop_id,
-                    "position": position,
-                    "account_id": account,
-                    "units": units,
-                    "added_at": now,
-                }
-            )
+            w.waitlist.append((position, account, units))
             return ClaimResult(ClaimStatus.WAITLISTED, position=position)
-        return ClaimResult(ClaimStatus.SOLD_OUT)
+        return SOLD_OUT
+
+
+def _bitmap(ids: array[int]) -> bytearray:
+    bits = bytearray(ids[-1] // 8 + 1)
+    for account in ids:
+        bits[account >> 3] |= 1 << (account & 7)
+    return bits
 
 
 def _contains(st: ClaimSnapshot, account: int) -> bool:
+    bits = st.bitmap
+    if bits is not None:
+        return 0 <= account < len(bits) * 8 and bool(bits[account >> 3] >> (account & 7) & 1)
     i = bisect.bisect_left(st.reserved, account)
     return i < len(st.reserved) and st.reserved[i] == account

@@ -15,7 +15,7 @@ from bot.core.reply import Field, Reply
 from cogs.drops import lottery, views
 from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.phases import phase
-from cogs.drops.service import DropService
+from cogs.drops.service import DropService, Recipient
 
 # A reply to a drop's message that reserves.
 RESERVE_WORDS = re.compile(
@@ -54,9 +54,19 @@ async def unreserve(ctx: Context, drop: int) -> Reply:
 
 
 async def claim(ctx: Context, drop: int) -> Reply:
-    row, result = await svc(ctx).claim(ctx.community.id, drop, ctx.member.account_id, roles_of(ctx))
+    m = ctx.member
+    out = await svc(ctx).claim_for(
+        ctx.community.id,
+        drop,
+        m.account_id,
+        roles_of(ctx),
+        recipient=Recipient(m.platform, m.platform_user_id, ctx.locale),
+        receipt=(ctx.receipt.platform, ctx.receipt.event_id) if ctx.receipt else None,
+    )
+    if out.receipt_recorded:
+        ctx.receipt_recorded = True
     tz = await ctx.timezone()
-    return views.claim_answer(ctx.t, row, result, tz)
+    return views.claim_answer(ctx.t, out.drop, out.result, tz, sent=out.sent)
 
 
 async def fcode(ctx: Context, code: str) -> Reply:

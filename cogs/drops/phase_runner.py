@@ -15,7 +15,7 @@ from bot.core.commands import EARLIEST, LATEST
 from bot.core.feature import DueWorkTools
 from bot.core.scheduler import run_once
 from cogs.drops import lottery, views
-from cogs.drops.modes import DropMode
+from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.service import DropService
 from storage.drops.drops import DropRow
@@ -68,8 +68,11 @@ class PhaseRunner:
         if drop.opened_at is None:
             await run_once(jobs, f"drop:{drop.id}:open", now, lambda: self._open(drop, now))
             drop = await self._fresh(drop_id)
-        if now >= drop.drop_at and drop.started_at is None:
-            await run_once(jobs, f"drop:{drop.id}:start", now, lambda: self._start(drop, now))
+        start = f"drop:{drop.id}:start"
+        # A start whose process died half-way left `started_at` set and its key unfinished: the
+        # key's claim is taken over once its lease runs out, and the start told to the end.
+        if now >= drop.drop_at and (drop.started_at is None or await jobs.unfinished(start)):
+            await run_once(jobs, start, now, lambda: self._start(drop, now))
             drop = await self._fresh(drop_id)
         if drop.started_at is not None:
             changed = await self._deadlines(drop, now)
@@ -136,9 +139,17 @@ class PhaseRunner:
             now,
             confirm_by,
         )
-        if not recorded:
-            return
         drop = await self._fresh(drop.id)
+        if not recorded:
+            # Drawn already, by a run of this job whose process died before everyone was told.
+            # The draw is the seed's: the same entrants give the same winners and waiting list,
+            # and the outbox's dedup keys skip whoever was told before.
+            entrants = await self.service.reservations.draw_entrants(drop.id, WinSource.FCODE)
+            if drop.drawn_at is None or drop.entrants_hash != lottery.entrants_hash(entrants):
+                log.warning("drop %s: drawn with other entrants; not told again", drop.id)
+                return
+            result = lottery.draw(drop.seed, entrants, drop.drawn_slots or 0, drop.waitlist)
+            confirm_by = drop.drawn_at + timedelta(seconds=drop.confirm_seconds)
         tr = self.tools.translator
         tz = await self.tools.settings.timezone(drop.community_id)
         await self.tools.outbox.announce(

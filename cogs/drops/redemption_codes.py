@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O, 1/I
+# Each random byte to one symbol by its low 5 bits (uniform: 256 is a multiple of 32).
+_SYMBOL_OF_BYTE = bytes(ord(ALPHABET[b & 31]) for b in range(256))
 
 
 def random_symbols(n: int) -> str:
     """n symbols of 5 uniform random bits each."""
-    return "".join(ALPHABET[b & 31] for b in secrets.token_bytes(n))
+    return secrets.token_bytes(n).translate(_SYMBOL_OF_BYTE).decode("ascii")
 
 
 def new_redemption_code() -> str:
     """XXXX-XXXX-XXXX: 60 random bits, unique per win (the schema checks)."""
     raw = random_symbols(12)
-    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"

@@ -16,14 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import Clock
 from bot.core.errors import UserError
+from bot.core.i18n import Translator
 from bot.core.participation import Contribution, ScoreProvider
 from bot.core.services import ServiceRegistry
 from cogs.drops import eligibility, lottery
-from cogs.drops.claims import ClaimEngine, ClaimResult, ClaimStatus
+from cogs.drops.claims import MAX_BATCH, ClaimEngine, ClaimResult, ClaimStatus
 from cogs.drops.fcodes import REFUSED, FcodeRedemption, new_fcode, normalize_fcode
 from cogs.drops.modes import DropMode, WinSource
+from cogs.drops.notices import WinNotices
 from cogs.drops.phases import WITHDRAWABLE, DropPhase, phase
 from cogs.drops.redemption_codes import new_redemption_code
+from cogs.drops.reservation_batcher import ReservationBatcher
 from storage.core.identity import IdentityRepo
 from storage.drops.claims import ClaimStore
 from storage.drops.drops import DropCounts, DropRow, DropsRepo
@@ -57,6 +60,23 @@ EDITABLE = (
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Where a claimer reads private messages: their platform, user id there, language."""
+
+    platform: str
+    target: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    drop: DropRow
+    result: ClaimResult
+    receipt_recorded: bool = False
+    sent: bool = False  # the win's code went out privately too (stored with the win)
+
+
+@dataclass(frozen=True)
 class FcodeOutcome:
     drop: DropRow
     win: WinRow
@@ -80,10 +100,13 @@ class DropService:
         services: ServiceRegistry,
         *,
         tz_of: Callable[[int], Awaitable[ZoneInfo]] | None = None,
-        max_batch: int = 256,
+        translator: Translator | None = None,
+        on_messages: Callable[[], None] | None = None,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self.drops = DropsRepo(engine)
         self.reservations = ReservationsRepo(engine)
+        self.reserving = ReservationBatcher(self.reservations, clock.now)
         self.tz_of = tz_of
         # Runs the drop phases now (set by the cog), so a drop that opens at once is announced.
         self.kick: Callable[[], Awaitable[None]] | None = None
@@ -91,8 +114,15 @@ class DropService:
         self.clock = clock
         self.identity = identity
         self.services = services
+        # Renders the private message with a winner's code (none without a translator).
+        self.translator = translator
+        self._notices: dict[int, WinNotices] = {}
         self.claims = ClaimEngine(
-            ClaimStore(engine), clock, new_redemption_code, max_batch=max_batch
+            ClaimStore(engine),
+            clock,
+            new_redemption_code,
+            max_batch=max_batch,
+            on_commit=on_messages,
         )
 
     async def when(self, drop: DropRow, at: datetime) -> str:
@@ -242,7 +272,7 @@ class DropService:
         )
         if not verdict.ok:
             raise UserError(verdict.key, **(verdict.params or {}))
-        created = await self.reservations.reserve(drop_id, account_id, wanted, now)
+        created = await self.reserving.reserve(drop_id, account_id, wanted)
         if not created:  # a concurrent press won the race: answer with what is stored
             stored = await self.reservations.reservation(drop_id, account_id)
             wanted = stored[0] if stored else wanted
@@ -260,6 +290,22 @@ class DropService:
     async def claim(
         self, community_id: int, drop_id: int, account_id: int, roles: Sequence[str] | None
     ) -> tuple[DropRow, ClaimResult]:
+        out = await self.claim_for(community_id, drop_id, account_id, roles)
+        return out.drop, out.result
+
+    async def claim_for(
+        self,
+        community_id: int,
+        drop_id: int,
+        account_id: int,
+        roles: Sequence[str] | None,
+        *,
+        recipient: Recipient | None = None,
+        receipt: tuple[str, str] | None = None,
+    ) -> Claimed:
+        """Claim; a fresh win's code also goes to `recipient` privately, through the outbox, in
+        the win's own transaction. `receipt` (platform, event id) is stored with the claim when
+        it is decided in a batch (`Claimed.receipt_recorded`)."""
         now = self.clock.now()
         drop = await self.get(community_id, drop_id)
         if drop.cancelled_at is not None:
@@ -275,15 +321,32 @@ class DropService:
             if not wanted & {r.casefold() for r in roles}:
                 held = await self.wins.win_of(drop_id, account_id)
                 if held is None:
-                    return drop, ClaimResult(ClaimStatus.NOT_ELIGIBLE)
-        result = await self.claims.claim(drop_id, account_id)
+                    return Claimed(drop, ClaimResult(ClaimStatus.NOT_ELIGIBLE))
+        notice = None
+        if recipient is not None and self.translator is not None:
+            notices = await self._win_notices(drop)
+            notice = notices.for_member(
+                community_id, recipient.platform, recipient.target, recipient.locale
+            )
+        result, recorded = await self.claims.submit(
+            drop_id, account_id, notice=notice, receipt=receipt
+        )
         if result.status == ClaimStatus.NOT_RESERVED:
             verdict = await eligibility.check(
                 drop, community_id, account_id, roles, now, self.identity, self.scores
             )
             if not verdict.ok:
                 result = ClaimResult(ClaimStatus.NOT_ELIGIBLE)
-        return drop, result
+        sent = notice is not None and result.status == ClaimStatus.WON and not result.again
+        return Claimed(drop, result, recorded, sent)
+
+    async def _win_notices(self, drop: DropRow) -> WinNotices:
+        assert self.translator is not None
+        tz = await self.tz_of(drop.community_id) if self.tz_of else ZoneInfo("UTC")
+        notices = self._notices.get(drop.id)
+        if notices is None or notices.drop.name != drop.name or notices.tz != tz:
+            notices = self._notices[drop.id] = WinNotices(self.translator, drop, tz)
+        return notices
 
     async def confirm(self, community_id: int, drop_id: int, account_id: int) -> WinRow:
         drop = await self.get(community_id, drop_id)

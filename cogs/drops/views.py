@@ -210,10 +210,36 @@ def sold_out(t: Tr, drop: DropRow) -> Reply:
     )
 
 
-def claim_answer(t: Tr, drop: DropRow, result: ClaimResult, tz: ZoneInfo) -> Reply:
-    """The private answer every claimer gets."""
+def you_won_code(
+    t: Tr, drop: DropRow, code: str, units: int, confirm_by: datetime, tz: ZoneInfo
+) -> Reply:
+    """The private message with a flash win's code (stored with the win)."""
+    return Reply(
+        text=t(
+            "drop.claim.won", name=drop.name, code=code, units=units, deadline=when(confirm_by, tz)
+        ),
+        buttons=[confirm_button(t, drop)],
+    )
+
+
+def claim_answer(
+    t: Tr, drop: DropRow, result: ClaimResult, tz: ZoneInfo, *, sent: bool = False
+) -> Reply:
+    """The private answer every claimer gets. `sent`: a fresh win whose code also went out as a
+    private message (with the button to confirm), so the answer is short."""
     if result.status == ClaimStatus.WON:
         assert result.code is not None and result.confirm_by is not None
+        if sent and not result.again:
+            return Reply(
+                text=t(
+                    "drop.claim.won_sent",
+                    name=drop.name,
+                    code=result.code,
+                    units=result.units,
+                    deadline=when(result.confirm_by, tz),
+                ),
+                ephemeral=True,
+            )
         key = "drop.claim.won_again" if result.again else "drop.claim.won"
         return Reply(
             text=t(

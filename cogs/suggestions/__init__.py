@@ -23,6 +23,7 @@ def setup(feature: FeatureSetup) -> None:
         repo, feature.clock, index_factory=lambda: make_index(model, weight)
     )
     feature.services.add(service)
+    feature.on_shutdown(service.writer.close)
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
     feature.add_content_check(repo.any_in_community)

@@ -62,16 +62,28 @@ async def post_anyway(ctx: Context, args: list[str]) -> Reply:
 
 async def _vote_reply(ctx: Context, sid: int, *, toggle: bool) -> Reply:
     s = svc(ctx)
-    if toggle:
-        row, voted, redirected = await s.toggle(ctx.community.id, sid, ctx.member.account_id)
-        key = "vote.added" if voted else "vote.removed"
-    else:
-        row, added, redirected = await s.vote(ctx.community.id, sid, ctx.member.account_id)
-        key = "vote.added" if added else "vote.already"
+    cid, me, receipt = ctx.community.id, ctx.member.account_id, ctx.receipt
+    try:
+        if toggle:
+            row, voted, redirected = await s.toggle(cid, sid, me, receipt=receipt)
+            key = "vote.added" if voted else "vote.removed"
+        else:
+            row, added, redirected = await s.vote(cid, sid, me, receipt=receipt)
+            key = "vote.added" if added else "vote.already"
+    except UserError:
+        _recorded(ctx)  # refused, in the same committed batch as the receipt
+        raise
+    _recorded(ctx)
     text = ctx.t(key, id=row.id, title=row.title, votes=row.votes)
     if redirected:
         text = ctx.t("vote.redirected", id=redirected, into=row.id) + "\n" + text
     return Reply(text=text, ephemeral=True)
+
+
+def _recorded(ctx: Context) -> None:
+    """The vote writer recorded the delivery's receipt in the transaction of the vote."""
+    if ctx.receipt is not None and svc(ctx).batched:
+        ctx.receipt_recorded = True
 
 
 async def vote(ctx: Context, id: int) -> Reply:
@@ -95,7 +107,14 @@ async def vote_label(ctx: Context, args: list[str], label: str) -> str | None:
 
 
 async def unvote(ctx: Context, id: int) -> Reply:
-    row, removed = await svc(ctx).unvote(ctx.community.id, id, ctx.member.account_id)
+    try:
+        row, removed = await svc(ctx).unvote(
+            ctx.community.id, id, ctx.member.account_id, receipt=ctx.receipt
+        )
+    except UserError:
+        _recorded(ctx)
+        raise
+    _recorded(ctx)
     key = "vote.removed" if removed else "vote.none"
     return Reply(text=ctx.t(key, id=row.id, title=row.title, votes=row.votes), ephemeral=True)
 

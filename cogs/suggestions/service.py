@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.clock import Clock
+from bot.core.context import Receipt
 from bot.core.errors import UserError
 from cogs.suggestions.heat import heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
@@ -19,8 +20,10 @@ from cogs.suggestions.status import (
     SuggestionStatus,
     is_open,
 )
+from cogs.suggestions.vote_writer import VoteKind, VoteWriter
 from storage.suggestions.merges import MergeRepo, MergeResult
 from storage.suggestions.posts import DraftRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.vote_batch import VoteBatchStore
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
 # Shown at submission from "related" up: a wrong hint costs one press of "post mine anyway".
@@ -43,6 +46,8 @@ class SuggestionService:
     ) -> None:
         self.repo = repo
         self.votes = VoteRepo(repo.engine)
+        self.writer = VoteWriter(VoteBatchStore(repo.engine), clock)
+        self.batched = True
         self.merges = MergeRepo(repo.engine)
         self.clock = clock
         self._make_index = index_factory
@@ -179,8 +184,40 @@ class SuggestionService:
 
     # -- votes -------------------------------------------------------------------------------
 
-    # One vote is one transaction (a VoteUnit): the suggestion is read together with the
-    # member's own vote on it, the vote is written, and the votes are counted after it.
+    # Every press goes through the vote writer, which commits the presses waiting as one
+    # transaction (cogs/suggestions/vote_writer.py). With `batched` off, each press is its own
+    # transaction instead (a `VoteUnit`): the path before the writer, kept as the reference the
+    # tests and `fanloop bench votes` compare the writer with.
+
+    async def vote(
+        self, community_id: int, sid: int, account_id: int, *, receipt: Receipt | None = None
+    ) -> tuple[SuggestionRow, bool, int | None]:
+        """Vote: (row, added, redirected from). A receipt is recorded with the vote."""
+        if not self.batched:
+            return await self._vote_alone(community_id, sid, account_id)
+        out = await self.writer.press(VoteKind.VOTE, community_id, sid, account_id, _key(receipt))
+        return out.row, out.changed, out.redirected
+
+    async def unvote(
+        self, community_id: int, sid: int, account_id: int, *, receipt: Receipt | None = None
+    ) -> tuple[SuggestionRow, bool]:
+        """Take a vote back: (row, removed)."""
+        if not self.batched:
+            return await self._unvote_alone(community_id, sid, account_id)
+        out = await self.writer.press(VoteKind.UNVOTE, community_id, sid, account_id, _key(receipt))
+        return out.row, out.changed
+
+    async def toggle(
+        self, community_id: int, sid: int, account_id: int, *, receipt: Receipt | None = None
+    ) -> tuple[SuggestionRow, bool, int | None]:
+        """+1 button: vote, or take the vote back when already given. Returns (row, voted now,
+        redirected from). A redelivered press (its receipt recorded before) changes nothing."""
+        if not self.batched:
+            return await self._toggle_alone(community_id, sid, account_id)
+        out = await self.writer.press(VoteKind.TOGGLE, community_id, sid, account_id, _key(receipt))
+        return out.row, out.voted, out.redirected
+
+    # -- one transaction per press (the reference path) --------------------------------------
 
     async def _target(self, unit: VoteUnit, community_id: int, sid: int) -> Target:
         target = await unit.target(community_id, sid)
@@ -206,33 +243,32 @@ class SuggestionService:
             raise UserError("vote.closed", id=row.id, status=row.status)
         return target, redirected_from
 
-    async def vote(
+    async def _vote_alone(
         self, community_id: int, sid: int, account_id: int
     ) -> tuple[SuggestionRow, bool, int | None]:
         async with self.votes.unit(account_id, self.clock.now()) as unit:
             target, redirected = await self._votable(unit, community_id, sid)
             added = await unit.add(target)
-            return await unit.counted(target.row), added, redirected
+            return unit.counted(target.row), added, redirected
 
-    async def unvote(
+    async def _unvote_alone(
         self, community_id: int, sid: int, account_id: int
     ) -> tuple[SuggestionRow, bool]:
         async with self.votes.unit(account_id, self.clock.now()) as unit:
             target = await self._target(unit, community_id, sid)
             removed = await unit.remove(target)
-            return await unit.counted(target.row), removed
+            return unit.counted(target.row), removed
 
-    async def toggle(
+    async def _toggle_alone(
         self, community_id: int, sid: int, account_id: int
     ) -> tuple[SuggestionRow, bool, int | None]:
-        """+1 button: vote, or take the vote back when already given. Returns (row, voted now)."""
         async with self.votes.unit(account_id, self.clock.now()) as unit:
             target, redirected = await self._votable(unit, community_id, sid)
             if target.voted:
                 await unit.remove(target)
-                return await unit.counted(target.row), False, redirected
+                return unit.counted(target.row), False, redirected
             added = await unit.add(target)
-            return await unit.counted(target.row), added, redirected
+            return unit.counted(target.row), added, redirected
 
     async def voters(self, sid: int) -> list[int]:
         return await self.votes.voters(sid)
@@ -286,6 +322,10 @@ class SuggestionService:
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
         return row
+
+
+def _key(receipt: Receipt | None) -> tuple[str, str] | None:
+    return (receipt.platform, receipt.event_id) if receipt is not None else None
 
 
 def _doc(title: str, details: str) -> str:

@@ -124,7 +124,10 @@ async def page_button(ctx: Context, args: list[str]) -> Reply:
 async def grade_button(ctx: Context, args: list[str]) -> Reply:
     report_id, item_id, grid = int_args(args, 3)
     svc = weekly(ctx)
-    await svc.cast(ctx.community.id, report_id, item_id, ctx.member.account_id, grid)
+    await svc.cast(
+        ctx.community.id, report_id, item_id, ctx.member.account_id, grid, receipt=ctx.receipt
+    )
+    ctx.receipt_recorded = ctx.receipt is not None  # committed with the ballot
     report = await svc.report(ctx.community.id, report_id)
     items = await svc.items(report.release_id)
     index = next((n for n, item in enumerate(items) if item.id == item_id), len(items) - 1)
@@ -141,7 +144,10 @@ async def report_vote(ctx: Context, item: int, grid: str) -> Reply:
     labels = release_views.grid_labels(ctx.t, report.labels)
     chosen = parse_grid(grid, labels)
     target = items[item - 1]
-    await svc.cast(ctx.community.id, report.id, target.id, ctx.member.account_id, chosen)
+    await svc.cast(
+        ctx.community.id, report.id, target.id, ctx.member.account_id, chosen, receipt=ctx.receipt
+    )
+    ctx.receipt_recorded = ctx.receipt is not None  # committed with the ballot
     return Reply(
         text=ctx.t("fourgrid.voted", title=target.title, grid=labels[chosen]), ephemeral=True
     )

@@ -119,13 +119,25 @@ class WeeklyFlows:
         cfg = await config.load(self.tools.settings, cid)
         tz = await self.tz(cid)
         report = await self.service.open_report(release, cfg, tz, opened_by, self.tools.clock.now())
+        await self._announce_opened(release, report, tz)
+        return report
+
+    async def announce_report(self, report: ReportRow) -> None:
+        """Announce an open report (again: the dedup key makes it once)."""
+        release = await self.service.releases.get(report.community_id, report.release_id)
+        if release is None or report.status != ReportStatus.OPEN:
+            return
+        await self._announce_opened(release, report, await self.tz(report.community_id))
+
+    async def _announce_opened(self, release: ReleaseRow, report: ReportRow, tz: ZoneInfo) -> None:
         items = await self.service.items(release.id)
 
         def render(locale: str) -> Reply:
             return release_views.report_opened(self.tr(locale), release, report, items, tz)
 
-        await self.tools.outbox.announce(cid, render, dedup_key=f"fourgrid-open:{report.id}")
-        return report
+        await self.tools.outbox.announce(
+            release.community_id, render, dedup_key=f"fourgrid-open:{report.id}"
+        )
 
     async def close(self, report: ReportRow) -> bool:
         """Close now and post the results (once, whoever gets there first)."""

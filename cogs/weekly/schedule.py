@@ -109,9 +109,16 @@ class WeeklySchedule:
         if fire < release.created_at:
             return
         reports = self.service.reports
-        if await reports.for_release(release.id) or await reports.current(cid):
-            return  # it has its report, or the previous one is still open
         key = f"fourgrid-open:{cid}:{iso_period(fire, tz)}"
+        report = await reports.for_release(release.id)
+        if report is not None:
+            # Opened by a run whose process died before announcing it: the key's claim is taken
+            # over once its lease runs out, and the opening announced (once, by its dedup key).
+            if await self.jobs.unfinished(key):
+                await run_once(self.jobs, key, now, _bind(self.flows.announce_report, report))
+            return
+        if await reports.current(cid):
+            return  # the previous one is still open
         await run_once(self.jobs, key, now, _bind(self.flows.open_report, release, None))
 
     async def _digest(self, cid: int, cfg: WeeklyConfig, tz: ZoneInfo, now: datetime) -> None:

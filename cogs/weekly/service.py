@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
 from bot.core.commands import parse_int
+from bot.core.context import Receipt
 from bot.core.errors import UserError
 from bot.core.participation import Contribution
 from bot.core.services import ServiceRegistry
@@ -28,6 +29,7 @@ from storage.weekly.reports import ReportRepo, ReportRow
 log = logging.getLogger(__name__)
 
 MAX_ITEMS = 25
+GRIDS = len(Grid)
 TREND_WEEKS = 8
 
 
@@ -185,14 +187,33 @@ class WeeklyService:
         return row
 
     async def cast(
-        self, community_id: int, report_id: int, item_id: int, account_id: int, grid: int
+        self,
+        community_id: int,
+        report_id: int,
+        item_id: int,
+        account_id: int,
+        grid: int,
+        receipt: Receipt | None = None,
     ) -> None:
-        """Put an item in a grid. The write itself checks that the report (of this community)
-        is open and the item is one of its items; only a refused ballot costs a second look."""
-        if not 0 <= grid < len(Grid):
+        """Put an item in a grid; returns once the ballot is committed. The write itself checks
+        that the report (of this community) is open and the item is one of its items; only a
+        refused ballot costs a second look. `receipt` (the delivery that carried the press) is
+        recorded in the ballot's transaction."""
+        if not 0 <= grid < GRIDS:
             raise UserError("fourgrid.bad_grid")
         now = self.clock.now()
-        ballot = Ballot(community_id, report_id, item_id, account_id, grid, now)
+        if receipt is None:
+            ballot = Ballot(community_id, report_id, item_id, account_id, grid, now)
+        else:
+            ballot = Ballot(
+                community_id,
+                report_id,
+                item_id,
+                account_id,
+                grid,
+                now,
+                (receipt.platform, receipt.event_id),
+            )
         if await self.batcher.cast(ballot):
             return
         report = await self.report(community_id, report_id)

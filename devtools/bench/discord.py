@@ -21,6 +21,7 @@ import logging
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,98 @@ async def _suggestion(app: App, title: str) -> tuple[int, int]:
     return ctx.community.id, sub.posted.id
 
 
+async def seed_claim_drop(app: App, cid: int, pressers: int, quota: int, first_user: int) -> int:
+    """A flash drop of `quota` in community `cid`, claimable now, that the Discord users
+    `first_user`, `first_user + 1`, … (`pressers` of them, known members) all reserved; its id."""
+    from sqlalchemy import insert, select
+
+    from cogs.drops import lottery
+    from storage.core.schema import accounts, identities, members
+    from storage.drops.schema import drops, reservations
+
+    now = app.clock.now()
+    before = now - timedelta(days=1)
+    seed_hex = lottery.new_seed()
+    async with app.engine.begin() as conn:
+        owner = (await conn.execute(select(accounts.c.id).limit(1))).scalar_one()
+        drop_id = (
+            await conn.execute(
+                insert(drops).values(
+                    community_id=cid, created_by=owner, name="Redmi Note", mode="flash",
+                    quota=quota, per_account=1, waitlist=quota, opens_at=before,
+                    closes_at=now - timedelta(minutes=1), drop_at=now - timedelta(minutes=1),
+                    confirm_seconds=86400, seed=seed_hex,
+                    commitment=lottery.commitment(seed_hex), created_at=before,
+                    updated_at=before, opened_at=before, started_at=now - timedelta(minutes=1),
+                )
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
+    for start in range(0, pressers, 5000):
+        n = min(5000, pressers - start)
+        async with app.engine.begin() as conn:
+            ids = [
+                int(r[0])
+                for r in (
+                    await conn.execute(
+                        insert(accounts).returning(accounts.c.id),
+                        [{"created_at": before} for _ in range(n)],
+                    )
+                ).all()
+            ]
+            await conn.execute(
+                insert(identities),
+                [
+                    {
+                        "platform": "discord",
+                        "platform_user_id": str(first_user + start + i),
+                        "account_id": account,
+                        "display_name": f"fan{start + i}",
+                        "created_at": before,
+                    }
+                    for i, account in enumerate(ids)
+                ],
+            )
+            await conn.execute(
+                insert(members),
+                [
+                    {"community_id": cid, "account_id": a, "joined_at": before, "last_seen_at": now}
+                    for a in ids
+                ],
+            )
+            await conn.execute(
+                insert(reservations),
+                [{"drop_id": drop_id, "account_id": a, "reserved_at": before} for a in ids],
+            )
+    return int(drop_id)
+
+
+async def claim_outcome(app: App, drop_id: int, quota: int) -> dict[str, int]:
+    """Winners, oversold (wins beyond the quota, or a member winning twice), waiting list."""
+    from sqlalchemy import func, select
+
+    from storage.drops.schema import waitlist, wins
+
+    async with app.engine.connect() as conn:
+        won = (
+            await conn.execute(select(func.count()).where(wins.c.drop_id == drop_id))
+        ).scalar_one()
+        winners = (
+            await conn.execute(
+                select(func.count(func.distinct(wins.c.account_id))).where(
+                    wins.c.drop_id == drop_id
+                )
+            )
+        ).scalar_one()
+        waiting = (
+            await conn.execute(select(func.count()).where(waitlist.c.drop_id == drop_id))
+        ).scalar_one()
+    return {
+        "winners": int(winners),
+        "oversold": max(0, int(won) - quota) + (int(won) - int(winners)),
+        "waitlisted": int(waiting),
+    }
+
+
 async def _votes(app: App, cid: int, sid: int) -> int:
     from cogs.suggestions.service import SuggestionService
 
@@ -78,10 +171,39 @@ async def _votes(app: App, cid: int, sid: int) -> int:
     return row.votes - 1  # the author's own vote comes with the suggestion
 
 
+def _stub_work() -> None:
+    """`--work stub`: a press builds discord.py's Interaction (as the work does) and answers
+    a fixed private reply without touching the database, so the figures are the adapter's
+    alone (acknowledgement, parsing, the follow-up), whatever the core costs."""
+    from bot.adapters.discord.interactions import Interactions
+    from bot.adapters.discord.respond import Incoming, Outcome
+    from bot.core.reply import Reply
+
+    def press(self: Interactions, incoming: Incoming, action: str) -> None:
+        async def work() -> Outcome:
+            assert incoming.interaction.message is not None
+            return Outcome(Reply(text=f"Voted ({action}).", ephemeral=True))
+
+        self.responder.admit(incoming, work, f"action {action}")
+
+    Interactions.press = press  # type: ignore[method-assign]
+
+
 async def _through_adapter(
-    n: int, concurrency: int, rate: float, db: str | None, tmp: Path, server: str
+    n: int,
+    concurrency: int,
+    rate: float,
+    db: str | None,
+    tmp: Path,
+    server: str,
+    work: str,
+    scenario: str = "vote",
+    quota: int = 1000,
 ) -> dict[str, Any]:
     from bot.adapters.discord import Tuning, run
+
+    if work == "stub":
+        _stub_work()
 
     async with local_server("discord", server) as port:
         base = f"http://127.0.0.1:{port}"
@@ -94,6 +216,10 @@ async def _through_adapter(
             discord_gateway_url=f"ws://127.0.0.1:{port}/gateway",
         )
         cid, sid = await _suggestion(app, "Dark mode for the app")
+        custom_id, label = f"sv:{sid}", _label(app, sid, 1)
+        if scenario == "claim":
+            drop_id = await seed_claim_drop(app, cid, n, quota, FIRST_CLICKER)
+            custom_id, label = f"dc:{drop_id}", app.translator("en", "drop.button.claim")
         stop = asyncio.Event()
         bot = asyncio.create_task(run(app, stop, Tuning(max_concurrency=concurrency)))
         try:
@@ -103,23 +229,47 @@ async def _through_adapter(
                     f"{base}/_fake/burst",
                     json={
                         "count": n,
-                        "custom_id": f"sv:{sid}",
+                        "custom_id": custom_id,
                         "first_user_id": FIRST_CLICKER,
                         "rate": rate,
-                        "label": _label(app, sid, 1),
+                        "label": label,
                     },
                 ) as r:
                     r.raise_for_status()
+                cpu = time.process_time()
                 status = await _wait_answered(http, base, n)
+                cpu = time.process_time() - cpu
                 votes = await _votes(app, cid, sid)
-                status = await _wait_card(http, base, _label(app, sid, votes + 1), status)
+                claimed = await claim_outcome(app, drop_id, quota) if scenario == "claim" else {}
+                if work != "stub" and scenario == "vote":
+                    status = await _wait_card(http, base, _label(app, sid, votes + 1), status)
+                else:
+                    status = {**status, "card_current": True}
         finally:
             stop.set()
             await bot
             await app.close()
     acks = [float(x) for x in status["ack_ms"]]
     elapsed = status["last_answered"] - status["first_sent"]
+    if scenario == "claim":
+        return {
+            "scenario": "claim",
+            "pressers": n,
+            "quota": quota,
+            **claimed,
+            "answered": status["answered"],
+            "acknowledged": status["acked"],
+            "late": status["late"],
+            "seconds": round(elapsed, 3),
+            "per_s": round(status["answered"] / elapsed, 1) if elapsed > 0 else 0.0,
+            "p50_ms": round(_percentile(acks, 0.50), 1),
+            "p99_ms": round(_percentile(acks, 0.99), 1),
+            "max_ms": round(max(acks, default=0.0), 1),
+            "server_cpu_s": status.get("server_cpu_s"),
+            "bot_cpu_s": round(cpu, 2),
+        }
     return {
+        "scenario": "vote",
         "interactions": n,
         "seconds": round(elapsed, 3),
         "per_s": round(status["answered"] / elapsed, 1) if elapsed > 0 else 0.0,
@@ -135,6 +285,11 @@ async def _through_adapter(
         "card_edits": status["card_edits"],
         "card_label": (status["card_labels"] or [""])[0],
         "card_current": status["card_current"],
+        "server_cpu_s": status.get("server_cpu_s"),
+        # CPU the bot's process used for the burst (its event loop and the database's
+        # threads), per interaction: a figure that depends less on the machine's load.
+        "bot_cpu_s": round(cpu, 2),
+        "bot_cpu_ms_per_interaction": round(cpu * 1000 / n, 3),
     }
 
 
@@ -211,11 +366,28 @@ async def _through_core(n: int, concurrency: int, db: str | None, tmp: Path) -> 
 
 
 async def bench(
-    n: int, concurrency: int, rate: float, db: str | None, server: str = "process"
+    n: int,
+    concurrency: int,
+    rate: float,
+    db: str | None,
+    server: str = "process",
+    work: str = "real",
+    baseline: bool = True,
+    scenario: str = "vote",
+    quota: int = 1000,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        adapter = await _through_adapter(n, concurrency, rate, db, Path(tmp), server)
-        core = await _through_core(n, concurrency, db, Path(tmp))
+        adapter = await _through_adapter(
+            n, concurrency, rate, db, Path(tmp), server, work, scenario, quota
+        )
+        if scenario == "claim":
+            database = "PostgreSQL" if db and db.startswith("postgres") else "SQLite"
+            return {**adapter, "database": database, "server": server}
+        core = (
+            await _through_core(n, concurrency, db, Path(tmp))
+            if baseline and work == "real"
+            else {"per_s": None, "votes": None}
+        )
     database = "PostgreSQL" if db and db.startswith("postgres") else "SQLite"
     return {
         **adapter,
@@ -223,6 +395,7 @@ async def bench(
         "concurrency": concurrency,
         "rate": rate or None,
         "server": server,
+        "work": work,
         "baseline_per_s": core["per_s"],
         "baseline_votes": core["votes"],
     }
@@ -242,9 +415,24 @@ def report(r: dict[str, Any]) -> str:
         f"  votes counted: {r['votes']} for {r['members']} members "
         f"({r['acknowledged']} acknowledged)\n"
         f"  the card's button: {r['card_label']} after {r['card_edits']} edits"
-        f"{'' if r['card_current'] else ' (not the final count)'}\n"
-        f"  baseline, the same presses straight into the dispatcher: "
-        f"{r['baseline_per_s']:.0f} /s ({r['baseline_votes']} votes)"
+        f"{'' if r['card_current'] else ' (not the final count)'}"
+        + (
+            f"\n  baseline, the same presses straight into the dispatcher: "
+            f"{r['baseline_per_s']:.0f} /s ({r['baseline_votes']} votes)"
+            if r["baseline_per_s"] is not None
+            else ""
+        )
+    )
+
+
+def claim_report(r: dict[str, Any]) -> str:
+    return (
+        f'fanloop bench discord --scenario claim: {r["pressers"]} reservers press "Claim now" '
+        f"on a flash drop of {r['quota']} ({r['database']})\n"
+        f"  {r['winners']} winners, {r['oversold']} oversold, {r['waitlisted']} on the waiting "
+        f"list; {r['answered']} answered, {r['late']} expired before their acknowledgement\n"
+        f"  {r['per_s']:.0f} answered/s; acknowledgement p50 {r['p50_ms']:.0f} ms, "
+        f"p99 {r['p99_ms']:.0f} ms"
     )
 
 
@@ -256,13 +444,29 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     result = asyncio.run(
-        bench(args.interactions, args.concurrency, args.rate, args.db, args.server)
+        bench(
+            args.interactions,
+            args.concurrency,
+            args.rate,
+            args.db,
+            args.server,
+            args.work,
+            not args.no_baseline,
+            args.scenario,
+            args.quota,
+        )
     )
+    if result["scenario"] == "claim":
+        print(json.dumps(result) if args.json else claim_report(result))
+        fine = result["winners"] == min(result["quota"], result["pressers"])
+        fine = fine and not result["oversold"] and result["late"] == 0
+        return 0 if fine and result["answered"] == result["pressers"] else 1
     if args.json:
         print(json.dumps(result))
     else:
         print(report(result))
-    ok = result["votes"] == result["members"] and result["late"] == 0 and result["card_current"]
+    counted = result["work"] == "stub" or result["votes"] == result["members"]
+    ok = counted and result["late"] == 0 and result["card_current"]
     return 0 if ok else 1
 
 
@@ -293,5 +497,19 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="run the local Discord server in its own process (default) or inline, in the "
         "bench's event loop",
     )
+    p.add_argument(
+        "--work",
+        choices=("real", "stub"),
+        default="real",
+        help="stub: presses answer a fixed reply without the database (the adapter alone)",
+    )
+    p.add_argument("--no-baseline", action="store_true", help="skip the core-alone baseline")
+    p.add_argument(
+        "--scenario",
+        choices=("vote", "claim"),
+        default="vote",
+        help='claim: every member reserved a flash drop and presses "Claim now"',
+    )
+    p.add_argument("--quota", type=int, default=1000, help="the flash drop's quota (claim)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=main)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FakeClock
@@ -122,6 +122,7 @@ async def seed(engine: AsyncEngine, n_members: int, n_votes: int, rng: random.Ra
         at = start + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
         rows.append({"suggestion_id": pair[0], "account_id": pair[1], "created_at": at})
     await _insert(engine, votes, rows)
+    await _recount(engine)
     return cid
 
 
@@ -146,6 +147,14 @@ async def add_votes(
         have.add(pair)
         rows.append({"suggestion_id": pair[0], "account_id": pair[1], "created_at": at})
     await _insert(engine, votes, rows)
+    await _recount(engine)
+
+
+async def _recount(engine: AsyncEngine) -> None:
+    """Votes inserted here directly: bring each suggestion's count column up to date."""
+    count = select(func.count()).where(votes.c.suggestion_id == suggestions.c.id)
+    async with engine.begin() as conn:
+        await conn.execute(update(suggestions).values(votes=count.scalar_subquery()))
 
 
 async def _timed(work: Callable[[], Awaitable[T]]) -> tuple[float, T]:

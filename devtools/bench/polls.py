@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import shutil
@@ -117,9 +118,14 @@ async def run(
                 for item, love in zip(item_ids, loves, strict=True):
                     await svc.cast(cid, report.id, item, account, _grid(local, love))
 
-        t0 = time.perf_counter()
+        load_before = os.getloadavg()[0]
+        t0, cpu0, loop0 = time.perf_counter(), time.process_time(), time.thread_time()
         await asyncio.gather(*(fan_presses() for _ in range(concurrency)))
         ingest_s = time.perf_counter() - t0
+        # CPU per ballot: the whole process (event loop, the SQLite driver's thread) and the
+        # event loop's thread alone; less sensitive than the rate to a machine shared with others.
+        cpu_s, loop_s = time.process_time() - cpu0, time.thread_time() - loop0
+        load_after = os.getloadavg()[0]
         ballots = members * items
         rss_ingest = _rss_mb()
 
@@ -193,6 +199,11 @@ async def run(
             "ballots_stored": stored,
             "ingest_s": round(ingest_s, 2),
             "ballots_per_s": round(ballots / ingest_s, 1),
+            "cpu_us_per_ballot": round(cpu_s / ballots * 1e6, 1),
+            "loop_cpu_us_per_ballot": round(loop_s / ballots * 1e6, 1),
+            "batches": svc.batcher.batches,
+            "mean_batch": round(svc.batcher.batched / max(svc.batcher.batches, 1), 1),
+            "load_avg": [round(load_before, 2), round(load_after, 2)],
             "single_sample": sample,
             "single_ballots_per_s": round(sample / single_s, 1) if sample else None,
             "results_s": round(results_s, 3),
@@ -219,6 +230,9 @@ def summary(s: dict[str, Any]) -> str:
         f"four-grid report: {s['members']:,} fans × {s['items']} items on {s['database']}",
         f"  ballots through the service: {s['ballots']:,} in {s['ingest_s']} s"
         f" = {s['ballots_per_s']:,} ballots/s ({s['concurrency']} presses in flight)",
+        f"  {s['batches']:,} transactions of {s['mean_batch']} ballots on average;"
+        f" CPU {s['cpu_us_per_ballot']} µs a ballot ({s['loop_cpu_us_per_ballot']} µs of it"
+        f" on the event loop); load average {s['load_avg'][0]} → {s['load_avg'][1]}",
         f"  baseline, one transaction per ballot: {single:,} ballots/s"
         f" ({s['single_sample']:,} ballots)"
         if single

@@ -7,10 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, delete, insert, literal, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.core.schema import accounts, communities, identities, members, spaces
+from storage.types import UTCDateTime
 from storage.util import insert_ignore, new_id
 
 
@@ -71,11 +83,38 @@ def _resolve_query() -> Select[Any]:
 
 
 _RESOLVE = _resolve_query()
+_MARK_SEEN = (
+    update(members)
+    .where(
+        members.c.community_id == bindparam("cid"),
+        members.c.account_id == bindparam("aid"),
+        members.c.last_seen_at < bindparam("at", type_=UTCDateTime),
+    )
+    .values(last_seen_at=bindparam("at", type_=UTCDateTime))
+)
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """What a write changed, for the readers that keep identities in memory: these accounts
+    (their identities, language, memberships), and this platform space (its community)."""
+
+    accounts: tuple[int, ...] = ()
+    space: tuple[str, str] | None = None  # (platform, space id)
 
 
 class IdentityRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Called after each write below commits (see `changed`).
+        self.listeners: list[Callable[[IdentityChange], None]] = []
+
+    def changed(self, change: IdentityChange) -> None:
+        """Tell the listeners (the process's identity cache) that accounts or a space changed.
+        The writes of this repository call it after they commit; code that writes these tables
+        elsewhere calls it too."""
+        for listener in self.listeners:
+            listener(change)
 
     async def merge_accounts(
         self,
@@ -89,18 +128,23 @@ class IdentityRepo:
             await merge_core_accounts(conn, from_id, to_id)
             for merger in mergers:
                 await merger(conn, from_id, to_id)
+        self.changed(IdentityChange(accounts=(from_id, to_id)))
 
     async def move_space(self, platform: str, space_id: str, community_id: int) -> int | None:
         """Re-point a platform space at another community; returns the community it left."""
         async with self.engine.begin() as conn:
-            return await move_space(conn, platform, space_id, community_id)
+            left = await move_space(conn, platform, space_id, community_id)
+        self.changed(IdentityChange(space=(platform, space_id)))
+        return left
 
     async def account_for(
         self, platform: str, user_id: str, display_name: str, now: datetime
     ) -> IdentityRow:
         """The identity (platform, user id), created with a new account on first sight."""
         async with self.engine.begin() as conn:
-            return (await _identity(conn, platform, user_id, display_name, now))[0]
+            ident = (await _identity(conn, platform, user_id, display_name, now))[0]
+        self.changed(IdentityChange(accounts=(ident.account_id,)))
+        return ident
 
     async def resolve(
         self,
@@ -117,8 +161,8 @@ class IdentityRepo:
         sight), the community of the space (created on first sight) and the membership (created,
         or its `last_seen_at` moved when older than `seen_every`).
 
-        A known member in a known space costs one SELECT; nothing is kept in memory, so accounts
-        linked and spaces joined by another process are seen at once."""
+        A known member in a known space costs one SELECT. Nothing is kept in memory here; the
+        App keeps what this returns for a short while (bot/core/identity_cache.py)."""
         async with self.engine.begin() as conn:
             params = {"platform": platform, "user_id": user_id, "space_id": space_id}
             r = (await conn.execute(_RESOLVE, params)).one()
@@ -150,9 +194,81 @@ class IdentityRepo:
             last_seen = r.last_seen_at
             if last_seen is None:
                 await _touch(conn, cid, ident.account_id, now, absent=True)
+                last_seen = now
             elif now - last_seen > seen_every:
                 await _touch(conn, cid, ident.account_id, now)
-            return Resolved(ident, locale, cid, cname)
+                last_seen = now
+            return Resolved(ident, locale, cid, cname, last_seen)
+
+    async def known(
+        self, wanted: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], Resolved]:
+        """Who acts and where, for many (platform, user id, space id) at once, in three SELECTs
+        on one connection: only the ones whose identity, space and membership all exist (the
+        others are for `resolve`, which creates what is missing). Writes nothing."""
+        if not wanted:
+            return {}
+        users = sorted({(p, u) for p, u, _ in wanted})
+        places = sorted({(p, sp) for p, _, sp in wanted})
+        async with self.engine.connect() as conn:
+            who = {
+                (r.platform, r.platform_user_id): r
+                for chunk in _chunks(users)
+                for r in await conn.execute(
+                    select(
+                        identities.c.platform,
+                        identities.c.platform_user_id,
+                        identities.c.account_id,
+                        identities.c.display_name,
+                        accounts.c.locale,
+                    )
+                    .join(accounts, accounts.c.id == identities.c.account_id)
+                    .where(tuple_(identities.c.platform, identities.c.platform_user_id).in_(chunk))
+                )
+            }
+            where = {
+                (r.platform, r.space_id): r
+                for chunk in _chunks(places)
+                for r in await conn.execute(
+                    select(
+                        spaces.c.platform,
+                        spaces.c.space_id,
+                        spaces.c.community_id,
+                        communities.c.name,
+                    )
+                    .join(communities, communities.c.id == spaces.c.community_id)
+                    .where(tuple_(spaces.c.platform, spaces.c.space_id).in_(chunk))
+                )
+            }
+            pairs = sorted(
+                {
+                    (int(where[(p, sp)].community_id), int(who[(p, u)].account_id))
+                    for p, u, sp in wanted
+                    if (p, u) in who and (p, sp) in where
+                }
+            )
+            seen = {
+                (int(r.community_id), int(r.account_id)): r.last_seen_at
+                for chunk in _chunks(pairs)
+                for r in await conn.execute(
+                    select(
+                        members.c.community_id, members.c.account_id, members.c.last_seen_at
+                    ).where(tuple_(members.c.community_id, members.c.account_id).in_(chunk))
+                )
+            }
+        out: dict[tuple[str, str, str], Resolved] = {}
+        for key in wanted:
+            p, u, sp = key
+            i, s = who.get((p, u)), where.get((p, sp))
+            if i is None or s is None:
+                continue
+            cid, aid = int(s.community_id), int(i.account_id)
+            last_seen = seen.get((cid, aid))
+            if last_seen is None:
+                continue
+            ident = IdentityRow(p, u, aid, str(i.display_name))
+            out[key] = Resolved(ident, i.locale, cid, str(s.name), last_seen)
+        return out
 
     async def account(self, account_id: int) -> AccountRow:
         async with self.engine.connect() as conn:
@@ -161,6 +277,7 @@ class IdentityRepo:
     async def set_account(self, account_id: int, **values: object) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+        self.changed(IdentityChange(accounts=(account_id,)))
 
     async def identities_of(self, account_id: int) -> list[IdentityRow]:
         async with self.engine.connect() as conn:
@@ -236,6 +353,15 @@ class IdentityRepo:
         async with self.engine.begin() as conn:
             await _touch(conn, community_id, account_id, now)
 
+    async def mark_seen(self, seen: Sequence[tuple[int, int, datetime]]) -> None:
+        """Move `last_seen_at` of many memberships, (community, account, when) each, in one
+        transaction and one statement (never back in time)."""
+        if not seen:
+            return
+        rows = [{"cid": c, "aid": a, "at": at} for c, a, at in seen]
+        async with self.engine.begin() as conn:
+            await conn.execute(_MARK_SEEN, rows)
+
     async def joined_at(self, community_id: int, account_id: int) -> datetime | None:
         async with self.engine.connect() as conn:
             return (
@@ -247,6 +373,10 @@ class IdentityRepo:
             ).scalar()
 
 
+def _chunks(items: Sequence[Any], size: int = 400) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 @dataclass(frozen=True)
 class Resolved:
     """What `IdentityRepo.resolve` found: who (and their own language, if chosen), and where."""
@@ -255,6 +385,7 @@ class Resolved:
     locale: str | None
     community_id: int
     community_name: str
+    last_seen_at: datetime | None = None  # the membership's, as it is after the resolve
 
 
 async def _account(conn: AsyncConnection, account_id: int) -> AccountRow:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.bulk import Constant, insert_rows
 from storage.core.schema import outbox
+from storage.types import UTCDateTime
 from storage.util import insert_ignore
 
 
@@ -52,6 +55,48 @@ def message_row(m: NewMessage, now: datetime) -> dict[str, Any]:
         "created_at": now,
         "next_attempt_at": now,
     }
+
+
+async def add_in(conn: AsyncConnection, messages: Sequence[NewMessage], now: datetime) -> None:
+    """Store messages inside the caller's transaction, so that they are stored if and only if
+    what they announce is (a win and the message with its code). One set-based statement
+    however many; a message whose dedup_key is already stored is skipped. The caller wakes the
+    delivery workers (`Outbox.wake`) after its commit."""
+    if not messages:
+        return
+    await insert_rows(
+        conn,
+        outbox.name,
+        _ADD_COLUMNS,
+        [
+            (
+                m.community_id,
+                m.platform,
+                m.kind,
+                m.target,
+                m.account_id,
+                m.payload,
+                m.dedup_key,
+            )
+            for m in messages
+        ],
+        constants={
+            "created_at": Constant(now, UTCDateTime()),
+            "next_attempt_at": Constant(now, UTCDateTime()),
+        },
+        ignore_conflicts=True,
+    )
+
+
+_ADD_COLUMNS = (
+    ("community_id", "INTEGER"),
+    ("platform", "TEXT"),
+    ("kind", "TEXT"),
+    ("target", "TEXT"),
+    ("account_id", "INTEGER"),
+    ("payload", "JSON"),
+    ("dedup_key", "TEXT"),
+)
 
 
 class OutboxRepo:
@@ -116,6 +161,18 @@ class OutboxRepo:
                         )
                     )
             return claimed
+
+    async def unclaim(self, item_ids: list[int], now: datetime) -> None:
+        """Give claimed messages back undelivered (a stop), so that the next start or another
+        worker takes them at once instead of after the claim's lease."""
+        if not item_ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(item_ids), outbox.c.delivered_at.is_(None))
+                .values(next_attempt_at=now)
+            )
 
     async def delivered(self, item_id: int, now: datetime) -> None:
         async with self.engine.begin() as conn:

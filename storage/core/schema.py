@@ -93,6 +93,9 @@ outbox = Table(
     Column("failed_at", UTCDateTime),
     Column("last_error", Text),
     Index("ix_outbox_due", "platform", "delivered_at", "next_attempt_at"),
+    # Retention: old delivered and given-up rows are deleted (bot.core.retention).
+    Index("ix_outbox_delivered_at", "delivered_at"),
+    Index("ix_outbox_failed_at", "failed_at"),
 )
 
 # One-time codes: `link` (bind another platform's identity to an account) and `join` (bind another
@@ -110,6 +113,8 @@ one_time_codes = Table(
 )
 
 # Scheduled work that ran, keyed by its period ("fourgrid:3:2026-W48"): exactly once, everywhere.
+# An unfinished key is held by `holder` until `lease_until` (renewed while the work runs); a
+# claim whose lease ran out was left by a process that died, and another one takes it over.
 job_runs = Table(
     "job_runs",
     metadata,
@@ -117,6 +122,8 @@ job_runs = Table(
     Column("holder", String(64), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Index("ix_job_runs_finished_at", "finished_at"),
 )
 
 # Leases: which process runs the scheduler when several share one database.

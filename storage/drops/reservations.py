@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.bulk import Constant, insert_rows
 from storage.drops.drops import DropRow, drop_row
 from storage.drops.schema import drops, reservations, wins
+from storage.types import UTCDateTime
 from storage.util import insert_ignore
 
 
@@ -32,6 +35,48 @@ class ReservationsRepo:
                     },
                 )
             )
+
+    async def reserve_many(
+        self, wanted: Sequence[tuple[int, int, int]], now: datetime
+    ) -> list[bool]:
+        """Reserve (drop, account, units) for many presses in one transaction: for each, True
+        when it made the reservation (the first press of an account that had none; a second
+        one, here or stored before, is False)."""
+        async with self.engine.begin() as conn:
+            stored: set[tuple[int, int]] = set()
+            by_drop: dict[int, list[int]] = {}
+            for drop_id, account_id, _units in wanted:
+                by_drop.setdefault(drop_id, []).append(account_id)
+            for drop_id, accounts in by_drop.items():
+                for start in range(0, len(accounts), 5000):
+                    part = accounts[start : start + 5000]
+                    rows = await conn.execute(
+                        select(reservations.c.account_id).where(
+                            reservations.c.drop_id == drop_id,
+                            reservations.c.account_id.in_(part),
+                        )
+                    )
+                    stored.update((drop_id, int(a)) for a in rows.scalars())
+            made: list[bool] = []
+            rows_in: list[tuple[int, int, int]] = []
+            for drop_id, account_id, units in wanted:
+                key = (drop_id, account_id)
+                if key in stored:
+                    made.append(False)
+                    continue
+                stored.add(key)
+                made.append(True)
+                rows_in.append((drop_id, account_id, units))
+            # A reservation another process stored meanwhile is kept (ON CONFLICT DO NOTHING).
+            await insert_rows(
+                conn,
+                reservations.name,
+                (("drop_id", "INTEGER"), ("account_id", "INTEGER"), ("units", "INTEGER")),
+                rows_in,
+                constants={"reserved_at": Constant(now, UTCDateTime())},
+                ignore_conflicts=True,
+            )
+            return made
 
     async def unreserve(self, drop_id: int, account_id: int) -> bool:
         """Withdraw a reservation that has not won (the schema keeps a win's reservation)."""

@@ -51,6 +51,7 @@ processed_events = Table(
     Column("platform", String(16), primary_key=True),
     Column("event_id", String(64), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_processed_events_created_at", "created_at"),  # retention
 )
 
 # Telegram updates as received, stored before Telegram is told they arrived (the next

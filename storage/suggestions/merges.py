@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.suggestions.posts import SuggestionRow, add_event, get_row
+from storage.suggestions.posts import SuggestionRow, add_event, add_to_count, get_row
 from storage.suggestions.schema import drafts, merges, suggestion_events, suggestions, votes
 from storage.util import insert_ignore, new_id
 
@@ -67,6 +67,7 @@ class MergeRepo:
                 if int(r.account_id) not in have
             ]
             added = await insert_ignore(conn, votes, carried)
+            await add_to_count(conn, orig_id, added)
             await conn.execute(
                 update(suggestions)
                 .where(suggestions.c.id == dup_id)
@@ -110,6 +111,7 @@ class MergeRepo:
             ).first()
             assert r is not None
             res = await conn.execute(delete(votes).where(votes.c.merge_id == r.id))
+            await add_to_count(conn, int(r.original_id), -int(res.rowcount or 0))
             await conn.execute(update(merges).where(merges.c.id == r.id).values(undone_at=now))
             await conn.execute(
                 update(suggestions)
@@ -125,9 +127,26 @@ class MergeRepo:
 async def merge_suggestion_accounts(conn: AsyncConnection, from_id: int, to_id: int) -> None:
     """A linked person counts once: their two accounts' votes for one suggestion become one."""
     mine = select(votes.c.suggestion_id).where(votes.c.account_id == to_id).scalar_subquery()
-    await conn.execute(
-        delete(votes).where(votes.c.account_id == from_id, votes.c.suggestion_id.in_(mine))
+    both = (
+        (
+            await conn.execute(
+                select(votes.c.suggestion_id).where(
+                    votes.c.account_id == from_id, votes.c.suggestion_id.in_(mine)
+                )
+            )
+        )
+        .scalars()
+        .all()
     )
+    if both:
+        await conn.execute(
+            delete(votes).where(votes.c.account_id == from_id, votes.c.suggestion_id.in_(both))
+        )
+        await conn.execute(
+            update(suggestions)
+            .where(suggestions.c.id.in_(both))
+            .values(votes=suggestions.c.votes - 1)
+        )
     await conn.execute(update(votes).where(votes.c.account_id == from_id).values(account_id=to_id))
     await conn.execute(
         update(suggestions).where(suggestions.c.author_id == from_id).values(author_id=to_id)

@@ -42,18 +42,9 @@ class DraftRow:
     posted_id: int | None
 
 
-_vote_count = (
-    select(func.count())
-    .where(votes.c.suggestion_id == suggestions.c.id)
-    .correlate(suggestions)
-    .scalar_subquery()
-    .label("votes")
-)
-
-
 def suggestion_query() -> Select[tuple]:
-    """Suggestions with their vote count (read with `suggestion_row`)."""
-    return select(suggestions, _vote_count)
+    """Suggestions with their vote count, the `votes` column (read with `suggestion_row`)."""
+    return select(suggestions)
 
 
 def suggestion_row(r: object) -> SuggestionRow:
@@ -131,6 +122,7 @@ class SuggestionRepo:
                 details=details,
                 category=category,
                 status="new",
+                votes=1,  # the author's own, inserted below
                 created_at=now,
                 updated_at=now,
             )
@@ -314,3 +306,14 @@ async def add_event(
             created_at=now,
         )
     )
+
+
+async def add_to_count(conn: AsyncConnection, sid: int, delta: int) -> None:
+    """Move a suggestion's vote count by `delta`, in the transaction that added or removed the
+    votes (`suggestions.votes` is kept equal to its rows in `votes`)."""
+    if delta:
+        await conn.execute(
+            update(suggestions)
+            .where(suggestions.c.id == sid)
+            .values(votes=suggestions.c.votes + delta)
+        )

@@ -38,6 +38,9 @@ suggestions = Table(
     Column("status_note", Text),
     Column("hidden", Boolean, nullable=False, server_default="0"),
     Column("merged_into", ForeignKey("suggestions.id")),
+    # How many rows of `votes` are this suggestion's: every statement that adds or removes votes
+    # moves it in the same transaction, so reads never count the votes.
+    Column("votes", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint(

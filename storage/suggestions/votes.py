@@ -1,10 +1,11 @@
-"""Votes: one per account per suggestion (the primary key), read and written in one transaction
-per vote.
+"""Votes: one per account per suggestion (the primary key), one transaction per vote.
 
-A vote goes through a `VoteUnit`: one connection, one transaction, in which the service reads the
-suggestion together with the member's own vote (one SELECT per suggestion it looks at), adds or
-removes the vote (one statement; none when nothing changes) and counts the votes after the change
-(one SELECT). Nothing is kept between votes.
+Presses are committed in batches by the suggestion cog's vote writer
+(`storage.suggestions.vote_batch`). A `VoteUnit` is the path before it, kept as the reference
+the writer is checked and measured against: one connection, one transaction, in which the
+service reads the suggestion (with its vote count) together with the member's own vote (one
+SELECT per suggestion it looks at), adds or removes the vote and moves the count (two
+statements; none when nothing changes).
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.engine import is_sqlite
-from storage.suggestions.posts import SuggestionRow, suggestion_query, suggestion_row
+from storage.suggestions.posts import (
+    SuggestionRow,
+    add_to_count,
+    suggestion_query,
+    suggestion_row,
+)
 from storage.suggestions.schema import suggestions, votes
 from storage.util import insert_ignore
 
@@ -45,7 +51,6 @@ def _target_query() -> Select[Any]:
 
 # Built once: a vote runs these on every press.
 _TARGET = _target_query()
-_COUNT = select(func.count()).where(votes.c.suggestion_id == bindparam("sid"))
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class VoteUnit:
         self.now = now
         self._gate = gate
         self.holds_gate = False
-        self._wrote = False
+        self._moved = 0
 
     async def _write(self) -> None:
         """Called before the first write: wait for this process's turn to write (SQLite)."""
@@ -106,13 +111,15 @@ class VoteUnit:
                     {"suggestion_id": sid, "account_id": self.account_id, "created_at": self.now},
                 )
             )
-        if not added:  # carried over by a merge (or cast a moment ago in another transaction)
+        if added:
+            await add_to_count(self.conn, sid, 1)
+            self._moved += 1
+        else:  # carried over by a merge (or cast a moment ago in another transaction)
             await self.conn.execute(
                 update(votes)
                 .where(votes.c.suggestion_id == sid, votes.c.account_id == self.account_id)
                 .values(merge_id=None)
             )
-        self._wrote = True
         return added
 
     async def remove(self, target: Target) -> bool:
@@ -125,15 +132,15 @@ class VoteUnit:
                 votes.c.suggestion_id == target.row.id, votes.c.account_id == self.account_id
             )
         )
-        self._wrote = True
-        return bool(res.rowcount)
+        removed = bool(res.rowcount)
+        if removed:
+            await add_to_count(self.conn, target.row.id, -1)
+            self._moved -= 1
+        return removed
 
-    async def counted(self, row: SuggestionRow) -> SuggestionRow:
-        """The row with its votes counted after this unit's change (as read when unchanged)."""
-        if not self._wrote:
-            return row
-        r = await self.conn.execute(_COUNT, {"sid": row.id})
-        return dataclasses.replace(row, votes=int(r.scalar() or 0))
+    def counted(self, row: SuggestionRow) -> SuggestionRow:
+        """The row with its vote count after this unit's change."""
+        return dataclasses.replace(row, votes=row.votes + self._moved) if self._moved else row
 
 
 class VoteRepo:

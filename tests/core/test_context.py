@@ -1,5 +1,6 @@
-"""`app.context(...)`: who acts and where, resolved in one transaction with nothing kept in
-memory, so links and joins made by another process are seen at the next event."""
+"""`app.context(...)`: who acts and where, resolved in one transaction the first time and from
+the process's memory for a few seconds after; links and joins made by another process are seen
+once the entry expires (`IDENTITY_TTL`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
+from bot.core.identity_cache import IDENTITY_TTL
 from config.settings import FanloopSettings
 from storage.core.schema import members
 from tests.helpers import member
@@ -53,14 +55,20 @@ async def last_seen(app: App, community_id: int, account_id: int) -> Any:
 async def test_one_transaction_and_one_select_for_a_known_member(app: App) -> None:
     with counting(app.engine) as first:
         ctx = await member(app, "Alice")
-    # Account, identity, community, space and membership are created in one transaction; the
-    # other one reads the new community's settings (its language), which are then kept.
-    assert first["transactions"] == 2
+    # The misses waiting are read together first (nothing here); account, identity, community,
+    # space and membership are then created in one transaction; the third reads the new
+    # community's settings (its language), which are then kept.
+    assert first["transactions"] == 3
     with counting(app.engine) as again:
         same = await member(app, "Alice")
-    assert again == {"transactions": 1, "statements": 1}
+    assert again == {"transactions": 0, "statements": 0}  # from memory
     assert same.member.account_id == ctx.member.account_id
     assert same.community == ctx.community
+    app.identity_cache.clear()  # as after a restart: read with the other misses, no write
+    with counting(app.engine) as cold:
+        same = await member(app, "Alice")
+    assert cold == {"transactions": 1, "statements": 3}
+    assert same.member.account_id == ctx.member.account_id
 
 
 async def test_membership_is_created_then_touched_at_most_every_five_minutes(
@@ -75,6 +83,7 @@ async def test_membership_is_created_then_touched_at_most_every_five_minutes(
     assert (await last_seen(app, cid, aid)).last_seen_at == start
     clock.advance(timedelta(minutes=2))
     await member(app, "Bob")
+    await app.identity_cache.flush()  # written off the press
     assert tuple(await last_seen(app, cid, aid)) == (start, start + timedelta(minutes=6))
 
 
@@ -95,7 +104,22 @@ async def test_names_and_language_are_read_fresh(app: App) -> None:
     assert names[ctx.member.account_id] == "Carol W"
 
 
-async def test_links_and_joins_by_another_process_are_seen_at_once(
+async def test_last_seen_moves_off_the_press_for_members_in_memory(
+    app: App, clock: FakeClock
+) -> None:
+    app.identity_cache.ttl = timedelta(hours=1)  # so that the entry outlives SEEN_EVERY
+    ctx = await member(app, "Bob")
+    cid, aid = ctx.community.id, ctx.member.account_id
+    start = clock.now()
+    clock.advance(timedelta(minutes=6))
+    with counting(app.engine) as seen:
+        await member(app, "Bob")
+    assert seen == {"transactions": 0, "statements": 0}  # queued, not written by the press
+    await app.identity_cache.flush()
+    assert tuple(await last_seen(app, cid, aid)) == (start, start + timedelta(minutes=6))
+
+
+async def test_links_and_joins_by_another_process_are_seen_when_the_entry_expires(
     app: App, engine: AsyncEngine, clock: FakeClock, settings: FanloopSettings
 ) -> None:
     other = await App.create(settings, clock, engine=engine, migrate=False)
@@ -119,6 +143,9 @@ async def test_links_and_joins_by_another_process_are_seen_at_once(
     tg_there = await member(other, "Lin", platform="telegram", space="chat-9")
     assert not (await other.dispatcher.run_line(tg_there, f"/link {link}")).error
 
+    still = await member(app, "Lin", platform="telegram", space="chat-9")
+    assert still.member.account_id == fan_tg.member.account_id  # this process's memory
+    clock.advance(IDENTITY_TTL)
     now_tg = await member(app, "Lin", platform="telegram", space="chat-9")
     assert now_tg.community.id == owner_dc.community.id
     assert now_tg.member.account_id == fan_dc.member.account_id

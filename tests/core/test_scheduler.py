@@ -44,7 +44,7 @@ async def test_apscheduler_drives_the_tick(app: App) -> None:
     try:
         await asyncio.wait_for(ticked.wait(), 5)
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()  # and the tick under way finishes before the engine closes
 
 
 async def test_stop_lets_a_tick_under_way_finish(app: App) -> None:
@@ -60,3 +60,25 @@ async def test_stop_lets_a_tick_under_way_finish(app: App) -> None:
     await asyncio.sleep(0.05)  # the tick holds the lease and is inside the due work
     await scheduler.stop()
     assert finished == [True] and tick.done()
+
+
+async def test_stop_lets_a_tick_apscheduler_started_finish(app: App) -> None:
+    """APScheduler cancels the coroutines it runs when it shuts down: stop() must wait for the
+    tick first, so a job under way completes instead of being cut short at every exit."""
+    inside, release = asyncio.Event(), asyncio.Event()
+    finished: list[bool] = []
+
+    async def work() -> None:
+        inside.set()
+        await release.wait()
+        finished.append(True)
+
+    app.due_work.append(work)
+    scheduler = Scheduler(app, interval=60)
+    scheduler.start()
+    await asyncio.wait_for(inside.wait(), 5)
+    stopping = asyncio.create_task(scheduler.stop())
+    await asyncio.sleep(0)  # stop() is now waiting for the tick
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert finished == [True]

@@ -90,7 +90,11 @@ async def test_slow_button_is_acknowledged_silently_then_followed_up(
     bot = await start_bot(SLOW)
     message = fake.bot_message(["slow:1"])
     pending = await fake.send(fake.press(fake.add_member("Alice"), message, "slow:1"))
-    await asyncio.sleep(0.2)
+
+    async def acknowledged() -> bool:
+        return pending.ack_type is not None
+
+    await eventually(acknowledged)  # while the work is held
     assert pending.ack_type == 6  # deferred update: nothing shown yet
     gate.open.set()
     await pending.wait()

@@ -1,5 +1,6 @@
-"""Kill -9 the claim engine's process in the middle of a burst, restart, check the promises:
-every member told "won" is a winner (with the code they were told), nothing is oversold."""
+"""Kill -9 the claim engine's process in the middle of a burst, again and again, restart, check
+the promises: every member told "won" is a winner (with the code they were told), every winner
+has the private message with their code in the outbox, nobody won twice, nothing is oversold."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cogs.drops.notices import dedup_key
 from devtools.bench.drops import seed
+from storage.core.schema import outbox
 from storage.drops.schema import slots, wins
 from tests.conftest import PG_URL, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
 QUOTA, RESERVERS = 6000, 12000
+KILLS = 3
 
 
 def _spawn(url: str, schema: str, drop_id: int, out: Path) -> subprocess.Popen[bytes]:
@@ -46,7 +50,10 @@ def _wait_for_wins(out: Path, child: subprocess.Popen[bytes], n: int) -> None:
 
 
 def _lines(out: Path) -> int:
-    return len(out.read_bytes().splitlines()) if out.exists() else 0
+    """How many members were told "won" so far (a restart tells earlier winners again)."""
+    if not out.exists():
+        return 0
+    return len({line.split(b" ", 1)[0] for line in out.read_bytes().splitlines()})
 
 
 async def test_sigkill_mid_burst_loses_no_announced_win(db_kind: str, tmp_path: Path) -> None:
@@ -56,18 +63,18 @@ async def test_sigkill_mid_burst_loses_no_announced_win(db_kind: str, tmp_path: 
         drop_id = await seed(engine, QUOTA, RESERVERS, 0)
         out = tmp_path / "told.txt"
 
-        # First run: kill it once some wins were announced, long before the quota is gone.
-        child = _spawn(url, schema or "", drop_id, out)
-        await asyncio.to_thread(_wait_for_wins, out, child, 300)
-        assert child.poll() is None, "the burst ended before it could be killed"
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        killed_at = _told(out)
-        async with engine.connect() as conn:
-            taken = (await conn.execute(select(func.count()).select_from(slots))).scalar_one()
-        assert len(killed_at) >= 300 and taken < QUOTA  # it really died mid-burst
-
-        await _assert_promises_kept(engine, drop_id, killed_at)
+        # Kill it each time some more wins were announced, long before the quota is gone.
+        for kill in range(1, KILLS + 1):
+            child = _spawn(url, schema or "", drop_id, out)
+            await asyncio.to_thread(_wait_for_wins, out, child, 300 * kill)
+            assert child.poll() is None, "the burst ended before it could be killed"
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            killed_at = _told(out)
+            async with engine.connect() as conn:
+                taken = (await conn.execute(select(func.count()).select_from(slots))).scalar_one()
+            assert len(killed_at) >= 300 * kill and taken < QUOTA  # it really died mid-burst
+            await _assert_promises_kept(engine, drop_id, killed_at)
 
         # Restart: the same burst again, to the end.
         child = _spawn(url, schema or "", drop_id, out)
@@ -88,6 +95,19 @@ async def _assert_promises_kept(engine: AsyncEngine, drop_id: int, told: dict[in
             for r in await conn.execute(select(wins.c.account_id, wins.c.code))
         }
         numbers = list((await conn.execute(select(slots.c.slot))).scalars())
+        holders = list((await conn.execute(select(slots.c.account_id))).scalars())
+        messages = {
+            r.dedup_key: r.payload
+            for r in await conn.execute(select(outbox.c.dedup_key, outbox.c.payload))
+        }
+    # Every "won" is stored with the code told; nothing oversold; nobody holds two slots.
     assert all(stored.get(account) == code for account, code in told.items())
     assert len(numbers) == len(set(numbers)) <= QUOTA
     assert all(1 <= n <= QUOTA for n in numbers)
+    assert len(holders) == len(set(holders)) == len(stored)
+    # Every winner's private message, with their code, committed with the win.
+    for account, code in stored.items():
+        payload = messages.get(dedup_key(drop_id, account))
+        assert payload is not None, f"winner {account} has no message"
+        assert code in payload["text"]
+    assert len(messages) == len(stored)

@@ -4,7 +4,8 @@ and one failing ballot does not fail the others."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
@@ -12,18 +13,25 @@ from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.errors import UserError
 from cogs.weekly.ballot_batcher import BallotBatcher
-from storage.weekly.ballots import Ballot, BallotRepo
+from storage.weekly.ballots import Ballot, BallotRepo, BallotWriter
 from tests.weekly.weekly_helpers import member, open_report, release, weekly
 
 
-class CountingRepo(BallotRepo):
-    """The real repository, counting the transactions it writes."""
+class CountingWriter(BallotWriter):
+    """The real writer, counting the transactions it writes."""
 
     transactions = 0
 
     async def cast_many(self, batch: Sequence[Ballot]) -> list[bool]:
-        self.transactions += 1
+        CountingWriter.transactions += 1
         return await super().cast_many(batch)
+
+
+class CountingRepo(BallotRepo):
+    @contextlib.asynccontextmanager
+    async def writer(self) -> AsyncIterator[BallotWriter]:
+        async with super().writer() as writer:
+            yield CountingWriter(writer.conn, self._stamp)
 
 
 async def _accounts(app: App, n: int) -> list[int]:
@@ -36,6 +44,7 @@ async def test_concurrent_ballots_share_transactions(app: App) -> None:
     report = await open_report(app, row, boss)
     a, b = await weekly(app).items(row.id)
     people = await _accounts(app, 60)
+    CountingWriter.transactions = 0
     repo = CountingRepo(app.engine)
     svc = weekly(app)
     svc.batcher = BallotBatcher(repo, max_batch=50)
@@ -43,7 +52,7 @@ async def test_concurrent_ballots_share_transactions(app: App) -> None:
     await asyncio.gather(
         *(svc.cast(cid, report.id, item.id, acc, acc % 4) for acc in people for item in (a, b))
     )
-    assert 3 <= repo.transactions < 20  # 120 ballots, at most 50 a transaction
+    assert 3 <= CountingWriter.transactions < 20  # 120 ballots, at most 50 a transaction
     tallies = await svc.ballots.tallies(report.id)
     assert sum(map(sum, tallies.values())) == 120
     assert tallies[a.id] == [sum(1 for p in people if p % 4 == g) for g in range(4)]

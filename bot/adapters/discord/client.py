@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import discord
@@ -29,6 +31,8 @@ PACKAGE = "bot.adapters.discord"
 # interaction cannot be answered after 15 minutes, and Discord redelivers nothing older.
 EVENT_MEMORY = timedelta(days=2)
 HOUR = 3600.0
+APPLICATION_COMMAND = 2
+ARRIVED_KEPT = 10_000  # arrival times of slash commands not yet handled (a bound, not a cache)
 
 
 def intents(message_content: bool) -> discord.Intents:
@@ -63,10 +67,34 @@ class FanloopClient(discord.Client):
         )
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.interactions = Interactions(self, app, self.tuning)
+        self._hook_interactions()
         self.deliveries = Deliveries(self, app)
         self._stop_worker = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+
+    def _hook_interactions(self) -> None:
+        """Take INTERACTION_CREATE before discord.py parses it: stamp its arrival, and hand
+        buttons, selects and form submissions to `Interactions.on_raw` as the raw payload
+        (acknowledging needs only its id and token); slash commands and autocomplete go on to
+        discord.py's command tree."""
+        parsers = self._connection.parsers
+        parse = parsers["INTERACTION_CREATE"]
+        interactions = self.interactions
+
+        backlog = self.interactions.responder.acks.backlog
+
+        def on_interaction_create(data: Any) -> None:
+            at = backlog.created(int(data["id"]), time.monotonic())
+            if interactions.on_raw(data, at):
+                return
+            if data.get("type") == APPLICATION_COMMAND:
+                if len(interactions.arrived) > ARRIVED_KEPT:
+                    interactions.arrived.clear()
+                interactions.arrived[int(data["id"])] = at
+            parse(data)
+
+        parsers["INTERACTION_CREATE"] = on_interaction_create
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator(self.app.translator))
@@ -109,9 +137,6 @@ class FanloopClient(discord.Client):
                 log.exception("could not forget old event ids")
             await asyncio.sleep(HOUR)
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        await self.interactions.on_interaction(interaction)
-
     async def on_message(self, message: discord.Message) -> None:
         await self.interactions.on_message(message)
 
@@ -132,6 +157,7 @@ class FanloopClient(discord.Client):
 
     async def close(self) -> None:
         await self.interactions.cards.close()  # edits still due get a moment to go out
+        await self.interactions.close()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -38,6 +38,13 @@ class NoChannel(Exception):
     """No channel of the server takes the bot's messages (yet)."""
 
 
+def outbox_nonce(item_id: int) -> str:
+    """The nonce a message of the outbox is sent with. discord.py sends it with
+    `enforce_nonce`, so Discord creates no second message for a delivery retried within a few
+    minutes (the first one's answer was lost, or its process died before recording it)."""
+    return f"fl{item_id}"  # at most 25 characters
+
+
 class Deliveries:
     def __init__(self, client: discord.Client, app: App) -> None:
         self.client = client
@@ -113,7 +120,7 @@ class Deliveries:
 
     async def _post(self, item: OutboxItem, channel: Sendable) -> None:
         reply = Reply.from_dict(item.payload)
-        message = await channel.send(**render(reply).send())
+        message = await channel.send(**render(reply).send(), nonce=outbox_nonce(item.id))
         dm = isinstance(channel, discord.DMChannel)
         if reply.subject or (dm and (reply.buttons or reply.select)):
             await self.messages.remember(

@@ -1,10 +1,11 @@
 """Discord events in, the one dispatcher of fanloop, replies out.
 
 Slash commands arrive through discord.py's command tree (`command`, `form`, `autocomplete` for
-the parameters that declare one); buttons, selects and form submissions through
-`on_interaction`, routed by their custom id alone; replies to the bot's messages ("+1") through
-`on_message`. Everything that acts goes through the `Responder`, which works on each interaction
-once however often Discord delivers it (`redelivery`).
+the parameters that declare one); buttons, selects and form submissions straight from the
+gateway event (`on_raw`, before discord.py builds anything), routed by their custom id alone,
+so that acknowledging them costs no parsing; replies to the bot's messages ("+1") through
+`on_message`. Everything that acts goes through the `Responder`, which acknowledges first under
+load and works on each interaction once however often Discord delivers it.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord import forms
+from bot.adapters.discord.acks import COMPONENT, MODAL_SUBMIT, Arrival
 from bot.adapters.discord.edits import CardEdits
 from bot.adapters.discord.members import PLATFORM, Members
 from bot.adapters.discord.render import SELECT_ID, is_private, render
-from bot.adapters.discord.respond import Outcome, Responder, Tuning
+from bot.adapters.discord.respond import Incoming, Outcome, Responder, Tuning
 from bot.adapters.discord.translate import clip
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, convert
-from bot.core.context import Context
+from bot.core.context import Context, Receipt
 from bot.core.errors import UserError
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
@@ -50,6 +52,7 @@ class Interactions:
         self.responder = Responder(app, tuning)
         self.cards = CardEdits(client, self.responder)  # live vote counts on buttons
         self.messages = MessagesRepo(app.engine)
+        self.arrived: dict[int, float] = {}  # slash commands read, not yet handed to the tree
 
     def t(self, interaction: discord.Interaction, key: str, **params: Any) -> str:
         return self.app.translator(interaction.locale.value, key, **params)
@@ -59,8 +62,12 @@ class Interactions:
     async def command(
         self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
     ) -> None:
+        incoming = Incoming.of(interaction, self.arrived.pop(interaction.id, None))
+        if self.responder.redelivered(incoming.id, f"/{spec.name}"):
+            return
+
         async def work() -> Outcome:
-            ctx = await self._context(interaction)
+            ctx = await self._context(interaction, incoming.receipt)
 
             async def go() -> Reply:
                 self.app.dispatcher.check_role(ctx, spec.role)
@@ -68,9 +75,9 @@ class Interactions:
                 return await self.app.dispatcher.run(ctx, spec, params)
 
             reply = await self.app.dispatcher.guard(ctx, f"/{spec.name}", go)
-            return Outcome(reply, ctx.community.id)
+            return Outcome(reply, ctx.community.id, ctx.receipt_recorded)
 
-        await self.responder.answer(interaction, work, f"/{spec.name}")
+        self.responder.admit(incoming, work, f"/{spec.name}")
 
     async def _params(
         self, ctx: Context, spec: CommandSpec, values: dict[str, Any]
@@ -91,8 +98,10 @@ class Interactions:
                 out[p.name] = convert(p, raw, tz=tz)
         return out
 
-    async def _context(self, interaction: discord.Interaction) -> Context:
-        ctx = await self.members.for_interaction(interaction)
+    async def _context(
+        self, interaction: discord.Interaction, receipt: Receipt | None = None
+    ) -> Context:
+        ctx = await self.members.for_interaction(interaction, receipt)
         if ctx is None:
             raise UserError("discord.unknown_place")
         return ctx
@@ -102,7 +111,8 @@ class Interactions:
         first when that is quick, and always again on submission). Opening a form changes
         nothing, so only this process's memory of the interaction is asked (no database write):
         a redelivery after a restart tries to open the form again, which Discord refuses."""
-        if self.responder.redelivered(interaction, f"/{spec.name}"):
+        incoming = Incoming.of(interaction, self.arrived.pop(interaction.id, None))
+        if self.responder.redelivered(incoming.id, f"/{spec.name}"):
             return
         task = asyncio.create_task(self.members.for_interaction(interaction))
         task.add_done_callback(_consume)
@@ -115,7 +125,7 @@ class Interactions:
                 denied = await self.app.dispatcher.guard(
                     ctx, f"/{spec.name}", lambda: self._deny(ctx, spec)
                 )
-                await self.responder.reject(interaction, denied)
+                await self.responder.reject(incoming, denied)
                 return
         modal = forms.modal(self.app.translator, locale, spec)
         try:
@@ -158,40 +168,61 @@ class Interactions:
 
     # -- buttons, selects and forms --------------------------------------------------------------
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        data: dict[str, Any] = dict(interaction.data or {})
-        if interaction.type is discord.InteractionType.component:
-            if data.get("component_type") == 3 and data.get("custom_id") == SELECT_ID:
+    def on_raw(self, payload: dict[str, Any], at: float) -> bool:
+        """A button, select or form submission, from its gateway event as read (`at`): handled
+        here (True) without discord.py's `Interaction`, which is built only if the work runs.
+        Called before any await, so a delivery seen before is dropped at once."""
+        kind = payload.get("type")
+        if kind not in (COMPONENT, MODAL_SUBMIT):
+            return False
+        data: dict[str, Any] = payload.get("data") or {}
+        custom_id = str(data.get("custom_id") or "")
+        if kind == COMPONENT:
+            if data.get("component_type") == 3 and custom_id == SELECT_ID:
                 values = data.get("values") or []
                 action = str(values[0]) if values else ""
             else:
-                action = str(data.get("custom_id") or "")
-            if ":" in action:
-                await self.press(interaction, action)
-        elif interaction.type is discord.InteractionType.modal_submit:
-            custom_id = str(data.get("custom_id") or "")
-            if custom_id.startswith(forms.FORM_PREFIX):
-                name = custom_id[len(forms.FORM_PREFIX) :]
-                await self.submit(interaction, name, forms.submitted(data.get("components") or []))
+                action = custom_id
+            if ":" not in action:
+                return True
+            where = f"action {action}"
+        else:
+            if not custom_id.startswith(forms.FORM_PREFIX):
+                return True
+            name = custom_id[len(forms.FORM_PREFIX) :]
+            where = f"form /{name}"
+        arrival = Arrival.of(payload, at)
+        if self.responder.redelivered(arrival.id, where):
+            return True
+        state = self.client._connection
 
-    async def press(self, interaction: discord.Interaction, action: str) -> None:
+        def build() -> discord.Interaction:
+            return discord.Interaction(data=payload, state=state)  # type: ignore[arg-type]
+
+        incoming = Incoming(arrival, payload, build)
+        if kind == COMPONENT:
+            self.press(incoming, action)
+        else:
+            self.submit(incoming, name, forms.submitted(data.get("components") or []))
+        return True
+
+    def press(self, incoming: Incoming, action: str) -> None:
         async def work() -> Outcome:
-            ctx = await self.members.for_interaction(interaction)
+            interaction = incoming.interaction
+            ctx = await self.members.for_interaction(interaction, incoming.receipt)
             if ctx is None:
-                text = self.t(interaction, "discord.unknown_place")
+                text = self.app.translator(incoming.locale, "discord.unknown_place")
                 return Outcome(Reply(text=text, ephemeral=True, error=True))
             reply = await self.app.dispatcher.press(ctx, action)
             if not reply.error and interaction.message is not None:
                 self.cards.changed(ctx, interaction.message, action)  # e.g. its vote count
-            return Outcome(reply, ctx.community.id)
+            return Outcome(reply, ctx.community.id, ctx.receipt_recorded)
 
-        await self.responder.answer(interaction, work, f"action {action}")
+        self.responder.admit(incoming, work, f"action {action}")
 
-    async def submit(
-        self, interaction: discord.Interaction, name: str, values: dict[str, str]
-    ) -> None:
+    def submit(self, incoming: Incoming, name: str, values: dict[str, str]) -> None:
         async def work() -> Outcome:
-            ctx = await self._context(interaction)
+            ctx = await self._context(incoming.interaction, incoming.receipt)
             spec = self.app.commands.get(name)
 
             async def go() -> Reply:
@@ -201,11 +232,13 @@ class Interactions:
                 params = await self._params(ctx, spec, dict(values))
                 return await self.app.dispatcher.run(ctx, spec, params)
 
-            return Outcome(
-                await self.app.dispatcher.guard(ctx, f"form /{name}", go), ctx.community.id
-            )
+            reply = await self.app.dispatcher.guard(ctx, f"form /{name}", go)
+            return Outcome(reply, ctx.community.id, ctx.receipt_recorded)
 
-        await self.responder.answer(interaction, work, f"form /{name}")
+        self.responder.admit(incoming, work, f"form /{name}")
+
+    async def close(self) -> None:
+        await self.responder.close()
 
     # -- replies to the bot's messages -----------------------------------------------------------
 

@@ -17,7 +17,7 @@ import discord
 
 from bot.core.app import App
 from bot.core.commands import Role
-from bot.core.context import Context
+from bot.core.context import Context, Receipt
 from storage.platform.messages import MessagesRepo
 
 PLATFORM = "discord"
@@ -66,6 +66,7 @@ class Members:
         owner: bool,
         permissions: discord.Permissions,
         locale: str | None,
+        receipt: Receipt | None = None,
     ) -> Context:
         roles = member_roles(user)
         role = role_of(owner=owner, permissions=permissions)
@@ -77,6 +78,7 @@ class Members:
             display_name=user.display_name,
             role=role,
             locale_hint=locale,
+            receipt=receipt,
         )
         if role is Role.FAN and roles:
             setting = str(await self.app.community_settings.get(ctx.community.id, "admin_roles"))
@@ -85,11 +87,14 @@ class Members:
         ctx.extras = {"roles": [name for _, name in roles]}
         return ctx
 
-    async def for_interaction(self, interaction: discord.Interaction) -> Context | None:
-        """The context of whoever sent the interaction; None in a DM fanloop knows nothing of."""
+    async def for_interaction(
+        self, interaction: discord.Interaction, receipt: Receipt | None = None
+    ) -> Context | None:
+        """The context of whoever sent the interaction (`receipt`: the delivery's, for a service
+        that records it with its effect); None in a DM fanloop knows nothing of."""
         locale = interaction.locale.value
         if interaction.guild_id is None:
-            return await self._in_dm(interaction, locale)
+            return await self._in_dm(interaction, locale, receipt)
         guild = interaction.guild
         return await self.context(
             guild_id=interaction.guild_id,
@@ -98,6 +103,7 @@ class Members:
             owner=guild is not None and guild.owner_id == interaction.user.id,
             permissions=interaction.permissions,
             locale=locale,
+            receipt=receipt,
         )
 
     async def for_message(self, message: discord.Message) -> Context | None:
@@ -113,7 +119,9 @@ class Members:
             locale=None,
         )
 
-    async def _in_dm(self, interaction: discord.Interaction, locale: str) -> Context | None:
+    async def _in_dm(
+        self, interaction: discord.Interaction, locale: str, receipt: Receipt | None
+    ) -> Context | None:
         message = interaction.message
         if message is None or interaction.channel_id is None:
             return None
@@ -136,6 +144,7 @@ class Members:
             owner=guild is not None and guild.owner_id == interaction.user.id,
             permissions=member.guild_permissions if member else discord.Permissions.none(),
             locale=locale,
+            receipt=receipt,
         )
 
     async def _guild_member(self, guild: discord.Guild | None, uid: int) -> discord.Member | None:

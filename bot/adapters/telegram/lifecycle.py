@@ -96,6 +96,7 @@ async def run(
         finally:
             if webhook is not None:
                 await webhook.stop()
+            adapter.sender.stopping(app.outbox)  # replies still waiting go to the outbox
             await adapter.edits.close()
             for task in tasks:
                 task.cancel()

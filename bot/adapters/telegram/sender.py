@@ -24,6 +24,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.adapters.telegram.render import Outgoing, render
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.clock import Clock
+from bot.core.outbox import Outbox
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 
@@ -58,6 +59,34 @@ class Sender:
         self.clock = clock
         # Members we could not message privately, and when we last tried (members.py reads it).
         self._unreachable: dict[int, float] = {}
+        # Set on a stop: replies still waiting for a free slot go to the outbox (`stopping`).
+        self._closing = asyncio.Event()
+        self._outbox: Outbox | None = None
+
+    def stopping(self, outbox: Outbox) -> None:
+        """The adapter stops: an interactive reply that would wait for the sending limits is
+        stored in the outbox instead (its worker delivers it after the restart), so that the
+        stop is not held up for minutes by a queue paced at 20 messages a minute per group."""
+        self._outbox = outbox
+        self._closing.set()
+
+    async def _pace(self, chat_id: int, may_park: bool) -> bool:
+        """Wait for a free slot and take it; False (no slot taken) when the adapter stops
+        meanwhile and the reply may be parked in the outbox."""
+        throttle = self.throttle
+        if not may_park or throttle.delay(chat_id) <= 0:
+            await throttle.wait(chat_id)
+            return True
+        if self._closing.is_set():
+            return False
+        waiting = asyncio.ensure_future(throttle.wait(chat_id))
+        closing = asyncio.ensure_future(self._closing.wait())
+        await asyncio.wait({waiting, closing}, return_when=asyncio.FIRST_COMPLETED)
+        closing.cancel()
+        if not waiting.done():
+            waiting.cancel()
+            await asyncio.wait({waiting})
+        return waiting.done() and not waiting.cancelled()
 
     async def send(
         self,
@@ -74,7 +103,13 @@ class Sender:
         sent: list[Message] = []
         for out in render(reply, extra_row=extra_row):
             for attempt in range(3):
-                await self.throttle.wait(chat_id)
+                may_park = wait_on_flood and not sent and community_id is not None
+                if not await self._pace(chat_id, may_park):
+                    assert self._outbox is not None and community_id is not None
+                    await self._outbox.park(
+                        community_id, PLATFORM, str(chat_id), reply, member=chat_id > 0
+                    )
+                    return sent
                 try:
                     sent.append(await self._send_one(chat_id, out, reply_to if not sent else None))
                     break

@@ -179,6 +179,7 @@ class Events(Rest):
         if record is None:
             record = Interaction(payload, time.monotonic())
             self.interactions[record.id] = record
+            self.by_token[record.token] = record
         record.deliveries += 1
         await self.dispatch("INTERACTION_CREATE", payload)
         return record

@@ -70,7 +70,7 @@ class Responses(Store):
         return out
 
     def _webhook(self, token: str, message: str | None, c: Call) -> dict[str, Any] | None:
-        record = next((r for r in self.interactions.values() if r.token == token), None)
+        record = self.by_token.get(token)
         if record is None or record.ack_type is None:
             raise Rejected(404, 10015, "Unknown Webhook")
         channel = int(record.payload.get("channel_id") or GENERAL_ID)

@@ -193,4 +193,15 @@ class Rest(Responses):
         errors = check_message(c.json or {}, len(c.files))
         if errors:
             raise Rejected(400, 50035, "Invalid Form Body", errors)
-        return self._store_message(c.json or {}, cid, files=c.files, dm=dm_user is not None)
+        payload = c.json or {}
+        # enforce_nonce: a message the bot already created with this nonce is returned as it is
+        # (Discord keeps nonces for a few minutes; here, for the server's life).
+        nonce = (
+            str(payload["nonce"]) if payload.get("enforce_nonce") and "nonce" in payload else None
+        )
+        if nonce is not None and (cid, nonce) in self.nonces:
+            return self.messages[self.nonces[(cid, nonce)]]
+        message = self._store_message(payload, cid, files=c.files, dm=dm_user is not None)
+        if nonce is not None:
+            self.nonces[(cid, nonce)] = str(message["id"])
+        return message

@@ -43,12 +43,14 @@ class Store:
         self.messages: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
         self.interactions: dict[str, Interaction] = {}
+        self.by_token: dict[str, Interaction] = {}  # the webhook routes find them by token
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id or None (global)
         self.blocked_dms: set[int] = set()
         self.identify: dict[str, Any] | None = None
         self.identified = asyncio.Event()
         self._failures: list[tuple[str, re.Pattern[str], int, dict[str, Any], list[int]]] = []
         self._dm_channels: dict[str, int] = {}
+        self.nonces: dict[tuple[int, str], str] = {}  # (channel, enforced nonce) -> message id
         self._changed = asyncio.Condition()
         self._ws: web.WebSocketResponse | None = None
         self._seq = itertools.count(1)
@@ -56,6 +58,7 @@ class Store:
         self._burst: list[Interaction] = []
         self._burst_task: asyncio.Task[None] | None = None
         self._burst_message: str | None = None
+        self._burst_cpu = 0.0
         self.owner = self.add_user("Owner")
         guild = Guild(GUILD_ID, "Fan Club", int(self.owner["id"]))
         guild.add_role("@everyone", EVERYONE)

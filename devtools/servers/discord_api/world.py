@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +22,15 @@ EVERYONE = VIEW | SEND | EMBED | ATTACH | HISTORY | USE_COMMANDS
 ALL_PERMISSIONS = (1 << 51) - 1
 
 
-_ids = itertools.count(1400000000000000000)
+_ids = itertools.count(1)
+DISCORD_EPOCH_MS = 1420070400000
 
 
 def snowflake() -> str:
-    return str(next(_ids))
+    """A new id, shaped as Discord's: the milliseconds since Discord's epoch in the high bits
+    (so the bot can tell how old an interaction is), a counter in the low 22."""
+    ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    return str((ms << 22) | (next(_ids) & 0x3FFFFF))
 
 
 def now_iso() -> str:

@@ -1,0 +1,63 @@
+"""Retention: keep the outbox, the job runs and the remembered platform events from growing
+without bound.
+
+Outbox messages delivered (or given up on) and job keys whose work finished more than
+`retention_days` ago (a process setting, 90 days by default), and platform event ids first seen
+more than `event_retention_days` ago (7 by default), are deleted in batches of short
+transactions, at most once an hour, by the process that holds the scheduler lease. Kept
+regardless of age: messages not yet delivered, and job keys whose work has not finished (a
+later claim must still be able to take them over).
+
+The retention must be longer than any window in which the same work can be found due again,
+since a deleted key (and a deleted outbox dedup key) no longer stops it: drop phases are looked
+for up to 60 days after drop time, so `retention_days` cannot go below 62. Event ids only
+matter while a platform may redeliver the event (Telegram: a day; Discord: minutes).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.core.retention import purge_job_runs, purge_outbox, purge_processed_events
+
+log = logging.getLogger(__name__)
+
+#: How often the clean-up runs.
+EVERY = timedelta(hours=1)
+
+
+class Retention:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        keep: timedelta,
+        *,
+        events: timedelta | None = None,
+        every: timedelta = EVERY,
+    ) -> None:
+        self.engine = engine
+        self.keep = keep
+        self.events = events if events is not None else keep
+        self.every = every
+        self._last: datetime | None = None
+
+    async def maybe_run(self, now: datetime) -> dict[str, int] | None:
+        """Clean up if the last clean-up here is `every` ago (or none ran yet)."""
+        if self._last is not None and now - self._last < self.every:
+            return None
+        self._last = now
+        return await self.run(now)
+
+    async def run(self, now: datetime) -> dict[str, int]:
+        before = now - self.keep
+        deleted = {
+            "outbox": await purge_outbox(self.engine, before),
+            "job_runs": await purge_job_runs(self.engine, before),
+            "processed_events": await purge_processed_events(self.engine, now - self.events),
+        }
+        if any(deleted.values()):
+            log.info("retention: deleted rows older than %s: %s", before.isoformat(), deleted)
+        return deleted

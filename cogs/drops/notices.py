@@ -1,0 +1,73 @@
+"""The private message that carries a flash win's code, stored by the win's own transaction.
+
+A burst has thousands of winners in one batch, so the message is rendered once per language,
+units and deadline with a stand-in for the code, and each winner's copy only swaps the code in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.i18n import Translator
+from bot.core.reply import Reply
+from cogs.drops import views
+from cogs.drops.claims import ClaimResult, Notice
+from storage.core.outbox import NewMessage
+from storage.drops.drops import DropRow
+
+_EMPTY = Reply().to_dict()
+_CODE = "\x1fCODE\x1f"  # stands in for the code while rendering; no catalog text holds it
+
+
+def dedup_key(drop_id: int, account_id: int) -> str:
+    return f"drop:{drop_id}:claim:{account_id}"
+
+
+class WinNotices:
+    """Win messages of one drop, as the community sees it (its time zone)."""
+
+    def __init__(self, translator: Translator, drop: DropRow, tz: ZoneInfo) -> None:
+        self.translator = translator
+        self.drop = drop
+        self.tz = tz
+        self._templates: dict[tuple[str, int, datetime], dict[str, Any]] = {}
+
+    def payload(self, locale: str, code: str, units: int, confirm_by: datetime) -> dict[str, Any]:
+        key = (locale, units, confirm_by)
+        template = self._templates.get(key)
+        if template is None:
+            if len(self._templates) > 64:  # deadlines move on with every batch
+                self._templates.clear()
+
+            def t(k: str, /, **params: Any) -> str:
+                return self.translator(locale, k, **params)
+
+            reply = views.you_won_code(t, self.drop, _CODE, units, confirm_by, self.tz)
+            reply.ephemeral = False
+            # Only what differs from an empty Reply (`Reply.from_dict` fills in the rest): one
+            # of these is stored for every winner of a burst.
+            template = self._templates[key] = {
+                k: v for k, v in reply.to_dict().items() if _EMPTY.get(k) != v
+            }
+        return {**template, "text": template["text"].replace(_CODE, code)}
+
+    def for_member(self, community_id: int, platform: str, target: str, locale: str) -> Notice:
+        """The `Notice` for one claimer: their private chat on the platform they pressed on."""
+        drop_id = self.drop.id
+
+        def notice(account_id: int, result: ClaimResult) -> NewMessage | None:
+            if result.code is None or result.confirm_by is None:
+                return None
+            return NewMessage(
+                community_id=community_id,
+                platform=platform,
+                kind="member",
+                target=target,
+                account_id=account_id,
+                payload=self.payload(locale, result.code, result.units, result.confirm_by),
+                dedup_key=dedup_key(drop_id, account_id),
+            )
+
+        return notice

@@ -1,0 +1,55 @@
+"""A stop in the middle of an outbox batch gives the undelivered rest back at once, so the
+next start does not wait for the claim's lease; a parked reply is delivered like any message."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.core.app import App
+from bot.core.commands import Role
+from bot.core.outbox import OutboxItem, OutboxWorker
+from bot.core.reply import Reply
+from storage.core.schema import outbox
+
+
+async def test_a_stop_mid_batch_gives_the_rest_back(app: App) -> None:
+    ctx = await app.context(
+        platform="console",
+        space_id="console",
+        space_name="console",
+        user_id="boss",
+        display_name="Boss",
+        role=Role.OWNER,
+    )
+    for i in range(3):
+        await app.outbox.park(
+            ctx.community.id, "console", "console", Reply(text=f"r{i}"), member=False
+        )
+    sent: list[str] = []
+    stuck = asyncio.Event()
+
+    async def deliver(item: OutboxItem) -> None:
+        if sent:
+            stuck.set()
+            await asyncio.Event().wait()  # the platform holds the second one up
+        sent.append(item.payload["text"])
+
+    worker = OutboxWorker(app.outbox, "console", deliver)
+    running = asyncio.create_task(worker.run_once())
+    await stuck.wait()
+    running.cancel()
+    await asyncio.wait({running})
+    now = app.clock.now()
+    async with app.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox).order_by(outbox.c.id))).all()
+    assert sent == ["r0"] and rows[0].delivered_at is not None
+    assert all(r.delivered_at is None and r.next_attempt_at <= now for r in rows[1:])
+    assert all(r.payload["ephemeral"] is False for r in rows)
+
+    async def deliver_all(item: OutboxItem) -> None:
+        sent.append(item.payload["text"])
+
+    assert await OutboxWorker(app.outbox, "console", deliver_all).run_once() == 2
+    assert sent == ["r0", "r1", "r2"]
