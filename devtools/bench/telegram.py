@@ -55,14 +55,58 @@ async def _votes(app: App) -> int:
     return row.votes - 1  # the author's own vote comes with the suggestion
 
 
+# Telegram shows "query is too old" once a callback query waits longer than this for its answer
+# (its documented limit is loose; 15 s is where answers start failing in practice): an answer
+# after it is `late`.
+TELEGRAM_GIVES_UP_MS = 15_000.0
+
+
+class StubCore:
+    """`--adapter-only`: the adapter with the core's part (who the member is, the vote) replaced
+    by dictionaries, so the figure is the adapter's own cost: getUpdates, the inbox, dispatch,
+    python-telegram-bot's handling, the answer."""
+
+    def __init__(self, adapter: Any, app: App) -> None:
+        from bot.core.reply import Reply
+
+        self.voters: set[int] = set()
+        self._ctx: Any = None
+        who, reply = adapter.who, Reply(text="👍", ephemeral=True)
+
+        async def context(chat: Any, user: Any) -> Any:
+            self.voters.add(user.id)
+            if self._ctx is None:
+                self._ctx = await who.__class__.context(who, chat, user)
+            return self._ctx
+
+        async def press(ctx: Any, data: str) -> Any:
+            return reply
+
+        adapter.who.context = context
+        adapter.edits.changed = lambda *a, **k: None
+        app.dispatcher.press = press  # type: ignore[method-assign,assignment]
+
+
 async def run_adapter(
-    updates: int, concurrency: int, burst: int, server: str = "process"
+    updates: int,
+    concurrency: int,
+    burst: int,
+    server: str = "process",
+    *,
+    scenario: str = "vote",
+    quota: int = 1000,
+    waitlist: int = 500,
+    adapter_only: bool = False,
 ) -> dict[str, Any]:
+    """`vote`: N members press "+1" on one suggestion, `burst` updates at a time (each wave is
+    answered before the next is sent). `claim`: N reservers press "Claim now" on a flash drop
+    at once; latency counts from the press."""
     from telegram import Update
 
     from bot.adapters.telegram import TelegramAdapter
     from bot.adapters.telegram.lifecycle import run
-    from devtools.servers.telegram_api import callback_update, group, message_update, user
+    from devtools.bench.telegram_claims import claim_outcome, seed_claim_world
+    from devtools.servers.telegram_api import BOT_USER, callback_update, group, message_update, user
 
     with tempfile.TemporaryDirectory() as tmp:
         app = await _app(Path(tmp), "telegram")
@@ -74,69 +118,141 @@ async def run_adapter(
                 base_url = f"http://127.0.0.1:{port}/bot"
                 adapter = TelegramAdapter(app, TOKEN, base_url=base_url, concurrency=concurrency)
                 chat = group(GROUP_ID, "Bench fans")
-                author = user(FIRST_MEMBER - 1, "Author")
-                async with adapter.application:
-                    await adapter.process(
-                        Update.de_json(
-                            message_update(chat, author, '/suggest "Dark mode" "bench"'),
-                            adapter.bot,
-                        )
+                drop_id = 0
+                if scenario == "claim":
+                    drop_id = await seed_claim_world(
+                        app,
+                        group_id=GROUP_ID,
+                        first_member=FIRST_MEMBER,
+                        pressers=updates,
+                        quota=quota,
+                        waitlist=waitlist,
                     )
-                async with control.get("/_fake/sent", params={"chat_id": GROUP_ID}) as r:
-                    card = (await r.json())[-1]
+                    card: dict[str, Any] = {
+                        "message_id": 1, "date": 0, "chat": chat, "from": BOT_USER,
+                        "text": "Flash bench",
+                    }  # fmt: skip
+                    data = f"dc:{drop_id}"
+                else:
+                    author = user(FIRST_MEMBER - 1, "Author")
+                    async with adapter.application:
+                        await adapter.process(
+                            Update.de_json(
+                                message_update(chat, author, '/suggest "Dark mode" "bench"'),
+                                adapter.bot,
+                            )
+                        )
+                    async with control.get("/_fake/sent", params={"chat_id": GROUP_ID}) as r:
+                        card = (await r.json())[-1]
+                    data = "sv:1"
                 presses = [
                     callback_update(
-                        user(FIRST_MEMBER + i, f"Fan {i}"),
-                        card,
-                        "sv:1",
-                        update_id=FIRST_UPDATE + i,
+                        user(FIRST_MEMBER + i, f"Fan {i}"), card, data, update_id=FIRST_UPDATE + i
                     )
                     for i in range(updates)
                 ]
+                stub = StubCore(adapter, app) if adapter_only else None
                 settings = FanloopSettings.model_validate(
                     {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": base_url}
                 )
                 stop = asyncio.Event()
                 task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
                 started = time.perf_counter()
-                for start in range(0, updates, burst):
-                    wave = presses[start : start + burst]
-                    async with control.post("/_fake/updates", json={"updates": wave}) as r:
-                        r.raise_for_status()
-                    ids = [u["callback_query"]["id"] for u in wave]
-                    async with control.post(
-                        "/_fake/answered", json={"query_ids": ids, "within": ANSWER_WAIT}
-                    ) as r:
-                        if r.status != 200:
-                            missing = (await r.json())["missing"]
-                            raise TimeoutError(f"{missing} callback queries were not answered")
+                waves = [presses[i : i + burst] for i in range(0, updates, burst)]
+                if scenario == "claim":  # everyone at once, then wait for every answer
+                    for wave in waves:
+                        async with control.post("/_fake/updates", json={"updates": wave}) as r:
+                            r.raise_for_status()
+                    await _answered(control, presses, ANSWER_WAIT + updates / 50)
+                    answered_in = time.perf_counter() - started
+                    await _all_handled(adapter, presses)  # answered "received" is not done
+                else:
+                    for wave in waves:
+                        async with control.post("/_fake/updates", json={"updates": wave}) as r:
+                            r.raise_for_status()
+                        await _answered(control, wave, ANSWER_WAIT)
                 elapsed = time.perf_counter() - started
+                if scenario != "claim":
+                    answered_in = elapsed
                 stop.set()
                 await task
                 async with control.get("/_fake/times") as r:
                     times = await r.json()
+            start_key = "pushed_at" if scenario == "claim" else "delivered_at"
             latencies = [
                 (
                     times["answered_at"][str(u["callback_query"]["id"])]
-                    - times["delivered_at"][str(u["update_id"])]
+                    - times[start_key][str(u["update_id"])]
                 )
                 * 1000
                 for u in presses
+                if str(u["callback_query"]["id"]) in times["answered_at"]
             ]
-            votes = await _votes(app)
+            fetch = [
+                (
+                    times["delivered_at"][str(u["update_id"])]
+                    - times["pushed_at"][str(u["update_id"])]
+                )
+                * 1000
+                for u in presses
+                if str(u["update_id"]) in times["delivered_at"]
+            ]
+            result: dict[str, Any] = {
+                "updates": updates,
+                "seconds": round(answered_in, 3),
+                "per_s": round(updates / answered_in, 1),
+                "seconds_all_handled": round(elapsed, 3),
+                "answered_busy": adapter.busy_answers,
+                "p50_ms": round(_percentile(latencies, 0.50), 2),
+                "p99_ms": round(_percentile(latencies, 0.99), 2),
+                "max_ms": round(max(latencies, default=0.0), 2),
+                "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+                "answered": len(latencies),
+                "late": sum(1 for ms in latencies if ms > TELEGRAM_GIVES_UP_MS),
+                "fetched_p99_ms": round(_percentile(fetch, 0.99), 2),
+            }
+            if stub is not None:
+                result["votes"] = len(stub.voters)
+            elif scenario == "claim":
+                outcome = await claim_outcome(app.engine, drop_id)
+                result.update(outcome)
+                result["oversold"] = max(0, outcome["units_taken"] - quota)
+            else:
+                result["votes"] = await _votes(app)
         finally:
             await app.close()
-    return {
-        "updates": updates,
-        "seconds": round(elapsed, 3),
-        "per_s": round(updates / elapsed, 1),
-        "p50_ms": round(_percentile(latencies, 0.50), 2),
-        "p99_ms": round(_percentile(latencies, 0.99), 2),
-        "max_ms": round(max(latencies), 2),
-        "mean_ms": round(statistics.fmean(latencies), 2),
-        "answered": len(latencies),
-        "votes": votes,
-    }
+    return result
+
+
+async def _all_handled(adapter: Any, presses: list[dict[str, Any]]) -> None:
+    """Wait until every press is handled (its effect done, marked in the inbox)."""
+    from sqlalchemy import func, select
+
+    from storage.platform.schema import telegram_inbox
+
+    ids = [int(u["update_id"]) for u in presses]
+    handled = (
+        select(func.count())
+        .select_from(telegram_inbox)
+        .where(telegram_inbox.c.update_id.in_(ids), telegram_inbox.c.handled_at.is_not(None))
+    )
+    while True:
+        await adapter.idle()
+        await adapter.inbox.close()  # writes the handled marks waiting
+        async with adapter.app.engine.connect() as conn:
+            if (await conn.execute(handled)).scalar_one() == len(ids):
+                return
+        await asyncio.sleep(0.05)
+
+
+async def _answered(
+    control: aiohttp.ClientSession, updates: list[dict[str, Any]], within: float
+) -> None:
+    ids = [u["callback_query"]["id"] for u in updates]
+    async with control.post("/_fake/answered", json={"query_ids": ids, "within": within}) as r:
+        if r.status != 200:
+            missing = (await r.json())["missing"]
+            raise TimeoutError(f"{missing} callback queries were not answered")
 
 
 async def run_core(updates: int, concurrency: int) -> dict[str, Any]:
@@ -212,7 +328,19 @@ def bench(args: argparse.Namespace) -> int:
         print("fanloop bench telegram: sizes must be positive", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING)
-    tg = asyncio.run(run_adapter(args.updates, args.concurrency, args.burst, args.server))
+    if args.scenario == "claim":
+        return _bench_claim(args)
+    tg = asyncio.run(
+        run_adapter(
+            args.updates, args.concurrency, args.burst, args.server, adapter_only=args.adapter_only
+        )
+    )
+    if args.adapter_only:
+        ok = tg["votes"] == args.updates and tg["answered"] == args.updates
+        keys = ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "answered", "late")
+        out = {**{k: tg[k] for k in keys}, "adapter_only": True, "ok": ok, "telegram": tg}
+        print(json.dumps(out) if args.json else _adapter_only_summary(tg, ok))
+        return 0 if ok else 1
     core = asyncio.run(run_core(args.updates, args.concurrency))
     result = {
         **{k: tg[k] for k in ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "votes")},
@@ -230,6 +358,65 @@ def bench(args: argparse.Namespace) -> int:
     return 0 if result["votes_ok"] else 1
 
 
+def _adapter_only_summary(tg: dict[str, Any], ok: bool) -> str:
+    return (
+        f"telegram adapter alone (the core replaced by dictionaries): {tg['updates']} presses, "
+        f"{tg['per_s']:.0f} updates/s; answered in p50 {tg['p50_ms']:.1f} ms, "
+        f"p99 {tg['p99_ms']:.1f} ms; {'ok' if ok else 'MISSING ANSWERS'}"
+    )
+
+
+def _bench_claim(args: argparse.Namespace) -> int:
+    tg = asyncio.run(
+        run_adapter(
+            args.updates,
+            args.concurrency,
+            args.burst,
+            args.server,
+            scenario="claim",
+            quota=args.quota,
+            waitlist=args.waitlist,
+        )
+    )
+    result = {
+        "pressers": tg["updates"],
+        "quota": args.quota,
+        "winners": tg["winners"],
+        "oversold": tg["oversold"],
+        "answered": tg["answered"],
+        "late": tg["late"],
+        "per_s": tg["per_s"],
+        "p50_ms": tg["p50_ms"],
+        "p99_ms": tg["p99_ms"],
+        "max_ms": tg["max_ms"],
+        "late_after_ms": TELEGRAM_GIVES_UP_MS,
+        "answered_busy": tg["answered_busy"],
+        "seconds_all_handled": tg["seconds_all_handled"],
+        "fetched_p99_ms": tg["fetched_p99_ms"],
+        "server": args.server,
+        "concurrency": args.concurrency,
+    }
+    ok = (
+        result["winners"] == min(args.quota, args.updates)
+        and result["oversold"] == 0
+        and result["answered"] == args.updates
+    )
+    result["ok"] = ok
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"telegram claim burst: {result['pressers']} reservers press 'Claim now' at once, "
+            f"quota {args.quota}\n"
+            f"  winners {result['winners']}, oversold {result['oversold']}, answered "
+            f"{result['answered']}, late {result['late']} (answered after "
+            f"{TELEGRAM_GIVES_UP_MS / 1000:.0f} s)\n"
+            f"  {result['per_s']:.0f} presses/s; answered p50 {result['p50_ms']:.1f} ms, "
+            f"p99 {result['p99_ms']:.1f} ms from the press ({'ok' if ok else 'NOT OK'})"
+        )
+    return 0 if ok else 1
+
+
 def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("telegram", help="'+1' callback presses through the Telegram adapter")
     p.add_argument("--updates", type=int, default=10_000, help="members pressing '+1' (one each)")
@@ -243,6 +430,19 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default="process",
         help="run the local Bot API server in its own process (default) or inline, in the "
         "bench's event loop",
+    )
+    p.add_argument(
+        "--scenario",
+        choices=("vote", "claim"),
+        default="vote",
+        help="vote: '+1' presses in bursts; claim: reservers press 'Claim now' on a flash drop",
+    )
+    p.add_argument("--quota", type=int, default=1000, help="claim: the drop's quota")
+    p.add_argument("--waitlist", type=int, default=500, help="claim: the waiting list's size")
+    p.add_argument(
+        "--adapter-only",
+        action="store_true",
+        help="vote: the core's part replaced by dictionaries (the adapter's own cost)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=bench)

@@ -172,6 +172,7 @@ class FakeTelegram:
         self.unreachable: set[int] = set()
         self.webhook: dict[str, Any] | None = None
         self.delivered_at: dict[int, float] = {}
+        self.pushed_at: dict[int, float] = {}
         self.answered_at: dict[str, float] = {}
         self._floods: dict[str, deque[int]] = {}
         self._updates: deque[dict[str, Any]] = deque()
@@ -183,6 +184,10 @@ class FakeTelegram:
         self._new_answer = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._webhook_workers: list[asyncio.Task[None]] = []
+        # Methods performed from webhook answers' bodies (method, parameters), in order.
+        self.in_response: list[tuple[str, dict[str, Any]]] = []
+        self._client: Any = None
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": lambda p: self.bot_user,
             "logOut": lambda p: True,
@@ -235,6 +240,13 @@ class FakeTelegram:
         self._closing = True
         async with self._new_update:
             self._new_update.notify_all()
+        for task in self._webhook_workers:
+            task.cancel()
+        for task in self._webhook_workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._client is not None:
+            await self._client.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -312,10 +324,11 @@ class FakeTelegram:
         return web.json_response(self.sent(int(chat_id) if chat_id else None))
 
     async def _control_times(self, request: web.Request) -> web.Response:
-        """When each update was handed out and each callback query answered (the server's
-        `perf_counter`, so only differences mean anything)."""
+        """When each update was pushed (the member pressed), handed out, and each callback
+        query answered (the server's `perf_counter`, so only differences mean anything)."""
         return web.json_response(
             {
+                "pushed_at": {str(k): v for k, v in self.pushed_at.items()},
                 "delivered_at": {str(k): v for k, v in self.delivered_at.items()},
                 "answered_at": self.answered_at,
             }
@@ -336,13 +349,15 @@ class FakeTelegram:
         self.admins[chat_id] = roles
 
     async def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
-        async with self._new_update:
-            self._updates.append(update)
-            self._new_update.notify_all()
+        await self.push_updates([update])
         return update
 
     async def push_updates(self, updates: list[dict[str, Any]]) -> None:
+        """Updates for the next getUpdates (the moment a member pressed, for `pushed_at`)."""
+        now = time.perf_counter()
         async with self._new_update:
+            for u in updates:
+                self.pushed_at.setdefault(u["update_id"], now)
             self._updates.extend(updates)
             self._new_update.notify_all()
 
@@ -426,7 +441,60 @@ class FakeTelegram:
         return True
 
     def _set_webhook(self, p: dict[str, Any]) -> bool:
+        """From now on updates are POSTed to the URL, as Telegram does: up to
+        `max_connections` at once (40), each sent again until it is answered 200; a method in
+        the answer's JSON body (`{"method": "answerCallbackQuery", …}`) is performed."""
         self.webhook = dict(p)
+        if not self._webhook_workers:
+            workers = int(p.get("max_connections") or 40)
+            loop = asyncio.get_running_loop()
+            self._webhook_workers = [
+                loop.create_task(self._webhook_worker()) for _ in range(workers)
+            ]
+        return True
+
+    async def _webhook_worker(self) -> None:
+        while not self._closing:
+            async with self._new_update:
+                await self._new_update.wait_for(
+                    lambda: self._closing or (self.webhook is not None and bool(self._updates))
+                )
+                if self._closing:
+                    return
+                update = self._updates.popleft()
+            self.delivered_at.setdefault(update["update_id"], time.perf_counter())
+            for _ in itertools.count():  # until it is taken: Telegram tries again and again
+                if self._closing or await self._post_update(update):
+                    break
+                await asyncio.sleep(0.1)
+
+    async def _post_update(self, update: dict[str, Any]) -> bool:
+        import aiohttp
+
+        hook = self.webhook
+        if hook is None:
+            return False
+        if self._client is None:
+            self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        headers = {"Content-Type": "application/json"}
+        if hook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(hook["secret_token"])
+        try:
+            async with self._client.post(
+                str(hook["url"]), data=json.dumps(update), headers=headers
+            ) as r:
+                if r.status != 200:
+                    return False
+                body = await r.read()
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return False
+        if body:
+            with contextlib.suppress(ValueError):
+                answer = json.loads(body)
+                if isinstance(answer, dict) and answer.get("method"):
+                    params = {k: v for k, v in answer.items() if k != "method"}
+                    self.in_response.append((str(answer["method"]), params))
+                    await self.handle(str(answer["method"]), params)
         return True
 
     def _webhook_info(self, p: dict[str, Any]) -> dict[str, Any]:

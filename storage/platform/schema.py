@@ -1,8 +1,9 @@
 """Chat-platform tables: which bot message is about what (so replies and buttons route after a
 restart), which platform events were already handled, and on Telegram which group a member's
-private chat speaks for and the form a member is filling in there."""
+private chat speaks for, the form a member is filling in there, and the updates received but
+not yet handled."""
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
 
 from storage.base import metadata
 from storage.types import JSONText, UTCDateTime
@@ -51,4 +52,18 @@ processed_events = Table(
     Column("event_id", String(64), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_processed_events_created_at", "created_at"),  # retention
+)
+
+# Telegram updates as received, stored before Telegram is told they arrived (the next
+# getUpdates offset, or the webhook's 200), so that an update is handled, or handled again after
+# a restart, but never lost. `handled_at` is set once its handling finished; handled rows stay
+# a while so that a redelivered update is recognised, then housekeeping deletes them.
+telegram_inbox = Table(
+    "telegram_inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("payload", JSONText, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("handled_at", UTCDateTime),
+    Index("ix_telegram_inbox_handled_at", "handled_at"),
 )

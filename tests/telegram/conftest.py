@@ -31,3 +31,4 @@ async def world(app: App, fake: FakeTelegram) -> AsyncIterator[World]:
             yield World(fake, adapter, app, time)
         finally:
             await adapter.edits.close()
+            await adapter.close()

@@ -180,3 +180,34 @@ async def test_webhook_mode(app: App, fake: FakeTelegram, tmp_path, unused_tcp_p
         stop.set()
         await asyncio.wait_for(task, 10)
     assert "#1 Dark mode" in fake.sent(GROUP)[-1]["text"]
+
+
+async def test_webhook_answers_a_press_in_its_http_response(
+    app: App, fake: FakeTelegram, tmp_path, unused_tcp_port: int
+) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}/tg-hook"
+    settings = FanloopSettings(
+        data_dir=tmp_path,
+        telegram_token=TOKEN,
+        telegram_base_url=fake.base_url,
+        telegram_webhook_url=url,
+        telegram_webhook_port=unused_tcp_port,
+    )
+    adapter = make_adapter(app, fake, FakeMonotonic())
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(adapter, settings, stop))
+    try:
+        await fake.wait_for("setWebhook")
+        chat = {"id": GROUP, "type": "supergroup", "title": "Fans"}
+        await fake.push_update(message_update(chat, ALICE, '/suggest "Dark mode"'))
+        await fake.wait_for("sendMessage")
+        press = callback_update(BOB, fake.sent(GROUP)[-1], "sv:1")
+        await fake.push_updates([press, press])  # Telegram sends it twice
+        await fake.wait_answered({press["callback_query"]["id"]})
+        await fake.wait_for("editMessageReplyMarkup")  # the count on the button
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    (answer,) = fake.calls_to("answerCallbackQuery")  # once, and not as a request of its own:
+    assert fake.in_response == [("answerCallbackQuery", answer.params)]
+    assert answer.params["text"] == "👍 已为 #1 Dark mode 投票，现在 2 票。"

@@ -6,33 +6,51 @@ Private chat: the same commands for the member's home group, and forms asked ste
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.telegram.api import LeanApi, answer_params
 from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.forms import Forms, Step
-from bot.adapters.telegram.members import Homes, RoleCache, Who
+from bot.adapters.telegram.inbox import Inbox
+from bot.adapters.telegram.members import RECEIPT, Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
 from bot.adapters.telegram.ordering import MemberOrderedProcessor
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.app import App
-from bot.core.context import Context
+from bot.core.context import Context, Receipt
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 from storage.platform.telegram import TelegramRepo
 from storage.platform.telegram_forms import TelegramFormsRepo
+from storage.platform.telegram_inbox import TelegramInboxRepo
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+# Messages that follow the answer to a press, sent once the handler gave back its place.
+FOLLOW_UPS: ContextVar[list[Coroutine[Any, Any, None]] | None] = ContextVar(
+    "telegram_follow_ups", default=None
+)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
 DEEP_LINK_PREFIX = "g"  # /start g<chat id>: this private chat speaks for that group
+# Updates in hand (queued for a handler included) before polling waits. A burst is fetched
+# (and stored) whole, so that every press gets an answer in time, even a "busy" one.
+MAX_PENDING = 20_000
+# A button press not answered this many seconds after it was received is answered "received,
+# your answer follows" (Telegram gives up on an unanswered press after about 15 s); the result
+# then comes as a private message, or on the button itself for buttons that show their state.
+ANSWER_BUDGET = 5.0
 
 
 def file_url_for(base_url: str | None) -> str | None:
@@ -82,18 +100,149 @@ class TelegramAdapter:
         self.who = Who(app, self.roles, self.homes)
         self.sender = Sender(self.bot, throttle or SendThrottle(), self.messages, app.clock)
         self.edits = KeyboardEdits(self.bot, self.sender.throttle)
+        self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
+        self.api = LeanApi(self.bot.base_url)
+        # Callback queries whose webhook request waits for the answer (webhook.py).
+        self.answer_slots: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.room = asyncio.Event()  # set while fewer than MAX_PENDING updates are in hand
+        self.room.set()
+        self._pending = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.answer_budget = ANSWER_BUDGET
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}  # presses not answered yet
+        self._answered_busy: set[str] = set()
+        self.busy_answers = 0  # presses answered "received" (for the benchmark)
 
     # -- updates -------------------------------------------------------------------------------
 
     async def process(self, update: Update) -> None:
-        """Handle one update (what polling and the webhook do for each update)."""
-        await self.application.process_update(update)
+        """Handle one update now, unless it was received before (a redelivery)."""
+        repo, now = self.inbox.repo, self.app.clock.now()
+        if not await repo.store([update.to_dict()], now):
+            return  # Telegram delivered this update before: never handle it twice
+        await self._handle(update)
+        await repo.mark_handled([update.update_id], self.app.clock.now())
+
+    def received(self, raw: dict[str, Any]) -> None:
+        """An update just fetched: a press's answer budget starts now, even if its handling
+        starts later (polling fetches a burst before handling it)."""
+        query = raw.get("callback_query")
+        if not isinstance(query, dict) or "id" not in query:
+            return
+        query_id = str(query["id"])
+        if query_id not in self._deadlines and query_id not in self._answered_busy:
+            sender = query.get("from")
+            locale = sender.get("language_code") if isinstance(sender, dict) else None
+            self._deadlines[query_id] = asyncio.get_running_loop().call_later(
+                self.answer_budget, self._answer_busy, query_id, locale
+            )
+
+    def dispatch(self, raw: dict[str, Any]) -> None:
+        """Start handling an update stored in the inbox (concurrently with others, one
+        member's updates in order); it is marked handled when its handling finished."""
+        self.received(raw)
+        update = Update.de_json(_lean(raw), self.bot)
+        self._pending += 1
+        if self._pending >= MAX_PENDING:
+            self.room.clear()
+        task = asyncio.create_task(self._run(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._pending -= 1
+        if self._pending < MAX_PENDING:
+            self.room.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("telegram update failed", exc_info=task.exception())
+
+    async def _run(self, update: Update) -> None:
+        follow_ups: list[Coroutine[Any, Any, None]] = []
+        token = FOLLOW_UPS.set(follow_ups)
+        try:
+            processor = self.application.update_processor
+            handling = self._handle(update)
+            try:
+                await processor.process_update(update, handling)
+            finally:
+                handling.close()  # cancelled before its turn: never started
+            while follow_ups:
+                try:
+                    await follow_ups.pop(0)
+                except TelegramError as exc:
+                    log.warning("telegram: a reply to update %s failed: %s", update.update_id, exc)
+        finally:
+            FOLLOW_UPS.reset(token)
+            for send in follow_ups:  # cut short by a stop: the update is handled again
+                send.close()
+        self.inbox.handled(update.update_id)
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def idle(self) -> None:
+        """Wait until every dispatched update has been handled (tests, benchmarks)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _handle(self, update: Update) -> None:
+        token = RECEIPT.set(Receipt(PLATFORM, str(update.update_id)))
+        try:
+            # Errors are logged by the error handler; the update counts as handled then too,
+            # or it would fail again at every start. A cancelled one (a stop) is handled again.
+            await self.application.process_update(update)
+        finally:
+            RECEIPT.reset(token)
+
+    async def close(self) -> None:
+        """Stop handling (what is cut short is handled again at the next start), write the
+        handled marks, close the HTTP session."""
+        for deadline in self._deadlines.values():
+            deadline.cancel()
+        self._deadlines.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.inbox.close()
+        await self.api.close()
+
+    def _answer_busy(self, query_id: str, locale: str | None) -> None:
+        """A press still unanswered at its budget: "received, your answer follows"."""
+        self._deadlines.pop(query_id, None)
+        self._answered_busy.add(query_id)
+        self.busy_answers += 1
+        text = self.app.translator(locale, "telegram.busy")[:TOAST_LIMIT]
+        params = answer_params(query_id, text)
+        slot = self.answer_slots.get(query_id)
+        if slot is not None and not slot.done():
+            slot.set_result(params)
+            return
+        task = asyncio.create_task(self._send_answer(params))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_answer(self, params: dict[str, Any]) -> None:
+        await self.api.answer_callback(params)
+
+    async def answer_callback(self, query_id: str, text: str = "", alert: bool = False) -> None:
+        """Answer a button press: in the webhook's response when its request still waits,
+        otherwise with a request of its own (nothing when it was answered "busy")."""
+        deadline = self._deadlines.pop(query_id, None)
+        if deadline is not None:
+            deadline.cancel()
+        if query_id in self._answered_busy:
+            return
+        params = answer_params(query_id, text, alert)
+        slot = self.answer_slots.get(query_id)
+        if slot is not None and not slot.done():
+            slot.set_result(params)
+            return
+        await self.api.answer_callback(params)
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.messages.first_time(
-            PLATFORM, f"u{update.update_id}", self.app.clock.now()
-        ):
-            return  # Telegram delivered this update before: never count it twice
         if update.callback_query is not None:
             await self._on_callback(update.callback_query)
         elif update.message is not None:
@@ -283,33 +432,53 @@ class TelegramAdapter:
                 text = self.app.translator(
                     query.from_user.language_code, "telegram.private.no_home"
                 )
-                await query.answer(text[:TOAST_LIMIT], show_alert=True)
                 answered = True
+                await self.answer_callback(query.id, text[:TOAST_LIMIT], alert=True)
                 return
             reply = await self.app.dispatcher.press(ctx, query.data)
             if not reply.error and isinstance(message, Message):
                 # e.g. the vote count it shows
                 self.edits.changed(self.app.dispatcher, ctx, message, query.data)
-            if _fits_toast(reply):
-                await query.answer(reply.plain_text(), show_alert=reply.error)
+            late = query.id in self._answered_busy
+            if _fits_toast(reply) and not late:
                 answered = True
+                await self.answer_callback(query.id, reply.plain_text(), alert=reply.error)
                 return
-            await query.answer()
             answered = True
+            if not late:
+                await self.answer_callback(query.id)
+            elif _fits_toast(reply) and self.app.dispatcher.refreshes(query.data):
+                return  # answered "busy"; the button shows the new state (the vote count)
             source = message.message_id if isinstance(message, Message) else None
-            await self.sender.respond(
-                chat.id,
-                query.from_user.id,
-                reply,
-                ctx.community.id,
-                reply_to=source,
-                **self._start_link(ctx, chat),
-            )
-            await self._share(ctx, chat, reply)
+            await self._later(self._press_reply(ctx, chat, query.from_user, reply, source))
         finally:
             if not answered:
-                with contextlib.suppress(TelegramError):
-                    await query.answer()
+                await self.answer_callback(query.id)
+            self._answered_busy.discard(query.id)
+
+    async def _press_reply(
+        self, ctx: Context, chat: Chat, user: User, reply: Reply, source: int | None
+    ) -> None:
+        await self.sender.respond(
+            chat.id,
+            user.id,
+            reply,
+            ctx.community.id,
+            reply_to=source,
+            **self._start_link(ctx, chat),
+        )
+        await self._share(ctx, chat, reply)
+
+    async def _later(self, send: Coroutine[Any, Any, None]) -> None:
+        """A message that follows a press already answered: sent after the update's handler
+        has given back its place among the updates handled at once (messages wait for
+        Telegram's sending limits, the next presses need not); the update counts as handled
+        once it is sent."""
+        follow_ups = FOLLOW_UPS.get()
+        if follow_ups is None:
+            await send
+        else:
+            follow_ups.append(send)
 
     # -- output --------------------------------------------------------------------------------
 
@@ -350,6 +519,24 @@ class TelegramAdapter:
         text = self.app.translator(locale, key)
         with contextlib.suppress(TelegramError):
             await self.sender.send(chat.id, Reply(text=text), None, reply_to=msg.message_id)
+
+
+# What a button press needs of the message its button is on: where it is and its keyboard.
+PRESSED_MESSAGE_KEYS = ("message_id", "date", "chat", "from", "reply_markup")
+
+
+def _lean(raw: dict[str, Any]) -> dict[str, Any]:
+    """The update without what the adapter never reads and python-telegram-bot is slow to
+    parse: the text and entities of the message whose button was pressed (a card's entities
+    were most of the cost of parsing a press)."""
+    query = raw.get("callback_query")
+    if not isinstance(query, dict):
+        return raw
+    message = query.get("message")
+    if not isinstance(message, dict) or not message.get("date"):
+        return raw  # an inaccessible message (date 0) is parsed as it is
+    kept = {k: message[k] for k in PRESSED_MESSAGE_KEYS if k in message}
+    return {**raw, "callback_query": {**query, "message": kept}}
 
 
 def _fits_toast(reply: Reply) -> bool:

@@ -1,5 +1,6 @@
-"""The adapter's life while it serves: updates by long polling (default) or a webhook, the
-outbox worker and housekeeping, started together and stopped together."""
+"""The adapter's life while it serves: updates by long polling (default) or a webhook, both
+through the inbox (nothing fetched is lost to a crash), the outbox worker and housekeeping,
+started together and stopped together."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import contextlib
 import hashlib
 import logging
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.adapters.telegram.adapter import PLATFORM, TelegramAdapter
 from bot.adapters.telegram.delivery import OutboxDelivery
+from bot.adapters.telegram.polling import Poller, replay
+from bot.adapters.telegram.webhook import MAX_CONNECTIONS, WebhookServer
 from bot.core.outbox import OutboxWorker
 from config.settings import FanloopSettings
 
@@ -46,35 +50,52 @@ async def run(
             await adapter.menu.publish(adapter.bot)
         except Exception:
             log.exception("telegram: could not publish the command menu")
-        updater = application.updater
-        assert updater is not None
+        webhook: WebhookServer | None = None
+        poller: Poller | None = None
         if settings.telegram_webhook_url:
-            path = urlsplit(settings.telegram_webhook_url).path.strip("/")
-            await updater.start_webhook(
-                listen=settings.telegram_webhook_listen,
-                port=settings.telegram_webhook_port,
-                url_path=path,
-                webhook_url=settings.telegram_webhook_url,
+            path = urlsplit(settings.telegram_webhook_url).path
+            webhook = WebhookServer(
+                adapter.inbox,
+                adapter.dispatch,
+                adapter.answer_slots,
+                path=path,
+                secret=webhook_secret(token),
+            )
+            await webhook.start(settings.telegram_webhook_listen, settings.telegram_webhook_port)
+            await adapter.bot.set_webhook(
+                settings.telegram_webhook_url,
                 allowed_updates=ALLOWED_UPDATES,
                 secret_token=webhook_secret(token),
+                max_connections=MAX_CONNECTIONS,
             )
             log.info("telegram: webhook at %s", settings.telegram_webhook_url)
         else:
-            await updater.start_polling(
-                poll_interval=poll_interval,
-                timeout=poll_timeout,
+            await adapter.bot.delete_webhook()
+            poller = Poller(
+                adapter.api,
+                adapter.inbox,
+                adapter.dispatch,
+                adapter.room,
                 allowed_updates=ALLOWED_UPDATES,
+                timeout=poll_timeout,
+                received=adapter.received,
             )
             log.info("telegram: long polling")
-        await application.start()
         worker = OutboxWorker(app.outbox, PLATFORM, OutboxDelivery(adapter.sender, adapter.repo))
-        tasks = [
+        tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(worker.run_forever(stop), name="telegram-outbox"),
             asyncio.create_task(_housekeeping(adapter, stop), name="telegram-housekeeping"),
         ]
+        if poller is not None:
+            tasks.append(asyncio.create_task(poller.run(stop), name="telegram-polling"))
+        else:
+            replaying = replay(adapter.inbox, adapter.dispatch, adapter.room)
+            tasks.append(asyncio.create_task(replaying, name="telegram-replay"))
         try:
             await stop.wait()
         finally:
+            if webhook is not None:
+                await webhook.stop()
             adapter.sender.stopping(app.outbox)  # replies still waiting go to the outbox
             await adapter.edits.close()
             for task in tasks:
@@ -82,8 +103,7 @@ async def run(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await updater.stop()
-            await application.stop()
+            await adapter.close()
             try:
                 await adapter.homes.flush()
             except Exception:
@@ -102,6 +122,7 @@ async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:
                 last_prune = loop.time()
                 now = adapter.app.clock.now()
                 await adapter.messages.forget_events_before(now - EVENT_MEMORY)
+                await adapter.inbox.repo.forget_handled_before(now - EVENT_MEMORY)
                 await adapter.forms.purge(now)
         except Exception:
             log.exception("telegram: housekeeping")

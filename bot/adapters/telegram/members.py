@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from telegram import Bot, Chat, User
@@ -13,7 +14,7 @@ from telegram.error import TelegramError
 
 from bot.core.app import App
 from bot.core.commands import Role
-from bot.core.context import Context
+from bot.core.context import Context, Receipt
 from storage.platform.telegram import Home, TelegramRepo
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 ROLE_TTL = timedelta(minutes=5)
 HOME_REWRITE = timedelta(minutes=10)  # refresh a member's home at most this often
+# The update being handled: its receipt goes with the request's context, so that a service
+# recording it with its effect acts once when the update is handled again after a crash.
+RECEIPT: ContextVar[Receipt | None] = ContextVar("telegram_receipt", default=None)
 MEMBER_STATUSES = {
     ChatMemberStatus.OWNER,
     ChatMemberStatus.ADMINISTRATOR,
@@ -155,6 +159,7 @@ class Who:
             display_name=display_name(user),
             role=role,
             locale_hint=user.language_code,
+            receipt=RECEIPT.get(),
         )
 
     async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:

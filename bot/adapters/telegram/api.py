@@ -1,0 +1,94 @@
+"""The Bot API calls of the hot path, made without python-telegram-bot: `getUpdates` read as
+plain JSON, and `answerCallbackQuery` sent with a small prebuilt body on the adapter's own
+HTTP session. Everything else goes through python-telegram-bot's `Bot`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+# Beyond the long poll's own timeout, how long a getUpdates may take before it is given up.
+POLL_SLACK = 10.0
+CALL_TIMEOUT = 30.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(f"{status}: {description}")
+        self.status = status
+        self.description = description
+
+
+def answer_params(query_id: str, text: str = "", alert: bool = False) -> dict[str, Any]:
+    """The parameters of an answerCallbackQuery (also what a webhook answer carries)."""
+    params: dict[str, Any] = {"callback_query_id": query_id}
+    if text:
+        params["text"] = text
+    if alert:
+        params["show_alert"] = True
+    return params
+
+
+class LeanApi:
+    def __init__(self, method_url: str) -> None:
+        """`method_url` is the bot's base URL with its token (`…/bot<token>`)."""
+        self.method_url = method_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=64),
+                json_serialize=json.dumps,
+            )
+        return self._session
+
+    async def call(self, method: str, body: bytes, seconds: float = CALL_TIMEOUT) -> Any:
+        async with self._http().post(
+            f"{self.method_url}/{method}",
+            data=body,
+            headers=JSON_HEADERS,
+            timeout=aiohttp.ClientTimeout(total=seconds),
+        ) as r:
+            payload = await r.json(content_type=None)
+        if not payload.get("ok"):
+            raise ApiError(r.status, str(payload.get("description", "")))
+        return payload.get("result")
+
+    async def get_updates(
+        self, offset: int, wait: int, allowed_updates: list[str], limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """A long poll; the updates as Telegram sent them. Asking from `offset` confirms every
+        update before it: Telegram will not send those again."""
+        body = json.dumps(
+            {
+                "offset": offset,
+                "timeout": wait,
+                "limit": limit,
+                "allowed_updates": allowed_updates,
+            }
+        ).encode()
+        result = await self.call("getUpdates", body, seconds=wait + POLL_SLACK)
+        return list(result or [])
+
+    async def answer_callback(self, params: dict[str, Any]) -> bool:
+        """Answer a callback query; False when Telegram refused (too old, say), which is
+        logged and otherwise ignored: the press's effect is already done."""
+        try:
+            await self.call("answerCallbackQuery", json.dumps(params).encode())
+        except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
+            query_id = params["callback_query_id"]
+            log.info("telegram: callback query %s not answered: %s", query_id, exc)
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
