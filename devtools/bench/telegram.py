@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
@@ -330,7 +331,7 @@ def bench(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
     if args.scenario == "claim":
         return _bench_claim(args)
-    tg = asyncio.run(
+    tg = runtime.run(
         run_adapter(
             args.updates, args.concurrency, args.burst, args.server, adapter_only=args.adapter_only
         )
@@ -341,7 +342,7 @@ def bench(args: argparse.Namespace) -> int:
         out = {**{k: tg[k] for k in keys}, "adapter_only": True, "ok": ok, "telegram": tg}
         print(json.dumps(out) if args.json else _adapter_only_summary(tg, ok))
         return 0 if ok else 1
-    core = asyncio.run(run_core(args.updates, args.concurrency))
+    core = runtime.run(run_core(args.updates, args.concurrency))
     result = {
         **{k: tg[k] for k in ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "votes")},
         "concurrency": args.concurrency,
@@ -367,7 +368,7 @@ def _adapter_only_summary(tg: dict[str, Any], ok: bool) -> str:
 
 
 def _bench_claim(args: argparse.Namespace) -> int:
-    tg = asyncio.run(
+    tg = runtime.run(
         run_adapter(
             args.updates,
             args.concurrency,

@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
@@ -319,7 +320,7 @@ def bench(args: argparse.Namespace) -> int:
         print("fanloop bench votes: sizes must be positive", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run(args.members, args.concurrency, args.db, args.baseline_members))
+    result = runtime.run(run(args.members, args.concurrency, args.db, args.baseline_members))
     print(json.dumps(result) if args.json else summary(result))
     return 0 if result["votes_ok"] else 1
 

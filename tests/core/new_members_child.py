@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bot.core import runtime
 from bot.core.clock import SystemClock
 from bot.core.identity_cache import IdentityCache
 from storage.core.identity import IdentityRepo
@@ -47,4 +48,4 @@ async def main(url: str, schema: str, go: str, seed: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    runtime.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))

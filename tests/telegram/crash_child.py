@@ -13,6 +13,7 @@ import tempfile
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram.lifecycle import run
+from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import SystemClock
 from config.settings import FanloopSettings
@@ -44,4 +45,4 @@ async def main(url: str, schema: str, base_url: str, webhook_port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    runtime.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
