@@ -421,7 +421,12 @@ def _bench_claim(args: argparse.Namespace) -> int:
 def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("telegram", help="'+1' callback presses through the Telegram adapter")
     p.add_argument("--updates", type=int, default=10_000, help="members pressing '+1' (one each)")
-    p.add_argument("--concurrency", type=int, default=16, help="updates handled at once")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=256,
+        help="updates handled at once (the adapter's default)",
+    )
     p.add_argument(
         "--burst", type=int, default=100, help="updates handed out per wave (getUpdates gives 100)"
     )
