@@ -64,6 +64,7 @@ def file_url_for(base_url: str | None) -> str | None:
 # (votes, claims, ballots, new members), so a batch is as large as the presses in flight: with
 # 16, a 10,000-press burst ran at 215 updates/s; with 256, at over 1,000 (docs/bursts.md).
 CONCURRENCY = 256
+STOP_GRACE = 2.0  # seconds handlers under way get to finish when the adapter stops
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,10 @@ class TelegramAdapter:
         for deadline in self._deadlines.values():
             deadline.cancel()
         self._deadlines.clear()
+        if self._tasks:
+            # Handlers waiting for a sending slot store their reply in the outbox once the
+            # sender stops (`Sender.stopping`): let them, so those updates count as handled.
+            await asyncio.wait(list(self._tasks), timeout=STOP_GRACE)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
