@@ -138,9 +138,10 @@ def config_file(path: str | Path | None = None) -> str | Path | None:
     return chosen
 
 
-# FANLOOP_* variables that are not settings: the configuration file's path, and the test
+# FANLOOP_* variables that are not settings: the configuration file's path, the event loop
+# (bot/core/runtime.py, read before the settings are), and the test
 # suite's own (FANLOOP_TEST_POSTGRES, FANLOOP_REGEN_GOLDEN, ...).
-OTHER_VARIABLES = ("FANLOOP_CONFIG",)
+OTHER_VARIABLES = ("FANLOOP_CONFIG", "FANLOOP_EVENT_LOOP")
 OTHER_PREFIXES = ("FANLOOP_TEST_", "FANLOOP_REGEN_")
 
 
