@@ -369,8 +369,9 @@ class ClaimEngine:
         return w
 
     @staticmethod
-    def _answer_final(st: ClaimSnapshot, account: int) -> ClaimResult:
-        """The answer in a final state, which the claim cannot change."""
+    def _answered_before(st: ClaimSnapshot, account: int) -> ClaimResult | None:
+        """The answer when the stored state already decides this member's claim (a win, a
+        place on the waiting list, a cancelled drop, a lapse, no reservation); None otherwise."""
         held = st.winners.get(account)
         if held is not None:
             return ClaimResult(ClaimStatus.WON, held.code, held.units, held.confirm_by, again=True)
@@ -383,7 +384,13 @@ class ClaimEngine:
         position = st.waiting.get(account)
         if position is not None:
             return ClaimResult(ClaimStatus.WAITLISTED, position=position, again=True)
-        return SOLD_OUT
+        return None
+
+    @classmethod
+    def _answer_final(cls, st: ClaimSnapshot, account: int) -> ClaimResult:
+        """The answer in a final state, which the claim cannot change."""
+        answer = cls._answered_before(st, account)
+        return SOLD_OUT if answer is None else answer
 
     def _decide(self, st: ClaimSnapshot, op: _Op, write: BatchWrite, now: datetime) -> ClaimResult:
         account = op.account_id
@@ -391,18 +398,9 @@ class ClaimEngine:
         w.attempts += 1
         if op.receipt is not None:
             write.receipts.append(op.receipt)
-        held = st.winners.get(account)
-        if held is not None:
-            return ClaimResult(ClaimStatus.WON, held.code, held.units, held.confirm_by, again=True)
-        if st.cancelled:
-            return CLOSED
-        if account in st.lapsed:
-            return LAPSED
-        if not _contains(st, account):
-            return NOT_RESERVED
-        position = st.waiting.get(account)
-        if position is not None:
-            return ClaimResult(ClaimStatus.WAITLISTED, position=position, again=True)
+        answer = self._answered_before(st, account)
+        if answer is not None:
+            return answer
         units = min(st.multi_units.get(account, 1), st.per_account)
         free = st.free
         if free:
