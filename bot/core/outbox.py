@@ -186,11 +186,16 @@ class OutboxWorker:
         self.deliver = deliver
         self.batch = batch
 
-    async def run_once(self) -> int:
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Deliver one batch of due messages. Once `stop` is set, the message being sent is
+        finished (and recorded as sent) and the batch's rest goes back to the queue."""
         repo, clock = self.outbox.repo, self.outbox.clock
         items = await repo.claim_due(self.platform, clock.now(), self.batch)
         done = 0
         for n, item in enumerate(items):
+            if stop is not None and stop.is_set():
+                await repo.unclaim([i.id for i in items[n:]], clock.now())
+                break
             try:
                 await self.deliver(item)
             except asyncio.CancelledError:
@@ -223,7 +228,7 @@ class OutboxWorker:
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
             try:
-                busy = await self.run_once()
+                busy = await self.run_once(stop)
             except Exception:
                 log.exception("outbox %s worker", self.platform)
                 busy = 0
@@ -232,3 +237,14 @@ class OutboxWorker:
             self.outbox.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox.wake.wait(), idle)
+
+    @staticmethod
+    async def finish(task: asyncio.Task[None], outbox: Outbox, grace: float) -> None:
+        """Stop a worker whose `run_forever` stop event is set: the message under way gets up
+        to `grace` seconds to be sent and recorded (a send cut short is sent again after the
+        restart: at least once), then the worker is cancelled."""
+        outbox.wake.set()
+        await asyncio.wait({task}, timeout=grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

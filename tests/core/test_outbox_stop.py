@@ -53,3 +53,40 @@ async def test_a_stop_mid_batch_gives_the_rest_back(app: App) -> None:
 
     assert await OutboxWorker(app.outbox, "console", deliver_all).run_once() == 2
     assert sent == ["r0", "r1", "r2"]
+
+
+async def test_a_stop_lets_the_send_under_way_finish_and_records_it(app: App) -> None:
+    """The stop arrives while the platform is answering: that message is recorded as sent
+    (not sent again after the restart) and the batch's rest goes back to the queue."""
+    ctx = await app.context(
+        platform="console",
+        space_id="console",
+        space_name="console",
+        user_id="boss",
+        display_name="Boss",
+        role=Role.OWNER,
+    )
+    for i in range(3):
+        await app.outbox.park(
+            ctx.community.id, "console", "console", Reply(text=f"r{i}"), member=False
+        )
+    sent: list[str] = []
+    under_way, answer = asyncio.Event(), asyncio.Event()
+
+    async def deliver(item: OutboxItem) -> None:
+        under_way.set()
+        await answer.wait()  # the platform's answer is still on its way
+        sent.append(item.payload["text"])
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(OutboxWorker(app.outbox, "console", deliver).run_forever(stop))
+    await under_way.wait()
+    stop.set()
+    finishing = asyncio.create_task(OutboxWorker.finish(worker, app.outbox, grace=30))
+    answer.set()
+    await finishing
+    async with app.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox).order_by(outbox.c.id))).all()
+    assert sent == ["r0"]
+    assert [r.delivered_at is not None for r in rows] == [True, False, False]
+    assert all(r.next_attempt_at <= app.clock.now() for r in rows[1:])

@@ -31,6 +31,7 @@ PACKAGE = "bot.adapters.discord"
 # interaction cannot be answered after 15 minutes, and Discord redelivers nothing older.
 EVENT_MEMORY = timedelta(days=2)
 HOUR = 3600.0
+OUTBOX_GRACE = 3.0  # seconds the message being delivered gets to finish on a stop
 APPLICATION_COMMAND = 2
 ARRIVED_KEPT = 10_000  # arrival times of slash commands not yet handled (a bound, not a cache)
 
@@ -166,13 +167,6 @@ class FanloopClient(discord.Client):
         if self._worker is not None:
             # Let the worker finish the message in hand; wake it whenever it waits for more.
             self._stop_worker.set()
-            for _ in range(500):
-                if self._worker.done():
-                    break
-                self.app.outbox.wake.set()
-                await asyncio.sleep(0.01)
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            await OutboxWorker.finish(self._worker, self.app.outbox, OUTBOX_GRACE)
             self._worker = None
         await super().close()

@@ -26,6 +26,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
 EVENT_MEMORY = timedelta(days=2)
 HOMES_FLUSH = 2.0  # seconds
 HOUR = 3600.0
+OUTBOX_GRACE = 3.0  # seconds the message being delivered gets to finish on a stop
 
 
 def webhook_secret(token: str) -> str:
@@ -82,8 +83,8 @@ async def run(
             )
             log.info("telegram: long polling")
         worker = OutboxWorker(app.outbox, PLATFORM, OutboxDelivery(adapter.sender, adapter.repo))
+        delivering = asyncio.create_task(worker.run_forever(stop), name="telegram-outbox")
         tasks: list[asyncio.Task[Any]] = [
-            asyncio.create_task(worker.run_forever(stop), name="telegram-outbox"),
             asyncio.create_task(_housekeeping(adapter, stop), name="telegram-housekeeping"),
         ]
         if poller is not None:
@@ -98,6 +99,7 @@ async def run(
                 await webhook.stop()
             adapter.sender.stopping(app.outbox)  # replies still waiting go to the outbox
             await adapter.edits.close()
+            await OutboxWorker.finish(delivering, app.outbox, OUTBOX_GRACE)
             for task in tasks:
                 task.cancel()
             for task in tasks:
