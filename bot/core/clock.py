@@ -59,3 +59,16 @@ def parse_duration(text: str) -> timedelta:
     if pos == 0 or text[pos:].strip():
         raise ValueError(f"not a duration: {text!r}")
     return total
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as it is typed, the largest units first: 129600 → '1d12h', 90 → '1m30s'."""
+    left = int(seconds)
+    if left == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return "".join(parts)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.core.clock import parse_duration
-from bot.core.errors import UserError
+from bot.core.errors import Term, UserError
 
 if TYPE_CHECKING:
     from bot.core.context import Context
@@ -141,6 +141,8 @@ class Param:
     min: int | None = None  # text: length; int: value
     max: int | None = None
     choices: tuple[str, ...] = ()
+    # Other words for a choice, typed in lower case ("zh" and "中文" for "zh_cn").
+    aliases: tuple[tuple[str, str], ...] = ()
     default: Any = None
     # Text-only platforms: this parameter takes the rest of the line when it is the last one given.
     rest: bool = False
@@ -351,6 +353,7 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
         raise UserError("error.param.bool", name=param.name, value=str(raw))
     if t is ParamType.CHOICE:
         low = str(raw).strip().lower().replace("-", "_").replace(" ", "_")
+        low = dict(param.aliases).get(low, low)
         if low not in param.choices:
             raise UserError(
                 "error.param.choice",
@@ -389,6 +392,8 @@ def convert(param: Param, raw: Any, *, tz: Any = UTC) -> Any:
         return check_time(param.name, value)
     text = strip_blank(str(raw))
     if param.min is not None and visible_length(text) < param.min:
+        if param.min == 1:
+            raise UserError("error.param.empty", name=param.name)
         raise UserError("error.param.too_short", name=param.name, min=param.min)
     if param.max is not None and len(text) > param.max:
         raise UserError("error.param.too_long", name=param.name, max=param.max, length=len(text))
@@ -434,10 +439,21 @@ def parse_args(spec: CommandSpec, tokens: Iterable[str], *, tz: Any = UTC) -> di
     if positional:
         raise UserError("error.args.extra", extra=" ".join(positional))
     for param in spec.params:
-        if param.name in named:
-            values[param.name] = convert(param, named[param.name], tz=tz)
-        elif param.required:
-            raise UserError("error.args.missing", name=param.name)
-        else:
-            values[param.name] = param.default
+        try:
+            if param.name in named:
+                values[param.name] = convert(param, named[param.name], tz=tz)
+            elif param.required:
+                raise UserError("error.args.missing", name=param.name)
+            else:
+                values[param.name] = param.default
+        except UserError as exc:
+            if exc.params.get("name") == param.name:
+                exc.params["name"] = Term(param.name, label_key(spec, param))
+            raise
     return values
+
+
+def label_key(spec: CommandSpec, param: Param) -> str:
+    """The catalog key of a parameter's name in the member's language (Discord's localized
+    option name, a form field's label, the name in /help and in error messages)."""
+    return f"discord.option.{spec.name.replace(' ', '.')}.{param.name}"

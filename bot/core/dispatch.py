@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import split_action
+from bot.core.command_list import group_list
 from bot.core.commands import CommandSpec, Role, parse_args, split_line
-from bot.core.errors import PermissionDenied, RateLimited, UserError, log_unexpected
+from bot.core.errors import PermissionDenied, RateLimited, Term, UserError, log_unexpected
 from bot.core.reply import Reply
 
 if TYPE_CHECKING:
@@ -37,6 +38,21 @@ REFUSED_RATE = (60, 60.0)
 REFUSED = "refused"
 
 
+def user_message(ctx: Context, exc: UserError) -> str:
+    """A UserError in the member's language, its parameter names too: "名额（quota）"."""
+    params = {k: term(ctx, v) if isinstance(v, Term) else v for k, v in exc.params.items()}
+    return ctx.t(exc.key, **params)
+
+
+def term(ctx: Context, value: Term) -> str:
+    """A parameter's name in the member's language, with the name typed in `key=value` after it
+    where the two differ."""
+    if not ctx.translator.has(value.key):
+        return str(value)
+    label = ctx.t(value.key)
+    return str(value) if label == value else ctx.t("param.label", label=label, name=str(value))
+
+
 class Dispatcher:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -45,7 +61,7 @@ class Dispatcher:
         try:
             return await fn()
         except UserError as exc:
-            return Reply(text=ctx.t(exc.key, **exc.params), ephemeral=True, error=True)
+            return Reply(text=user_message(ctx, exc), ephemeral=True, error=True)
         except Exception as exc:
             ref = log_unexpected(exc, where)
             return Reply(text=ctx.t("error.unexpected", ref=ref), ephemeral=True, error=True)
@@ -73,6 +89,10 @@ class Dispatcher:
             tokens = split_line(line.strip().lstrip("/"))
             spec, rest = self.app.commands.resolve(tokens)
             if spec is None:
+                if tokens and len(tokens) == 1 and (listing := group_list(ctx, tokens[0])):
+                    return listing  # `/drop` alone: the drop commands
+                if tokens and ctx.commands.groups().get(tokens[0].lower()):
+                    raise UserError("error.command.unknown_in_group", group=tokens[0].lower())
                 raise UserError("error.command.unknown", name=tokens[0] if tokens else "")
             self._admit(ctx, spec)
             with self._refunded(ctx, f"cmd:{spec.name}"):

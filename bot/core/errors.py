@@ -18,6 +18,18 @@ class UserError(Exception):
         self.params = params
 
 
+class Term(str):
+    """A parameter of an error message that has its own catalog message (a command parameter's
+    name): shown in the reader's language where the catalogs have `key`, else as it is."""
+
+    key: str
+
+    def __new__(cls, text: str, key: str) -> Term:
+        term = super().__new__(cls, text)
+        term.key = key
+        return term
+
+
 class PermissionDenied(UserError):
     pass
 

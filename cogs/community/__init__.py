@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 
+from bot.core.clock import format_duration
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
+from bot.core.settings import SettingSpec
 
 ANNOUNCE = "announce_channel"
 
 
-def _show(value: object) -> str:
+def _show(value: object, spec: SettingSpec | None = None) -> str:
     if value is None or value == "":
         return "—"
+    if spec is not None and spec.type is ParamType.DURATION and isinstance(value, int | float):
+        return format_duration(value)
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, (list, dict)):
@@ -31,7 +35,8 @@ async def settings(ctx: Context, key: str | None = None, value: str | None = Non
     if key is None:
         values = await service.all(cid)
         fields = [
-            Field(f"{s.key} — {ctx.t(s.help_key)}", _show(values[s.key])) for s in service.specs()
+            Field(f"{s.key} — {ctx.t(s.help_key)}", _show(values[s.key], s))
+            for s in service.specs()
         ]
         spaces = await ctx.identity.spaces_of(cid)
         channels = ", ".join(f"{s.platform}: {s.announce_channel or s.space_id}" for s in spaces)
@@ -45,12 +50,12 @@ async def settings(ctx: Context, key: str | None = None, value: str | None = Non
     spec = service.spec(key)
     if value is None:
         current = await service.get(cid, key)
-        return Reply(text=f"{key} = {_show(current)}\n{ctx.t(spec.help_key)}", ephemeral=True)
+        return Reply(text=f"{key} = {_show(current, spec)}\n{ctx.t(spec.help_key)}", ephemeral=True)
     if value.lower() in ("reset", "default", "默认"):
         new = await service.reset(cid, key)
     else:
         new = await service.set(cid, key, value)
-    return Reply(text=ctx.t("settings.changed", key=key, value=_show(new)))
+    return Reply(text=ctx.t("settings.changed", key=key, value=_show(new, spec)))
 
 
 async def _announce(ctx: Context, value: str | None) -> Reply:

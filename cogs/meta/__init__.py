@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.command_list import command_list, group_list
+from bot.core.commands import CommandSpec, Param, ParamType, label_key
 from bot.core.context import Context
-from bot.core.errors import UserError
+from bot.core.dispatch import term
+from bot.core.errors import Term, UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
+
+# What members type for a language besides its code.
+LANGUAGE_ALIASES = tuple(
+    (word, "zh_cn")
+    for word in ("zh", "cn", "zh_hans", "zh_sg", "chinese", "中文", "简体中文", "简体", "汉语")
+) + tuple((word, "en") for word in ("en_us", "en_gb", "english", "英文", "英语"))
 
 
 def usage(ctx: Context, spec: CommandSpec) -> str:
@@ -19,8 +27,11 @@ def usage(ctx: Context, spec: CommandSpec) -> str:
 async def help_(ctx: Context, command: str | None = None) -> Reply:
     registry = ctx.commands
     if command:
-        spec = registry.get(command.lstrip("/").lower())
+        spec = registry.get(" ".join(command.lstrip("/").lower().split()))
         if spec is None:
+            group = group_list(ctx, command)
+            if group is not None:
+                return group
             raise UserError("error.command.unknown", name=command)
         lines = [ctx.t(spec.help_key), "", usage(ctx, spec)]
         for p in spec.params:
@@ -30,15 +41,9 @@ async def help_(ctx: Context, command: str | None = None) -> Reply:
                 limits = " (" + " | ".join(p.choices) + ")"
             elif p.max is not None and p.type is ParamType.TEXT:
                 limits = " " + ctx.t("help.limit_text", min=p.min or 0, max=p.max)
-            lines.append(f"  {p.name}: {desc}{limits}")
+            lines.append(f"  {term(ctx, Term(p.name, label_key(spec, p)))}: {desc}{limits}")
         return Reply(title=f"/{spec.name}", text="\n".join(lines), ephemeral=True)
-    visible = [
-        s
-        for s in registry.all()
-        if s.role <= ctx.member.role and (not s.platforms or ctx.platform in s.platforms)
-    ]
-    text = "\n".join(f"/{s.name} — {ctx.t(s.help_key)}" for s in visible)
-    return Reply(title=ctx.t("help.title"), text=text, footer=ctx.t("help.footer"), ephemeral=True)
+    return command_list(ctx, registry.all(), ctx.t("help.title"))
 
 
 async def language(ctx: Context, language: str) -> Reply:
@@ -59,7 +64,7 @@ def setup(feature: FeatureSetup) -> None:
             "help",
             "help.help",
             help_,
-            (Param("command", ParamType.TEXT, "param.command", required=False, max=40),),
+            (Param("command", ParamType.TEXT, "param.command", required=False, max=40, rest=True),),
         )
     )
     feature.commands.add(
@@ -67,7 +72,15 @@ def setup(feature: FeatureSetup) -> None:
             "language",
             "help.language",
             language,
-            (Param("language", ParamType.CHOICE, "param.language", choices=("en", "zh_cn")),),
+            (
+                Param(
+                    "language",
+                    ParamType.CHOICE,
+                    "param.language",
+                    choices=("en", "zh_cn"),
+                    aliases=LANGUAGE_ALIASES,
+                ),
+            ),
         )
     )
     feature.commands.add(

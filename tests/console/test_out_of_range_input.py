@@ -59,7 +59,7 @@ async def test_huge_ids_in_commands(
         text = await _say(console, line.format(n=n))
         assert re.fullmatch(r"\w+ must be at most (2147483647|25)\.", text), (line, text)
     await console.handle_line("/language zh_CN")
-    assert (await _say(console, f"/vote {n}")) == "id 不能大于 2147483647。"
+    assert (await _say(console, f"/vote {n}")) == "编号（id） 不能大于 2147483647。"
     assert not caplog.records
 
 
@@ -91,7 +91,7 @@ async def test_drop_times_out_of_range(console: ConsoleAdapter) -> None:
     )
     await console.handle_line("/language zh_CN")
     assert (await _say(console, "/drop create Shirts 5 9999-12-31T23:00")) == (
-        "drop 必须在 2000-01-01 到 2100-01-01 之间。"
+        "开售时间（drop） 必须在 2000-01-01 到 2100-01-01 之间。"
     )
     assert (await _say(console, "/drop create Shirts 5 2030-01-01")) == (
         "该时间太远了：活动最多只能提前 3 年安排。"

@@ -82,7 +82,7 @@ async def test_opt_out_and_bad_input(console: ConsoleAdapter) -> None:
     }
     checks = {
         "/suggest ab": "too short",
-        "/vote abc": "must be a number",
+        "/vote abc": "must be a whole number",
         "/vote 42": "no suggestion #42",
         "/status 1 finished": "must be one of",
         "/merge 1 into 1": "cannot be merged into itself",

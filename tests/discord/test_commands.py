@@ -77,7 +77,7 @@ async def test_values_are_checked_by_the_core(bot: Bot, fake: FakeDiscord) -> No
     assert is_ephemeral(answer.message)
     assert "at least 1" in text_of(answer.message)
     answer = await bot.slash(alice, "show", id="dark mode")
-    assert "must be a number" in text_of(answer.message)
+    assert "must be a whole number" in text_of(answer.message)
     answer = await bot.slash(alice, "vote", id="#12")
     assert "no suggestion #12" in text_of(answer.message)
 

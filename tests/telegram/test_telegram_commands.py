@@ -39,7 +39,7 @@ async def test_unknown_command_addressed_to_us_is_explained(world: World) -> Non
 
 async def test_argument_errors_are_clear(world: World) -> None:
     await world.say(ALICE, "/vote abc")
-    assert world.last(ALICE["id"])["text"] == "id must be a number, not “abc”."
+    assert world.last(ALICE["id"])["text"] == "id must be a whole number, not “abc”."
     await world.say(ALICE, '/suggest "ab"')
     assert "title is too short" in world.last(ALICE["id"])["text"]
 
@@ -66,7 +66,7 @@ async def test_start_deep_link_sets_home_and_shows_help(world: World) -> None:
 
 async def test_locale_follows_telegram_language(world: World) -> None:
     await world.say(BOB, "/vote abc")
-    assert world.last(BOB["id"])["text"] == "id 必须是数字，而不是“abc”。"
+    assert world.last(BOB["id"])["text"] == "编号（id） 必须是整数，而不是“abc”。"
 
 
 async def test_bare_start_in_a_group_is_left_to_other_bots(world: World) -> None:

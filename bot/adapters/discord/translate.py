@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
-from bot.core.commands import CommandSpec, Param
+from bot.core.commands import CommandSpec, Param, label_key
 from bot.core.i18n import DEFAULT_LOCALE, Translator
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def name_key(command: str) -> str:
 
 def option_key(spec: CommandSpec, p: Param) -> str:
     """The catalog key of a parameter's Discord option name (also a form field's label)."""
-    return f"discord.option.{dotted(spec.name)}.{p.name}"
+    return label_key(spec, p)
 
 
 def form_key(command: str) -> str:

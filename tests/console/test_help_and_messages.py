@@ -1,0 +1,87 @@
+"""What a new owner meets first: a command group alone (`/drop`) or `/help drop` lists its
+commands, errors and help name parameters in the member's language, durations read the way
+they are typed, and a language can be chosen by the words people use for it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.adapters.console import ConsoleAdapter
+from bot.core.clock import format_duration, parse_duration
+from bot.core.reply import Reply
+
+
+async def _one(console: ConsoleAdapter, line: str) -> Reply:
+    events = await console.handle_line(line)
+    assert events, line
+    return events[0].reply
+
+
+@pytest.mark.parametrize("line", ["/drop", "/help drop", "/help /drop", "/DROP"])
+async def test_a_group_alone_lists_its_commands(console: ConsoleAdapter, line: str) -> None:
+    reply = await _one(console, line)
+    assert not reply.error
+    names = {row.split(" — ")[0] for row in reply.text.splitlines()}
+    drop = {f"/{s.name}" for s in console.app.commands.all() if s.name.startswith("drop ")}
+    assert names == drop and "/drop create" in names
+
+
+async def test_a_fan_sees_only_the_group_commands_for_fans(console: ConsoleAdapter) -> None:
+    await console.handle_line("/as fan1 fan")
+    reply = await _one(console, "/report")
+    assert "/report fill" in reply.text and "/report open" not in reply.text
+
+
+async def test_an_unknown_command_in_a_group_points_to_the_group(
+    console: ConsoleAdapter,
+) -> None:
+    reply = await _one(console, "/drop frobnicate")
+    assert reply.error and "/drop" in reply.text and "frobnicate" not in reply.text
+
+
+async def test_help_explains_a_subcommand(console: ConsoleAdapter) -> None:
+    reply = await _one(console, "/help drop create")
+    assert not reply.error and reply.title == "/drop create" and "quota" in reply.text
+
+
+async def test_parameter_names_are_in_the_members_language(console: ConsoleAdapter) -> None:
+    await console.handle_line("/language zh_cn")
+    assert (await _one(console, "/vote 3.5")).text == "编号（id） 必须是整数，而不是“3.5”。"
+    assert (await _one(console, "/drop create")).text.startswith("缺少 名称（name）")
+    assert "名额（quota）: " in (await _one(console, "/help drop create")).text
+    await console.handle_line("/language en")
+    assert (await _one(console, "/vote 3.5")).text == "id must be a whole number, not “3.5”."
+
+
+async def test_an_empty_text_is_said_to_be_empty(console: ConsoleAdapter) -> None:
+    reply = await _one(console, '/release new 1.0 ""')
+    assert reply.error and "must not be empty" in reply.text and "1 characters" not in reply.text
+
+
+async def test_settings_show_durations_as_typed(console: ConsoleAdapter) -> None:
+    assert "is now 1d12h" in (await _one(console, "/settings fourgrid_duration 36h")).text
+    assert (await _one(console, "/settings fourgrid_duration")).text.startswith(
+        "fourgrid_duration = 1d12h"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("zh", "语言已设为"),
+        ("中文", "语言已设为"),
+        ("zh-CN", "语言已设为"),
+        ("English", "Language set"),
+    ],
+)
+async def test_a_language_by_the_words_people_use(
+    console: ConsoleAdapter, typed: str, answer: str
+) -> None:
+    assert (await _one(console, f"/language {typed}")).text.startswith(answer)
+
+
+@given(st.integers(0, 10**8))
+def test_a_shown_duration_reads_back_as_itself(seconds: int) -> None:
+    assert parse_duration(format_duration(seconds)).total_seconds() == seconds
