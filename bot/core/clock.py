@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -72,3 +72,22 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{left // size}{unit}")
             left %= size
     return "".join(parts)
+
+
+def local_time(dt: datetime, tz: tzinfo) -> str:
+    """A time in a community's zone with its UTC offset, which no reader can misread (an
+    abbreviation such as CST names three zones): '2026-12-01 20:00 UTC+8'."""
+    try:
+        local = dt.astimezone(tz)
+    except OverflowError:  # a time at the calendar's end, stored before times were bounded
+        return dt.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{local.strftime('%Y-%m-%d %H:%M')} {utc_offset(local)}"
+
+
+def utc_offset(local: datetime) -> str:
+    """An aware time's zone as its offset: 'UTC', 'UTC+8', 'UTC-3:30'."""
+    minutes = int((local.utcoffset() or timedelta(0)).total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")

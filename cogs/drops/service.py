@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, local_time
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.participation import Contribution, ScoreProvider
@@ -128,7 +128,7 @@ class DropService:
     async def when(self, drop: DropRow, at: datetime) -> str:
         """A time for a message, in the community's time zone."""
         tz = await self.tz_of(drop.community_id) if self.tz_of else ZoneInfo("UTC")
-        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+        return local_time(at, tz)
 
     @property
     def scores(self) -> ScoreProvider | None:

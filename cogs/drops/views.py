@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import make_action
+from bot.core.clock import local_time
 from bot.core.i18n import Translator
 from bot.core.reply import Button, Field, Reply
 from cogs.drops.claims import ClaimResult, ClaimStatus
@@ -40,10 +41,7 @@ def subject(drop_id: int) -> str:
 
 
 def when(dt: datetime, tz: ZoneInfo) -> str:
-    try:
-        return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-    except OverflowError:  # a time at the calendar's end, stored before times were bounded
-        return dt.strftime("%Y-%m-%d %H:%M UTC")
+    return local_time(dt, tz)
 
 
 def duration(seconds: float) -> str:

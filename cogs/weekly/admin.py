@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.core.clock import utc_offset
 from bot.core.commands import CommandSpec, Param, ParamType, Role, check_time
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -160,7 +161,8 @@ async def digest(ctx: Context, enabled: bool | None = None) -> Reply:
         cfg = await config.load(ctx.community_settings, cid)
         key = "digest.subscribed" if enabled else "digest.unsubscribed"
         time = f"{cfg.digest_hour:02d}:{cfg.digest_minute:02d}"
-        return Reply(text=ctx.t(key, time=time, tz=cfg.timezone), ephemeral=True)
+        offset = utc_offset(ctx.now().astimezone(await ctx.timezone()))
+        return Reply(text=ctx.t(key, time=time, tz=offset), ephemeral=True)
     tz = await ctx.timezone()
     built = await work.build(cid, ctx.now(), ctx.locale)
     reply = work.render(built, ctx.locale, ctx.now().astimezone(tz).date().isoformat())

@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import make_action
+from bot.core.clock import utc_offset
 from bot.core.reply import Button, Reply, Select, SelectOption
 from cogs.suggestions.service import SuggestionRow
 from cogs.weekly.config import DAYS
@@ -35,7 +36,7 @@ def when(t: Tr, moment: datetime, tz: ZoneInfo) -> str:
         day=t(f"weekly.day.{DAYS[local.weekday()]}"),
         date=local.strftime("%Y-%m-%d"),
         time=local.strftime("%H:%M"),
-        tz=tz.key,
+        tz=utc_offset(local),
     )
 
 

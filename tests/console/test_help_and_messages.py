@@ -4,12 +4,15 @@ they are typed, and a language can be chosen by the words people use for it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.console import ConsoleAdapter
-from bot.core.clock import format_duration, parse_duration
+from bot.core.clock import format_duration, local_time, parse_duration
 from bot.core.reply import Reply
 
 
@@ -85,3 +88,23 @@ async def test_a_language_by_the_words_people_use(
 @given(st.integers(0, 10**8))
 def test_a_shown_duration_reads_back_as_itself(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)).total_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Asia/Shanghai", "2026-12-01 20:00 UTC+8"),
+        ("Asia/Kolkata", "2026-12-01 17:30 UTC+5:30"),
+        ("America/St_Johns", "2026-12-01 08:30 UTC-3:30"),
+        ("UTC", "2026-12-01 12:00 UTC"),
+    ],
+)
+def test_times_carry_their_offset_not_an_abbreviation(zone: str, shown: str) -> None:
+    assert local_time(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), ZoneInfo(zone)) == shown
+
+
+async def test_a_drop_card_names_the_zone_by_its_offset(console: ConsoleAdapter) -> None:
+    await console.handle_line("/settings timezone Asia/Shanghai")
+    reply = await _one(console, "/drop create Shirts 5 2027-01-01T20:00")
+    shown = " ".join([reply.text, *(f.value for f in reply.fields)])
+    assert "2027-01-01 20:00 UTC+8" in shown and "CST" not in shown
