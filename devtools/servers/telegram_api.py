@@ -180,6 +180,7 @@ class FakeTelegram:
         self.answered_at: dict[str, float] = {}
         self._floods: dict[str, deque[int]] = {}
         self._errors: dict[str, deque[int]] = {}  # method -> statuses of its next answers
+        self._down: dict[str, int] = {}  # method -> its status until `recover`
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._seq = itertools.count()
@@ -280,8 +281,8 @@ class FakeTelegram:
             self.calls.append(Call(method, params, time.perf_counter()))
             self._new_call.set()
         errors = self._errors.get(method)
-        if errors:
-            status = errors.popleft()
+        status = errors.popleft() if errors else self._down.get(method)
+        if status is not None:
             return status, {"ok": False, "error_code": status, "description": _REASONS[status]}
         flood = self._floods.get(method)
         if flood:
@@ -349,17 +350,21 @@ class FakeTelegram:
         """The next `times` calls to `method` answer 429 with `retry_after`."""
         self._floods.setdefault(method, deque()).extend([retry_after] * times)
 
-    def fail(self, method: str, status: int = 502, times: int = 1) -> None:
-        """The next `times` calls to `method` fail with `status` (502, 503 or 504), as they do
-        when Telegram's servers are down; nothing is done (no message is sent)."""
+    def fail(self, method: str, status: int = 502, times: int | None = 1) -> None:
+        """The next `times` calls to `method` (every call until `recover` when None) fail with
+        `status` (502, 503 or 504), as they do when Telegram's servers are down; nothing is
+        done (no message is sent)."""
         if status not in _REASONS:
             raise ValueError(f"not a server error Telegram answers: {status}")
-        self._errors.setdefault(method, deque()).extend([status] * times)
+        if times is None:
+            self._down[method] = status
+        else:
+            self._errors.setdefault(method, deque()).extend([status] * times)
 
     def recover(self, method: str | None = None) -> None:
         """The outage is over: `method` (every method by default) answers again, no failure or
         429 left that `fail` or `flood` asked for."""
-        for table in (self._errors, self._floods):
+        for table in (self._errors, self._floods, self._down):
             if method is None:
                 table.clear()
             else:
