@@ -178,8 +178,8 @@ class FakeTelegram:
         self.delivered_at: dict[int, float] = {}
         self.pushed_at: dict[int, float] = {}
         self.answered_at: dict[str, float] = {}
-        self._floods: dict[str, deque[int]] = {}
-        self._errors: dict[str, deque[int]] = {}  # method -> statuses of its next answers
+        # method -> (status, retry_after) of its next answers: 429s and 5xx, in the order asked
+        self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._down: dict[str, int] = {}  # method -> its status until `recover`
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
@@ -280,13 +280,11 @@ class FakeTelegram:
         if self.record:
             self.calls.append(Call(method, params, time.perf_counter()))
             self._new_call.set()
-        errors = self._errors.get(method)
-        status = errors.popleft() if errors else self._down.get(method)
-        if status is not None:
+        failures = self._failures.get(method)
+        status, retry_after = failures.popleft() if failures else (self._down.get(method), 0)
+        if status is not None and status != 429:
             return status, {"ok": False, "error_code": status, "description": _REASONS[status]}
-        flood = self._floods.get(method)
-        if flood:
-            retry_after = flood.popleft()
+        if status == 429:
             return 429, {
                 "ok": False,
                 "error_code": 429,
@@ -347,8 +345,9 @@ class FakeTelegram:
     # -- test controls ------------------------------------------------------------------------
 
     def flood(self, method: str, retry_after: int, times: int = 1) -> None:
-        """The next `times` calls to `method` answer 429 with `retry_after`."""
-        self._floods.setdefault(method, deque()).extend([retry_after] * times)
+        """The next `times` calls to `method` answer 429 with `retry_after` (after the 429s and
+        failures asked for before: they come in the order asked)."""
+        self._failures.setdefault(method, deque()).extend([(429, retry_after)] * times)
 
     def fail(self, method: str, status: int = 502, times: int | None = 1) -> None:
         """The next `times` calls to `method` (every call until `recover` when None) fail with
@@ -359,16 +358,17 @@ class FakeTelegram:
         if times is None:
             self._down[method] = status
         else:
-            self._errors.setdefault(method, deque()).extend([status] * times)
+            self._failures.setdefault(method, deque()).extend([(status, 0)] * times)
 
     def recover(self, method: str | None = None) -> None:
         """The outage is over: `method` (every method by default) answers again, no failure or
         429 left that `fail` or `flood` asked for."""
-        for table in (self._errors, self._floods, self._down):
-            if method is None:
-                table.clear()
-            else:
-                table.pop(method, None)
+        if method is None:
+            self._failures.clear()
+            self._down.clear()
+        else:
+            self._failures.pop(method, None)
+            self._down.pop(method, None)
 
     def set_admins(
         self, chat_id: int, creator: int | None = None, admins: tuple[int, ...] = ()

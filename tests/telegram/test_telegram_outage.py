@@ -6,9 +6,12 @@ against the local Bot API server, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import timedelta
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import select
 
@@ -16,6 +19,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.outbox import PARTS_SENT
 from bot.core.reply import Reply
+from cogs.suggestions.service import SuggestionService
 from storage.core.schema import outbox
 from tests.telegram.world import ADMIN, ALICE, CAROL, GROUP, World, worker
 
@@ -49,7 +53,9 @@ async def deliver_until_sent(world: World, clock: FakeClock, rounds: int = 20) -
         pending = [r for r in await rows(world.app) if not (r.delivered_at or r.failed_at)]
         if not pending:
             return sent
-        clock.advance(max(timedelta(0), min(r.next_attempt_at for r in pending) - clock.now()))
+        step = max(timedelta(0), min(r.next_attempt_at for r in pending) - clock.now())
+        clock.advance(step)
+        world.time.t += step.total_seconds()  # the sending limits' clock moves on too
     raise AssertionError("the outbox never emptied")
 
 
@@ -145,3 +151,36 @@ async def test_a_private_reply_is_kept_too_but_not_a_reply_without_a_community(
     assert row.kind == "member"
     await deliver_until_sent(world, clock)
     assert len([t for t in world.texts(ALICE["id"]) if "otif" in t]) >= 1
+
+
+PROPERTY = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+_ideas = itertools.count(1)
+# What Telegram answers a send with, one answer after the other: 429s the interactive reply
+# waits out (2 s) or not (60 s), and the server errors of an outage.
+ANSWERS = st.lists(st.sampled_from(["429", "429-long", 502, 503, 504]), max_size=7)
+
+
+@PROPERTY
+@given(outage=ANSWERS)
+async def test_whatever_the_outage_a_status_card_is_shown_exactly_once(
+    world: World, app: App, clock: FakeClock, outage: list[int | str]
+) -> None:
+    world.fake.recover()
+    await world.say(ALICE, "/help")  # the community and Alice exist
+    alice = await app.identity.account_for("telegram", str(ALICE["id"]), "", clock.now())
+    sub = await app.services.get(SuggestionService).submit(
+        1, alice.account_id, f"Idea {next(_ideas)}", "", None, force=True
+    )
+    assert sub.posted is not None
+    sid = sub.posted.id
+    for answer in outage:
+        if isinstance(answer, int):
+            world.fake.fail("sendMessage", answer)
+        else:
+            world.fake.flood("sendMessage", retry_after=60 if answer == "429-long" else 2)
+    await world.say(ADMIN, f"/status {sid} planned")
+    await deliver_until_sent(world, clock, rounds=40)
+    assert len(cards(world, f"📌 #{sid}:")) == 1
+    assert not [r for r in await rows(app) if not r.delivered_at]  # none given up, none left
