@@ -22,6 +22,7 @@ from devtools.servers.discord_api import GENERAL_ID, FakeDiscord, Interaction
 from storage.core.schema import outbox
 from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import FAST, Bot, StartBot, eventually, is_ephemeral, text_of
+from tests.discord.test_outbox import member
 
 # Calm: the reply is the interaction's one response. Deferred: acknowledged first, then a
 # follow-up (a budget of 0 defers every interaction).
@@ -201,3 +202,31 @@ async def test_a_post_whose_deferral_fails_after_the_work_started_is_kept(
     assert pending.ack_type is None
     await after_the_outage(app, fake, clock)
     assert len(shown(fake, "Release 1.2 shipped")) == 1
+
+
+async def test_a_public_answer_to_a_reply_is_kept_when_discord_fails(
+    bot: Bot, fake: FakeDiscord, app: App, clock: FakeClock
+) -> None:
+    async def noted(ctx: Context, args: list[str], text: str) -> Reply:
+        return Reply(text=f"Noted publicly: {text}")
+
+    app.actions.add_reply_hook("tp", noted)
+    ctx = await member(app, fake.owner)
+    await app.outbox.announce(ctx.community.id, lambda loc: Reply(text="Tell us", subject="tp:1"))
+    (posted,) = await fake.wait_for("POST", CHANNEL_POST)
+    refs = MessagesRepo(app.engine)
+    message = fake.channel_messages(GENERAL_ID)[-1]
+
+    async def remembered() -> bool:
+        return await refs.subject_of("discord", str(GENERAL_ID), message["id"]) == "tp:1"
+
+    await eventually(remembered)
+    fake.fail("POST", CHANNEL_POST, 503, times=2)  # the answer, and the worker's first try
+    await fake.reply(fake.add_member("Bob"), message, "me too")
+
+    async def kept() -> bool:
+        return any("Noted publicly" in r["payload"]["text"] for r in await posts(app))
+
+    await eventually(kept)
+    await after_the_outage(app, fake, clock)
+    assert len(shown(fake, "Noted publicly: me too")) == 1 and posted.status == 200
