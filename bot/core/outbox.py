@@ -18,6 +18,7 @@ from storage.core.identity import IdentityRepo, recipients
 from storage.core.outbox import NewMessage, OutboxItem, OutboxRepo
 
 __all__ = [
+    "PARTS_SENT",
     "Deliver",
     "DeliveryFailed",
     "DeliveryRetry",
@@ -42,6 +43,9 @@ class DeliveryRetry(Exception):
 class DeliveryFailed(Exception):
     """Delivery can never succeed (the user blocked the bot, the chat is gone)."""
 
+
+#: The payload key of a parked reply's messages that were sent before it was parked.
+PARTS_SENT = "parts_sent"
 
 #: Members looked up and stored per step by `Outbox.notify`.
 NOTIFY_CHUNK = 10_000
@@ -154,13 +158,25 @@ class Outbox:
         return await self._store(messages)
 
     async def park(
-        self, community_id: int, platform: str, target: str, reply: Reply, *, member: bool
+        self,
+        community_id: int,
+        platform: str,
+        target: str,
+        reply: Reply,
+        *,
+        member: bool,
+        parts_sent: int = 0,
     ) -> int:
-        """Keep a direct reply that could not be sent yet, for the platform's worker to deliver
-        (after a restart, if need be): an adapter told to stop parks the replies still waiting
-        for the platform's rate limit instead of holding the stop up for minutes."""
+        """Keep a direct reply that could not be sent now, for the platform's worker to deliver
+        (after a restart, if need be): a reply that is a post, during an outage of the platform
+        (flood control that outlasts the interactive wait, a 5xx, a network error), and on a stop
+        the replies still waiting for the platform's rate limit instead of holding the stop up
+        for minutes. `parts_sent`: of a reply shown as several messages, how many went out
+        already (the worker sends the rest; `PARTS_SENT` in the payload)."""
         payload = reply.to_dict()
         payload["ephemeral"] = False
+        if parts_sent:
+            payload[PARTS_SENT] = parts_sent
         kind = "member" if member else "channel"
         return await self._store([NewMessage(community_id, platform, kind, target, payload)])
 

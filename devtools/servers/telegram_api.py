@@ -8,7 +8,8 @@ enforces the rules of Telegram's that the library itself does not check, so a te
 the bot breaks them: HTML must parse (unescaped user text fails like it does on Telegram),
 callback data is at most 64 bytes, text at most 4096 characters, a user who never started the
 bot cannot be messaged, and an edit that changes nothing is refused ("message is not modified").
-Tests can make a method answer 429 with `retry_after`.
+Tests can make a method answer 429 with `retry_after` (`flood`), or fail as Telegram's front
+servers do in an outage: 502 Bad Gateway, 503, 504 (`fail`), until `recover`.
 
 `fanloop bench telegram` drives it, in its own process or inline, through the control routes
 under `/_fake/`: `POST /_fake/updates` hands out updates, `POST /_fake/answered` waits until
@@ -40,6 +41,9 @@ BOT_USER: dict[str, Any] = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+
+# Server errors as Telegram's front servers answer them in an outage.
+_REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 ALLOWED_TAGS = {
     "b": "bold",
@@ -174,7 +178,9 @@ class FakeTelegram:
         self.delivered_at: dict[int, float] = {}
         self.pushed_at: dict[int, float] = {}
         self.answered_at: dict[str, float] = {}
-        self._floods: dict[str, deque[int]] = {}
+        # method -> (status, retry_after) of its next answers: 429s and 5xx, in the order asked
+        self._failures: dict[str, deque[tuple[int, int]]] = {}
+        self._down: dict[str, int] = {}  # method -> its status until `recover`
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._seq = itertools.count()
@@ -274,9 +280,11 @@ class FakeTelegram:
         if self.record:
             self.calls.append(Call(method, params, time.perf_counter()))
             self._new_call.set()
-        flood = self._floods.get(method)
-        if flood:
-            retry_after = flood.popleft()
+        failures = self._failures.get(method)
+        status, retry_after = failures.popleft() if failures else (self._down.get(method), 0)
+        if status is not None and status != 429:
+            return status, {"ok": False, "error_code": status, "description": _REASONS[status]}
+        if status == 429:
             return 429, {
                 "ok": False,
                 "error_code": 429,
@@ -337,8 +345,30 @@ class FakeTelegram:
     # -- test controls ------------------------------------------------------------------------
 
     def flood(self, method: str, retry_after: int, times: int = 1) -> None:
-        """The next `times` calls to `method` answer 429 with `retry_after`."""
-        self._floods.setdefault(method, deque()).extend([retry_after] * times)
+        """The next `times` calls to `method` answer 429 with `retry_after` (after the 429s and
+        failures asked for before: they come in the order asked)."""
+        self._failures.setdefault(method, deque()).extend([(429, retry_after)] * times)
+
+    def fail(self, method: str, status: int = 502, times: int | None = 1) -> None:
+        """The next `times` calls to `method` (every call until `recover` when None) fail with
+        `status` (502, 503 or 504), as they do when Telegram's servers are down; nothing is
+        done (no message is sent)."""
+        if status not in _REASONS:
+            raise ValueError(f"not a server error Telegram answers: {status}")
+        if times is None:
+            self._down[method] = status
+        else:
+            self._failures.setdefault(method, deque()).extend([(status, 0)] * times)
+
+    def recover(self, method: str | None = None) -> None:
+        """The outage is over: `method` (every method by default) answers again, no failure or
+        429 left that `fail` or `flood` asked for."""
+        if method is None:
+            self._failures.clear()
+            self._down.clear()
+        else:
+            self._failures.pop(method, None)
+            self._down.pop(method, None)
 
     def set_admins(
         self, chat_id: int, creator: int | None = None, admins: tuple[int, ...] = ()

@@ -30,7 +30,7 @@ from collections import deque
 from enum import Enum
 from typing import Any
 
-from bot.adapters.discord.http1 import Http1
+from bot.adapters.discord.http1 import Http1, HttpError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class Ack(Enum):
     EXPIRED = "expired"  # too old: nothing was sent, or Discord no longer knew it
     ELSEWHERE = "elsewhere"  # another delivery of it was answered: that one acts
     FAILED = "failed"  # the request failed otherwise (logged)
+    # Discord could not take it now (429, a 5xx, no answer): an outage, not a refusal.
+    UNAVAILABLE = "unavailable"
 
 
 class Arrival:
@@ -234,6 +236,9 @@ class Acknowledger:
                 if not entry.result.done():
                     entry.result.set_result(Ack.FAILED)
                 raise
+            except HttpError as exc:
+                log.warning("could not acknowledge interaction %s: %r", entry.arrival.id, exc)
+                outcome = Ack.UNAVAILABLE
             except Exception as exc:
                 log.warning("could not acknowledge interaction %s: %r", entry.arrival.id, exc)
                 outcome = Ack.FAILED
@@ -261,7 +266,7 @@ class Acknowledger:
         if status == 404 or code == UNKNOWN_INTERACTION:
             return Ack.EXPIRED
         log.warning("interaction %s: response refused (%s): %r", a.id, status, body[:200])
-        return Ack.FAILED
+        return Ack.UNAVAILABLE if status == 429 or status >= 500 else Ack.FAILED
 
     async def request(
         self, method: str, path: str, payload: dict[str, Any] | None = None

@@ -21,8 +21,9 @@ from bot.adapters.discord import forms
 from bot.adapters.discord.acks import COMPONENT, MODAL_SUBMIT, Arrival
 from bot.adapters.discord.edits import CardEdits
 from bot.adapters.discord.members import PLATFORM, Members
+from bot.adapters.discord.outage import outage
 from bot.adapters.discord.render import SELECT_ID, is_private, render
-from bot.adapters.discord.respond import Incoming, Outcome, Responder, Tuning
+from bot.adapters.discord.respond import SEND_ERRORS, Incoming, Outcome, Responder, Tuning
 from bot.adapters.discord.translate import clip
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, convert
@@ -274,8 +275,13 @@ class Interactions:
             if private:
                 kwargs["delete_after"] = self.tuning.reply_ttl
             sent = await message.reply(mention_author=False, **kwargs)
-        except discord.HTTPException as exc:
-            log.warning("could not answer message %s: %s", message.id, exc)
+        except SEND_ERRORS as exc:
+            # A public answer Discord cannot take now is posted later (without the reply link).
+            kept = outage(exc) and await self.responder.later.park(
+                reply, ctx.community.id, str(message.channel.id), exc
+            )
+            if not kept:
+                log.warning("could not answer message %s: %s", message.id, exc)
             return
         if reply.subject and not private:
             await self.messages.remember(

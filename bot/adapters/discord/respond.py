@@ -24,6 +24,9 @@ Follow-ups, edits of the deferred response and the single responses go out on th
 with bodies built here (discord.py only for messages with a file). Deferred commands think
 privately; a public reply then replaces the private placeholder by a public follow-up, so a
 private answer (an error, a vote confirmation) is never shown to all.
+
+A public reply Discord cannot take now (a 429 past the waits, a 5xx, no answer) is kept in the
+outbox and posted in the interaction's channel later (`outage`); the member is told privately.
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.adapters.discord.acks import COMPONENT, Ack, Acknowledger, Arrival, message_body
 from bot.adapters.discord.gate import ANSWER, EDIT, WORK, PriorityGate
 from bot.adapters.discord.http1 import HttpError
+from bot.adapters.discord.outage import LaterPosts, Unavailable, outage, unavailable
 from bot.adapters.discord.redelivery import Redeliveries, event_id
 from bot.adapters.discord.render import NO_MENTIONS, Rendered, is_private, render
 from bot.core.app import App
@@ -181,6 +186,7 @@ class Responder:
         self.busy = 0  # interactions answered "busy, try again"
         self.elsewhere = 0  # deliveries another delivery of the same interaction answered
         self._tasks: set[asyncio.Task[None]] = set()
+        self.later = LaterPosts(app)  # public replies kept for when Discord answers again
 
     @property
     def missed(self) -> int:
@@ -305,6 +311,14 @@ class Responder:
         if ack is Ack.EXPIRED:
             log.warning("interaction %s: worked on, but its deferral came too late", incoming.id)
         outcome = await task
+        if outcome is not None and ack in (Ack.UNAVAILABLE, Ack.EXPIRED):
+            # The work is done but the interaction could not be answered: a post is kept for
+            # the outbox (no notice: this interaction takes no response any more, or already
+            # took the deferral whose answer was lost, and then its placeholder stays).
+            await self.later.park(
+                outcome.reply, outcome.community_id, incoming.channel_id, ack.value
+            )
+            return None
         if outcome is None or not self._owned(ack, incoming, where):
             return None
         return outcome
@@ -378,8 +392,9 @@ class Responder:
         """The reply of acknowledged work: a follow-up (or the deferred response edited)."""
         try:
             message_id = await self._follow_up(incoming, outcome)
-        except (discord.HTTPException, HttpError) as exc:
-            log.warning("could not answer interaction %s: %s", incoming.id, exc)
+        except SEND_ERRORS as exc:
+            if not (outage(exc) and await self._post_later(incoming, outcome, exc, answered=True)):
+                log.warning("could not answer interaction %s: %s", incoming.id, exc)
             return
         except Exception as exc:  # a reply that cannot be rendered: say so, never hang
             ref = log_unexpected(exc, f"answering {where}")
@@ -407,7 +422,9 @@ class Responder:
                 response = await incoming.interaction.response.send_message(
                     ephemeral=private, **out.send()
                 )
-            except discord.HTTPException as exc:
+            except SEND_ERRORS as exc:
+                if outage(exc) and await self._post_later(incoming, outcome, exc, answered=False):
+                    return True
                 log.warning("could not answer interaction %s: %s", incoming.id, exc)
                 return False
             if isinstance(response.resource, discord.InteractionMessage):
@@ -417,6 +434,10 @@ class Responder:
                 incoming.arrival, message_body(_payload(out, private))
             )
             if ack is not Ack.DONE:
+                if ack is Ack.UNAVAILABLE and await self._post_later(
+                    incoming, outcome, ack.value, answered=False
+                ):
+                    return True
                 log.warning("interaction %s was not answered: %s", incoming.id, ack.value)
                 return False
             if self._needs_message(incoming, outcome):
@@ -452,9 +473,13 @@ class Responder:
                     "PATCH", hook + "/messages/@original", payload
                 )
             else:
-                await self.acks.request("DELETE", hook + "/messages/@original")
+                status, body = await self.acks.request("DELETE", hook + "/messages/@original")
+                if unavailable(status):  # the public follow-up would replace the placeholder
+                    raise Unavailable(status, body)
                 status, body = await self.acks.request("POST", hook + query, payload)
         if status >= 300:
+            if unavailable(status):
+                raise Unavailable(status, body)
             log.warning("could not answer interaction %s: %s %r", incoming.id, status, body)
             return None
         return str(body["id"]) if isinstance(body, dict) and "id" in body else None
@@ -468,6 +493,48 @@ class Responder:
             return await interaction.edit_original_response(**out.edit())
         await interaction.delete_original_response()
         return await interaction.followup.send(wait=True, **out.send())
+
+    async def _post_later(
+        self, incoming: Incoming, outcome: Outcome, why: object, *, answered: bool
+    ) -> bool:
+        """A reply Discord could not take now: when it is a post, kept in the outbox (posted in
+        the interaction's channel once Discord answers) and the member told privately that it
+        follows. `answered`: the interaction was acknowledged (deferred) before; if not, the
+        notice is its one response. False (nothing kept) for a private reply."""
+        later = self.later
+        if not later.keepable(outcome.reply, outcome.community_id, incoming.channel_id):
+            return False
+        notice = {
+            "content": later.notice(incoming.locale),
+            "flags": EPHEMERAL,
+            "allowed_mentions": NO_MENTIONS.to_dict(),
+        }
+        if not answered:
+            ack = await self.acks.acknowledge(incoming.arrival, message_body(notice), first=True)
+            if ack is Ack.ELSEWHERE:
+                # "Already acknowledged": the reply's response was taken after all (its answer
+                # was lost on the way back). It is shown: keeping it would post it twice.
+                return True
+            return await later.park(outcome.reply, outcome.community_id, incoming.channel_id, why)
+        if not await later.park(outcome.reply, outcome.community_id, incoming.channel_id, why):
+            return False
+        try:
+            await self._notice(incoming, notice)
+        except Exception as exc:  # Discord is still out: the placeholder stays
+            log.info("interaction %s: could not say its post follows: %r", incoming.id, exc)
+        return True
+
+    async def _notice(self, incoming: Incoming, notice: dict[str, Any]) -> None:
+        """Complete a deferred interaction privately: its "thinking…" placeholder becomes the
+        notice (a button's, or one already deleted: a private follow-up instead)."""
+        a = incoming.arrival
+        hook = f"/webhooks/{a.app_id}/{a.token}"
+        async with self._http.slot(ANSWER):
+            if a.kind != COMPONENT:
+                status, _ = await self.acks.request("PATCH", hook + "/messages/@original", notice)
+                if status < 300:
+                    return
+            await self.acks.request("POST", hook, notice)
 
     def _needs_message(self, incoming: Incoming, outcome: Outcome) -> bool:
         """Whether the message sent is recorded (`remember`), so its id is asked for."""
@@ -502,6 +569,17 @@ class Responder:
         self._workers = []
         await self.redeliveries.close()
         await self.acks.close()
+
+
+# What sending a reply raises when it fails (`outage` tells a "not now" from a refusal).
+SEND_ERRORS = (
+    discord.HTTPException,
+    discord.RateLimited,
+    HttpError,
+    Unavailable,
+    aiohttp.ClientError,
+    TimeoutError,
+)
 
 
 def _payload(out: Rendered, private: bool) -> dict[str, Any]:

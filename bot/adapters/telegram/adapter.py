@@ -105,7 +105,9 @@ class TelegramAdapter:
         self.roles = RoleCache(self.bot, app)
         self.homes = Homes(self.repo, app)
         self.who = Who(app, self.roles, self.homes)
-        self.sender = Sender(self.bot, throttle or SendThrottle(), self.messages, app.clock)
+        self.sender = Sender(
+            self.bot, throttle or SendThrottle(), self.messages, app.clock, app.outbox
+        )
         self.edits = KeyboardEdits(self.bot, self.sender.throttle)
         self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
         self.api = LeanApi(self.bot.base_url)

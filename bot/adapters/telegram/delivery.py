@@ -8,7 +8,7 @@ import logging
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from bot.adapters.telegram.sender import Sender, retry_after_seconds, unreachable_error
-from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxItem
+from bot.core.outbox import PARTS_SENT, DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
 from storage.platform.telegram import TelegramRepo
 
@@ -34,16 +34,18 @@ class OutboxDelivery:
         wait = self.sender.throttle.delay(chat_id)
         if wait > MAX_PACE_WAIT:
             raise DeliveryRetry(wait, "paced: Telegram's per-chat limits")
+        # A reply parked after its first messages went out: the rest only.
+        skip = int(item.payload.get(PARTS_SENT) or 0)
         try:
-            await self._send(chat_id, reply, item.community_id)
+            await self._send(chat_id, reply, item.community_id, skip)
         except ChatMigrated as exc:
             # A group became a supergroup: the community follows it, and so does the message.
             await self.repo.migrate_chat(str(chat_id), str(exc.new_chat_id))
-            await self._send(exc.new_chat_id, reply, item.community_id)
+            await self._send(exc.new_chat_id, reply, item.community_id, skip)
 
-    async def _send(self, chat_id: int, reply: Reply, community_id: int) -> None:
+    async def _send(self, chat_id: int, reply: Reply, community_id: int, skip: int) -> None:
         try:
-            await self.sender.send(chat_id, reply, community_id, wait_on_flood=False)
+            await self.sender.send(chat_id, reply, community_id, wait_on_flood=False, skip=skip)
         except RetryAfter as exc:
             raise DeliveryRetry(retry_after_seconds(exc), str(exc)) from exc
         except (Forbidden, BadRequest) as exc:

@@ -1,5 +1,10 @@
 """Sending rendered replies: paced by the throttle, subjects remembered, ephemeral replies sent
-privately to the member when Telegram lets us (it has no ephemeral messages)."""
+privately to the member when Telegram lets us (it has no ephemeral messages).
+
+Every reply sent here is a message (a toast, the answer to a button press, is not sent here), so
+each one survives an outage of the Bot API: when it cannot be sent now (flood control that
+outlasts the interactive wait, a 502/503/504, a network error) it is parked in the outbox, whose
+worker delivers it once Telegram answers again, after a restart if need be."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram.render import Outgoing, render
@@ -42,6 +47,15 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def outage_error(exc: Exception) -> bool:
+    """Telegram could not take the message now, but may later: flood control, a 5xx (PTB raises
+    `NetworkError` for 502 Bad Gateway and the other server errors), a timeout or a lost
+    connection. A refused request (`BadRequest`, also a `NetworkError` in PTB) is not one."""
+    if isinstance(exc, RetryAfter):
+        return True
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
 def unreachable_error(exc: Exception) -> bool:
     """The member never started the bot, blocked it, or the chat is gone."""
     if isinstance(exc, Forbidden):
@@ -51,7 +65,12 @@ def unreachable_error(exc: Exception) -> bool:
 
 class Sender:
     def __init__(
-        self, bot: Bot, throttle: SendThrottle, messages: MessagesRepo, clock: Clock
+        self,
+        bot: Bot,
+        throttle: SendThrottle,
+        messages: MessagesRepo,
+        clock: Clock,
+        outbox: Outbox | None = None,
     ) -> None:
         self.bot = bot
         self.throttle = throttle
@@ -61,7 +80,9 @@ class Sender:
         self._unreachable: dict[int, float] = {}
         # Set on a stop: replies still waiting for a free slot go to the outbox (`stopping`).
         self._closing = asyncio.Event()
-        self._outbox: Outbox | None = None
+        # Where replies that cannot be sent now are parked (an outage, a stop).
+        self._outbox = outbox
+        self.parked = 0  # replies parked in the outbox (for tests and the log)
 
     def stopping(self, outbox: Outbox) -> None:
         """The adapter stops: an interactive reply that would wait for the sending limits is
@@ -69,6 +90,17 @@ class Sender:
         stop is not held up for minutes by a queue paced at 20 messages a minute per group."""
         self._outbox = outbox
         self._closing.set()
+
+    async def _park(
+        self, chat_id: int, reply: Reply, community_id: int, sent: int, why: str
+    ) -> None:
+        """Store the rest of `reply` (its first `sent` messages went out) for the outbox."""
+        assert self._outbox is not None
+        await self._outbox.park(
+            community_id, PLATFORM, str(chat_id), reply, member=chat_id > 0, parts_sent=sent
+        )
+        self.parked += 1
+        log.warning("telegram: a reply to chat %s is kept in the outbox (%s)", chat_id, why)
 
     async def _pace(self, chat_id: int, may_park: bool) -> bool:
         """Wait for a free slot and take it; False (no slot taken) when the adapter stops
@@ -97,30 +129,48 @@ class Sender:
         reply_to: int | None = None,
         wait_on_flood: bool = True,
         extra_row: list[InlineKeyboardButton] | None = None,
+        skip: int = 0,
     ) -> list[Message]:
-        """Send `reply` to a chat. With `wait_on_flood` a 429 is waited out (interactive
-        replies); without it RetryAfter propagates (the outbox reschedules the message)."""
+        """Send `reply` to a chat (without its first `skip` messages: sent before). With
+        `wait_on_flood` (interactive replies) a short 429 is waited out, and a reply that
+        cannot be sent now (`outage_error`) is parked in the outbox instead; without it the
+        error propagates (the outbox reschedules the message)."""
         sent: list[Message] = []
-        for out in render(reply, extra_row=extra_row):
+        may_park = wait_on_flood and community_id is not None and self._outbox is not None
+        parked = False
+        for out in render(reply, extra_row=extra_row)[skip:]:
             for attempt in range(3):
-                may_park = wait_on_flood and not sent and community_id is not None
                 if not await self._pace(chat_id, may_park):
-                    assert self._outbox is not None and community_id is not None
-                    await self._outbox.park(
-                        community_id, PLATFORM, str(chat_id), reply, member=chat_id > 0
-                    )
-                    return sent
+                    assert community_id is not None
+                    await self._park(chat_id, reply, community_id, skip + len(sent), "stopping")
+                    parked = True
+                    break
                 try:
                     sent.append(await self._send_one(chat_id, out, reply_to if not sent else None))
                     break
                 except RetryAfter as exc:
                     seconds = retry_after_seconds(exc)
-                    if not wait_on_flood or seconds > MAX_FLOOD_WAIT or attempt == 2:
+                    if wait_on_flood and seconds <= MAX_FLOOD_WAIT and attempt < 2:
+                        log.warning(
+                            "telegram flood control: waiting %.0f s for chat %s", seconds, chat_id
+                        )
+                        await self.throttle.sleep(seconds)
+                        continue
+                    if not may_park:
                         raise
-                    log.warning(
-                        "telegram flood control: waiting %.0f s for chat %s", seconds, chat_id
-                    )
-                    await asyncio.sleep(seconds)
+                    assert community_id is not None
+                    await self._park(chat_id, reply, community_id, skip + len(sent), str(exc))
+                    parked = True
+                    break
+                except TelegramError as exc:
+                    if not (may_park and outage_error(exc)):
+                        raise
+                    assert community_id is not None
+                    await self._park(chat_id, reply, community_id, skip + len(sent), str(exc))
+                    parked = True
+                    break
+            if parked:
+                break
         if reply.subject and community_id is not None:
             now = self.clock.now()
             for message in sent:

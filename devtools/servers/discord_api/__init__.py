@@ -13,7 +13,8 @@ not check, so a test notices when the bot breaks them:
   custom ids ≤ 100 characters and unique within a message, no empty message;
 - modals: title ≤ 45, 1–5 text inputs; command schema: names, descriptions, options, choices
   and localizations within Discord's limits, localized names unique per locale;
-- members who closed their DMs answer 403 (code 50007); any route can be made to answer 429.
+- members who closed their DMs answer 403 (code 50007); any route can be made to answer 429 or
+  a 5xx for its next requests (`fail`), as in an outage, until `recover`.
 
 Tests build real-shaped events with `slash`, `press`, `submit`, `autocomplete` and `reply`, send
 them over the gateway with `send`, and read what the bot answered from the returned

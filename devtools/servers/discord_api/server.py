@@ -53,6 +53,10 @@ class FakeDiscord(Events):
         A 429 gets Discord's `retry_after` body and headers (pass retry_after=seconds)."""
         self._failures.append((method, re.compile(path), status, body, [times]))
 
+    def recover(self) -> None:
+        """The outage is over: no failure asked for with `fail` is left."""
+        self._failures.clear()
+
     def edits(self, message_id: str) -> list[Call]:
         """Every edit of a message asked for with the bot token (also the refused ones)."""
         return self.calls_to("PATCH", rf"/channels/\d+/messages/{message_id}")
