@@ -1,10 +1,11 @@
-"""The real Telegram adapter (long polling, against the local Bot API server) with the
-operations endpoints: /healthz follows the connection, /metrics counts what members do and how
-soon their presses were answered (SQLite and PostgreSQL)."""
+"""The real Telegram adapter (long polling, and a webhook worker, against the local Bot API
+server) with the operations endpoints: /healthz follows the connection, /metrics counts what
+members do and how soon their presses were answered (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -107,3 +108,53 @@ async def test_health_and_metrics_follow_a_telegram_adapter(
 
 async def _sent(fake: FakeTelegram) -> bool:
     return bool(fake.sent(GROUP))
+
+
+async def test_a_webhook_worker_is_healthy_while_it_listens(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path
+) -> None:
+    fake = await FakeTelegram().start()
+    fake.titles[GROUP] = "Fans"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    settings = FanloopSettings(
+        data_dir=tmp_path / "data",
+        cogs=list(DEFAULT_COGS),
+        telegram_token="7000001:TEST-token",
+        telegram_base_url=fake.base_url,
+        telegram_webhook_url=f"http://127.0.0.1:{port}/telegram",
+        telegram_webhook_listen="127.0.0.1",
+        telegram_webhook_port=port,
+    )
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, stop))
+    try:
+        async with serving(app, ["telegram"]) as base:
+
+            async def healthy() -> bool:
+                return (await health(base))[0] == 200
+
+            await until(healthy, "/healthz says ok")
+            assert fake.webhook is not None  # updates come by the webhook
+            await fake.push_update(message_update(group(GROUP, "Fans"), ALICE, "/help"))
+            await fake.wait_for("sendMessage", within=30)
+
+            async def counted() -> bool:
+                got = await scrape(base)
+                return got.get("fanloop_interactions_total", platform="telegram") == 1
+
+            await until(counted, "the command was counted")
+
+            stop.set()  # the worker stops listening: no longer healthy
+
+            async def down() -> bool:
+                return (await health(base))[0] == 503
+
+            await until(down, "/healthz says the worker stopped")
+    finally:
+        stop.set()
+        await asyncio.wait({task}, timeout=30)
+        await fake.stop()
+        await app.close()
