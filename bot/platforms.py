@@ -15,6 +15,8 @@ from typing import Any
 from bot.core.app import App
 from bot.core.platform import Platform
 from bot.core.scheduler import Scheduler
+from bot.web import ops
+from bot.web.server import HttpServers
 from config.settings import FanloopSettings
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,10 @@ def load_platform(name: str) -> Platform:
     return platform
 
 
+class ListenError(RuntimeError):
+    """An address in the settings that cannot be listened on (in use, not this host's)."""
+
+
 async def serve_platforms(settings: FanloopSettings) -> int:
     platforms = [load_platform(name) for name in settings.platforms]
     app = await App.create(settings)
@@ -44,16 +50,33 @@ async def serve_platforms(settings: FanloopSettings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheduler = Scheduler(app)
-    scheduler.start()
-    serving = [asyncio.create_task(p.serve(app, stop), name=f"serve-{p.name}") for p in platforms]
+    servers = HttpServers()
+    if settings.metrics_port:
+        names = [p.name for p in platforms]
+        ops_routes = ops.routes(app, names, tick_seconds=scheduler.interval)
+        servers.add(settings.metrics_host, settings.metrics_port, ops_routes)
+    serving: list[asyncio.Task[None]] = []
     try:
+        try:
+            await servers.start()
+        except OSError as exc:
+            where = f"{settings.metrics_host}:{settings.metrics_port}"
+            raise ListenError(
+                f"metrics_port: cannot listen on {where}: {exc.strerror or exc}"
+            ) from None
+        scheduler.start()
+        serving = [
+            asyncio.create_task(p.serve(app, stop), name=f"serve-{p.name}") for p in platforms
+        ]
         log.info("fanloop running on %s", ", ".join(p.name for p in platforms))
         await _until_stopped(serving, stop)
     finally:
         stop.set()
+        app.health.stopping = True  # GET /healthz says so while the rest stops
         log.info("fanloop stopping")
         await scheduler.stop()
         await stop_within(serving, settings.stop_grace_seconds)
+        await servers.stop()
         await app.close()
     return 0
 

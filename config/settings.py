@@ -46,6 +46,9 @@ class FanloopSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "text": one readable line per record; "json": one JSON object per line (time, level,
+    # logger, message, exception), for a log collector.
+    log_format: Literal["text", "json"] = "text"
     cogs: list[str] = Field(default_factory=lambda: list(DEFAULT_COGS))
     default_locale: Literal["en", "zh_CN"] = "en"
     default_timezone: str = "UTC"
@@ -72,6 +75,12 @@ class FanloopSettings(BaseSettings):
     # is still waiting then stays in the outbox for the next start.
     stop_grace_seconds: float = Field(5.0, ge=0.0, le=600.0)
 
+    # Operations: `fanloop run` serves GET /healthz and GET /metrics (Prometheus) on this
+    # address; port 0 (the default) serves nothing. Loopback by default: the figures are for
+    # the operator's scraper, not for the public.
+    metrics_port: int = Field(0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
     dedup_model: Path | None = None
     dedup_semantic_weight: float = Field(0.5, ge=0.0, le=1.0)
@@ -85,6 +94,17 @@ class FanloopSettings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             ) from None
+        return value
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c.isspace() or c in "/[]" for c in value):
+            raise ValueError(
+                "must be an IP address or a host name to listen on, such as 127.0.0.1, "
+                "0.0.0.0 or ::1 (no scheme, no port, no brackets)"
+            )
         return value
 
     @field_validator("dedup_model")

@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cli import logs
 from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import Clock, FakeClock, SystemClock
@@ -44,11 +45,7 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
         except ModelError as exc:
             print(f"fanloop: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings.log_level, settings.log_format)
     return settings
 
 
@@ -150,10 +147,13 @@ def run(args: argparse.Namespace) -> int:
     if problem := _data_dir_problem(settings):
         print(f"fanloop: {problem}", file=sys.stderr)
         return 2
-    from bot.platforms import serve_platforms, unreachable
+    from bot.platforms import ListenError, serve_platforms, unreachable
 
     try:
         return _until_interrupted(serve_platforms(settings))
+    except ListenError as exc:
+        print(f"fanloop: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         cause = unreachable(exc)
         if cause is None:

@@ -21,8 +21,10 @@ from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member, Receipt
 from bot.core.dispatch import storable
 from bot.core.feature import FeatureSetup, Hook
+from bot.core.health import PlatformHealth
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.identity_cache import IdentityCache
+from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
 from bot.core.ratelimit import RateLimiter
@@ -47,6 +49,9 @@ class App:
         self.settings = settings
         self.engine = engine
         self.clock = clock
+        # What operators watch (GET /metrics, GET /healthz): counted in memory, per App.
+        self.metrics = Metrics()
+        self.health = PlatformHealth()
         self.commands = CommandRegistry()
         self.actions = ActionRegistry()
         self.services = ServiceRegistry()
@@ -117,6 +122,7 @@ class App:
             try:
                 await hook()
             except Exception:
+                self.metrics.scheduled_work_failures.inc()
                 log.exception("scheduled work failed")
 
     # -- community helpers --------------------------------------------------------------------

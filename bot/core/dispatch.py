@@ -5,15 +5,20 @@ Role checks, rate limits and the error path live here, so no adapter or cog repe
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import split_action
 from bot.core.command_list import group_list
 from bot.core.commands import CommandSpec, Role, parse_args, split_line
 from bot.core.errors import PermissionDenied, RateLimited, Term, UserError, log_unexpected
+from bot.core.metrics import BUTTON, COMMAND, FAILED, OK, REPLY
+from bot.core.metrics import REFUSED as REFUSED_OUTCOME
 from bot.core.reply import Reply
 
 if TYPE_CHECKING:
@@ -36,6 +41,9 @@ DEFAULT_ACTION_RATE = (60, 60.0)
 # refused attempts is still slowed down.
 REFUSED_RATE = (60, 60.0)
 REFUSED = "refused"
+# The task in which a guard runs: a guard inside it in the same task (the dispatcher's, under
+# an adapter's) counts nothing. (A task started meanwhile inherits the value, not the task.)
+_COUNTED: ContextVar[object] = ContextVar("fanloop_guard_counted", default=None)
 
 
 def user_message(ctx: Context, exc: UserError) -> str:
@@ -57,14 +65,36 @@ class Dispatcher:
     def __init__(self, app: App) -> None:
         self.app = app
 
-    async def guard(self, ctx: Context, where: str, fn: Callable[[], Awaitable[Reply]]) -> Reply:
+    async def guard(
+        self, ctx: Context, where: str, fn: Callable[[], Awaitable[Reply]], kind: str = COMMAND
+    ) -> Reply:
+        """Run `fn`; a UserError becomes its message, anything else a logged reference. Counted
+        once (`kind`, outcome, time taken) in the App's metrics: an adapter's guard around
+        `run` (to check what it adds, Discord's options say) is the one that counts."""
+        task = asyncio.current_task()
+        if _COUNTED.get() is task:
+            return (await self._guarded(ctx, where, fn))[0]
+        token = _COUNTED.set(task)
+        started = time.perf_counter()
         try:
-            return await fn()
+            reply, outcome = await self._guarded(ctx, where, fn)
+        finally:
+            _COUNTED.reset(token)
+        elapsed = time.perf_counter() - started
+        self.app.metrics.interaction(ctx.platform, kind, outcome, elapsed)
+        return reply
+
+    async def _guarded(
+        self, ctx: Context, where: str, fn: Callable[[], Awaitable[Reply]]
+    ) -> tuple[Reply, str]:
+        try:
+            return await fn(), OK
         except UserError as exc:
-            return Reply(text=user_message(ctx, exc), ephemeral=True, error=True)
+            return Reply(text=user_message(ctx, exc), ephemeral=True, error=True), REFUSED_OUTCOME
         except Exception as exc:
             ref = log_unexpected(exc, where)
-            return Reply(text=ctx.t("error.unexpected", ref=ref), ephemeral=True, error=True)
+            text = ctx.t("error.unexpected", ref=ref)
+            return Reply(text=text, ephemeral=True, error=True), FAILED
 
     def check_role(self, ctx: Context, needed: Role) -> None:
         if ctx.member.role < needed:
@@ -141,7 +171,7 @@ class Dispatcher:
             with self._refunded(ctx, f"act:{prefix}"):
                 return await spec.handler(ctx, args)
 
-        return await self.guard(ctx, f"action {action}", go)
+        return await self.guard(ctx, f"action {action}", go, BUTTON)
 
     def refreshes(self, action: str) -> bool:
         """Whether buttons with this action show live state (see `relabel`)."""
@@ -176,5 +206,5 @@ class Dispatcher:
             result = await hook(ctx, args, text)
             return result or Reply()
 
-        reply = await self.guard(ctx, f"reply to {subject}", go)
+        reply = await self.guard(ctx, f"reply to {subject}", go, REPLY)
         return reply if (result is not None or reply.error) else None

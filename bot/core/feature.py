@@ -64,6 +64,8 @@ class FeatureSetup:
         self.translator = app.translator
         self.identity = app.identity
         self.jobs = app.jobs
+        # The process's metrics (bot.core.metrics), for a service that counts what it decides.
+        self.metrics = app.metrics
 
     @property
     def due_work_tools(self) -> DueWorkTools:

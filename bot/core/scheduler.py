@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+#: Seconds between two ticks of the scheduler.
+TICK_SECONDS = 30.0
 
 
 class LeaseLost(RuntimeError):
@@ -113,8 +115,10 @@ class Scheduler:
     lease (three intervals long, renewed by every tick), then the retention clean-up."""
 
     LEASE = "scheduler"
+    #: The lease reaches this many intervals past each tick's start.
+    LEASE_TICKS = 3
 
-    def __init__(self, app: App, interval: float = 30.0, holder: str = HOLDER) -> None:
+    def __init__(self, app: App, interval: float = TICK_SECONDS, holder: str = HOLDER) -> None:
         self.app = app
         self.interval = interval
         self.holder = holder
@@ -134,16 +138,23 @@ class Scheduler:
         self._ticking = asyncio.current_task()
         try:
             now = self.app.clock.now()
-            lease_until = now + timedelta(seconds=self.interval * 3)
+            lease_until = now + timedelta(seconds=self.lease_span)
             if not await self.jobs.acquire_lease(self.LEASE, self.holder, now, lease_until):
+                self.app.metrics.ticked(leader=False)
                 return
             await self.app.run_due()
+            self.app.metrics.ticked(leader=True)
             try:
                 await self.retention.maybe_run(now)
             except Exception:
                 log.exception("retention clean-up failed")
         finally:
             self._ticking = None
+
+    @property
+    def lease_span(self) -> float:
+        """Seconds from a tick's start to the end of the lease it took (or renewed)."""
+        return self.interval * self.LEASE_TICKS
 
     def start(self) -> None:
         self._sched.add_job(
@@ -178,6 +189,7 @@ class Scheduler:
                 task.cancel()  # its job gives its key back: a short write
                 await asyncio.wait({task}, timeout=5.0)
         self.shutdown()
+        self.app.metrics.ticked(leader=False)
         try:
             await self.jobs.release_lease(self.LEASE, self.holder)
         except Exception:

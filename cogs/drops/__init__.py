@@ -23,6 +23,7 @@ def setup(feature: FeatureSetup) -> None:
         tz_of=feature.settings.timezone,
         translator=feature.translator,
         on_messages=feature.outbox.wake.set,
+        on_claim=feature.metrics.claimed,
     )
     feature.services.add(service)
     feature.services.add(service, as_type=FCodeIssuer)

@@ -102,6 +102,7 @@ class DropService:
         tz_of: Callable[[int], Awaitable[ZoneInfo]] | None = None,
         translator: Translator | None = None,
         on_messages: Callable[[], None] | None = None,
+        on_claim: Callable[[str], None] | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.drops = DropsRepo(engine)
@@ -116,6 +117,8 @@ class DropService:
         self.services = services
         # Renders the private message with a winner's code (none without a translator).
         self.translator = translator
+        # Told each flash claim's answer (`ClaimStatus` value), for the metrics.
+        self.on_claim = on_claim
         self._notices: dict[int, WinNotices] = {}
         self.claims = ClaimEngine(
             ClaimStore(engine),
@@ -321,6 +324,8 @@ class DropService:
             if not wanted & {r.casefold() for r in roles}:
                 held = await self.wins.win_of(drop_id, account_id)
                 if held is None:
+                    if self.on_claim is not None:
+                        self.on_claim(ClaimStatus.NOT_ELIGIBLE.value)
                     return Claimed(drop, ClaimResult(ClaimStatus.NOT_ELIGIBLE))
         notice = None
         if recipient is not None and self.translator is not None:
@@ -338,6 +343,8 @@ class DropService:
             if not verdict.ok:
                 result = ClaimResult(ClaimStatus.NOT_ELIGIBLE)
         sent = notice is not None and result.status == ClaimStatus.WON and not result.again
+        if self.on_claim is not None:
+            self.on_claim(result.status.value)
         return Claimed(drop, result, recorded, sent)
 
     async def _win_notices(self, drop: DropRow) -> WinNotices:

@@ -68,6 +68,7 @@ async def run(app: App, stop: asyncio.Event, tuning: Tuning | None = None) -> No
         client = FanloopClient(app, tuning)
         connect: asyncio.Task[None] | None = None
         stopped = asyncio.create_task(stop.wait())
+        app.health.watch(ADAPTER.name, client.connected)
         try:
             await client.login(settings.discord_token)
             connect = asyncio.create_task(client.connect(reconnect=True))
@@ -76,6 +77,7 @@ async def run(app: App, stop: asyncio.Event, tuning: Tuning | None = None) -> No
                 connect.result()  # the connection ended by itself: say why
                 log.warning("the Discord connection ended")
         finally:
+            app.health.forget(ADAPTER.name)
             stopped.cancel()
             if connect is not None and not connect.done() and not client.is_ready():
                 # Stopped while connecting: let discord.py finish its start first, or its

@@ -27,6 +27,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -128,8 +129,13 @@ class Acknowledger:
         lifo_after: float = 1.0,
         connections: int = 64,
         calm_after: float = 0.2,
+        answered: Callable[[float], None] = lambda seconds: None,
+        missed: Callable[[], None] = lambda: None,
     ) -> None:
+        """`answered(seconds)` is told how long after its arrival each acknowledgement was
+        accepted, `missed()` of each interaction that expired before it (the metrics)."""
         self.api_base = api_base.rstrip("/")
+        self.answered, self.missed = answered, missed
         self.sending = sending
         self.give_up = give_up
         self.lifo_after = lifo_after
@@ -207,6 +213,7 @@ class Acknowledger:
 
     def _give_up(self, entry: _Entry) -> None:
         self.expired += 1
+        self.missed()
         if not entry.result.done():
             entry.result.set_result(Ack.EXPIRED)
         now = time.monotonic()
@@ -250,7 +257,10 @@ class Acknowledger:
                     )
             if outcome is Ack.EXPIRED:
                 self._give_up(entry)
-            elif not entry.result.done():
+                continue
+            if outcome is Ack.DONE:
+                self.answered(time.monotonic() - entry.arrival.at)
+            if not entry.result.done():
                 entry.result.set_result(outcome)
 
     async def _send(self, entry: _Entry) -> Ack:

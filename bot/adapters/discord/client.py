@@ -120,6 +120,12 @@ class FanloopClient(discord.Client):
             "synced %d slash commands %s", len(synced), f"to server {dev}" if dev else "globally"
         )
 
+    def connected(self) -> bool:
+        """Ready, and the gateway's connection open (not closed, not reconnecting): the
+        health probe (`App.health`)."""
+        ws = self.ws
+        return self.is_ready() and not self.is_closed() and ws is not None and ws.open
+
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d servers", self.user, len(self.guilds))
         if self._worker is None:

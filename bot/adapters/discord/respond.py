@@ -172,6 +172,8 @@ class Responder:
             lifo_after=tuning.lifo_after,
             connections=tuning.http_connections,
             calm_after=CALM_AFTER,
+            answered=functools.partial(app.metrics.answered, PLATFORM),
+            missed=functools.partial(app.metrics.missed, PLATFORM),
         )
         self._gate = asyncio.Semaphore(tuning.max_concurrency)
         self._http = PriorityGate(tuning.in_flight)

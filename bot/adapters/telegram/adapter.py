@@ -227,6 +227,8 @@ class TelegramAdapter:
         self._deadlines.pop(query_id, None)
         self._answered_busy.add(query_id)
         self.busy_answers += 1
+        self.app.metrics.missed(PLATFORM)
+        self.app.metrics.answered(PLATFORM, self.answer_budget)
         text = self.app.translator(locale, "telegram.busy")[:TOAST_LIMIT]
         params = answer_params(query_id, text)
         slot = self.answer_slots.get(query_id)
@@ -246,6 +248,9 @@ class TelegramAdapter:
         deadline = self._deadlines.pop(query_id, None)
         if deadline is not None:
             deadline.cancel()
+            # The deadline was set `answer_budget` after the press was received.
+            waited = asyncio.get_running_loop().time() - (deadline.when() - self.answer_budget)
+            self.app.metrics.answered(PLATFORM, waited)
         if query_id in self._answered_busy:
             return
         params = answer_params(query_id, text, alert)

@@ -92,9 +92,11 @@ async def run(
         else:
             replaying = replay(adapter.inbox, adapter.dispatch, adapter.room)
             tasks.append(asyncio.create_task(replaying, name="telegram-replay"))
+        app.health.watch(PLATFORM, lambda: _connected(poller, webhook, tasks[-1]))
         try:
             await stop.wait()
         finally:
+            app.health.forget(PLATFORM)
             if webhook is not None:
                 await webhook.stop()
             adapter.sender.stopping(app.outbox)  # replies still waiting go to the outbox
@@ -110,6 +112,15 @@ async def run(
                 await adapter.homes.flush()
             except Exception:
                 log.exception("telegram: could not save the members' home groups")
+
+
+def _connected(
+    poller: Poller | None, webhook: WebhookServer | None, receiving: asyncio.Task[Any]
+) -> bool:
+    """The health probe: updates can arrive (polling works, or the webhook listens)."""
+    if poller is not None:
+        return poller.fetching and not receiving.done()
+    return webhook is not None and webhook.listening
 
 
 async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:

@@ -68,6 +68,9 @@ class Poller:
         self.room = room
         self.allowed_updates = allowed_updates
         self.timeout = timeout
+        # False while getUpdates keeps failing (the health probe): the adapter just signed in,
+        # so it starts True.
+        self.fetching = True
 
     async def run(self, stop: asyncio.Event) -> None:
         await replay(self.inbox, self.dispatch, self.room)
@@ -90,12 +93,14 @@ class Poller:
                 updates = await self.api.get_updates(offset, wait, self.allowed_updates, LIMIT)
             except (ApiError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 held = self._release(held)
+                self.fetching = False
                 log.warning("telegram: getUpdates failed (%s); again in %.0f s", exc, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 delay = min(delay * 2, 30.0)
                 continue
             delay = RETRY_AFTER_ERROR
+            self.fetching = True
             if not updates:
                 held = self._release(held)
                 continue

@@ -54,6 +54,10 @@ class WebhookServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, listen, port).start()
 
+    @property
+    def listening(self) -> bool:
+        return self._runner is not None
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
