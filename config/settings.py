@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -149,29 +149,27 @@ class FanloopSettings(BaseSettings):
                 raise ValueError(f"not a shard id or range: {part!r} {hint}") from None
         return ids
 
-    @model_validator(mode="after")
-    def _shards(self) -> FanloopSettings:
-        ids = self.discord_shard_ids
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids_in_range(cls, ids: list[int] | None, info: ValidationInfo) -> list[int] | None:
         if ids is None:
-            return self
-        count = self.discord_shard_count
+            return None
+        count = info.data.get("discord_shard_count")
         if not isinstance(count, int):
             raise ValueError(
-                "discord_shard_ids needs discord_shard_count as a number (the ids are taken "
-                "out of that many shards)"
+                "needs discord_shard_count as a number (the ids are taken out of that many shards)"
             )
         if not ids:
-            raise ValueError("discord_shard_ids: name at least one shard")
+            raise ValueError("name at least one shard")
         if len(set(ids)) != len(ids):
-            raise ValueError("discord_shard_ids: a shard is named twice")
+            raise ValueError("a shard is named twice")
         wrong = [i for i in ids if not 0 <= i < count]
         if wrong:
             raise ValueError(
-                f"discord_shard_ids: {wrong} out of range: ids go from 0 to "
-                f"{count - 1} with discord_shard_count = {count}"
+                f"{wrong} out of range: ids go from 0 to {count - 1} with "
+                f"discord_shard_count = {count}"
             )
-        self.discord_shard_ids = sorted(ids)
-        return self
+        return sorted(ids)
 
     @property
     def discord_sharded(self) -> bool:

@@ -243,7 +243,7 @@ def test_shard_settings_from_the_environment(
         ("many", None, '"auto"'),
         ("auto", "0", "needs discord_shard_count as a number"),
         (None, "0", "needs discord_shard_count as a number"),
-        ("2", "2", "out of range"),
+        ("2", "2", "discord_shard_ids: .*out of range"),
         ("2", "1,1", "named twice"),
         ("2", "a", "not a shard id"),
     ],
