@@ -20,7 +20,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from config.settings import FanloopSettings
 from devtools.servers.discord_api import APP_ID, GUILD_ID, FakeDiscord, Guild
-from devtools.servers.discord_api.shards import shard_of
+from devtools.servers.discord_api.shards import MAX_GUILDS_PER_SHARD, shard_of
 from tests.discord.conftest import FAST, TOKEN, Bot, buttons, eventually, text_of
 
 SHARDED = replace(FAST, identify_interval=0.0)
@@ -138,6 +138,17 @@ async def test_an_invalid_shard_is_refused(fake: FakeDiscord, shard: list[Any], 
         await ws.receive()
         assert ws.close_code == code
     assert fake.sessions == {}
+
+
+async def test_too_many_guilds_on_one_shard_is_refused(fake: FakeDiscord) -> None:
+    for i in range(MAX_GUILDS_PER_SHARD):  # with the first one, one guild too many
+        fake.add_guild(f"g{i}")
+    async with aiohttp.ClientSession() as http, http.ws_connect(fake.gateway_url) as ws:
+        await ws.receive_json()  # HELLO
+        await ws.send_json({"op": 2, "d": {"token": TOKEN, "intents": 1}})
+        await ws.receive()
+        assert ws.close_code == 4011  # sharding required
+    assert fake.gateway_bot()["shards"] >= 2
 
 
 @given(
