@@ -20,7 +20,12 @@ from bot.core.app import App
 from bot.core.clock import FakeClock
 from config.settings import FanloopSettings
 from devtools.servers.discord_api import APP_ID, GUILD_ID, FakeDiscord, Guild
-from devtools.servers.discord_api.shards import MAX_GUILDS_PER_SHARD, shard_of
+from devtools.servers.discord_api.shards import (
+    MAX_GUILDS_PER_SHARD,
+    Session,
+    session_for,
+    shard_of,
+)
 from tests.discord.conftest import FAST, TOKEN, Bot, buttons, eventually, text_of
 
 SHARDED = replace(FAST, identify_interval=0.0)
@@ -151,14 +156,32 @@ async def test_too_many_guilds_on_one_shard_is_refused(fake: FakeDiscord) -> Non
     assert fake.gateway_bot()["shards"] >= 2
 
 
+class _OpenSocket:
+    closed = False
+
+
 @given(
-    st.lists(st.integers(min_value=1 << 22, max_value=(1 << 63) - 1), max_size=50),
-    st.integers(min_value=1, max_value=64),
+    st.integers(min_value=1, max_value=16).flatmap(
+        lambda count: st.tuples(
+            st.just(count), st.sets(st.integers(min_value=0, max_value=count - 1))
+        )
+    ),
+    st.lists(st.integers(min_value=1 << 22, max_value=(1 << 63) - 1), max_size=30),
 )
-def test_every_guild_has_exactly_one_shard(guilds: list[int], count: int) -> None:
+def test_each_guild_goes_to_the_one_shard_that_owns_it(
+    shards: tuple[int, set[int]], guilds: list[int]
+) -> None:
+    count, running = shards
+    sessions = {
+        i: Session(_OpenSocket(), i, count, {})  # type: ignore[arg-type]
+        for i in running
+    }
     for gid in guilds:
-        owners = [s for s in range(count) if shard_of(gid, count) == s]
-        assert len(owners) == 1
+        owner = (gid >> 22) % count
+        found = session_for(sessions, gid)
+        assert found is (sessions[owner] if owner in running else None)
+        assert sum(s.owns(gid) for s in sessions.values()) == (owner in running)
+    assert session_for(sessions, None) is sessions.get(0)  # direct messages: shard 0
 
 
 # -- commands synced once ------------------------------------------------------------------------
