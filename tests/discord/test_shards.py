@@ -16,8 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.discord.http1 import USER_AGENT
 from bot.adapters.discord.sync import schema_hash
+from bot.core.actions import ActionSpec
 from bot.core.app import App
 from bot.core.clock import FakeClock
+from bot.core.commands import Role
+from bot.core.context import Context
+from bot.core.reply import Button, Reply
 from config.settings import FanloopSettings
 from devtools.servers.discord_api import APP_ID, GUILD_ID, FakeDiscord, Guild
 from devtools.servers.discord_api.shards import (
@@ -26,6 +30,7 @@ from devtools.servers.discord_api.shards import (
     session_for,
     shard_of,
 )
+from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import FAST, TOKEN, Bot, buttons, eventually, text_of
 
 SHARDED = replace(FAST, identify_interval=0.0)
@@ -106,6 +111,48 @@ async def test_only_the_configured_shards_connect(
         with pytest.raises(RuntimeError, match="no connected shard"):
             bob = fake.add_member("Bob", guild=zero.id)
             await fake.send(fake.slash(bob, "help", _guild=zero.id))
+    finally:
+        await bot.close()
+
+
+async def test_a_dm_button_knows_its_server_on_a_shard_run_elsewhere(
+    fake: FakeDiscord, app: App, settings: FanloopSettings
+) -> None:
+    # Direct messages come on shard 0; the server (GUILD_ID) is on shard 1, which another
+    # process runs: this one has it in no cache and asks Discord.
+    async def whoami(ctx: Context, args: list[str]) -> Reply:
+        return Reply(text=f"role {ctx.member.role.name}", ephemeral=True)
+
+    app.actions.add(ActionSpec("whoami", whoami, role=Role.OWNER))
+    app.settings = shard_settings(settings, discord_shard_count=2, discord_shard_ids=[0])
+    ctx = await app.context(
+        platform="discord",
+        space_id=str(GUILD_ID),
+        space_name="Fan Club",
+        user_id=fake.owner["id"],
+        display_name="Owner",
+        role=Role.FAN,
+    )
+    bot = await start_sharded(app, fake, 0)
+    try:
+        await app.outbox.notify(
+            ctx.community.id,
+            [ctx.member.account_id],
+            lambda loc: Reply(text="Owners only", buttons=[Button("Who am I", "whoami:1")]),
+        )
+        dm_channel = fake.dm_channel(int(fake.owner["id"]))
+        await fake.wait_for("POST", rf"/channels/{dm_channel}/messages")
+        (dm,) = fake.channel_messages(dm_channel)
+        refs = MessagesRepo(app.engine)
+
+        async def remembered() -> bool:
+            found = await refs.community_of("discord", str(dm_channel), dm["id"])
+            return found == ctx.community.id
+
+        await eventually(remembered)
+        answer = await fake.run(fake.press(fake.owner, dm, "whoami:1"))
+        assert text_of(answer.message) == "role OWNER"  # the server's owner, as Discord says
+        assert fake.calls_to("GET", rf"/guilds/{GUILD_ID}")
     finally:
         await bot.close()
 
