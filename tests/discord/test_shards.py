@@ -23,7 +23,14 @@ from bot.core.commands import Role
 from bot.core.context import Context
 from bot.core.reply import Button, Reply
 from config.settings import FanloopSettings
-from devtools.servers.discord_api import APP_ID, GUILD_ID, FakeDiscord, Guild
+from devtools.servers.discord_api import (
+    APP_ID,
+    GENERAL_ID,
+    GUILD_ID,
+    NEWS_ID,
+    FakeDiscord,
+    Guild,
+)
 from devtools.servers.discord_api.shards import (
     MAX_GUILDS_PER_SHARD,
     Session,
@@ -153,6 +160,25 @@ async def test_a_dm_button_knows_its_server_on_a_shard_run_elsewhere(
         answer = await fake.run(fake.press(fake.owner, dm, "whoami:1"))
         assert text_of(answer.message) == "role OWNER"  # the server's owner, as Discord says
         assert fake.calls_to("GET", rf"/guilds/{GUILD_ID}")
+    finally:
+        await bot.close()
+
+
+async def test_an_announcement_for_a_server_on_a_shard_run_elsewhere(
+    fake: FakeDiscord, app: App, settings: FanloopSettings
+) -> None:
+    # Any process delivers the outbox: this one runs shard 0, the server is on shard 1.
+    fake.guild.system_channel_id = NEWS_ID  # not the first channel: found, not guessed
+    app.settings = shard_settings(settings, discord_shard_count=2, discord_shard_ids=[0])
+    cid, _ = await app.identity.community_for_space(
+        "discord", str(GUILD_ID), "Fan Club", app.clock.now()
+    )
+    bot = await start_sharded(app, fake, 0)
+    try:
+        await app.outbox.announce(cid, lambda loc: Reply(text="Release 2.0 is out"))
+        (post,) = await fake.wait_for("POST", rf"/channels/{NEWS_ID}/messages")
+        assert post.status == 200 and "Release 2.0 is out" in text_of(post.json)
+        assert not fake.channel_messages(GENERAL_ID)
     finally:
         await bot.close()
 
