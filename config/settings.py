@@ -11,12 +11,13 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -58,6 +59,15 @@ class FanloopSettings(BaseSettings):
     discord_gateway_url: str | None = None
     discord_dev_guild: int | None = None
     discord_message_content: bool = False  # privileged intent: "+1" replies without a mention
+    # Sharding (docs/discord.md): how many shards the bot has ("auto": as many as Discord
+    # recommends), and which of them this process runs (all when unset). Either one switches to
+    # discord.py's AutoShardedClient; unset, one unsharded connection.
+    discord_shard_count: int | Literal["auto"] | None = None
+    discord_shard_ids: Annotated[list[int] | None, NoDecode] = None
+    # When the slash commands are synced: "once" per command schema and deployment (the first
+    # process to start with a new schema, arbitrated by the database), "always" at every start,
+    # "never" (synced by other means).
+    discord_command_sync: Literal["once", "always", "never"] = "once"
 
     telegram_token: str | None = None
     telegram_base_url: str | None = None
@@ -116,6 +126,75 @@ class FanloopSettings(BaseSettings):
                 "model.safetensors, tokenizer.json)"
             )
         return value
+
+    @field_validator("discord_shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value in ("", "none"):
+                return None
+            if value != "auto":
+                try:
+                    value = int(value)
+                except ValueError:
+                    raise ValueError('must be a whole number of shards or "auto"') from None
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: Any) -> Any:
+        """A list, or text: "0,1", "4-7", "0, 2-3" (ranges inclusive), or a JSON list."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text in ("", "none"):
+            return None
+        if text.startswith("["):
+            text = text[1:-1] if text.endswith("]") else text
+        ids: list[int] = []
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            first, dash, last = part.partition("-")
+            try:
+                if dash:
+                    ids.extend(range(int(first), int(last) + 1))
+                else:
+                    ids.append(int(part))
+            except ValueError:
+                hint = '(e.g. "0,1" or "0-3")'
+                raise ValueError(f"not a shard id or range: {part!r} {hint}") from None
+        return ids
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids_in_range(cls, ids: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if ids is None:
+            return None
+        count = info.data.get("discord_shard_count")
+        if not isinstance(count, int):
+            raise ValueError(
+                "needs discord_shard_count as a number (the ids are taken out of that many shards)"
+            )
+        if not ids:
+            raise ValueError("name at least one shard")
+        if len(set(ids)) != len(ids):
+            raise ValueError("a shard is named twice")
+        wrong = [i for i in ids if not 0 <= i < count]
+        if wrong:
+            raise ValueError(
+                f"{wrong} out of range: ids go from 0 to {count - 1} with "
+                f"discord_shard_count = {count}"
+            )
+        return sorted(ids)
+
+    @property
+    def discord_sharded(self) -> bool:
+        """Whether the Discord adapter runs shards (AutoShardedClient)."""
+        return self.discord_shard_count is not None or self.discord_shard_ids is not None
 
     @field_validator("database_url")
     @classmethod

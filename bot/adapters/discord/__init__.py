@@ -1,10 +1,11 @@
 """The Discord adapter: every command of the registry as a slash command, buttons and selects
 routed by their action, forms as modals, notifications from the outbox.
 
-`serve(app, stop)` logs in with `FANLOOP_DISCORD_TOKEN`, syncs the commands, connects to the
-gateway and runs until `stop` is set. `FANLOOP_DISCORD_API_BASE` and
-`FANLOOP_DISCORD_GATEWAY_URL` point it at a compatible endpoint (a self-hosted proxy, or
-`devtools.servers.discord_api` in tests and benchmarks).
+`serve(app, stop)` logs in with `FANLOOP_DISCORD_TOKEN`, syncs the commands (once per
+deployment: `bot.adapters.discord.sync`), connects to the gateway (one connection, or the shards
+the settings name: `discord_shard_count`, `discord_shard_ids`) and runs until `stop` is set.
+`FANLOOP_DISCORD_API_BASE` and `FANLOOP_DISCORD_GATEWAY_URL` point it at a compatible endpoint
+(a self-hosted proxy, or `devtools.servers.discord_api` in tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -17,14 +18,30 @@ from collections.abc import Iterator
 import discord
 import yarl
 
-from bot.adapters.discord.client import FanloopClient
+from bot.adapters.discord.client import (
+    FanloopBase,
+    FanloopClient,
+    ShardedFanloopClient,
+    make_client,
+)
 from bot.adapters.discord.respond import Tuning
 from bot.core.app import App
 from bot.core.platform import Platform
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ADAPTER", "DiscordPlatform", "FanloopClient", "Tuning", "endpoints", "run", "serve"]
+__all__ = [
+    "ADAPTER",
+    "DiscordPlatform",
+    "FanloopBase",
+    "FanloopClient",
+    "ShardedFanloopClient",
+    "Tuning",
+    "endpoints",
+    "make_client",
+    "run",
+    "serve",
+]
 
 
 @contextlib.contextmanager
@@ -65,12 +82,14 @@ async def run(app: App, stop: asyncio.Event, tuning: Tuning | None = None) -> No
     if not settings.discord_token:
         raise RuntimeError("FANLOOP_DISCORD_TOKEN is not set")
     with endpoints(settings.discord_api_base, settings.discord_gateway_url):
-        client = FanloopClient(app, tuning)
+        client = make_client(app, tuning)
         connect: asyncio.Task[None] | None = None
         stopped = asyncio.create_task(stop.wait())
         app.health.watch(ADAPTER.name, client.connected)
         try:
             await client.login(settings.discord_token)
+            if isinstance(client, ShardedFanloopClient):
+                await client.resolve_shard_count()
             connect = asyncio.create_task(client.connect(reconnect=True))
             done, _ = await asyncio.wait({connect, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if connect in done:

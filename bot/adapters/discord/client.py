@@ -1,5 +1,9 @@
 """The discord.py client of fanloop: the command tree from the registry, events to the dispatcher,
-the outbox worker once the guilds are known, and the hourly forgetting of old event ids."""
+the outbox worker once the guilds are known, and the hourly forgetting of old event ids.
+
+`FanloopClient` is one unsharded gateway connection; `ShardedFanloopClient` runs the shards the
+settings name (`discord_shard_count`, `discord_shard_ids`) in this process, through discord.py's
+`AutoShardedClient`. `make_client` picks the one the settings ask for."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from bot.adapters.discord.interactions import Interactions
 from bot.adapters.discord.render import NO_MENTIONS
 from bot.adapters.discord.respond import Tuning
 from bot.adapters.discord.schema import SchemaBuilder
+from bot.adapters.discord.sync import CommandSync
 from bot.adapters.discord.translate import CommandTranslator
 from bot.core.app import App
 from bot.core.outbox import OutboxWorker
@@ -46,11 +51,14 @@ def intents(message_content: bool) -> discord.Intents:
     return chosen
 
 
-class FanloopClient(discord.Client):
-    def __init__(self, app: App, tuning: Tuning | None = None) -> None:
+class FanloopBase(discord.Client):
+    """What both clients share; `**options` go to discord.py (the shards, for the sharded one)."""
+
+    def __init__(self, app: App, tuning: Tuning | None = None, **options: Any) -> None:
         self.tuning = tuning or Tuning()
         settings = app.settings
         super().__init__(
+            **options,
             intents=intents(settings.discord_message_content),
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=self.tuning.guild_ready_timeout,
@@ -61,7 +69,7 @@ class FanloopClient(discord.Client):
         )
         self.app = app
         app.translator.load_package(PACKAGE)
-        self.tree: app_commands.CommandTree[FanloopClient] = app_commands.CommandTree(
+        self.tree: app_commands.CommandTree[FanloopBase] = app_commands.CommandTree(
             self,
             allowed_contexts=app_commands.AppCommandContext(guild=True),
             allowed_installs=app_commands.AppInstallationType(guild=True),
@@ -104,21 +112,10 @@ class FanloopClient(discord.Client):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Register the commands: on the development server when configured, else globally."""
-        dev = self.app.settings.discord_dev_guild
-        try:
-            if dev:
-                guild = discord.Object(dev)
-                self.tree.copy_global_to(guild=guild)
-                synced = await self.tree.sync(guild=guild)
-            else:
-                synced = await self.tree.sync()
-        except discord.HTTPException as exc:
-            log.error("could not sync the slash commands: %s", exc)
-            return
-        log.info(
-            "synced %d slash commands %s", len(synced), f"to server {dev}" if dev else "globally"
-        )
+        """Register the commands (on the development server when configured, else globally),
+        once per deployment and command schema unless configured otherwise: see
+        `bot.adapters.discord.sync`."""
+        await CommandSync(self.app, self.tree).run()
 
     def connected(self) -> bool:
         """Ready, and the gateway's connection open (not closed, not reconnecting): the
@@ -176,3 +173,45 @@ class FanloopClient(discord.Client):
             await OutboxWorker.finish(self._worker, self.app.outbox, OUTBOX_GRACE)
             self._worker = None
         await super().close()
+
+
+class FanloopClient(FanloopBase):
+    """One gateway connection, unsharded (no shard setting given)."""
+
+
+class ShardedFanloopClient(FanloopBase, discord.AutoShardedClient):
+    """The shards `discord_shard_ids` of `discord_shard_count` (all of them when no ids are
+    given) in this process, one gateway connection each. With `discord_shard_count = "auto"`,
+    `resolve_shard_count` asks Discord for the number it recommends before connecting."""
+
+    def __init__(self, app: App, tuning: Tuning | None = None) -> None:
+        settings = app.settings
+        count = settings.discord_shard_count
+        super().__init__(
+            app,
+            tuning,
+            shard_count=count if isinstance(count, int) else None,
+            shard_ids=settings.discord_shard_ids,
+        )
+
+    async def resolve_shard_count(self) -> None:
+        """Take Discord's recommended shard count when none is configured (`GET /gateway/bot`).
+        The gateway itself stays the configured one (discord.py would take the URL that route
+        names, bypassing `discord_gateway_url`)."""
+        if self.shard_count is None:
+            self.shard_count, _url, _limits = await self.http.get_bot_gateway()
+            log.info("Discord recommends %d shards", self.shard_count)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(self.tuning.identify_interval)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %s is ready", shard_id, self.shard_count)
+
+
+def make_client(app: App, tuning: Tuning | None = None) -> FanloopBase:
+    """The client the settings ask for: sharded when a shard setting is given."""
+    if app.settings.discord_sharded:
+        return ShardedFanloopClient(app, tuning)
+    return FanloopClient(app, tuning)

@@ -109,7 +109,10 @@ class Deliveries:
             perms = channel.permissions_for(me)
             return perms.send_messages and perms.embed_links
 
-        system = guild.system_channel
+        # A server fetched over REST (on a shard another process runs) has no channels cached:
+        # its system channel is among those fetched (discord.py keeps only the id then).
+        system_id = getattr(guild, "_system_channel_id", None)
+        system = guild.system_channel or next((c for c in channels if c.id == system_id), None)
         if system is not None and can_post(system):
             return system
         for channel in sorted(channels, key=lambda c: (c.position, c.id)):

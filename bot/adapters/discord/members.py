@@ -135,7 +135,7 @@ class Members:
         )
         if space is None:
             return None
-        guild = self.client.get_guild(int(space.space_id))
+        guild = await self._guild(int(space.space_id))
         member = await self._guild_member(guild, interaction.user.id)
         return await self.context(
             guild_id=int(space.space_id),
@@ -146,6 +146,17 @@ class Members:
             locale=locale,
             receipt=receipt,
         )
+
+    async def _guild(self, guild_id: int) -> discord.Guild | None:
+        """The server, from the cache, else from Discord: with shards, a direct message comes
+        on shard 0 and the server it is about may be on a shard another process runs."""
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            try:
+                guild = await self.client.fetch_guild(guild_id)
+            except discord.HTTPException:
+                return None
+        return guild
 
     async def _guild_member(self, guild: discord.Guild | None, uid: int) -> discord.Member | None:
         if guild is None:

@@ -84,6 +84,9 @@ class Tuning:
     lifo_after: float = 1.0  # once the oldest waiting is older, acknowledge newest first
     busy_after: float = 120.0  # acknowledged work waiting longer: new interactions are refused
     answer_within: float = 840.0  # a follow-up token lasts 15 minutes: work later is not done
+    # Seconds a shard waits before its IDENTIFY after the process's first one: Discord starts
+    # one session per 5 seconds (per `max_concurrency` bucket) and refuses a faster start.
+    identify_interval: float = 5.0
 
 
 @dataclass

@@ -14,7 +14,12 @@ not check, so a test notices when the bot breaks them:
 - modals: title ≤ 45, 1–5 text inputs; command schema: names, descriptions, options, choices
   and localizations within Discord's limits, localized names unique per locale;
 - members who closed their DMs answer 403 (code 50007); any route can be made to answer 429 or
-  a 5xx for its next requests (`fail`), as in an outage, until `recover`.
+  a 5xx for its next requests (`fail`), as in an outage, until `recover`;
+- sharding: IDENTIFY with `shard: [id, count]` (several connections at once, from one process
+  or several), each guild's events only to the shard that owns it (`(guild_id >> 22) % count`,
+  events of no guild to shard 0), `GET /gateway/bot` with a recommended shard count, 4010 for an
+  invalid shard (`shards.py`). `add_guild(name, shard=(id, count))` adds a guild on a shard,
+  `wait_shards(*ids)` waits for their connections.
 
 Tests build real-shaped events with `slash`, `press`, `submit`, `autocomplete` and `reply`, send
 them over the gateway with `send`, and read what the bot answered from the returned

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from devtools.servers.discord_api.limits import _text_inputs, option_value
 from devtools.servers.discord_api.rest import Rest
+from devtools.servers.discord_api.shards import session_for
 from devtools.servers.discord_api.world import (
     APP_ID,
     BOT_USER,
@@ -26,7 +26,10 @@ class Events(Rest):
         self, itype: int, data: dict[str, Any], user: dict[str, Any], **kw: Any
     ) -> dict[str, Any]:
         guild = self.guilds[kw.get("guild", GUILD_ID)] if kw.get("guild", GUILD_ID) else None
-        channel_id = kw.get("channel", GENERAL_ID)
+        default_channel = GENERAL_ID
+        if guild is not None and guild.id != GUILD_ID and guild.system_channel_id:
+            default_channel = guild.system_channel_id
+        channel_id = kw.get("channel", default_channel)
         payload: dict[str, Any] = {
             "id": snowflake(),
             "application_id": str(APP_ID),
@@ -73,9 +76,11 @@ class Events(Rest):
 
     def slash(self, user: dict[str, Any], name: str, /, **options: Any) -> dict[str, Any]:
         """A slash command as a Discord client sends it, options typed from the synced schema.
-        Keyword arguments `_locale`, `_permissions`, `_channel` shape the payload itself."""
+        Keyword arguments `_locale`, `_permissions`, `_channel`, `_guild` shape the payload
+        itself."""
         kw = {k[1:]: options.pop(k) for k in list(options) if k.startswith("_")}
-        cmd = self._command(name, GUILD_ID)
+        guild_id = kw.get("guild", GUILD_ID)
+        cmd = self._command(name, guild_id)
         schema, leaf = cmd, None
         if " " in name:
             leaf = name.split(" ", 1)[1]
@@ -88,7 +93,7 @@ class Events(Rest):
             if opt["type"] == 6:
                 uid = int(opts[-1]["value"])
                 resolved["users"][str(uid)] = self.users[uid]
-                member = self.guild.member(self.users[uid])
+                member = self.guilds[guild_id or GUILD_ID].member(self.users[uid])
                 member.pop("user")
                 resolved["members"][str(uid)] = member
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1}
@@ -131,6 +136,7 @@ class Events(Rest):
             kw.setdefault("dm_channel", channel)
         else:
             kw.setdefault("channel", channel)
+            kw.setdefault("guild", int(message["guild_id"]))
         return self._base(3, data, user, message=message, **kw)
 
     def submit(
@@ -191,7 +197,7 @@ class Events(Rest):
         self, user: dict[str, Any], to: dict[str, Any], content: str, *, mention: bool = True
     ) -> dict[str, Any]:
         """A member replies to a message (MESSAGE_CREATE of type 19)."""
-        guild = self.guild
+        guild = self.guilds[int(to.get("guild_id") or GUILD_ID)]
         member = guild.member(user)
         member.pop("user")
         member.pop("permissions")
@@ -230,7 +236,12 @@ class Events(Rest):
         return msg
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        if self._ws is None or self._ws.closed:
-            raise RuntimeError("the bot is not connected to the gateway")
-        frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
-        await self._ws.send_str(json.dumps(frame))
+        """Send an event to the shard that owns its guild (shard 0: an event of no guild)."""
+        gid = data.get("guild_id")
+        guild_id = int(gid) if gid else None
+        session = session_for(self.sessions, guild_id)
+        if session is None:
+            if not any(not s.ws.closed for s in self.sessions.values()):
+                raise RuntimeError("the bot is not connected to the gateway")
+            raise RuntimeError(f"no connected shard owns guild {guild_id} ({event})")
+        await session.send(event, data)

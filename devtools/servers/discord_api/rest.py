@@ -10,6 +10,7 @@ from aiohttp import web
 
 from devtools.servers.discord_api.limits import check_commands, check_message
 from devtools.servers.discord_api.responses import Responses
+from devtools.servers.discord_api.shards import recommended_shards
 from devtools.servers.discord_api.world import APP_ID, BOT_USER, Call, Rejected, snowflake
 
 CALLBACK = re.compile(r"/interactions/(\d+)/([^/]+)/callback")
@@ -17,6 +18,20 @@ WEBHOOK = re.compile(r"/webhooks/(\d+)/([^/]+)(?:/messages/([^/]+))?")
 
 
 class Rest(Responses):
+    def gateway_bot(self) -> dict[str, Any]:
+        """`GET /gateway/bot`: the gateway URL, the recommended shard count, the start limits."""
+        shards = self.recommended_shards or recommended_shards(len(self.guilds))
+        return {
+            "url": self.gateway_url,
+            "shards": shards,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 1000 - len(self.identifies),
+                "reset_after": 86_400_000,
+                "max_concurrency": 1,
+            },
+        }
+
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body: Any = None
@@ -31,7 +46,14 @@ class Rest(Responses):
                         files[key] = (value.filename, value.file.read())
             else:
                 body = await request.json()
-        call = Call(request.method, path, dict(request.query), body, files)
+        call = Call(
+            request.method,
+            path,
+            dict(request.query),
+            body,
+            files,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         self.calls.append(call)
         try:
             status, payload, headers = self._failure(call) or (200, None, {})
@@ -76,6 +98,10 @@ class Rest(Responses):
         m, p = c.method, c.path
         if (m, p) == ("GET", "/users/@me"):
             return BOT_USER
+        if (m, p) == ("GET", "/gateway/bot"):
+            return self.gateway_bot()
+        if (m, p) == ("GET", "/gateway"):
+            return {"url": self.gateway_bot()["url"]}
         if (m, p) == ("GET", "/oauth2/applications/@me"):
             return {
                 "id": str(APP_ID),

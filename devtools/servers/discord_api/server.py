@@ -12,6 +12,13 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from devtools.servers.discord_api.events import Events
+from devtools.servers.discord_api.shards import (
+    INVALID_SHARD,
+    MAX_GUILDS_PER_SHARD,
+    SHARDING_REQUIRED,
+    Session,
+    shard_field,
+)
 from devtools.servers.discord_api.world import APP_ID, BOT_USER, Call, snowflake
 
 
@@ -19,14 +26,6 @@ class FakeDiscord(Events):
     """Discord on 127.0.0.1: REST v10 under `/api/v10`, the gateway at `/gateway`."""
 
     # -- server ----------------------------------------------------------------------------
-
-    @property
-    def api_base(self) -> str:
-        return f"http://{self.host}:{self.port}/api/v10"
-
-    @property
-    def gateway_url(self) -> str:
-        return f"ws://{self.host}:{self.port}/gateway"
 
     async def start(self) -> FakeDiscord:
         app = web.Application(client_max_size=32 * 1024 * 1024)
@@ -41,8 +40,9 @@ class FakeDiscord(Events):
         return self
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for session in list(self.sessions.values()):
+            if not session.ws.closed:
+                await session.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -80,37 +80,77 @@ class FakeDiscord(Events):
         await asyncio.wait_for(until(), within)
         return self.calls_to(method, path)
 
+    async def wait_shards(self, *shard_ids: int, within: float = 10.0) -> None:
+        """Until each of these shards has identified and been sent its guilds."""
+
+        async def until() -> None:
+            async with self._gateway_changed:
+                await self._gateway_changed.wait_for(
+                    lambda: all(
+                        i in self.sessions and not self.sessions[i].ws.closed for i in shard_ids
+                    )
+                )
+
+        await asyncio.wait_for(until(), within)
+
     # -- gateway ---------------------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        self._ws = ws
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            frame = json.loads(msg.data)
-            if frame["op"] == 1:
-                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
-            elif frame["op"] == 2:
-                self.identify = frame["d"]
-                await self.dispatch(
-                    "READY",
-                    {
-                        "v": 10,
-                        "user": BOT_USER,
-                        "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
-                        "session_id": "fake-session",
-                        "resume_gateway_url": self.gateway_url,
-                        "shard": [0, 1],
-                        "application": {"id": str(APP_ID), "flags": 0},
-                    },
-                )
-                for guild in self.guilds.values():
-                    await self.dispatch("GUILD_CREATE", guild.payload(self.users))
-                self.identified.set()
+        session: Session | None = None
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                if frame["op"] == 1:
+                    await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+                elif frame["op"] == 2:
+                    session = await self._identify(ws, frame["d"])
+                    if session is None:
+                        break
+        finally:
+            if session is not None and self.sessions.get(session.shard_id) is session:
+                del self.sessions[session.shard_id]
+                async with self._gateway_changed:
+                    self._gateway_changed.notify_all()
         return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
+        """Start the session of an IDENTIFY: READY, then a GUILD_CREATE for each guild of its
+        shard. None when the shard is refused (the connection is closed, as Discord does)."""
+        self.identify = data
+        self.identifies.append(data)
+        shard = shard_field(data)
+        if shard is None:
+            await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return None
+        session = Session(ws, shard[0], shard[1], data)
+        owned = [g for g in self.guilds.values() if session.owns(g.id)]
+        if len(owned) > MAX_GUILDS_PER_SHARD:
+            await ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+            return None
+        self.sessions[session.shard_id] = session
+        await session.send(
+            "READY",
+            {
+                "v": 10,
+                "user": BOT_USER,
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in owned],
+                "session_id": f"fake-session-{session.shard_id}-{len(self.identifies)}",
+                "resume_gateway_url": self.gateway_url,
+                "shard": [session.shard_id, session.shard_count],
+                "application": {"id": str(APP_ID), "flags": 0},
+            },
+        )
+        for guild in owned:
+            await session.send("GUILD_CREATE", guild.payload(self.users))
+        self.identified.set()
+        async with self._gateway_changed:
+            self._gateway_changed.notify_all()
+        return session
 
     # -- bench control ---------------------------------------------------------------------------
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
 from typing import Any
 
 from aiohttp import web
 
 from devtools.servers.discord_api.limits import check_message
+from devtools.servers.discord_api.shards import Session, shard_of
 from devtools.servers.discord_api.world import (
     APP_ID,
     BOT_USER,
@@ -32,7 +32,8 @@ EPHEMERAL = 1 << 6  # message flag
 
 
 class Store:
-    """One guild, its users and channels, the bot's messages, the interactions sent."""
+    """The guilds (one to begin with), their users and channels, the bot's messages, the
+    interactions sent, the gateway sessions."""
 
     def __init__(
         self, *, host: str = "127.0.0.1", port: int = 0, ack_deadline: float = 3.0
@@ -46,14 +47,17 @@ class Store:
         self.by_token: dict[str, Interaction] = {}  # the webhook routes find them by token
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id or None (global)
         self.blocked_dms: set[int] = set()
-        self.identify: dict[str, Any] | None = None
-        self.identified = asyncio.Event()
+        self.identify: dict[str, Any] | None = None  # the last IDENTIFY
+        self.identifies: list[dict[str, Any]] = []  # every IDENTIFY, in order
+        self.identified = asyncio.Event()  # set at each IDENTIFY
+        self.sessions: dict[int, Session] = {}  # shard id -> its live gateway connection
+        # What `GET /gateway/bot` recommends; None: one shard per 1000 guilds, as Discord.
+        self.recommended_shards: int | None = None
+        self._gateway_changed = asyncio.Condition()
         self._failures: list[tuple[str, re.Pattern[str], int, dict[str, Any], list[int]]] = []
         self._dm_channels: dict[str, int] = {}
         self.nonces: dict[tuple[int, str], str] = {}  # (channel, enforced nonce) -> message id
         self._changed = asyncio.Condition()
-        self._ws: web.WebSocketResponse | None = None
-        self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._burst: list[Interaction] = []
         self._burst_task: asyncio.Task[None] | None = None
@@ -71,10 +75,38 @@ class Store:
         self.guilds: dict[int, Guild] = {GUILD_ID: guild}
 
     @property
+    def api_base(self) -> str:
+        return f"http://{self.host}:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
     def guild(self) -> Guild:
         return self.guilds[GUILD_ID]
 
     # -- the world ---------------------------------------------------------------------------
+
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """Another guild owned by the owner, with a #general channel and the bot as a member;
+        `shard=(id, count)` picks its id so that it belongs to that shard."""
+        gid = int(snowflake())
+        while shard is not None and shard_of(gid, shard[1]) != shard[0]:
+            gid = int(snowflake())
+        guild = Guild(gid, name, int(self.owner["id"]))
+        guild.add_role("@everyone", EVERYONE)
+        bot_role = guild.add_role("fanloop", EVERYONE | MANAGE_ROLES, position=10)
+        general = int(snowflake())
+        guild.channels[general] = text_channel(general, gid, "general", 0)
+        guild.system_channel_id = general
+        guild.members[APP_ID] = [bot_role]
+        guild.members[int(self.owner["id"])] = []
+        self.guilds[gid] = guild
+        return guild
+
+    def guild_of_channel(self, cid: int) -> Guild | None:
+        return next((g for g in self.guilds.values() if cid in g.channels), None)
 
     def add_user(self, name: str, *, uid: int | None = None) -> dict[str, Any]:
         user = user_payload(uid or int(snowflake()), name)
@@ -145,7 +177,8 @@ class Store:
             "flags": data.get("flags") or 0,
         }
         if not dm:
-            msg["guild_id"] = str(GUILD_ID)
+            guild = self.guild_of_channel(channel_id)
+            msg["guild_id"] = str(guild.id if guild is not None else GUILD_ID)
         if interaction:
             msg.update(webhook_id=str(APP_ID), application_id=str(APP_ID))
         self.messages[msg["id"]] = msg

@@ -59,6 +59,7 @@ class Call:
     json: Any
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     status: int = 200
+    user_agent: str = ""
 
 
 @dataclass
