@@ -45,6 +45,10 @@ class FanloopSettings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
+    # Whether `fanloop run` (and the console) bring the schema up to date at start, under the
+    # database's lock. Off: they only check it is current and refuse to start otherwise (the
+    # deploy runs `fanloop migrate` once, before the processes start).
+    auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cogs: list[str] = Field(default_factory=lambda: list(DEFAULT_COGS))
     default_locale: Literal["en", "zh_CN"] = "en"

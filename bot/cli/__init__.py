@@ -1,4 +1,4 @@
-"""The `fanloop` command: run, console, migrate, and the benchmark and evaluation tools.
+"""The `fanloop` command: run, console, migrate, backup, and the benchmark and evaluation tools.
 
 Each tool module exposes `register(subparsers)`; the subcommand's `func(args) -> int` runs it.
 The benchmarks (`fanloop bench NAME`) and `fanloop dedup-eval` are development tools, kept out of
@@ -16,6 +16,8 @@ from typing import Any
 
 TOOLS = [
     "bot.cli.run",
+    "bot.cli.migrate",
+    "bot.cli.backup",
     "bot.cli.drops",
     "bot.cli.participation",
 ]
