@@ -163,18 +163,24 @@ def _sqlite(sync_conn: Connection, target: str) -> tuple[str, ...]:
 
 
 def _begin_immediate(sync_conn: Connection) -> None:
-    """Take the write lock, waiting as long as another process holds it (each attempt waits
-    the connection's busy timeout)."""
-    while True:
-        try:
-            sync_conn.exec_driver_sql("BEGIN IMMEDIATE")
-            return
-        except OperationalError as exc:
-            locked = isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
-            sync_conn.rollback()
-            if not locked:
-                raise
-            log.info("migrations: another process holds the database; waiting for it")
+    """Take the write lock: at once if it is free, else (saying so) waiting as long as another
+    process holds it, one busy timeout of the connection after another."""
+    wait = sync_conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    sync_conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                sync_conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                orig = exc.orig
+                sync_conn.rollback()
+                if not (isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)):
+                    raise
+            log.info("migrations: another process is migrating this database; waiting for it")
+            sync_conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait or 0) or 30000}")
+    finally:
+        sync_conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait or 0)}")
 
 
 async def upgrade(engine: AsyncEngine, target: str = "heads") -> tuple[str, ...]:

@@ -1,11 +1,13 @@
 """Start and upgrade, with real processes: several fanloop processes started together on one
-empty database all come up and apply each revision once; a database migrated by newer code, or
-(with `auto_migrate` off) not migrated yet, stops a process with one localized line."""
+empty database all come up and apply each revision once; a migration SIGKILLed inside the lock
+leaves nothing behind; a database migrated by newer code, or (with `auto_migrate` off) not
+migrated yet, stops a process with one localized line."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -23,6 +25,7 @@ from tests.storage.pg_roles import role_with_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("cli_child.py")
+KILLED = Path(__file__).with_name("migrate_kill_child.py")
 RAN = re.compile(r"Running upgrade .*?-> (\S+),")
 START = "2026-11-20T09:00:00+00:00"
 
@@ -240,4 +243,59 @@ async def test_with_auto_migrate_off_a_process_waits_for_the_deploy_step(
     again = fanloop(tmp_path, "migrate", "--check", "--db", db_url, LANG="zh_CN.UTF-8")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "fanloop: 数据库已是最新"
+    await _schema_matches_the_code(db_url)
+
+
+def migrate_while_another_is_killed(url: str, tmp_path: Path) -> tuple[int, str, str]:
+    """A migration stops inside the lock (first revision applied, not committed); `fanloop
+    migrate` starts meanwhile and says it waits; the first is SIGKILLed. The second's exit
+    status, stdout, stderr."""
+    env = _env(tmp_path)
+    first = subprocess.Popen(
+        [sys.executable, str(KILLED), url], stdout=subprocess.PIPE, text=True, env=env
+    )
+    second: subprocess.Popen[str] | None = None
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline() == "inside\n"
+        second = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "migrate", "--db", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert second.stderr is not None
+        seen = []
+        for line in second.stderr:  # until it waits for the lock
+            seen.append(line)
+            if "another process is migrating this database; waiting for it" in line:
+                break
+        assert second.poll() is None, "".join(seen)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+        out, err = second.communicate(timeout=180)
+        return second.returncode, out, "".join(seen) + err
+    finally:
+        for child in (first, second):
+            if child is not None and child.poll() is None:
+                child.kill()
+                child.wait()
+            for pipe in (child.stdout, child.stderr) if child is not None else ():
+                if pipe is not None:
+                    pipe.close()
+
+
+async def test_a_migration_killed_inside_the_lock_leaves_nothing_behind(
+    db_url: str, tmp_path: Path
+) -> None:
+    """What the killed process applied is rolled back, its lock is released by its death, and
+    the waiting process applies every revision itself."""
+    code, out, err = migrate_while_another_is_killed(db_url, tmp_path)
+    assert code == 0, err
+    applied = re.search(r"applied (\d+) revisions \((.*)\)", out)
+    assert applied is not None, out
+    assert set(applied.group(2).split(", ")) == all_revisions()  # 0001_core included
+    assert Counter(RAN.findall(err)) == Counter(all_revisions())
     await _schema_matches_the_code(db_url)
