@@ -14,6 +14,9 @@ import sys
 from importlib.metadata import entry_points
 from typing import Any
 
+from bot.cli.messages import schema_refusal
+from storage.migrate import SchemaError
+
 TOOLS = [
     "bot.cli.run",
     "bot.cli.migrate",
@@ -97,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except SchemaError as exc:  # any command that opened the App on a database not its version's
+        return schema_refusal(exc)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import string
+from pathlib import Path
 
 import pytest
 
-from bot.cli.messages import operator_locale, text
+from bot.cli import main
+from bot.cli.messages import SCHEMA_MISMATCH, operator_locale, text
 from bot.core.i18n import Translator
 
 
@@ -53,3 +56,24 @@ def test_a_message_in_each_language(monkeypatch: pytest.MonkeyPatch) -> None:
     assert text("cli.migrate.current") == "数据库已是最新"
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert text("cli.migrate.current") == "database is up to date"
+
+
+def test_every_command_refuses_a_newer_schema_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not only run, console and migrate: any command that opens the App (here
+    `recompute-points`) stops with the same line and exit status."""
+    db = tmp_path / "fanloop.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    conn.execute("INSERT INTO alembic_version VALUES ('9999_from_a_later_release')")
+    conn.commit()
+    conn.close()
+    for var in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.setenv("FANLOOP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["recompute-points", "--db", f"sqlite:///{db}"]) == SCHEMA_MISMATCH
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("fanloop: 数据库已由更新版本的 fanloop 迁移") and "9999_" in line
