@@ -46,6 +46,10 @@ class FanloopSettings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
+    # Whether `fanloop run` (and the console) bring the schema up to date at start, under the
+    # database's lock. Off: they only check it is current and refuse to start otherwise (the
+    # deploy runs `fanloop migrate` once, before the processes start).
+    auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # "text": one readable line per record; "json": one JSON object per line (time, level,
     # logger, message, exception), for a log collector.

@@ -1,4 +1,4 @@
-"""The `fanloop` command: run, console, migrate, and the benchmark and evaluation tools.
+"""The `fanloop` command: run, console, migrate, backup, and the benchmark and evaluation tools.
 
 Each tool module exposes `register(subparsers)`; the subcommand's `func(args) -> int` runs it.
 The benchmarks (`fanloop bench NAME`) and `fanloop dedup-eval` are development tools, kept out of
@@ -14,8 +14,13 @@ import sys
 from importlib.metadata import entry_points
 from typing import Any
 
+from bot.cli.messages import schema_refusal
+from storage.migrate import SchemaError
+
 TOOLS = [
     "bot.cli.run",
+    "bot.cli.migrate",
+    "bot.cli.backup",
     "bot.cli.drops",
     "bot.cli.participation",
 ]
@@ -95,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except SchemaError as exc:  # any command that opened the App on a database not its version's
+        return schema_refusal(exc)
 
 
 if __name__ == "__main__":

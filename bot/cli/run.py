@@ -1,9 +1,8 @@
-"""`fanloop run`, `fanloop console` and `fanloop migrate`."""
+"""`fanloop run` and `fanloop console` (`fanloop migrate` is in bot.cli.migrate)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import logging
 import sys
@@ -13,13 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.cli import logs
+from bot.cli.messages import schema_refusal
 from bot.core import runtime
 from bot.core.app import App
 from bot.core.clock import Clock, FakeClock, SystemClock
 from bot.core.commands import EARLIEST, LATEST
 from config.settings import ConfigError, FanloopSettings, load_settings, unknown_settings
-from storage.engine import create_engine, default_sqlite_url
-from storage.migrate import upgrade
+from storage.migrate import SchemaError
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> FanloopSettings:
@@ -108,16 +107,19 @@ def console(args: argparse.Namespace) -> int:
         return 2
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
-    return _until_interrupted(_console(settings, args))
+    return _until_interrupted(_console(settings, args), settings)
 
 
-def _until_interrupted(main: Coroutine[Any, Any, int]) -> int:
-    """Run `main`; Ctrl-C stops it (its clean-up runs) with the usual exit status, 130."""
+def _until_interrupted(main: Coroutine[Any, Any, int], settings: FanloopSettings) -> int:
+    """Run `main`; Ctrl-C stops it (its clean-up runs) with the usual exit status, 130. A
+    database whose schema is not this version's stops it with one line (bot.cli.messages)."""
     try:
         return runtime.run(main)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except SchemaError as exc:
+        return schema_refusal(exc, settings.default_locale)
 
 
 async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
@@ -143,14 +145,14 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.platforms:
         args.db, args.json, args.clock, args.start = None, False, "system", None
-        return _until_interrupted(_console(settings, args))
+        return _until_interrupted(_console(settings, args), settings)
     if problem := _data_dir_problem(settings):
         print(f"fanloop: {problem}", file=sys.stderr)
         return 2
     from bot.platforms import ListenError, serve_platforms, unreachable
 
     try:
-        return _until_interrupted(serve_platforms(settings))
+        return _until_interrupted(serve_platforms(settings), settings)
     except ListenError as exc:
         print(f"fanloop: {exc}", file=sys.stderr)
         return 2
@@ -164,22 +166,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-def migrate(args: argparse.Namespace) -> int:
-    overrides = {"database_url": args.db} if args.db else {}
-    settings = _settings(args, **overrides)
-
-    async def go() -> None:
-        engine = create_engine(settings.database_url or default_sqlite_url(settings.data_dir))
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(go())
-    print("fanloop: database is up to date")
-    return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -197,7 +183,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     c.add_argument("--verbose", action="store_true", help="show log messages")
     c.set_defaults(func=console)
-
-    m = sub.add_parser("migrate", help="apply database migrations")
-    m.add_argument("--db", help="database URL (default: the configured one)")
-    m.set_defaults(func=migrate)

@@ -36,7 +36,7 @@ from storage.core.jobs import JobsRepo
 from storage.core.outbox import OutboxRepo
 from storage.core.settings import SettingsRepo
 from storage.engine import create_engine, default_sqlite_url
-from storage.migrate import upgrade
+from storage.migrate import require_current, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +85,23 @@ class App:
         engine: AsyncEngine | None = None,
         migrate: bool = True,
     ) -> App:
+        """The App on `engine` (by default one on the configured database). With `migrate`,
+        the schema is first brought up to date (`auto_migrate`, the default) or checked to be
+        current; `storage.migrate.SchemaError` says why it cannot start on this database."""
+        own = engine is None
         if engine is None:
             url = settings.database_url or default_sqlite_url(settings.data_dir)
             engine = create_engine(url)
         if migrate:
-            await upgrade(engine)
+            try:
+                if settings.auto_migrate:
+                    await upgrade(engine)
+                else:
+                    await require_current(engine)
+            except BaseException:
+                if own:
+                    await engine.dispose()
+                raise
         app = cls(settings, engine, clock or SystemClock())
         app.load_cogs(settings.cogs)
         return app

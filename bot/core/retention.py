@@ -3,10 +3,11 @@ without bound.
 
 Outbox messages delivered (or given up on) and job keys whose work finished more than
 `retention_days` ago (a process setting, 90 days by default), and platform event ids first seen
-more than `event_retention_days` ago (7 by default), are deleted in batches of short
-transactions, at most once an hour, by the process that holds the scheduler lease. Kept
-regardless of age: messages not yet delivered, and job keys whose work has not finished (a
-later claim must still be able to take them over).
+(and Telegram updates handled) more than `event_retention_days` ago (7 by default), are deleted
+in batches of short transactions, at most once an hour, by the process that holds the scheduler
+lease. Kept regardless of age: messages not yet delivered, job keys whose work has not finished
+(a later claim must still be able to take them over) and Telegram updates not handled yet (a
+restart replays them).
 
 The retention must be longer than any window in which the same work can be found due again,
 since a deleted key (and a deleted outbox dedup key) no longer stops it: drop phases are looked
@@ -21,7 +22,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.core.retention import purge_job_runs, purge_outbox, purge_processed_events
+from storage.core.retention import (
+    purge_job_runs,
+    purge_outbox,
+    purge_processed_events,
+    purge_telegram_inbox,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +63,7 @@ class Retention:
             "outbox": await purge_outbox(self.engine, before),
             "job_runs": await purge_job_runs(self.engine, before),
             "processed_events": await purge_processed_events(self.engine, now - self.events),
+            "telegram_inbox": await purge_telegram_inbox(self.engine, now - self.events),
         }
         if any(deleted.values()):
             log.info("retention: deleted rows older than %s: %s", before.isoformat(), deleted)

@@ -1,5 +1,6 @@
 """Deleting what no longer needs keeping, in small batches: delivered (or given-up) outbox rows,
-finished job runs and remembered platform event ids older than a cut-off.
+finished job runs, remembered platform event ids and handled Telegram updates older than a
+cut-off.
 
 Each batch is one short transaction that deletes at most `batch` rows picked through an index,
 so the database's write lock (SQLite) or the rows' locks (PostgreSQL) are held only briefly and
@@ -15,7 +16,7 @@ from sqlalchemy import ColumnElement, Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.core.schema import job_runs, outbox
-from storage.platform.schema import processed_events
+from storage.platform.schema import processed_events, telegram_inbox
 
 #: Rows deleted per transaction.
 PURGE_BATCH = 1_000
@@ -52,3 +53,11 @@ async def purge_processed_events(
 ) -> int:
     """Forget platform event ids (updates, interactions, messages) first seen before `before`."""
     return await _purge(engine, processed_events, processed_events.c.created_at < before, batch)
+
+
+async def purge_telegram_inbox(
+    engine: AsyncEngine, before: datetime, batch: int = PURGE_BATCH
+) -> int:
+    """Delete Telegram updates handled before `before` (those not handled yet are kept: a
+    restart replays them)."""
+    return await _purge(engine, telegram_inbox, telegram_inbox.c.handled_at < before, batch)

@@ -1,17 +1,27 @@
-"""Retention deletes old delivered outbox rows, finished job runs and old event ids, in
-batches, and keeps what is still pending."""
+"""Retention deletes old delivered outbox rows, finished job runs, old event ids and old handled
+Telegram updates, in batches, and keeps what is still pending."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import insert, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.retention import Retention
-from storage.core.retention import purge_outbox
+from storage.core.retention import (
+    purge_job_runs,
+    purge_outbox,
+    purge_processed_events,
+    purge_telegram_inbox,
+)
 from storage.core.schema import communities, job_runs, outbox
-from storage.platform.schema import processed_events
+from storage.platform.schema import processed_events, telegram_inbox
+from tests.conftest import make_engine
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=100)
@@ -57,19 +67,38 @@ async def _seed(engine: AsyncEngine) -> None:
                 {"platform": "discord", "event_id": "i2", "created_at": RECENT},
             ],
         )
+        await conn.execute(
+            insert(telegram_inbox),
+            [
+                _update(1, NOW - timedelta(days=9), handled=True),  # old, handled
+                _update(2, NOW - timedelta(days=9), handled=False),  # old, never handled: kept
+                _update(3, RECENT, handled=True),  # recent: kept
+            ],
+        )
+
+
+def _update(update_id: int, received: datetime, *, handled: bool) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "payload": {"update_id": update_id},
+        "received_at": received,
+        "handled_at": received if handled else None,
+    }
 
 
 async def test_retention_deletes_what_is_old_and_done(engine: AsyncEngine) -> None:
     await _seed(engine)
     deleted = await Retention(engine, timedelta(days=90), events=timedelta(days=7)).run(NOW)
-    assert deleted == {"outbox": 8, "job_runs": 1, "processed_events": 2}
+    assert deleted == {"outbox": 8, "job_runs": 1, "processed_events": 2, "telegram_inbox": 1}
     async with engine.connect() as conn:
         targets = set((await conn.execute(select(outbox.c.target))).scalars())
         keys = set((await conn.execute(select(job_runs.c.key))).scalars())
         events = set((await conn.execute(select(processed_events.c.event_id))).scalars())
+        updates = set((await conn.execute(select(telegram_inbox.c.update_id))).scalars())
     assert targets == {"11", "12"}
     assert keys == {"old-unfinished", "recent"}
     assert events == {"i2"}
+    assert updates == {2, 3}
 
 
 async def test_outbox_purge_goes_in_batches(engine: AsyncEngine) -> None:
@@ -83,3 +112,107 @@ async def test_retention_runs_at_most_once_an_hour(engine: AsyncEngine) -> None:
     assert await retention.maybe_run(NOW) is not None
     assert await retention.maybe_run(NOW + timedelta(minutes=59)) is None
     assert await retention.maybe_run(NOW + timedelta(minutes=60)) is not None
+
+
+# A row: (days ago it was created, days ago it was finished or None when it is still pending).
+ROWS = st.lists(
+    st.tuples(st.integers(0, 30), st.one_of(st.none(), st.integers(0, 30))),
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(rows=ROWS, cutoff=st.integers(0, 31), batch=st.integers(1, 7))
+def test_purges_delete_exactly_what_is_done_and_older_than_the_cutoff(
+    db_kind: str, tmp_path: Path, rows: list[tuple[int, int | None]], cutoff: int, batch: int
+) -> None:
+    """Whatever the rows and the batch size: a row is deleted if and only if its work is done
+    and was done before the cut-off; every kind of row that retention handles."""
+    before = NOW - timedelta(days=cutoff)
+
+    def at(days: int | None) -> datetime | None:
+        return None if days is None else NOW - timedelta(days=max(days, 0))
+
+    async def go() -> None:
+        engine, _ = await make_engine(db_kind, tmp_path)
+        try:
+            async with engine.begin() as conn:
+                for table in (outbox, job_runs, processed_events, telegram_inbox):
+                    await conn.execute(delete(table))
+                await conn.execute(delete(communities))
+                await conn.execute(insert(communities).values(id=1, name="c", created_at=OLD))
+                if rows:
+                    await conn.execute(
+                        insert(outbox),
+                        [
+                            _message(i, at(made) or NOW, delivered_at=at(done))
+                            for i, (made, done) in enumerate(rows)
+                        ],
+                    )
+                    await conn.execute(
+                        insert(job_runs),
+                        [
+                            {
+                                "key": f"k{i}",
+                                "holder": "h",
+                                "started_at": at(made),
+                                "finished_at": at(done),
+                            }
+                            for i, (made, done) in enumerate(rows)
+                        ],
+                    )
+                    await conn.execute(
+                        insert(telegram_inbox),
+                        [
+                            {
+                                "update_id": i,
+                                "payload": {"update_id": i},
+                                "received_at": at(made),
+                                "handled_at": at(done),
+                            }
+                            for i, (made, done) in enumerate(rows)
+                        ],
+                    )
+                    await conn.execute(
+                        insert(processed_events),
+                        [
+                            {"platform": "telegram", "event_id": str(i), "created_at": at(made)}
+                            for i, (made, _) in enumerate(rows)
+                        ],
+                    )
+            deleted = (
+                await purge_outbox(engine, before, batch),
+                await purge_job_runs(engine, before, batch),
+                await purge_telegram_inbox(engine, before, batch),
+                await purge_processed_events(engine, before, batch),
+            )
+            async with engine.connect() as conn:
+                kept_outbox = {
+                    int(t) for t in (await conn.execute(select(outbox.c.target))).scalars()
+                }
+                kept_jobs = {k[1:] for k in (await conn.execute(select(job_runs.c.key))).scalars()}
+                kept_updates = set(
+                    (await conn.execute(select(telegram_inbox.c.update_id))).scalars()
+                )
+                kept_events = {
+                    int(e)
+                    for e in (await conn.execute(select(processed_events.c.event_id))).scalars()
+                }
+        finally:
+            await engine.dispose()
+        done_before = {
+            i for i, (_, done) in enumerate(rows) if done is not None and at(done) < before
+        }
+        made_before = {i for i, (made, _) in enumerate(rows) if at(made) < before}
+        everything = set(range(len(rows)))
+        assert kept_outbox == everything - done_before
+        assert {int(k) for k in kept_jobs} == everything - done_before
+        assert kept_updates == everything - done_before
+        assert kept_events == everything - made_before
+        assert deleted == (len(done_before),) * 3 + (len(made_before),)
+
+    asyncio.run(go())
