@@ -39,6 +39,7 @@ def load_platform(name: str) -> Platform:
 async def serve_platforms(settings: FanloopSettings) -> int:
     platforms = [load_platform(name) for name in settings.platforms]
     app = await App.create(settings)
+    app.start_feed()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

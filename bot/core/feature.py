@@ -64,6 +64,9 @@ class FeatureSetup:
         self.translator = app.translator
         self.identity = app.identity
         self.jobs = app.jobs
+        # What other processes on the same database change (bot/core/change_feed.py), for a
+        # service that keeps something in memory.
+        self.changes = app.changes
 
     @property
     def due_work_tools(self) -> DueWorkTools:
