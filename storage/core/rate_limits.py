@@ -10,12 +10,19 @@ and comes back with the hits left (for the wait to tell a member who is refused)
 refused attempts): when it is over its limit, nothing is recorded and the guard's hits come
 back. That keeps a command or a button press at one round trip.
 
+Cheap by construction: the statement runs on its own (autocommit: one round trip, no BEGIN and
+COMMIT), and the table is UNLOGGED (migration 0004_rate_limits), so a commit writes no WAL and
+waits for no disk flush. After a crash of the database server PostgreSQL empties an unlogged
+table: every member's window starts again, which is harmless.
+
 PostgreSQL only (an array column and `ON CONFLICT … DO UPDATE`); with SQLite, one process
 counts in memory (bot/core/ratelimit.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -28,7 +35,7 @@ from sqlalchemy import (
     bindparam,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _TYPES = {
     "account": BigInteger,
@@ -115,6 +122,12 @@ class RateLimitRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    @contextlib.asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose statements commit one by one: one round trip, no BEGIN/COMMIT."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def admit(
         self,
         account_id: int,
@@ -137,7 +150,7 @@ class RateLimitRepo:
             "g_calls": g_calls,
             "g_seconds": g_seconds,
         }
-        async with self.engine.begin() as conn:
+        async with self._autocommit() as conn:
             r = (await conn.execute(_ADMIT, params)).one()
         if r.admitted is None:  # the guard is full: nothing written
             return Outcome(False, sorted(r.guard_hits or []), by_guard=True)
@@ -153,7 +166,7 @@ class RateLimitRepo:
             "seconds": seconds,
             "now": now,
         }
-        async with self.engine.begin() as conn:
+        async with self._autocommit() as conn:
             r = (await conn.execute(_RECORD, params)).one()
         return Outcome(bool(r.admitted), sorted(r.hits))
 
@@ -164,7 +177,7 @@ class RateLimitRepo:
         return list(found or [])
 
     async def refund(self, account_id: int, bucket: str) -> None:
-        async with self.engine.begin() as conn:
+        async with self._autocommit() as conn:
             await conn.execute(_REFUND, {"account": account_id, "bucket": bucket})
 
     async def sweep(self, before: float) -> int:

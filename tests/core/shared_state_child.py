@@ -38,8 +38,6 @@ async def answer(app: App, console: ConsoleAdapter, request: dict[str, Any]) -> 
         listener = app.changes.listener
         assert listener is not None
         await asyncio.wait_for(listener.connected.wait(), 30)
-        while listener.server_pid is None:
-            await asyncio.sleep(0.01)
         return {"connections": listener.connections, "pid": listener.server_pid}
     raise ValueError(f"unknown op {op!r}")
 

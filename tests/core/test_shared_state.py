@@ -181,7 +181,8 @@ async def test_a_link_in_another_process_reaches_the_cache(
     b.say("/as erin fan")
     assert "Offline maps" not in b.say("/mine")  # erin is cached in B as her own account
     async with engine.connect() as conn:
-        rows = await conn.execute(sql_select(identities.c.platform_user_id, identities.c.account_id))
+        c = identities.c
+        rows = await conn.execute(sql_select(c.platform_user_id, c.account_id))
         account = {r.platform_user_id: int(r.account_id) for r in rows}
     # A third process links them (the test's own): erin's account goes into dave's.
     await IdentityRepo(engine).merge_accounts(account["erin"], account["dave"])
