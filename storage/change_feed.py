@@ -1,7 +1,8 @@
 """Changes other processes must hear of, through PostgreSQL's LISTEN/NOTIFY.
 
 A write that changes what processes keep in memory (a suggestion posted, hidden or merged; an
-account linked) calls `publish` inside its own transaction: `pg_notify` queues the message,
+account linked) calls `publish` inside its own transaction (`announce` sends one on its own,
+for what the database does not hold): `pg_notify` queues the message,
 and PostgreSQL delivers it to every listening connection only if, and when, the transaction
 commits. A rolled-back write tells no one.
 
@@ -51,6 +52,15 @@ async def publish(conn: AsyncConnection, topic: str, data: Mapping[str, Any]) ->
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"change message too long ({len(payload)} bytes)")
     await conn.execute(_PUBLISH, {"payload": payload})
+
+
+async def announce(engine: AsyncEngine, topic: str, data: Mapping[str, Any]) -> None:
+    """Send a change message on its own, for a change the database does not hold (a chat's
+    administrators changed on the platform). A no-op on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.begin() as conn:
+        await publish(conn, topic, data)
 
 
 def decode(payload: str) -> tuple[str, dict[str, Any]] | None:

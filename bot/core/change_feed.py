@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.change_feed import PgListener
+from storage.change_feed import PgListener, announce
 from storage.engine import is_sqlite
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,12 @@ class ChangeFeed:
         listener, self.listener = self.listener, None
         if listener is not None:
             await listener.stop()
+
+    async def announce(self, topic: str, data: dict[str, Any]) -> None:
+        """Tell every process (this one included) of a change the database does not hold, such
+        as a platform's roles; nothing on SQLite."""
+        if self.shared:
+            await announce(self.engine, topic, data)
 
     def deliver(self, topic: str, data: dict[str, Any]) -> None:
         for handler in self._handlers.get(topic, ()):
