@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from dataclasses import replace
 from typing import Protocol
 
 from bot.core.clock import Clock
 from bot.core.errors import RateLimited
-from storage.core.rate_limits import RateLimitRepo
+from storage.core.rate_limits import Ask, RateLimitRepo
 
 log = logging.getLogger(__name__)
 
@@ -93,32 +94,76 @@ class LocalRateLimits:
 
 
 class SharedRateLimits:
-    """The limits of all the processes on one PostgreSQL: one statement per command or press
-    (storage/core/rate_limits.py), so N processes admit a member `calls` times per window in
-    all, not N times. Rows with no call for an hour are swept now and then."""
+    """The limits of all the processes on one PostgreSQL (storage/core/rate_limits.py): N
+    processes admit a member `calls` times per window in all, not N times.
+
+    The checks waiting at one moment go to the database together, in one statement (group
+    commit, as votes and claims do): a quiet process pays one round trip per command or press,
+    a burst one per batch. A member's calls in one batch are admitted in arrival order. Rows
+    with no call for an hour are swept now and then."""
 
     SWEEP_EVERY = 600.0
     IDLE = 3600.0
+    MAX_BATCH = 1000
 
     def __init__(self, repo: RateLimitRepo, clock: Clock) -> None:
         self.repo = repo
         self.clock = clock
+        self.batches = 0  # statements sent (for tests and measurements)
         self._swept = 0.0
         self._sweeper: asyncio.Task[None] | None = None
+        self._waiting: list[tuple[Ask, Guard, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def admit(
         self, account_id: int, bucket: str, calls: int, seconds: float, guard: Guard
     ) -> None:
-        now = self.clock.now().timestamp()
-        out = await self.repo.admit(account_id, bucket, calls, seconds, now, guard)
-        self._maybe_sweep(now)
-        if not out.admitted:
-            window = guard[2] if out.by_guard else seconds
-            raise RateLimited("error.rate_limited", seconds=_wait(out.hits, window, now))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((Ask(account_id, bucket, calls, seconds), guard, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="rate-limits")
+        await future
 
     async def refused(self, account_id: int, bucket: str, guard: Guard) -> None:
         await self.repo.refund(account_id, bucket)
         await self.repo.record(account_id, *guard, self.clock.now().timestamp())
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch = self._waiting[: self.MAX_BATCH]
+            del self._waiting[: self.MAX_BATCH]
+            by_guard: dict[Guard, list[tuple[Ask, asyncio.Future[None]]]] = {}
+            for ask, guard, future in batch:
+                by_guard.setdefault(guard, []).append((ask, future))
+            for guard, calls in by_guard.items():
+                try:
+                    await self._decide(calls, guard)
+                except Exception as exc:
+                    for _, future in calls:
+                        if not future.done():
+                            future.set_exception(exc)
+
+    async def _decide(self, calls: list[tuple[Ask, asyncio.Future[None]]], guard: Guard) -> None:
+        """One statement for these calls: per account and bucket, the first ones that fit are
+        admitted, the others refused with the wait."""
+        keyed: dict[tuple[int, str], list[tuple[Ask, asyncio.Future[None]]]] = {}
+        for ask, future in calls:
+            keyed.setdefault((ask.account_id, ask.bucket), []).append((ask, future))
+        asks = [replace(group[0][0], n=len(group)) for group in keyed.values()]
+        now = self.clock.now().timestamp()
+        outcomes = await self.repo.admit_many(asks, now, guard)
+        self.batches += 1
+        self._maybe_sweep(now)
+        for ask, out, group in zip(asks, outcomes, keyed.values(), strict=True):
+            window = guard[2] if out.by_guard else ask.seconds
+            for i, (_, future) in enumerate(group):
+                if future.done():
+                    continue
+                if i < out.admitted:
+                    future.set_result(None)
+                else:
+                    wait = _wait(out.hits, window, now)
+                    future.set_exception(RateLimited("error.rate_limited", seconds=wait))
 
     def _maybe_sweep(self, now: float) -> None:
         if now - self._swept < self.SWEEP_EVERY or (self._sweeper and not self._sweeper.done()):

@@ -139,15 +139,18 @@ leases = Table(
 )
 
 # Per-member rate limits shared by the processes on one PostgreSQL: the recent calls of one
-# (account, bucket), as seconds since the epoch, within the bucket's window (storage/core/
-# rate_limits.py). Not used on SQLite, where the one process counts in memory.
+# (account, bucket), as seconds since the epoch, within the bucket's window of `calls` per
+# `seconds` (storage/core/rate_limits.py). Not used on SQLite, where one process counts in
+# memory.
 rate_limits = Table(
     "rate_limits",
     metadata,
     Column("account_id", BigInteger, primary_key=True),
     Column("bucket", String(64), primary_key=True),
     Column("hits", JSON().with_variant(ARRAY(Float), "postgresql"), nullable=False),
-    Column("admitted", Boolean, nullable=False, server_default="1"),
+    Column("calls", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("admitted", Integer, nullable=False),
     Column("last_at", Float, nullable=False),
     Index("ix_rate_limits_last_at", "last_at"),
 )

@@ -114,3 +114,20 @@ async def test_the_database_answers_as_memory_does(
             except RateLimited as exc:
                 answers.append(exc.params["seconds"])
         assert answers[0] == answers[1], (sequence, answers)
+
+
+@pg_only
+async def test_a_burst_is_checked_in_a_few_statements_in_arrival_order(
+    db_kind: str, tmp_path: Path
+) -> None:
+    engine, _ = await make_engine(db_kind, tmp_path)
+    limits = SharedRateLimits(RateLimitRepo(engine), FakeClock(START))
+    try:
+        members = [_admitted(limits, 100 + i, "act:sv", 3, 60.0) for i in range(200)]
+        # One member presses five times in the same burst: the first three pass.
+        one = [_admitted(limits, 99, "act:sv", 3, 60.0) for _ in range(5)]
+        answers = await asyncio.gather(*members, *one)
+        assert all(answers[:200]) and answers[200:] == [True, True, True, False, False]
+        assert limits.batches <= 3  # not one statement per press
+    finally:
+        await engine.dispose()

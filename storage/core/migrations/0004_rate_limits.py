@@ -27,7 +27,9 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.ARRAY(sa.Float()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("admitted", sa.Boolean(), server_default="1", nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("admitted", sa.Integer(), nullable=False),
         sa.Column("last_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "bucket"),
     )
