@@ -123,6 +123,7 @@ class SuggestionService:
         failures = 0
         while self._stale:
             ids, self._stale = sorted(self._stale), set()
+            generation = self._generation
             try:
                 rows = await self.repo.index_rows(ids)
             except Exception as exc:
@@ -134,6 +135,8 @@ class SuggestionService:
             failures = 0
             found = {r.id: r for r in rows}
             async with self._index_lock:
+                if generation != self._generation:  # read before a resync: the rebuilt
+                    continue  # indexes read the database after it
                 for sid in ids:
                     self._apply_row(sid, found.get(sid))
 
@@ -145,11 +148,6 @@ class SuggestionService:
         idx = self._indexes.get(row.community_id)
         if idx is not None:  # else not built here yet: it reads the database when it is
             _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
-
-    async def settled(self) -> None:
-        """Wait until the re-reads queued so far are applied (for tests and a clean stop)."""
-        while self._refresher is not None and not self._refresher.done():
-            await asyncio.shield(self._refresher)
 
     async def similar(
         self,
