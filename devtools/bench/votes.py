@@ -20,10 +20,11 @@ member presses at the same moment; 500 by default), in rounds on a fresh databas
 Every press carries a receipt (a delivery id, as the Telegram and Discord adapters pass), which
 the vote writer records with the vote. For each round it prints presses per second, the time of
 one press (p50/p99), and what one press costs the database: transactions (connections taken from
-the pool and released), the ones of them that wrote, and SQL statements. The votes counted must
-equal the members in every round (the command exits with 1 otherwise). Each round carries the
-one-minute load average at its end (`load_avg`): on a shared machine, read the rounds' figures
-beside it, and the CPU time per press rather than the presses per second.
+the pool and released), the ones of them that wrote, and SQL statements (on PostgreSQL these
+include the rate-limit check, one autocommitted statement per batch of presses). The votes
+counted must equal the members in every round (the command exits with 1 otherwise). Each round
+carries the one-minute load average at its end (`load_avg`): on a shared machine, read the
+rounds' figures beside it, and the CPU time per press rather than the presses per second.
 """
 
 from __future__ import annotations

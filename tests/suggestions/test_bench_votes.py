@@ -29,7 +29,10 @@ def test_bench_votes_counts_every_vote(db_kind: str, capsys: pytest.CaptureFixtu
     before = result["baseline"]
     assert before["round"] == "before: members press"
     assert before["votes"] == before["presses"] == 5
-    assert (before["transactions"], before["writing"]) == (2, 1)
+    if db_kind == "sqlite":
+        assert (before["transactions"], before["writing"]) == (2, 1)
+    else:  # and the shared rate limit's check: one autocommitted statement per batch of presses
+        assert 2 < before["transactions"] <= 3 and before["writing"] == 1
     assert result["votes_ok"] and result["speedup"] > 0
     # The first round against new members created one transaction each, in the same run.
     new_before = result["baseline_new"]
