@@ -498,8 +498,17 @@ class FakeTelegram:
         return True
 
     def _webhook_info(self, p: dict[str, Any]) -> dict[str, Any]:
-        url = (self.webhook or {}).get("url", "")
-        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+        hook = self.webhook or {}
+        info: dict[str, Any] = {
+            "url": hook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates) if hook else 0,
+        }
+        if hook:  # as Telegram shows them (never the secret token)
+            info["max_connections"] = int(hook.get("max_connections") or 40)
+            if hook.get("allowed_updates") is not None:
+                info["allowed_updates"] = list(hook["allowed_updates"])
+        return info
 
     @staticmethod
     def _scope_key(p: dict[str, Any]) -> tuple[str, str]:
