@@ -175,6 +175,8 @@ class FakeTelegram:
         self.pushed_at: dict[int, float] = {}
         self.answered_at: dict[str, float] = {}
         self._floods: dict[str, deque[int]] = {}
+        self._polling = 0  # getUpdates requests under way
+        self.poll_conflicts = 0  # getUpdates answered 409: another one was under way
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._seq = itertools.count()
@@ -270,7 +272,19 @@ class FakeTelegram:
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer one API call (transport-independent)."""
         if method == "getUpdates":
-            return 200, {"ok": True, "result": await self._get_updates(params)}
+            if self._polling:  # Telegram allows one poller per token
+                self.poll_conflicts += 1
+                return 409, {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure "
+                    "that only one bot instance is running",
+                }
+            self._polling += 1
+            try:
+                return 200, {"ok": True, "result": await self._get_updates(params)}
+            finally:
+                self._polling -= 1
         if self.record:
             self.calls.append(Call(method, params, time.perf_counter()))
             self._new_call.set()

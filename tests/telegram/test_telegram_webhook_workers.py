@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7000001:WORKERS-token"
 GROUP_ID = -1008100000
 FIRST_MEMBER = 610_000_000
-WAIT = 600.0  # seconds: only against a hang (a loaded machine is slow), not a measurement
+WAIT = 150.0  # seconds: only against a hang (a loaded machine is slow), not a measurement
 GROUP_LIMIT, GROUP_WINDOW, CHAT_INTERVAL = 20, 60.0, 1.0  # Telegram's, kept by the throttle
 SLACK = 0.25  # seconds of delivery jitter allowed when reading the server's timestamps
 
@@ -81,33 +81,50 @@ def _env(tmp_path: Path, **values: str) -> dict[str, str]:
 
 
 class Worker:
-    """One `fanloop run` process with its own webhook port."""
+    """One `fanloop run` process: a webhook worker with its own port, or (no port) a poller."""
 
-    def __init__(self, tmp_path: Path, url: str, fake: FakeTelegram, hook: str, port: int) -> None:
+    def __init__(
+        self, tmp_path: Path, url: str, fake: FakeTelegram, hook: str | None, port: int | None
+    ) -> None:
         self.port = port
+        webhook = {"FANLOOP_TELEGRAM_WEBHOOK_URL": hook} if hook else {}
+        if port:
+            webhook["FANLOOP_TELEGRAM_WEBHOOK_PORT"] = str(port)
+        self.folder = tmp_path / f"w{uuid.uuid4().hex[:6]}"
         self.env = _env(
-            tmp_path / f"w{port}",
+            self.folder,
             FANLOOP_DATABASE_URL=url,
             FANLOOP_TELEGRAM_TOKEN=TOKEN,
             FANLOOP_TELEGRAM_BASE_URL=fake.base_url,
-            FANLOOP_TELEGRAM_WEBHOOK_URL=hook,
-            FANLOOP_TELEGRAM_WEBHOOK_PORT=str(port),
+            **webhook,
         )
         self.cwd = tmp_path
+        self.log = self.folder / "stderr.log"
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=self.cwd, env=self.env
-        )
+    def said(self, text: str) -> bool:
+        return self.log.exists() and text in self.log.read_text(errors="replace")
+
+    async def start(self, ready: str | None = None) -> None:
+        """Start it; wait until its webhook server listens (or it logged `ready`)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as err:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "run", cwd=self.cwd, env=self.env, stderr=err
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT
-        while True:  # until its webhook server listens
+        while True:
             assert self.proc.returncode is None, "fanloop run ended"
+            assert loop.time() < deadline, "it never became ready"
+            if self.port is None:
+                if ready is None or self.said(ready):
+                    return
+                await asyncio.sleep(0.05)
+                continue
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
-                assert loop.time() < deadline, "the webhook server never listened"
                 await asyncio.sleep(0.05)
                 continue
             writer.close()
@@ -197,6 +214,25 @@ async def _all_handled(engine: AsyncEngine, ids: set[int]) -> bool:
     return ids <= stored and all(r[1] is not None for r in rows)
 
 
+async def _wait_answered(fake: FakeTelegram, engine: AsyncEngine, query_ids: set[str]) -> None:
+    try:
+        await fake.wait_answered(query_ids, within=WAIT)
+    except TimeoutError:
+        missing = sorted(query_ids - fake.answered_at.keys())
+        ids = [int(q.removeprefix("q")) for q in missing]
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        telegram_inbox.c.update_id,
+                        telegram_inbox.c.worker,
+                        telegram_inbox.c.handled_at,
+                    ).where(telegram_inbox.c.update_id.in_(ids))
+                )
+            ).all()
+        pytest.fail(f"not answered: {missing}; in the inbox: {rows}")
+
+
 def _answers_per_query(fake: FakeTelegram) -> Counter[str]:
     """Answers that reached the server (as requests, or in webhook responses), per query."""
     return Counter(str(c.params["callback_query_id"]) for c in fake.calls_to("answerCallbackQuery"))
@@ -280,7 +316,7 @@ async def test_a_worker_killed_mid_burst_loses_nothing(
     assert len(query_ids & fake.answered_at.keys()) < len(presses), "the burst ended first"
     # The survivor answers everything: what reaches it through the front, and what the dead
     # worker had stored and not handled (it takes that over).
-    await fake.wait_answered(query_ids, within=WAIT)
+    await _wait_answered(fake, engine, query_ids)
     ids = {int(p["update_id"]) for p in presses}
     await _until(lambda: _all_handled(engine, ids), "every update handled")
     await workers[0].start()  # a restart: nothing left to do, nothing done twice
@@ -289,3 +325,32 @@ async def test_a_worker_killed_mid_burst_loses_nothing(
     await fake.wait_answered({p["callback_query"]["id"] for p in more}, within=WAIT)
     await _until(lambda: _all_handled(engine, ids | {int(p["update_id"]) for p in more}), "handled")
     assert await _vote_count(engine) == len(presses) + len(more) + 1
+
+
+async def test_in_polling_mode_one_process_polls_and_another_takes_over(
+    tmp_path: Path, database: str, fake: FakeTelegram
+) -> None:
+    workers = [Worker(tmp_path, database, fake, None, None) for _ in range(2)]
+    engine = create_engine(database)
+    polls, stands_by = "telegram: long polling", "standing by to take over"
+    try:
+        await workers[0].start(ready=polls)
+        await workers[1].start(ready=stands_by)
+        card = await _post_card(fake)
+        presses = _presses(card, 0, 60)
+        await fake.push_updates(presses)
+        await _wait_answered(fake, engine, {p["callback_query"]["id"] for p in presses})
+        assert fake.poll_conflicts == 0  # never two pollers at once
+        assert not workers[1].said(polls)
+
+        await workers[0].kill()
+        more = _presses(card, 60, 60)
+        await fake.push_updates(more)
+        await _wait_answered(fake, engine, {p["callback_query"]["id"] for p in more})
+        assert workers[1].said(polls)
+        ids = {int(p["update_id"]) for p in presses + more}
+        await _until(lambda: _all_handled(engine, ids), "every update handled")
+        assert await _vote_count(engine) == len(presses) + len(more) + 1
+    finally:
+        await asyncio.gather(*(w.stop() for w in workers))
+        await engine.dispose()
