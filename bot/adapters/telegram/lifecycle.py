@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot.adapters.telegram.adapter import PLATFORM, TelegramAdapter
 from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.polling import Poller, replay
+from bot.adapters.telegram.throttle import SharedThrottle
 from bot.adapters.telegram.webhook import MAX_CONNECTIONS, WebhookServer
 from bot.core.outbox import OutboxWorker
 from config.settings import FanloopSettings
@@ -211,9 +212,9 @@ async def _housekeeping(adapter: TelegramAdapter, stop: asyncio.Event) -> None:
                 await adapter.messages.forget_events_before(now - EVENT_MEMORY)
                 await adapter.inbox.repo.forget_handled_before(now - EVENT_MEMORY)
                 await adapter.forms.purge(now)
-                pace = getattr(adapter.sender.throttle, "pace", None)
-                if pace is not None:
-                    await pace.forget_idle(PACE_MEMORY)
+                throttle = adapter.sender.throttle
+                if isinstance(throttle, SharedThrottle):
+                    await throttle.pace.forget_idle(PACE_MEMORY)
         except Exception:
             log.exception("telegram: housekeeping")
         if stop.is_set():
