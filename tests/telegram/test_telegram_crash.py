@@ -192,12 +192,6 @@ async def test_votes_survive_a_sigkill_mid_burst(
 async def test_claims_survive_a_sigkill_mid_burst(
     db_kind: str, tmp_path: Path, fake: FakeTelegram, mode: int
 ) -> None:
-    if db_kind == "postgresql" or mode:
-        # Known defect, under investigation: now and then one press of the claim burst is never
-        # answered after the kill (its claim and its code message are stored; only the toast is
-        # lost), and the test waits until it gives up: seen in webhook mode on both databases
-        # and slow once in polling mode on PostgreSQL. See docs/telegram.md, "Known issues".
-        pytest.skip("a press's answer can be lost across the kill (known defect)")
     engine, schema = await make_engine(db_kind, tmp_path)
     url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
     app = await App.create(

@@ -1,15 +1,23 @@
 """The inbox and the answers to presses: an update is handled once however often it arrives,
-what was stored and not handled is handled at the next start, and a press that waits past its
-budget is answered "received" at once, its result following."""
+what was stored and not handled is handled at the next start, a press that waits past its
+budget is answered "received" at once, its result following, and a press is marked handled
+only once its answer is out."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.adapters.telegram.api import LeanApi
 from bot.adapters.telegram.polling import replay
 from devtools.bench.telegram import run_adapter
-from devtools.servers.telegram_api import callback_update
+from devtools.bench.telegram_claims import claim_outcome, seed_claim_world
+from devtools.servers.telegram_api import BOT_USER, callback_update, group, user
+from storage.drops.schema import wins
 from storage.platform.telegram_inbox import TelegramInboxRepo
 from tests.telegram.world import ALICE, BOB, CAROL, GROUP, World
 
@@ -62,6 +70,52 @@ async def test_a_press_past_its_budget_is_answered_received_then_told(world: Wor
     assert "(2)" in str(world.fake.messages[(GROUP, card["message_id"])].get("reply_markup"))
     assert world.fake.sent(BOB["id"]) == []
     assert world.fake.sent(CAROL["id"])
+
+
+async def test_a_press_whose_answer_may_be_lost_is_handled_again_and_answered_as_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = 700_000_000
+    drop_id = await seed_claim_world(
+        world.app, group_id=GROUP, first_member=first, pressers=1, quota=1, waitlist=0
+    )
+    fan = user(first, "Fan 0")
+    card = {"message_id": 1, "date": 1, "chat": group(GROUP, "Fans"), "from": BOT_USER}
+    press = callback_update(fan, card, f"dc:{drop_id}")
+    query_id = str(press["callback_query"]["id"])
+    call = LeanApi.call
+    lost: list[str] = []
+
+    async def drop_the_first_answer(
+        api: LeanApi, method: str, body: bytes, seconds: float = 30.0
+    ) -> Any:
+        if method == "answerCallbackQuery" and not lost:
+            lost.append(method)  # the connection breaks: did Telegram get it? Not known.
+            raise aiohttp.ServerDisconnectedError()
+        return await call(api, method, body, seconds)
+
+    monkeypatch.setattr(LeanApi, "call", drop_the_first_answer)
+    repo = TelegramInboxRepo(world.app.engine)
+    for raw in await world.adapter.inbox.store([press]):
+        world.adapter.dispatch(raw)
+    await world.adapter.idle()
+    await world.adapter.inbox.close()
+    # The claim is won and its code sent, but the answer is not known to be out: not handled.
+    assert lost and world.fake.calls_to("answerCallbackQuery") == []
+    assert [int(u["update_id"]) for u in await repo.unhandled()] == [press["update_id"]]
+    assert await claim_outcome(world.app.engine, drop_id) == {"winners": 1, "units_taken": 1}
+    # At the next start it is handled again and answered from what is stored: won, once.
+    assert await replay(world.adapter.inbox, world.adapter.dispatch, world.adapter.room) == 1
+    await world.adapter.idle()
+    await world.adapter.inbox.close()
+    assert world.answer(query_id)
+    assert await repo.unhandled() == []
+    assert await claim_outcome(world.app.engine, drop_id) == {"winners": 1, "units_taken": 1}
+    async with world.app.engine.connect() as conn:
+        (code,) = (await conn.execute(select(wins.c.code))).scalars().all()
+    # (The win's own message waits in the outbox; no worker runs here.)
+    (again,) = world.texts(fan["id"])
+    assert code in again and "already" in again
 
 
 async def test_claim_burst_through_the_adapter() -> None:

@@ -6,7 +6,12 @@ import asyncio
 import re
 
 import httpx
+import pytest
 
+from bot.adapters.telegram import webhook
+from bot.adapters.telegram.answers import AnswerSlot
+from bot.adapters.telegram.api import answer_params
+from bot.adapters.telegram.inbox import Inbox
 from bot.adapters.telegram.lifecycle import run, webhook_secret
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, Role
@@ -14,6 +19,7 @@ from bot.core.context import Context
 from bot.core.reply import Reply
 from config.settings import FanloopSettings
 from devtools.servers.telegram_api import FakeTelegram, callback_update, message_update
+from storage.platform.telegram_inbox import TelegramInboxRepo
 from tests.telegram.world import ALICE, BOB, GROUP, TOKEN, FakeMonotonic, World, make_adapter
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -211,3 +217,62 @@ async def test_webhook_answers_a_press_in_its_http_response(
     (answer,) = fake.calls_to("answerCallbackQuery")  # once, and not as a request of its own:
     assert fake.in_response == [("answerCallbackQuery", answer.params)]
     assert answer.params["text"] == "👍 已为 #1 Dark mode 投票，现在 2 票。"
+
+
+@pytest.mark.parametrize("answer_in_time", [True, False])
+async def test_a_webhook_answer_is_out_in_the_response_or_handed_back(
+    app: App, unused_tcp_port: int, monkeypatch: pytest.MonkeyPatch, answer_in_time: bool
+) -> None:
+    """The adapter hands a press's answer to its waiting webhook request and learns whether it
+    went out in the response (then the update may be marked handled) or not (then the adapter
+    sends it itself). An answer handed over in the very step the request stops waiting still
+    goes out in the response; one handed over after it is refused (and sent by the adapter),
+    never dropped."""
+    monkeypatch.setattr(webhook, "IN_RESPONSE_WAIT", 0.0)  # the wait ends at the next step
+    slots: dict[str, AnswerSlot] = {}
+    handed: list[bool] = []
+    outs: list[bool] = []
+    tried = asyncio.Event()
+
+    def answer(query_id: str, slot: AnswerSlot) -> None:
+        handed.append(slot.hand_over(answer_params(query_id, "Done")))
+        tried.set()
+        slot.out.add_done_callback(lambda out: outs.append(out.result()))
+
+    def dispatch(raw: dict[str, object]) -> None:
+        query_id = str(raw["callback_query"]["id"])  # type: ignore[index]
+        slot = slots[query_id]
+        loop = asyncio.get_running_loop()
+        if answer_in_time:
+            loop.call_soon(answer, query_id, slot)  # just as the request stops waiting
+        else:
+            loop.call_later(0.05, answer, query_id, slot)  # once it stopped
+
+    server = webhook.WebhookServer(
+        Inbox(TelegramInboxRepo(app.engine), app.clock), dispatch, slots, path="/hook", secret="s"
+    )
+    await server.start("127.0.0.1", unused_tcp_port)
+    press = callback_update(BOB, {"message_id": 1, "date": 1, "chat": {"id": GROUP}}, "x:1")
+    try:
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"http://127.0.0.1:{unused_tcp_port}/hook",
+                json=press,
+                headers={webhook.SECRET_HEADER: "s"},
+            )
+        assert response.status_code == 200
+        await asyncio.wait_for(tried.wait(), 10)
+    finally:
+        await server.stop()
+    query_id = str(press["callback_query"]["id"])
+    if answer_in_time:
+        assert response.json() == {
+            "method": "answerCallbackQuery",
+            "callback_query_id": query_id,
+            "text": "Done",
+        }
+        assert handed == [True] and outs == [True]
+    else:
+        assert response.content == b""
+        assert handed == [False] and outs == [False]  # the adapter sends it as a request
+    assert slots == {}

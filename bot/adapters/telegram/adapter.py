@@ -18,6 +18,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.adapters.telegram.answers import AnswerSlot, Turn
 from bot.adapters.telegram.api import LeanApi, answer_params
 from bot.adapters.telegram.edits import KeyboardEdits
 from bot.adapters.telegram.forms import Forms, Step
@@ -39,10 +40,9 @@ from storage.platform.telegram_pace import TelegramPaceRepo
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-# Messages that follow the answer to a press, sent once the handler gave back its place.
-FOLLOW_UPS: ContextVar[list[Coroutine[Any, Any, None]] | None] = ContextVar(
-    "telegram_follow_ups", default=None
-)
+# The update being handled: the messages that follow its press's answer (sent once the handler
+# gave back its place), and whether that answer is out.
+TURN: ContextVar[Turn | None] = ContextVar("telegram_turn", default=None)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
 DEEP_LINK_PREFIX = "g"  # /start g<chat id>: this private chat speaks for that group
 # Updates in hand (queued for a handler included) before polling waits. A burst is fetched
@@ -115,14 +115,15 @@ class TelegramAdapter:
         self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
         self.api = LeanApi(self.bot.base_url)
         # Callback queries whose webhook request waits for the answer (webhook.py).
-        self.answer_slots: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.answer_slots: dict[str, AnswerSlot] = {}
         self.room = asyncio.Event()  # set while fewer than MAX_PENDING updates are in hand
         self.room.set()
         self._pending = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.answer_budget = ANSWER_BUDGET
         self._deadlines: dict[str, asyncio.TimerHandle] = {}  # presses not answered yet
-        self._answered_busy: set[str] = set()
+        # Presses answered "received": the sending of that answer (True once it is out).
+        self._answered_busy: dict[str, asyncio.Task[bool]] = {}
         self.busy_answers = 0  # presses answered "received" (for the benchmark)
 
     # -- updates -------------------------------------------------------------------------------
@@ -170,8 +171,9 @@ class TelegramAdapter:
             log.error("telegram update failed", exc_info=task.exception())
 
     async def _run(self, update: Update) -> None:
-        follow_ups: list[Coroutine[Any, Any, None]] = []
-        token = FOLLOW_UPS.set(follow_ups)
+        turn = Turn()
+        follow_ups = turn.follow_ups
+        token = TURN.set(turn)
         try:
             processor = self.application.update_processor
             handling = self._handle(update)
@@ -185,9 +187,16 @@ class TelegramAdapter:
                 except TelegramError as exc:
                     log.warning("telegram: a reply to update %s failed: %s", update.update_id, exc)
         finally:
-            FOLLOW_UPS.reset(token)
+            TURN.reset(token)
             for send in follow_ups:  # cut short by a stop: the update is handled again
                 send.close()
+        if not turn.answer_out:
+            log.warning(
+                "telegram: the answer to update %s may not have reached Telegram; the update is"
+                " handled again at the next start",
+                update.update_id,
+            )
+            return
         self.inbox.handled(update.update_id)
 
     @property
@@ -226,28 +235,45 @@ class TelegramAdapter:
         await self.api.close()
 
     def _answer_busy(self, query_id: str, locale: str | None) -> None:
-        """A press still unanswered at its budget: "received, your answer follows"."""
+        """A press still unanswered at its budget: "received, your answer follows". Its update
+        is marked handled only once this answer is out (`_busy_answer_out`)."""
         self._deadlines.pop(query_id, None)
-        self._answered_busy.add(query_id)
         self.busy_answers += 1
         self.app.metrics.missed(PLATFORM)
         self.app.metrics.answered(PLATFORM, self.answer_budget)
         text = self.app.translator(locale, "telegram.busy")[:TOAST_LIMIT]
-        params = answer_params(query_id, text)
-        slot = self.answer_slots.get(query_id)
-        if slot is not None and not slot.done():
-            slot.set_result(params)
-            return
-        task = asyncio.create_task(self._send_answer(params))
+        task = asyncio.create_task(self._deliver(answer_params(query_id, text)))
+        self._answered_busy[query_id] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send_answer(self, params: dict[str, Any]) -> None:
-        await self.api.answer_callback(params)
+    async def _deliver(self, params: dict[str, Any]) -> bool:
+        """Send an answer: in the webhook's response when its request still waits, otherwise
+        with a request of its own. True once it is out (Telegram performed it, or refused it:
+        nothing to try again), False when that could not be confirmed."""
+        slot = self.answer_slots.get(str(params["callback_query_id"]))
+        if slot is not None and slot.hand_over(params) and await asyncio.shield(slot.out):
+            return True
+        return await self.api.answer_callback(params)
+
+    def _not_out(self, query_id: str) -> None:
+        turn = TURN.get()
+        if turn is not None:
+            turn.answer_out = False
+        else:
+            log.warning("telegram: the answer to query %s may not have reached Telegram", query_id)
+
+    async def _busy_answer_out(self, query_id: str) -> None:
+        """Wait until the "received" answer to a press (if it had one) is out."""
+        task = self._answered_busy.pop(query_id, None)
+        if task is not None and not await asyncio.shield(task):
+            self._not_out(query_id)
 
     async def answer_callback(self, query_id: str, text: str = "", alert: bool = False) -> None:
         """Answer a button press: in the webhook's response when its request still waits,
-        otherwise with a request of its own (nothing when it was answered "busy")."""
+        otherwise with a request of its own (nothing when it was answered "busy"). Returns once
+        the answer is out; when that could not be confirmed, the update is not marked handled
+        (it is handled again at the next start)."""
         deadline = self._deadlines.pop(query_id, None)
         if deadline is not None:
             deadline.cancel()
@@ -256,12 +282,8 @@ class TelegramAdapter:
             self.app.metrics.answered(PLATFORM, waited)
         if query_id in self._answered_busy:
             return
-        params = answer_params(query_id, text, alert)
-        slot = self.answer_slots.get(query_id)
-        if slot is not None and not slot.done():
-            slot.set_result(params)
-            return
-        await self.api.answer_callback(params)
+        if not await self._deliver(answer_params(query_id, text, alert)):
+            self._not_out(query_id)
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
@@ -475,7 +497,7 @@ class TelegramAdapter:
         finally:
             if not answered:
                 await self.answer_callback(query.id)
-            self._answered_busy.discard(query.id)
+            await self._busy_answer_out(query.id)
 
     async def _press_reply(
         self, ctx: Context, chat: Chat, user: User, reply: Reply, source: int | None
@@ -495,11 +517,11 @@ class TelegramAdapter:
         has given back its place among the updates handled at once (messages wait for
         Telegram's sending limits, the next presses need not); the update counts as handled
         once it is sent."""
-        follow_ups = FOLLOW_UPS.get()
-        if follow_ups is None:
+        turn = TURN.get()
+        if turn is None:
             await send
         else:
-            follow_ups.append(send)
+            turn.follow_ups.append(send)
 
     # -- output --------------------------------------------------------------------------------
 

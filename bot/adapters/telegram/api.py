@@ -78,13 +78,16 @@ class LeanApi:
         return list(result or [])
 
     async def answer_callback(self, params: dict[str, Any]) -> bool:
-        """Answer a callback query; False when Telegram refused (too old, say), which is
-        logged and otherwise ignored: the press's effect is already done."""
+        """Answer a callback query. True once Telegram replied: it performed the answer, or
+        refused it (too old, say; logged and otherwise ignored, the press's effect is done).
+        False when the request failed on the way: whether Telegram got it is not known."""
+        query_id = params["callback_query_id"]
         try:
             await self.call("answerCallbackQuery", json.dumps(params).encode())
-        except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
-            query_id = params["callback_query_id"]
+        except ApiError as exc:
             log.info("telegram: callback query %s not answered: %s", query_id, exc)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.warning("telegram: the answer to callback query %s failed: %s", query_id, exc)
             return False
         return True
 

@@ -1,7 +1,9 @@
 """The webhook: Telegram POSTs each update; it is answered 200 only once it is stored in the
 inbox (otherwise Telegram sends it again). A button press is answered in the webhook's HTTP
 response when the answer is ready soon enough (Telegram performs the method given there), which
-saves a request per press; later answers go out as requests."""
+saves a request per press; later answers go out as requests. The adapter learns whether the
+answer was written in the response (`AnswerSlot.out`), so that the update is marked handled only
+once its answer is out (see answers.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.adapters.telegram.answers import AnswerSlot
 from bot.adapters.telegram.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -33,13 +36,13 @@ class WebhookServer:
         self,
         inbox: Inbox,
         dispatch: Callable[[Raw], None],
-        slots: dict[str, asyncio.Future[dict[str, Any]]],
+        slots: dict[str, AnswerSlot],
         *,
         path: str,
         secret: str,
     ) -> None:
-        """`slots` holds, per callback query id, the future the adapter resolves with the
-        answer's parameters instead of sending them (see TelegramAdapter.answer_callback)."""
+        """`slots` holds, per callback query id, the slot the adapter hands the answer to
+        instead of sending it (see TelegramAdapter.answer_callback)."""
         self.inbox = inbox
         self.dispatch = dispatch
         self.slots = slots
@@ -80,14 +83,29 @@ class WebhookServer:
             self.dispatch(raw)
             return web.Response()
         query_id = str(query["id"])
-        slot: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        slot = AnswerSlot()
         self.slots[query_id] = slot
-        self.dispatch(raw)
         try:
-            params = await asyncio.wait_for(asyncio.shield(slot), IN_RESPONSE_WAIT)
-        except TimeoutError:
-            return web.Response()  # the answer will go out as a request of its own
+            self.dispatch(raw)
+            try:
+                await asyncio.wait([slot.params], timeout=IN_RESPONSE_WAIT)
+            finally:
+                # From here on the adapter sends the answer as a request of its own. An answer
+                # handed over before this point (even in the very step the wait ended) goes out
+                # in this response: nothing is dropped between the two.
+                self.slots.pop(query_id, None)
+                slot.close()
+            if slot.params.cancelled():
+                return web.Response()
+            body = json.dumps({"method": "answerCallbackQuery", **slot.params.result()})
+            response = web.Response(body=body.encode(), content_type="application/json")
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except ConnectionError as exc:
+                log.info("telegram: the answer to query %s was not written: %s", query_id, exc)
+                return response
+            slot.settle(True)  # written to the connection: out of the process
+            return response
         finally:
-            self.slots.pop(query_id, None)
-        body = json.dumps({"method": "answerCallbackQuery", **params})
-        return web.Response(body=body.encode(), content_type="application/json")
+            slot.settle(False)  # not in the response: the adapter sends it as a request
