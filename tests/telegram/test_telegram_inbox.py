@@ -53,6 +53,20 @@ async def test_the_same_update_twice_in_one_batch_is_handled_once(world: World) 
     assert world.answer(press["callback_query"]["id"])["text"].endswith("Votes now: 2.")
 
 
+async def test_the_start_replay_does_not_handle_again_what_just_arrived(world: World) -> None:
+    """At a start the replay of the inbox may read an update the webhook (or the poller) has
+    just stored and handed over, still under way: it is handled once."""
+    card = await _card(world)
+    press = callback_update(CAROL, card, "sv:1")
+    for raw in await world.adapter.inbox.store([press]):
+        world.adapter.dispatch(raw)  # arrived, under way, not yet marked handled
+    assert await replay(world.adapter.inbox, world.adapter.dispatch, world.adapter.room) == 1
+    await world.adapter.idle()
+    await world.adapter.inbox.close()
+    assert len(world.fake.calls_to("answerCallbackQuery")) == 1
+    assert world.answer(press["callback_query"]["id"])["text"].endswith("Votes now: 2.")
+
+
 async def test_a_press_past_its_budget_is_answered_received_then_told(world: World) -> None:
     card = await _card(world)
     world.adapter.answer_budget = 0.0  # every press is late

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 # The update being handled: the messages that follow its press's answer (sent once the handler
 # gave back its place), and whether that answer is out.
+DISPATCHED_KEPT = 100_000  # update ids remembered as started in this process (a bound)
 TURN: ContextVar[Turn | None] = ContextVar("telegram_turn", default=None)
 TOAST_LIMIT = 200  # characters Telegram shows in a callback answer
 DEEP_LINK_PREFIX = "g"  # /start g<chat id>: this private chat speaks for that group
@@ -119,6 +121,7 @@ class TelegramAdapter:
         self.room = asyncio.Event()  # set while fewer than MAX_PENDING updates are in hand
         self.room.set()
         self._pending = 0
+        self._dispatched: OrderedDict[Any, None] = OrderedDict()  # update ids, oldest first
         self._tasks: set[asyncio.Task[Any]] = set()
         self.answer_budget = ANSWER_BUDGET
         self._deadlines: dict[str, asyncio.TimerHandle] = {}  # presses not answered yet
@@ -153,6 +156,14 @@ class TelegramAdapter:
     def dispatch(self, raw: dict[str, Any]) -> None:
         """Start handling an update stored in the inbox (concurrently with others, one
         member's updates in order); it is marked handled when its handling finished."""
+        update_id = raw.get("update_id")
+        if update_id in self._dispatched:
+            # Already under way (or done) in this process: the start's replay of the inbox can
+            # read an update the webhook or the poller has just stored and handed over.
+            return
+        self._dispatched[update_id] = None
+        if len(self._dispatched) > DISPATCHED_KEPT:
+            self._dispatched.popitem(last=False)
         self.received(raw)
         update = Update.de_json(_lean(raw), self.bot)
         self._pending += 1
@@ -191,6 +202,7 @@ class TelegramAdapter:
             for send in follow_ups:  # cut short by a stop: the update is handled again
                 send.close()
         if not turn.answer_out:
+            self._dispatched.pop(update.update_id, None)  # to be handled again
             log.warning(
                 "telegram: the answer to update %s may not have reached Telegram; the update is"
                 " handled again at the next start",
