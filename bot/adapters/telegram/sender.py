@@ -106,7 +106,7 @@ class Sender:
         """Wait for a free slot and take it; False (no slot taken) when the adapter stops
         meanwhile and the reply may be parked in the outbox."""
         throttle = self.throttle
-        if not may_park or throttle.delay(chat_id) <= 0:
+        if not may_park or (throttle.local_view_is_whole and throttle.delay(chat_id) <= 0):
             await throttle.wait(chat_id)
             return True
         if self._closing.is_set():

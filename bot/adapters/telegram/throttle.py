@@ -33,6 +33,10 @@ class Limits:
 
 
 class SendThrottle:
+    # This process alone sends: `delay` is the whole truth, so a send it says may go now never
+    # waits (a stop need not be able to interrupt it).
+    local_view_is_whole = True
+
     def __init__(
         self,
         limits: Limits | None = None,
@@ -110,6 +114,8 @@ class SharedThrottle(SendThrottle):
     are still recorded here: `delay` (a lower bound: other processes may have sent too) spares
     a statement while this process alone already has to wait; the database has the last word.
     When the database cannot be asked, the process paces on its own view and says so."""
+
+    local_view_is_whole = False  # other processes send too: any send may have to wait
 
     def __init__(
         self,
