@@ -181,6 +181,8 @@ class FakeTelegram:
         # method -> (status, retry_after) of its next answers: 429s and 5xx, in the order asked
         self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._down: dict[str, int] = {}  # method -> its status until `recover`
+        self._polling = 0  # getUpdates requests under way
+        self.poll_conflicts = 0  # getUpdates answered 409: another one was under way
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._seq = itertools.count()
@@ -276,7 +278,19 @@ class FakeTelegram:
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer one API call (transport-independent)."""
         if method == "getUpdates":
-            return 200, {"ok": True, "result": await self._get_updates(params)}
+            if self._polling:  # Telegram allows one poller per token
+                self.poll_conflicts += 1
+                return 409, {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure "
+                    "that only one bot instance is running",
+                }
+            self._polling += 1
+            try:
+                return 200, {"ok": True, "result": await self._get_updates(params)}
+            finally:
+                self._polling -= 1
         if self.record:
             self.calls.append(Call(method, params, time.perf_counter()))
             self._new_call.set()
@@ -528,8 +542,17 @@ class FakeTelegram:
         return True
 
     def _webhook_info(self, p: dict[str, Any]) -> dict[str, Any]:
-        url = (self.webhook or {}).get("url", "")
-        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+        hook = self.webhook or {}
+        info: dict[str, Any] = {
+            "url": hook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates) if hook else 0,
+        }
+        if hook:  # as Telegram shows them (never the secret token)
+            info["max_connections"] = int(hook.get("max_connections") or 40)
+            if hook.get("allowed_updates") is not None:
+                info["allowed_updates"] = list(hook["allowed_updates"])
+        return info
 
     @staticmethod
     def _scope_key(p: dict[str, Any]) -> tuple[str, str]:

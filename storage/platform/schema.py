@@ -3,7 +3,8 @@ restart), which platform events were already handled, and on Telegram which grou
 private chat speaks for, the form a member is filling in there, and the updates received but
 not yet handled."""
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Table
+from sqlalchemy.dialects import postgresql
 
 from storage.base import metadata
 from storage.types import JSONText, UTCDateTime
@@ -65,5 +66,18 @@ telegram_inbox = Table(
     Column("payload", JSONText, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Column("handled_at", UTCDateTime),
+    # The process that stored it and handles it (PostgreSQL: its advisory lock says whether it
+    # is alive; a survivor takes over what a dead one left unhandled). Null on SQLite.
+    Column("worker", Integer),
     Index("ix_telegram_inbox_handled_at", "handled_at"),
+)
+
+# Telegram's sending limits shared by every process (PostgreSQL only): per chat, and under key
+# 0 for all chats together, the times (database clock, epoch seconds, newest first) of the last
+# messages sent, as many as the limit's window counts.
+telegram_pace = Table(
+    "telegram_pace",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+    Column("recent", postgresql.ARRAY(Float).with_variant(JSONText, "sqlite"), nullable=False),
 )

@@ -22,13 +22,17 @@ class TelegramInboxRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def store(self, updates: Sequence[dict[str, Any]], now: datetime) -> set[int]:
+    async def store(
+        self, updates: Sequence[dict[str, Any]], now: datetime, worker: int | None = None
+    ) -> set[int]:
         """Store updates (as Telegram sent them) in one statement; the ids of those not stored
-        before (the others are redeliveries)."""
+        before (the others are redeliveries, possibly to another process). `worker`: the
+        process that handles them (several processes on PostgreSQL)."""
         if not updates:
             return set()
         rows = [
-            {"update_id": int(u["update_id"]), "payload": u, "received_at": now} for u in updates
+            {"update_id": int(u["update_id"]), "payload": u, "received_at": now, "worker": worker}
+            for u in updates
         ]
         async with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":

@@ -26,7 +26,7 @@ from bot.adapters.telegram.members import RECEIPT, Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
 from bot.adapters.telegram.ordering import MemberOrderedProcessor
 from bot.adapters.telegram.sender import Sender
-from bot.adapters.telegram.throttle import SendThrottle
+from bot.adapters.telegram.throttle import SendThrottle, SharedThrottle
 from bot.core.app import App
 from bot.core.context import Context, Receipt
 from bot.core.reply import Reply
@@ -34,6 +34,7 @@ from storage.platform.messages import MessagesRepo
 from storage.platform.telegram import TelegramRepo
 from storage.platform.telegram_forms import TelegramFormsRepo
 from storage.platform.telegram_inbox import TelegramInboxRepo
+from storage.platform.telegram_pace import TelegramPaceRepo
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,11 @@ class TelegramAdapter:
         self.roles = RoleCache(self.bot, app)
         self.homes = Homes(self.repo, app)
         self.who = Who(app, self.roles, self.homes)
-        self.sender = Sender(
-            self.bot, throttle or SendThrottle(), self.messages, app.clock, app.outbox
-        )
+        if throttle is None:
+            # On PostgreSQL several processes may serve the bot: the limits are kept there.
+            shared = app.engine.dialect.name == "postgresql"
+            throttle = SharedThrottle(TelegramPaceRepo(app.engine)) if shared else SendThrottle()
+        self.sender = Sender(self.bot, throttle, self.messages, app.clock, app.outbox)
         self.edits = KeyboardEdits(self.bot, self.sender.throttle)
         self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
         self.api = LeanApi(self.bot.base_url)

@@ -28,6 +28,7 @@ class Inbox:
         self.repo = repo
         self.clock = clock
         self.mark_every = mark_every
+        self.worker: int | None = None  # this process's id, stored with its updates (PostgreSQL)
         self._stores: list[tuple[Sequence[Raw], asyncio.Future[set[int]]]] = []
         self._marks: list[int] = []
         self._wake = asyncio.Event()
@@ -86,7 +87,7 @@ class Inbox:
             for u in updates:
                 rows.setdefault(int(u["update_id"]), u)
         try:
-            new = await self.repo.store(list(rows.values()), self.clock.now())
+            new = await self.repo.store(list(rows.values()), self.clock.now(), self.worker)
         except Exception as exc:
             for _, future in batch:
                 if not future.done():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -58,9 +58,11 @@ class Poller:
         received: Callable[[Raw], None] = lambda raw: None,
         allowed_updates: list[str],
         timeout: int = 30,
+        replay_first: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         """`dispatch` starts handling an update; `room` is set while the adapter has room for
-        more (it limits the updates in hand)."""
+        more (it limits the updates in hand). `replay_first` handles what earlier processes
+        left unhandled (default: every unhandled update in the inbox)."""
         self.api = api
         self.inbox = inbox
         self.dispatch = dispatch
@@ -71,9 +73,13 @@ class Poller:
         # False while getUpdates keeps failing (the health probe): the adapter just signed in,
         # so it starts True.
         self.fetching = True
+        self.replay_first = replay_first
 
     async def run(self, stop: asyncio.Event) -> None:
-        await replay(self.inbox, self.dispatch, self.room)
+        if self.replay_first is not None:
+            await self.replay_first()
+        else:
+            await replay(self.inbox, self.dispatch, self.room)
         # From whatever Telegram has not seen confirmed: the batch stored just before a crash
         # comes again and the inbox knows it. (Not from the highest id stored: after a week
         # without updates Telegram may start again from a lower, random id.)

@@ -3,16 +3,24 @@
 About one message a second per chat, 20 a minute per group, 30 a second overall
 (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
 Every send records its time after waiting for a free slot, so the sliding windows are exact.
+
+With several processes on one PostgreSQL database the limits are the bot's, not each
+process's: `SharedThrottle` takes every slot in the database (one statement per send, see
+storage/platform/telegram_pace.py), so N processes never send N times the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from storage.platform.telegram_pace import PaceLimits, TelegramPaceRepo
+
+log = logging.getLogger(__name__)
 Now = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -95,3 +103,49 @@ class SendThrottle:
         for chat_id in [c for c, t in self._last.items() if t < horizon]:
             del self._last[chat_id]
             self._groups.pop(chat_id, None)
+
+
+class SharedThrottle(SendThrottle):
+    """The limits kept in the database for every process together. This process's own sends
+    are still recorded here: `delay` (a lower bound: other processes may have sent too) spares
+    a statement while this process alone already has to wait; the database has the last word.
+    When the database cannot be asked, the process paces on its own view and says so."""
+
+    def __init__(
+        self,
+        pace: TelegramPaceRepo,
+        limits: Limits | None = None,
+        *,
+        now: Now = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(limits, now=now, sleep=sleep)
+        self.pace = pace
+        lim = self.limits
+        self._pace_limits = PaceLimits(
+            per_chat_interval=lim.per_chat_interval,
+            group_count=lim.per_group[0],
+            group_window=lim.per_group[1],
+            overall_count=lim.overall[0],
+            overall_window=lim.overall[1],
+        )
+        self.taken = 0  # slots taken in the database (tests, measurements)
+
+    async def wait(self, chat_id: int) -> None:
+        while True:
+            local = self.delay(chat_id)
+            if local > 0:
+                await self._sleep(local)
+                continue
+            try:
+                shared = await self.pace.take(chat_id, self._pace_limits)
+            except Exception:
+                log.warning(
+                    "telegram: shared sending limits unavailable; pacing alone", exc_info=True
+                )
+                shared = 0.0
+            if shared <= 0:
+                self.taken += 1
+                self.record(chat_id)
+                return
+            await self._sleep(shared)
