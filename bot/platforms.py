@@ -45,6 +45,7 @@ class ListenError(RuntimeError):
 async def serve_platforms(settings: FanloopSettings) -> int:
     platforms = [load_platform(name) for name in settings.platforms]
     app = await App.create(settings)
+    app.start_feed()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

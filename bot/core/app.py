@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.accounts import AccountMerger, ContentCheck
 from bot.core.actions import ActionRegistry
+from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member, Receipt
@@ -27,13 +28,15 @@ from bot.core.identity_cache import IdentityCache
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
-from bot.core.ratelimit import RateLimiter
+from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedRateLimits
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
 from config.settings import FanloopSettings
-from storage.core.identity import IdentityRepo
+from storage.core.identity import TOPIC as IDENTITY_TOPIC
+from storage.core.identity import IdentityChange, IdentityRepo
 from storage.core.jobs import JobsRepo
 from storage.core.outbox import OutboxRepo
+from storage.core.rate_limits import RateLimitRepo
 from storage.core.settings import SettingsRepo
 from storage.engine import create_engine, default_sqlite_url
 from storage.migrate import require_current, upgrade
@@ -57,12 +60,25 @@ class App:
         self.services = ServiceRegistry()
         self.translator = Translator()
         self.translator.load_package("bot.core")
+        # What other processes on the same database change, for what this one keeps in memory
+        # (bot/core/change_feed.py); started with the process (`start_feed`).
+        self.changes = ChangeFeed(engine)
         self.identity = IdentityRepo(engine)
-        # Known members resolved from memory (per process, entries live a few seconds).
+        # Known members resolved from memory (per process, entries live a few seconds, and
+        # are forgotten when any process links, merges or changes them).
         self.identity_cache = IdentityCache(self.identity, clock, seen_every=SEEN_EVERY)
+        self.changes.subscribe(
+            IDENTITY_TOPIC, lambda data: self.identity.changed(IdentityChange.from_message(data))
+        )
+        self.changes.on_resync(self.identity_cache.clear)
         self.community_settings = SettingsService(SettingsRepo(engine))
         self.outbox = Outbox(OutboxRepo(engine), self.identity, clock, self.community_locale)
-        self.ratelimiter = RateLimiter(clock)
+        # Per-member limits: in memory with SQLite's one process, in the database otherwise.
+        self.rate_limits: RateLimits = (
+            SharedRateLimits(RateLimitRepo(engine), clock)
+            if self.changes.shared
+            else LocalRateLimits(RateLimiter(clock))
+        )
         from bot.core.dispatch import Dispatcher
 
         self.dispatcher = Dispatcher(self)
@@ -119,7 +135,13 @@ class App:
             self.translator.load_package(name)
             self.cogs.append(name)
 
+    def start_feed(self) -> None:
+        """Hear what other processes change (PostgreSQL; nothing to hear on SQLite). A serving
+        process calls this once it is set up; `close` stops it."""
+        self.changes.start()
+
     async def close(self) -> None:
+        await self.changes.stop()
         for hook in reversed(self.shutdown_hooks):
             try:
                 await hook()

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ DEFAULT_ACTION_RATE = (60, 60.0)
 # refused attempts is still slowed down.
 REFUSED_RATE = (60, 60.0)
 REFUSED = "refused"
+GUARD = (REFUSED, *REFUSED_RATE)
 # The task in which a guard runs: a guard inside it in the same task (the dispatcher's, under
 # an adapter's) counts nothing. (A task started meanwhile inherits the value, not the task.)
 _COUNTED: ContextVar[object] = ContextVar("fanloop_guard_counted", default=None)
@@ -105,8 +106,8 @@ class Dispatcher:
         params = {k: storable(v) if isinstance(v, str) else v for k, v in params.items()}
 
         async def go() -> Reply:
-            self._admit(ctx, spec)
-            with self._refunded(ctx, f"cmd:{spec.name}"):
+            await self._admit(ctx, spec)
+            async with self._refunded(ctx, f"cmd:{spec.name}"):
                 return await spec.handler(ctx, **params)
 
         return await self.guard(ctx, f"/{spec.name}", go)
@@ -124,34 +125,31 @@ class Dispatcher:
                 if tokens and ctx.commands.groups().get(tokens[0].lower()):
                     raise UserError("error.command.unknown_in_group", group=tokens[0].lower())
                 raise UserError("error.command.unknown", name=tokens[0] if tokens else "")
-            self._admit(ctx, spec)
-            with self._refunded(ctx, f"cmd:{spec.name}"):
+            await self._admit(ctx, spec)
+            async with self._refunded(ctx, f"cmd:{spec.name}"):
                 tz = await self.app.community_tz(ctx.community.id)
                 params = parse_args(spec, rest, tz=tz)
                 return await spec.handler(ctx, **params)
 
         return await self.guard(ctx, line.split(" ", 1)[0], go)
 
-    def _admit(self, ctx: Context, spec: CommandSpec) -> None:
+    async def _admit(self, ctx: Context, spec: CommandSpec) -> None:
         if spec.platforms and ctx.platform not in spec.platforms:
             raise UserError("error.command.platform", name=spec.name)
         self.check_role(ctx, spec.role)
         calls, seconds = spec.rate or DEFAULT_COMMAND_RATE
-        limiter = self.app.ratelimiter
-        limiter.check(ctx.member.account_id, REFUSED, *REFUSED_RATE, record=False)
-        limiter.check(ctx.member.account_id, f"cmd:{spec.name}", calls, seconds)
+        await self.app.rate_limits.admit(
+            ctx.member.account_id, f"cmd:{spec.name}", calls, seconds, GUARD
+        )
 
-    @contextlib.contextmanager
-    def _refunded(self, ctx: Context, bucket: str) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def _refunded(self, ctx: Context, bucket: str) -> AsyncIterator[None]:
         """A UserError raised inside gives the call back to `bucket` and counts it as refused."""
         try:
             yield
         except UserError as exc:
             if not isinstance(exc, RateLimited):
-                limiter = self.app.ratelimiter
-                limiter.refund(ctx.member.account_id, bucket)
-                with contextlib.suppress(RateLimited):
-                    limiter.check(ctx.member.account_id, REFUSED, *REFUSED_RATE)
+                await self.app.rate_limits.refused(ctx.member.account_id, bucket, GUARD)
             raise
 
     async def press(self, ctx: Context, action: str) -> Reply:
@@ -165,10 +163,10 @@ class Dispatcher:
                 raise UserError("error.action.unknown")
             self.check_role(ctx, spec.role)
             calls, seconds = spec.rate or DEFAULT_ACTION_RATE
-            limiter = self.app.ratelimiter
-            limiter.check(ctx.member.account_id, REFUSED, *REFUSED_RATE, record=False)
-            limiter.check(ctx.member.account_id, f"act:{prefix}", calls, seconds)
-            with self._refunded(ctx, f"act:{prefix}"):
+            await self.app.rate_limits.admit(
+                ctx.member.account_id, f"act:{prefix}", calls, seconds, GUARD
+            )
+            async with self._refunded(ctx, f"act:{prefix}"):
                 return await spec.handler(ctx, args)
 
         return await self.guard(ctx, f"action {action}", go, BUTTON)

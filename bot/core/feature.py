@@ -66,6 +66,9 @@ class FeatureSetup:
         self.jobs = app.jobs
         # The process's metrics (bot.core.metrics), for a service that counts what it decides.
         self.metrics = app.metrics
+        # What other processes on the same database change (bot/core/change_feed.py), for a
+        # service that keeps something in memory.
+        self.changes = app.changes
 
     @property
     def due_work_tools(self) -> DueWorkTools:

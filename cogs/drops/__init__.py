@@ -12,6 +12,7 @@ from cogs.drops import admin, commands
 from cogs.drops.phase_runner import PhaseRunner
 from cogs.drops.service import DropService
 from storage.drops.account_merge import merge_accounts
+from storage.drops.changes import TOPIC as DROP_TOPIC
 
 
 def setup(feature: FeatureSetup) -> None:
@@ -48,6 +49,15 @@ def setup(feature: FeatureSetup) -> None:
         service.claims.invalidate()
 
     feature.add_account_merger(merge)
+
+    def changed(data: dict[str, object]) -> None:
+        drop_id = data.get("id")
+        service.claims.refresh(drop_id if isinstance(drop_id, int) else None, bool(data.get("r")))
+
+    # What another process changed (a lapse, a promotion, an F-code, …): read it again; after
+    # the feed reconnects, every drop (messages may have been missed).
+    feature.changes.subscribe(DROP_TOPIC, changed)
+    feature.changes.on_resync(lambda: service.claims.refresh(None))
     feature.on_shutdown(service.claims.close)
     feature.on_shutdown(service.reserving.close)
     commands.register(feature)

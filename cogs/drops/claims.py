@@ -178,6 +178,18 @@ class ClaimEngine:
             self._states.pop(drop_id, None)
             self._final.discard(drop_id)
 
+    def refresh(self, drop_id: int | None, reservations: bool = False) -> None:
+        """Another process changed a drop's claim state outside this engine (storage/drops/
+        changes.py; None: every drop): read it again before the next answer, the reservations
+        too when they changed. A drop answered from memory is not any more until then."""
+        if reservations:
+            self.invalidate(drop_id)
+            return
+        for known in list(self._states) if drop_id is None else [drop_id]:
+            if known in self._states:
+                self._stale.add(known)
+                self._final.discard(known)
+
     async def flush(self) -> None:
         """Wait until every press so far is stored (presses answered from memory are counted
         by a later transaction)."""

@@ -22,6 +22,7 @@ def setup(feature: FeatureSetup) -> None:
     service = SuggestionService(
         repo, feature.clock, index_factory=lambda: make_index(model, weight)
     )
+    service.listen(feature.changes)
     feature.services.add(service)
     feature.on_shutdown(service.writer.close)
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock
 from bot.core.context import Receipt
 from bot.core.errors import UserError
@@ -22,9 +24,11 @@ from cogs.suggestions.status import (
 )
 from cogs.suggestions.vote_writer import VoteKind, VoteWriter
 from storage.suggestions.merges import MergeRepo, MergeResult
-from storage.suggestions.posts import DraftRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.posts import TOPIC, DraftRow, IndexRow, SuggestionRepo, SuggestionRow
 from storage.suggestions.vote_batch import VoteBatchStore
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
+
+log = logging.getLogger(__name__)
 
 # Shown at submission from "related" up: a wrong hint costs one press of "post mine anyway".
 SIMILAR_MIN_SCORE = RELATED
@@ -53,8 +57,27 @@ class SuggestionService:
         self._make_index = index_factory
         self._indexes: dict[int, SimilarityIndex] = {}
         self._index_lock = asyncio.Lock()
+        # Other processes' changes (see `listen`): the suggestions to re-read, and the task
+        # re-reading them; `_generation` moves when the indexes are thrown away (a resync).
+        self._changes: ChangeFeed | None = None
+        self._stale: set[int] = set()
+        self._refresher: asyncio.Task[None] | None = None
+        self._generation = 0
 
     # -- the similarity index, one per community, built from the database on first use ------
+    #
+    # Each process keeps its own. Its own writes are applied at once (`_reindex`); with the
+    # change feed live (several processes on PostgreSQL), every suggestion event anywhere
+    # (posted, hidden, shown, merged, unmerged, status) names the suggestion, and each process
+    # re-reads it and applies what the database says now (`_refresh`), in one task, in order.
+    # After the feed (re)connects, messages may have been missed: the indexes are thrown away
+    # and rebuilt from the database on their next use.
+
+    def listen(self, changes: ChangeFeed) -> None:
+        """Keep the indexes in step with what every process writes (see above)."""
+        self._changes = changes
+        changes.subscribe(TOPIC, self._heard)
+        changes.on_resync(self._resync)
 
     async def index(self, community_id: int) -> SimilarityIndex:
         idx = self._indexes.get(community_id)
@@ -63,20 +86,68 @@ class SuggestionService:
         async with self._index_lock:
             idx = self._indexes.get(community_id)
             if idx is None:
+                generation = self._generation
                 idx = self._make_index()
                 rows = await self.repo.all_for_index(
                     community_id, excluded_status=SuggestionStatus.DUPLICATE
                 )
                 idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
-                self._indexes[community_id] = idx
+                if generation == self._generation:  # else read before a resync: not kept
+                    self._indexes[community_id] = idx
             return idx
 
     async def _reindex(self, row: SuggestionRow) -> None:
         idx = await self.index(row.community_id)
-        if row.hidden or row.status == SuggestionStatus.DUPLICATE:
-            idx.remove(row.id)
-        else:
-            idx.add(row.id, _doc(row.title, row.details))
+        _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
+        if self._changes is not None and self._changes.live:
+            # Another process's change to the same suggestion may have been applied just
+            # before this one: read it back after, in order with the rest.
+            self._refresh(row.id)
+
+    def _heard(self, data: dict[str, object]) -> None:
+        sid = data.get("id")
+        if isinstance(sid, int):
+            self._refresh(sid)
+
+    def _resync(self) -> None:
+        self._generation += 1
+        self._indexes.clear()
+        self._stale.clear()
+
+    def _refresh(self, sid: int) -> None:
+        self._stale.add(sid)
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.create_task(self._refresh_stale(), name="similar-refresh")
+
+    async def _refresh_stale(self) -> None:
+        failures = 0
+        while self._stale:
+            ids, self._stale = sorted(self._stale), set()
+            generation = self._generation
+            try:
+                rows = await self.repo.index_rows(ids)
+            except Exception as exc:
+                failures += 1
+                log.warning("could not re-read %d suggestions for the index: %s", len(ids), exc)
+                self._stale.update(ids)
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                continue
+            failures = 0
+            found = {r.id: r for r in rows}
+            async with self._index_lock:
+                if generation != self._generation:  # read before a resync: the rebuilt
+                    continue  # indexes read the database after it
+                for sid in ids:
+                    self._apply_row(sid, found.get(sid))
+
+    def _apply_row(self, sid: int, row: IndexRow | None) -> None:
+        if row is None:  # gone (its community deleted)
+            for each in self._indexes.values():
+                each.remove(sid)
+            return
+        idx = self._indexes.get(row.community_id)
+        if idx is not None:  # else not built here yet: it reads the database when it is
+            _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
 
     async def similar(
         self,
@@ -286,7 +357,7 @@ class SuggestionService:
             final = await self._final(community_id, orig)
             raise UserError("merge.into_duplicate", id=orig.id, into=final.id)
         result = await self.merges.merge(community_id, dup_id, orig_id, actor, self.clock.now())
-        (await self.index(community_id)).remove(dup_id)
+        await self._reindex(result.duplicate)
         return result
 
     async def _final(self, community_id: int, row: SuggestionRow) -> SuggestionRow:
@@ -332,6 +403,16 @@ class SuggestionService:
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
         return row
+
+
+def _apply(
+    idx: SimilarityIndex, sid: int, title: str, details: str, status: str, hidden: bool
+) -> None:
+    """Index a suggestion as it is now: out when hidden or merged into another."""
+    if hidden or status == SuggestionStatus.DUPLICATE:
+        idx.remove(sid)
+    else:
+        idx.add(sid, _doc(title, details))
 
 
 def _key(receipt: Receipt | None) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.change_feed import publish
 from storage.core.schema import accounts, communities, identities, members, spaces
 from storage.types import UTCDateTime
 from storage.util import insert_ignore, new_id
@@ -118,6 +119,25 @@ class IdentityChange:
     accounts: tuple[int, ...] = ()
     space: tuple[str, str] | None = None  # (platform, space id)
 
+    def message(self) -> dict[str, Any]:
+        """The change as a change-feed message (storage/change_feed.py)."""
+        return {"a": list(self.accounts), "s": list(self.space) if self.space else None}
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> IdentityChange:
+        space = data.get("s")
+        accounts = tuple(int(a) for a in data.get("a") or ())
+        return cls(accounts, (str(space[0]), str(space[1])) if space else None)
+
+
+#: The change-feed topic of identity changes.
+TOPIC = "identity"
+
+
+async def publish_change(conn: AsyncConnection, change: IdentityChange) -> None:
+    """Tell the other processes, when this transaction commits, what it changes."""
+    await publish(conn, TOPIC, change.message())
+
 
 class IdentityRepo:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -128,7 +148,8 @@ class IdentityRepo:
     def changed(self, change: IdentityChange) -> None:
         """Tell the listeners (the process's identity cache) that accounts or a space changed.
         The writes of this repository call it after they commit; code that writes these tables
-        elsewhere calls it too."""
+        elsewhere calls it too, and publishes the change in its transaction (`publish_change`)
+        for the other processes, whose change feed calls this in turn."""
         for listener in self.listeners:
             listener(change)
 
@@ -144,13 +165,17 @@ class IdentityRepo:
             await merge_core_accounts(conn, from_id, to_id)
             for merger in mergers:
                 await merger(conn, from_id, to_id)
-        self.changed(IdentityChange(accounts=(from_id, to_id)))
+            change = IdentityChange(accounts=(from_id, to_id))
+            await publish_change(conn, change)
+        self.changed(change)
 
     async def move_space(self, platform: str, space_id: str, community_id: int) -> int | None:
         """Re-point a platform space at another community; returns the community it left."""
         async with self.engine.begin() as conn:
             left = await move_space(conn, platform, space_id, community_id)
-        self.changed(IdentityChange(space=(platform, space_id)))
+            change = IdentityChange(space=(platform, space_id))
+            await publish_change(conn, change)
+        self.changed(change)
         return left
 
     async def account_for(
@@ -159,7 +184,9 @@ class IdentityRepo:
         """The identity (platform, user id), created with a new account on first sight."""
         async with self.engine.begin() as conn:
             ident = (await _identity(conn, platform, user_id, display_name, now))[0]
-        self.changed(IdentityChange(accounts=(ident.account_id,)))
+            change = IdentityChange(accounts=(ident.account_id,))
+            await publish_change(conn, change)
+        self.changed(change)
         return ident
 
     async def resolve(
@@ -316,7 +343,9 @@ class IdentityRepo:
     async def set_account(self, account_id: int, **values: object) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
-        self.changed(IdentityChange(accounts=(account_id,)))
+            change = IdentityChange(accounts=(account_id,))
+            await publish_change(conn, change)
+        self.changed(change)
 
     async def identities_of(self, account_id: int) -> list[IdentityRow]:
         async with self.engine.connect() as conn:

@@ -1,9 +1,11 @@
 """Accounts, platform identities, communities, their spaces and settings, the outbox."""
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -12,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from storage.base import metadata
 from storage.types import JSONText, UTCDateTime
@@ -133,4 +136,21 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(64), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Per-member rate limits shared by the processes on one PostgreSQL: the recent calls of one
+# (account, bucket), as seconds since the epoch, within the bucket's window of `calls` per
+# `seconds` (storage/core/rate_limits.py). Not used on SQLite, where one process counts in
+# memory.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True),
+    Column("bucket", String(64), primary_key=True),
+    Column("hits", JSON().with_variant(ARRAY(Float), "postgresql"), nullable=False),
+    Column("calls", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("admitted", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Index("ix_rate_limits_last_at", "last_at"),
 )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.drops.changes import publish_drop
 from storage.drops.schema import fcodes, lapses, reservations, waitlist, wins
 from storage.drops.slots import lapse_win
 
@@ -23,6 +24,7 @@ async def merge_accounts(
 ) -> None:
     if from_account == to_account:
         return
+    await publish_drop(conn, None, reservations=True)
     theirs = {
         int(r.drop_id)
         for r in await conn.execute(

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.drops.changes import publish_drop
 from storage.drops.schema import drops, reservations, slots, waitlist, wins
 from storage.util import new_id
 
@@ -113,6 +114,7 @@ class DropsRepo:
                 await conn.execute(
                     update(drops).where(drops.c.id == drop_id).values(**values, updated_at=now)
                 )
+                await publish_drop(conn, drop_id)
         except IntegrityError:
             return None
         return await self.get(drop_id)
@@ -126,6 +128,8 @@ class DropsRepo:
                 .where(drops.c.id == drop_id, col.is_(None))
                 .values({column: now, **extra})
             )
+            if res.rowcount:
+                await publish_drop(conn, drop_id)
             return bool(res.rowcount)
 
     async def set_status(self, drop_id: int, now: datetime, sig: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.drops.changes import publish_drop
 from storage.drops.schema import fcodes, reservations, slots, waitlist, wins
 from storage.drops.slots import insert_win, lock_drop, lowest_free
 from storage.util import insert_ignore
@@ -154,6 +155,7 @@ class FcodeQueries:
                 waitlist.c.drop_id == drop_id, waitlist.c.account_id == account_id
             )
         )
+        await publish_drop(conn, drop_id, reservations=True)
         return "won"
 
     async def unused_fcodes(self, drop_id: int) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.drops.changes import publish_drop
 from storage.drops.fcodes import FcodeQueries, NewCode
 from storage.drops.schema import drops, lapses, slots, waitlist, wins
 from storage.drops.slots import (
@@ -232,6 +233,7 @@ class WinsRepo(FcodeQueries):
                 return None
             win = win_row(r)
             await lapse_win(conn, drop_id, account_id, win.code, win.units, "deadline", now)
+            await publish_drop(conn, drop_id)
             return win
 
     async def promote(
@@ -275,6 +277,8 @@ class WinsRepo(FcodeQueries):
                         "waitlist", now, confirm_by,
                     )  # fmt: skip
                     out.append(Promotion(entry.account_id, code, units, confirm_by))
+                if out:
+                    await publish_drop(conn, drop_id)
                 return out
         except IntegrityError:
             return []

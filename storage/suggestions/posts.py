@@ -10,8 +10,25 @@ from datetime import datetime
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.change_feed import publish
 from storage.suggestions.schema import drafts, suggestion_events, suggestions, votes
 from storage.util import new_id
+
+#: The change-feed topic of suggestion changes (storage/change_feed.py): every event recorded
+#: (`add_event`: posted, status, merged, unmerged, hidden, shown) publishes {"id": sid}.
+TOPIC = "suggestion"
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the similar-suggestion index needs of a suggestion."""
+
+    id: int
+    community_id: int
+    title: str
+    details: str
+    status: str
+    hidden: bool
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,20 @@ class SuggestionRepo:
         async with self.engine.connect() as conn:
             return [(r.id, r.community_id, r.title, r.details) for r in await conn.execute(q)]
 
+    async def index_rows(self, ids: Sequence[int]) -> list[IndexRow]:
+        """The suggestions `ids` as the index sees them (any community, hidden ones too)."""
+        if not ids:
+            return []
+        c = suggestions.c
+        q = select(c.id, c.community_id, c.title, c.details, c.status, c.hidden).where(
+            c.id.in_(list(ids))
+        )
+        async with self.engine.connect() as conn:
+            return [
+                IndexRow(r.id, r.community_id, r.title, r.details, r.status, bool(r.hidden))
+                for r in await conn.execute(q)
+            ]
+
     async def vote_times(
         self, community_id: int, statuses: Sequence[str]
     ) -> list[tuple[int, datetime]]:
@@ -294,7 +325,9 @@ async def add_event(
     note: str | None,
     now: datetime,
 ) -> None:
-    """Record what happened to a suggestion (`suggestion_events`)."""
+    """Record what happened to a suggestion (`suggestion_events`), and tell the other
+    processes when the transaction commits (their similar-suggestion index re-reads it)."""
+    await publish(conn, TOPIC, {"id": sid})
     await conn.execute(
         insert(suggestion_events).values(
             suggestion_id=sid,

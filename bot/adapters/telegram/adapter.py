@@ -269,9 +269,9 @@ class TelegramAdapter:
         elif update.message is not None:
             await self._on_message(update.message)
         elif update.my_chat_member is not None:
-            self.roles.forget(update.my_chat_member.chat.id)
+            await self.roles.changed(update.my_chat_member.chat.id)
         elif update.chat_member is not None:
-            self.roles.forget(update.chat_member.chat.id)
+            await self.roles.changed(update.chat_member.chat.id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %r", update, exc_info=context.error)

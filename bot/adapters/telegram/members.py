@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 ROLE_TTL = timedelta(minutes=5)
+# The change-feed topic (bot/core/change_feed.py) of a chat whose administrators changed.
+ROLES_TOPIC = "telegram_roles"
 HOME_REWRITE = timedelta(minutes=10)  # refresh a member's home at most this often
 # The update being handled: its receipt goes with the request's context, so that a service
 # recording it with its effect acts once when the update is handled again after a crash.
@@ -35,7 +37,11 @@ MEMBER_STATUSES = {
 
 class RoleCache:
     """The chat's creator is owner, its administrators are admins, everyone else a fan.
-    One getChatAdministrators call per chat every few minutes answers for all its members."""
+    One getChatAdministrators call per chat every few minutes answers for all its members.
+
+    Telegram tells one process (the one its update reaches) that a chat's members changed
+    (`chat_member`, `my_chat_member`); `changed` forgets the chat here and, through the change
+    feed, in every other process on the same database."""
 
     def __init__(self, bot: Bot, app: App, ttl: timedelta = ROLE_TTL) -> None:
         self.bot = bot
@@ -43,6 +49,21 @@ class RoleCache:
         self.ttl = ttl
         self._cache: dict[int, tuple[datetime, dict[int, Role]]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        app.changes.subscribe(ROLES_TOPIC, self._heard)
+        app.changes.on_resync(self._cache.clear)
+
+    async def changed(self, chat_id: int) -> None:
+        """A chat's members or administrators changed: forget it everywhere."""
+        self.forget(chat_id)
+        try:
+            await self.app.changes.announce(ROLES_TOPIC, {"chat": chat_id})
+        except Exception as exc:  # the others see it when their entry expires
+            log.warning("telegram: could not tell the other processes of %s: %s", chat_id, exc)
+
+    def _heard(self, data: dict[str, object]) -> None:
+        chat = data.get("chat")
+        if isinstance(chat, int):
+            self.forget(chat)
 
     async def role(self, chat_id: int, user_id: int) -> Role:
         if chat_id > 0:

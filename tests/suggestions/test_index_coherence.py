@@ -1,0 +1,117 @@
+"""Invariant: whatever posts, hides, merges and unmerges one process makes, another process's
+similar-suggestion index, once the change feed has delivered, holds exactly what an index built
+from the database would: the visible suggestions that are not merged duplicates. Two Apps,
+each with its own engine and change feed, on one PostgreSQL schema."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.app import App
+from bot.core.clock import FakeClock
+from bot.core.commands import Role
+from bot.core.errors import UserError
+from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.status import SuggestionStatus
+from config.settings import FanloopSettings
+from storage.engine import create_engine
+from tests.conftest import PG_URL, make_engine
+from tests.helpers import member
+
+pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
+
+_spaces = itertools.count()
+_probes = itertools.count()
+WORDS = ["dark", "mode", "lyrics", "lock", "screen", "battery", "offline", "maps", "widget"]
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("post"), st.sampled_from(WORDS), st.sampled_from(WORDS)),
+        st.tuples(st.sampled_from(["hide", "unhide", "unmerge"]), st.integers(0, 5)),
+        st.tuples(st.just("merge"), st.integers(0, 5), st.integers(0, 5)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@pytest_asyncio.fixture
+async def two_apps(
+    db_kind: str, tmp_path: Path, settings: FanloopSettings, clock: FakeClock
+) -> AsyncIterator[tuple[App, App, list[int]]]:
+    engine, schema = await make_engine(db_kind, tmp_path)
+    apps = [
+        await App.create(settings, clock, engine=e, migrate=False)
+        for e in (engine, create_engine(PG_URL, schema=schema))
+    ]
+    heard: list[int] = []
+    apps[1].changes.subscribe("probe", lambda data: heard.append(int(data["n"])))
+    try:
+        for app in apps:
+            app.start_feed()
+            assert app.changes.listener is not None
+            await asyncio.wait_for(app.changes.listener.connected.wait(), 30)
+        yield apps[0], apps[1], heard
+    finally:
+        for app in apps:
+            await app.close()
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(sequence=ops)
+async def test_the_other_index_holds_what_the_database_does(
+    two_apps: tuple[App, App, list[int]],
+    sequence: list[tuple],  # type: ignore[type-arg]
+) -> None:
+    a, b, heard = two_apps
+    space = f"coherence-{next(_spaces)}"
+    author = await member(a, "author", space=space)
+    admin = await member(a, "admin", Role.ADMIN, space=space)
+    cid = author.community.id
+    sa, sb = a.services.get(SuggestionService), b.services.get(SuggestionService)
+    await sb.index(cid)  # built before the changes: only the feed brings them
+    posted: list[int] = []
+    for op in sequence:
+        try:
+            if op[0] == "post":
+                sub = await sa.submit(
+                    cid, author.member.account_id, f"{op[1]} {op[2]}", "", None, force=True
+                )
+                assert sub.posted is not None
+                posted.append(sub.posted.id)
+            elif posted and op[0] in ("hide", "unhide"):
+                sid = posted[op[1] % len(posted)]
+                await sa.set_hidden(cid, sid, op[0] == "hide", admin.member.account_id)
+            elif posted and op[0] == "unmerge":
+                await sa.unmerge(cid, posted[op[1] % len(posted)], admin.member.account_id)
+            elif posted and op[0] == "merge":
+                dup, orig = (posted[i % len(posted)] for i in op[1:])
+                await sa.merge(cid, dup, orig, admin.member.account_id)
+        except UserError:
+            pass  # refused (merge into itself, unmerge of one not merged): changes nothing
+
+    # Messages arrive in commit order: once B hears a probe sent after the changes, it has
+    # heard them all; then its re-reads finish.
+    probe = next(_probes)
+    await a.changes.announce("probe", {"n": probe})
+    start = time.monotonic()
+    while probe not in heard or (sb._refresher is not None and not sb._refresher.done()):
+        assert time.monotonic() - start < 10, "B did not settle"
+        await asyncio.sleep(0.01)
+
+    rows = await sa.repo.all_for_index(cid, excluded_status=SuggestionStatus.DUPLICATE)
+    expected = {sid for sid, *_ in rows}
+    for service in (sa, sb):
+        idx = await service.index(cid)
+        assert set(idx._store.doc_slot) == expected  # type: ignore[attr-defined]
