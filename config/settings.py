@@ -88,6 +88,10 @@ class FanloopSettings(BaseSettings):
     # A stop (SIGTERM, Ctrl-C) gives the platforms this long to finish what is under way; what
     # is still waiting then stays in the outbox for the next start.
     stop_grace_seconds: float = Field(5.0, ge=0.0, le=600.0)
+    # Seconds between two looks for due scheduled work (reports to open and close, drop phases,
+    # digests) by the process that holds the scheduler lease. Shorter only for tests and
+    # benchmarks that must see a report open and close within a run.
+    scheduler_tick_seconds: float = Field(30.0, ge=0.1, le=600.0)
 
     # Operations: `fanloop run` serves GET /healthz and GET /metrics (Prometheus) on this
     # address; port 0 (the default) serves nothing. Loopback by default: the figures are for
