@@ -6,12 +6,12 @@ scheduler opens the four-grid report of a release that is due, and closes it onc
 end. `--kill` SIGKILLs one process when a third of the presses are answered and restarts it.
 
 Printed per run: presses answered per second (from the first press to the last answer) and the
-answer's p50/p99 from the press; winners against the quota, units oversold, members who won twice,
-announcements lost (a presser told they got it with no win row of that code, or a win row whose
-code message never reached its winner), presses answered, reports opened and closed; and the
-database's side: the CPU time of the PostgreSQL backends serving the bench's role, and the rows
-they wrote, per press. With N > 1 a one-process run of the same size comes first, as the same
-run's baseline (`--no-baseline` leaves it out).
+answer's p50/p99 from the press; winners against the quota, units oversold, members who won
+twice, announcements lost (a presser told they got it with no win row of that code, or a win row
+whose code message never reached its winner), presses answered, reports opened and closed; and
+the cost per press: CPU time of the PostgreSQL backends serving the bench's role, rows they
+wrote, CPU time of the bot processes. With N > 1 a one-process run of the same size comes
+first, as the same run's baseline (`--no-baseline` leaves it out).
 
 The database given by `--db` gets a role and a schema of the bench's own, dropped at the end (the
 URL's role must be allowed to create roles).
@@ -91,6 +91,10 @@ async def _backend_ticks(engine: AsyncEngine, role: str) -> dict[int, int]:
             )
         ).scalars()
         return await asyncio.to_thread(_cpu_ticks, [int(p) for p in pids])
+
+
+def _pids(nodes: list[Node]) -> list[int]:
+    return [n.proc.pid for n in nodes if n.proc is not None and n.alive]
 
 
 def _cpu_ticks(pids: list[int]) -> dict[int, int]:
@@ -189,6 +193,7 @@ async def _burst(
     ids = [str(p["callback_query"]["id"]) for p in presses]
     report = asyncio.create_task(_report(engine, world))
     ticks_before = await _backend_ticks(admin, role)
+    bot_before = await asyncio.to_thread(_cpu_ticks, _pids(nodes))
     rows_before = await _rows_written(engine)
     started = time.perf_counter()
     for i in range(0, len(presses), CHUNK):
@@ -204,6 +209,8 @@ async def _burst(
             await nodes[-1].start()
     answered_in = time.perf_counter() - started
     ticks_after = await _backend_ticks(admin, role)
+    bot_after = await asyncio.to_thread(_cpu_ticks, _pids(nodes))
+    bot_ticks = sum(t - bot_before.get(pid, 0) for pid, t in bot_after.items())
     rows = await _rows_written(engine) - rows_before
     ticks = sum(t - ticks_before.get(pid, 0) for pid, t in ticks_after.items())
     won = await wins_by_user(engine, world)
@@ -241,6 +248,7 @@ async def _burst(
         "killed": killed,
         "db_cpu_ms_per_press": round(ticks * 1000 / CLOCK_TICKS / reservers, 3),
         "db_rows_per_press": round(rows / reservers, 2),
+        "bot_cpu_ms_per_press": round(bot_ticks * 1000 / CLOCK_TICKS / reservers, 3),
     }
 
 
@@ -267,7 +275,8 @@ def _line(row: dict[str, Any]) -> str:
         f"{row['answered']}, reports opened {row['reports_opened']} closed "
         f"{row['reports_closed']}\n"
         f"  PostgreSQL per press: {row['db_cpu_ms_per_press']:.2f} ms of CPU, "
-        f"{row['db_rows_per_press']:.1f} rows written ({'ok' if row['ok'] else 'NOT OK'})"
+        f"{row['db_rows_per_press']:.1f} rows written; the bot processes' CPU per press "
+        f"{row['bot_cpu_ms_per_press']:.1f} ms ({'ok' if row['ok'] else 'NOT OK'})"
     )
 
 
