@@ -46,6 +46,11 @@ class FanloopSettings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
+    # PostgreSQL connections each process keeps (the pool) and may open beyond it at a peak.
+    # Each process also holds two of its own (the change feed, the Telegram worker lock): size
+    # PostgreSQL's max_connections for processes × (pool + overflow + 2), or put PgBouncer between.
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    database_max_overflow: int = Field(20, ge=0, le=1000)
     # Whether `fanloop run` (and the console) bring the schema up to date at start, under the
     # database's lock. Off: they only check it is current and refuse to start otherwise (the
     # deploy runs `fanloop migrate` once, before the processes start).

@@ -38,6 +38,9 @@ GROUP_ID = -1009100000
 FIRST_MEMBER = 710_000_000
 FIRST_UPDATE = 2_000_000
 START_WAIT = 120.0  # seconds for a process to listen (a loaded machine starts slowly)
+# Each process's connection pool and overflow: four processes and the other users of a shared
+# PostgreSQL (max_connections 100 by default) must fit.
+POOL = (6, 6)
 WON = "🎉"  # how every "you got it" answer begins, in every language
 
 
@@ -89,6 +92,7 @@ class Node:
         *,
         discord: Discord | None = None,
         tick_seconds: float = 1.0,
+        pool: tuple[int, int] = POOL,
     ) -> None:
         self.name = name
         self.port = port
@@ -104,6 +108,8 @@ class Node:
             FANLOOP_TELEGRAM_WEBHOOK_PORT=str(port),
             FANLOOP_SCHEDULER_TICK_SECONDS=str(tick_seconds),
             FANLOOP_STOP_GRACE_SECONDS="5",
+            FANLOOP_DATABASE_POOL_SIZE=str(pool[0]),
+            FANLOOP_DATABASE_MAX_OVERFLOW=str(pool[1]),
         )
         if discord is not None:
             self.env.update(
