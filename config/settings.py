@@ -47,8 +47,8 @@ class FanloopSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
     # PostgreSQL connections each process keeps (the pool) and may open beyond it at a peak.
-    # Each process also holds two of its own (the change feed, the Telegram worker lock): size
-    # PostgreSQL's max_connections for processes × (pool + overflow + 2), or put PgBouncer between.
+    # Each process also holds one outside them (the change feed; a Telegram worker keeps one of
+    # the pool for its lock): size max_connections for processes × (pool + overflow + 1).
     database_pool_size: int = Field(10, ge=1, le=1000)
     database_max_overflow: int = Field(20, ge=0, le=1000)
     # Whether `fanloop run` (and the console) bring the schema up to date at start, under the
