@@ -86,7 +86,13 @@ class WebhookServer:
         try:
             params = await asyncio.wait_for(asyncio.shield(slot), IN_RESPONSE_WAIT)
         except TimeoutError:
-            return web.Response()  # the answer will go out as a request of its own
+            # The answer may have been put in the slot after the time ran out and before this
+            # resumed (a busy loop runs much in between): it is this response's to carry. Else
+            # the slot goes below, with no await in between, and the answer goes out as a
+            # request of its own.
+            if not slot.done():
+                return web.Response()
+            params = slot.result()
         finally:
             self.slots.pop(query_id, None)
         body = json.dumps({"method": "answerCallbackQuery", **params})
