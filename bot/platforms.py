@@ -50,7 +50,7 @@ async def serve_platforms(settings: FanloopSettings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    scheduler = Scheduler(app)
+    scheduler = Scheduler(app, settings.scheduler_tick_seconds)
     servers = HttpServers()
     if settings.metrics_port:
         names = [p.name for p in platforms]

@@ -46,6 +46,11 @@ class FanloopSettings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and charts live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file.")
+    # PostgreSQL connections each process keeps (the pool) and may open beyond it at a peak.
+    # Each process also holds one outside them (the change feed; a Telegram worker keeps one of
+    # the pool for its lock): size max_connections for processes × (pool + overflow + 1).
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    database_max_overflow: int = Field(20, ge=0, le=1000)
     # Whether `fanloop run` (and the console) bring the schema up to date at start, under the
     # database's lock. Off: they only check it is current and refuse to start otherwise (the
     # deploy runs `fanloop migrate` once, before the processes start).
@@ -88,6 +93,10 @@ class FanloopSettings(BaseSettings):
     # A stop (SIGTERM, Ctrl-C) gives the platforms this long to finish what is under way; what
     # is still waiting then stays in the outbox for the next start.
     stop_grace_seconds: float = Field(5.0, ge=0.0, le=600.0)
+    # Seconds between two looks for due scheduled work (reports to open and close, drop phases,
+    # digests) by the process that holds the scheduler lease. Shorter only for tests and
+    # benchmarks that must see a report open and close within a run.
+    scheduler_tick_seconds: float = Field(30.0, ge=0.1, le=600.0)
 
     # Operations: `fanloop run` serves GET /healthz and GET /metrics (Prometheus) on this
     # address; port 0 (the default) serves nothing. Loopback by default: the figures are for

@@ -20,6 +20,7 @@ BENCHES = [
     "devtools.bench.votes",
     "devtools.bench.outbox",
     "devtools.bench.participation",
+    "devtools.bench.cluster",
 ]
 
 

@@ -42,8 +42,16 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
-    """Build the engine. `schema` (PostgreSQL only) sets the search path, used by tests."""
+def create_engine(
+    url: str,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+) -> AsyncEngine:
+    """Build the engine. `schema` (PostgreSQL only) sets the search path, used by tests;
+    `pool_size` and `max_overflow` (PostgreSQL only) bound the connections it holds."""
     url = normalize_url(url)
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -70,6 +78,6 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs["pool_size"] = pool_size
+    kwargs["max_overflow"] = max_overflow
     return create_async_engine(url, **kwargs)

@@ -130,7 +130,9 @@ async def _console(settings: FanloopSettings, args: argparse.Namespace) -> int:
     clock = _clock(args)
     app = await App.create(settings, clock)
     app.start_feed()
-    scheduler = None if isinstance(clock, FakeClock) else Scheduler(app)
+    scheduler = (
+        None if isinstance(clock, FakeClock) else Scheduler(app, settings.scheduler_tick_seconds)
+    )
     if scheduler:
         scheduler.start()
     try:

@@ -107,7 +107,11 @@ class App:
         own = engine is None
         if engine is None:
             url = settings.database_url or default_sqlite_url(settings.data_dir)
-            engine = create_engine(url)
+            engine = create_engine(
+                url,
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
+            )
         if migrate:
             try:
                 if settings.auto_migrate:

@@ -14,7 +14,8 @@ servers do in an outage: 502 Bad Gateway, 503, 504 (`fail`), until `recover`.
 `fanloop bench telegram` drives it, in its own process or inline, through the control routes
 under `/_fake/`: `POST /_fake/updates` hands out updates, `POST /_fake/answered` waits until
 callback queries are answered, `GET /_fake/sent` lists the bot's messages and `GET /_fake/times`
-gives when each update was handed out and each query answered.
+gives when each update was handed out and each query answered, `GET /_fake/answers` with what
+text.
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ class FakeTelegram:
         self.delivered_at: dict[int, float] = {}
         self.pushed_at: dict[int, float] = {}
         self.answered_at: dict[str, float] = {}
+        self.answer_texts: dict[str, str] = {}  # callback query id -> the text it was answered
         # method -> (status, retry_after) of its next answers: 429s and 5xx, in the order asked
         self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._down: dict[str, int] = {}  # method -> its status until `recover`
@@ -238,6 +240,7 @@ class FakeTelegram:
         app.router.add_post("/_fake/answered", self._control_answered)
         app.router.add_get("/_fake/sent", self._control_sent)
         app.router.add_get("/_fake/times", self._control_times)
+        app.router.add_get("/_fake/answers", self._control_answers)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -355,6 +358,10 @@ class FakeTelegram:
                 "answered_at": self.answered_at,
             }
         )
+
+    async def _control_answers(self, request: web.Request) -> web.Response:
+        """The text each callback query was answered with, by query id."""
+        return web.json_response(self.answer_texts)
 
     # -- test controls ------------------------------------------------------------------------
 
@@ -585,6 +592,7 @@ class FakeTelegram:
         if len(str(p.get("text", ""))) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.answered_at[qid] = time.perf_counter()
+        self.answer_texts[qid] = str(p.get("text", ""))
         self._new_answer.set()
         return True
 

@@ -9,6 +9,7 @@ database engine gets the PostgreSQL test schema as its search path.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import bot.core.app
 from bot.cli import main
@@ -16,8 +17,8 @@ from storage.engine import create_engine
 
 
 def run(schema: str) -> int:
-    def engine(url: str) -> object:
-        return create_engine(url, schema=schema)
+    def engine(url: str, **kwargs: Any) -> object:
+        return create_engine(url, schema=schema, **kwargs)
 
     bot.core.app.create_engine = engine  # type: ignore[assignment]
     return main(["run"])

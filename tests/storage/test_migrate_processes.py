@@ -164,8 +164,11 @@ async def _migrated_by_newer_code(url: str) -> str:
         await upgrade(engine)
         async with engine.begin() as conn:
             await conn.execute(
-                text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"),
-                {"new": future, "old": "0003_suggestion_vote_counts"},
+                text(
+                    "UPDATE alembic_version SET version_num = :new "
+                    "WHERE version_num = (SELECT max(version_num) FROM alembic_version)"
+                ),
+                {"new": future},
             )
     finally:
         await engine.dispose()
