@@ -293,14 +293,19 @@ class ClaimEngine:
             state = await self._load(drop_id)
         return state
 
-    def _take_presses(self, write: BatchWrite, states: dict[int, ClaimSnapshot]) -> None:
-        """Count the presses answered from memory with this batch."""
-        for drop_id, n in self._presses.items():
-            st = self._states.get(drop_id)
-            if st is not None:
-                self._drop_writes(write, st, self.clock.now()).attempts += n
-                states.setdefault(drop_id, st)
-        self._presses.clear()
+    async def _take_presses(self, write: BatchWrite, states: dict[int, ClaimSnapshot]) -> None:
+        """Count the presses answered from memory with this batch (the drop read again if the
+        engine forgot it meanwhile: its presses still count)."""
+        for drop_id in list(self._presses):
+            if drop_id not in states:
+                try:
+                    states[drop_id] = await self._state(drop_id)
+                except LookupError:  # the drop is gone, and its statistics with it
+                    self._presses.pop(drop_id, None)
+        # (Presses of a drop first pressed during the reads above wait for the next batch.)
+        for drop_id in [d for d in self._presses if d in states]:
+            n = self._presses.pop(drop_id)
+            self._drop_writes(write, states[drop_id], self.clock.now()).attempts += n
 
     def _give_back_presses(self, counted: dict[int, int]) -> None:
         for drop_id, n in counted.items():
@@ -314,7 +319,7 @@ class ClaimEngine:
                 states[op.drop_id] = await self._state(op.drop_id)
         now = self.clock.now()
         write = BatchWrite()
-        self._take_presses(write, states)
+        await self._take_presses(write, states)
         counted = {drop_id: w.attempts for drop_id, w in write.drops.items()}
         decide = self._decide
         results = [decide(states[op.drop_id], op, write, now) for op in batch]
