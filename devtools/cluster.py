@@ -45,10 +45,11 @@ WON = "🎉"  # how every "you got it" answer begins, in every language
 
 
 @asynccontextmanager
-async def private_database(admin_url: str) -> AsyncIterator[str]:
+async def private_database(admin_url: str, prefix: str = "fanloop_cluster") -> AsyncIterator[str]:
     """The URL of a new role whose search path is its own new, empty schema in `admin_url`'s
-    database; both are dropped afterwards. Needs a role that may create roles."""
-    name = f"fanloop_cluster_{secrets.token_hex(5)}"
+    database, for processes that take only a database URL; both are dropped afterwards. Needs
+    a role that may create roles."""
+    name = f"{prefix}_{secrets.token_hex(5)}"
     password = secrets.token_hex(12)
     admin = create_engine(admin_url)
     try:

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest_asyncio
 from sqlalchemy import inspect, text
 
+from devtools.cluster import private_database
 from storage.engine import create_engine
 from storage.migrate import _script, schema_state, upgrade
 from storage.schema import metadata
 from tests.conftest import PG_URL
-from tests.storage.pg_roles import role_with_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("cli_child.py")
@@ -36,7 +36,7 @@ async def db_url(db_kind: str, tmp_path: Path) -> AsyncIterator[str]:
     if db_kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared' / 'fanloop.db'}"
         return
-    async with role_with_schema(PG_URL) as url:
+    async with private_database(PG_URL, prefix="t_role") as url:
         yield url
 
 

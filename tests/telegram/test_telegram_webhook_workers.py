@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.cluster import private_database
 from devtools.servers.telegram_api import FakeTelegram, callback_update, group, message_update, user
 from devtools.servers.webhook_front import WebhookFront
 from storage.engine import create_engine
@@ -50,13 +50,7 @@ async def database(db_kind: str, tmp_path: Path) -> AsyncIterator[str]:
     """A role and its schema, migrated with `fanloop migrate` (the deploy step); the URL."""
     if db_kind != "postgresql":
         pytest.skip("several processes serve one bot on PostgreSQL only")
-    name = f"tgw_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"CREATE ROLE {name} LOGIN"))
-        await conn.execute(text(f"CREATE SCHEMA {name} AUTHORIZATION {name}"))
-    url = make_url(PG_URL).set(username=name, password=None).render_as_string(False)
-    try:
+    async with private_database(PG_URL, prefix="tgw") as url:
         migrate = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -69,11 +63,6 @@ async def database(db_kind: str, tmp_path: Path) -> AsyncIterator[str]:
         )
         assert await migrate.wait() == 0
         yield url
-    finally:
-        async with admin.begin() as conn:
-            await conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-            await conn.execute(text(f"DROP ROLE IF EXISTS {name}"))
-        await admin.dispose()
 
 
 def _env(tmp_path: Path, **values: str) -> dict[str, str]:
