@@ -22,8 +22,7 @@ from bot.core.commands import Role
 from cogs.suggestions.service import SuggestionService
 from config.settings import FanloopSettings
 from storage.change_feed import publish
-from storage.engine import create_engine
-from tests.conftest import PG_URL, make_engine
+from tests.feeds import listening, two_listening_apps
 from tests.helpers import member
 
 pg_only = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
@@ -41,24 +40,8 @@ async def two_apps(
     db_kind: str, tmp_path: Path, settings: FanloopSettings, clock: FakeClock
 ) -> AsyncIterator[tuple[App, App]]:
     """Two Apps on one PostgreSQL schema, each with its own engine and listening feed."""
-    engine, schema = await make_engine(db_kind, tmp_path)
-    apps = [
-        await App.create(settings, clock, engine=e, migrate=False)
-        for e in (engine, create_engine(PG_URL, schema=schema))
-    ]
-    try:
-        for app in apps:
-            app.start_feed()
-            await _listening(app)
-        yield apps[0], apps[1]
-    finally:
-        for app in apps:
-            await app.close()
-
-
-async def _listening(app: App) -> None:
-    assert app.changes.listener is not None
-    await asyncio.wait_for(app.changes.listener.connected.wait(), 30)
+    async with two_listening_apps(db_kind, tmp_path, settings, clock) as apps:
+        yield apps
 
 
 @pg_only
@@ -109,7 +92,7 @@ async def test_after_a_disconnection_the_index_catches_up(two_apps: tuple[App, A
     assert posted.posted is not None
     assert await sb.search(cid, "dark mode") == []  # B's index is stale
     b.start_feed()  # listening again: B resyncs
-    await _listening(b)
+    await listening(b)
     found = await sb.search(cid, "dark mode")
     assert [r.id for r, _ in found] == [posted.posted.id]
     assert bob.community.id == cid

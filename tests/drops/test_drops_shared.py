@@ -14,12 +14,10 @@ import pytest
 import pytest_asyncio
 
 from bot.adapters.console import ConsoleAdapter
-from bot.core.app import App
 from bot.core.clock import FakeClock
 from cogs.drops.service import DropService
 from config.settings import FanloopSettings
-from storage.engine import create_engine
-from tests.conftest import PG_URL, make_engine
+from tests.feeds import two_listening_apps
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 
@@ -28,20 +26,8 @@ pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 async def pair(
     db_kind: str, tmp_path: Path, settings: FanloopSettings, clock: FakeClock
 ) -> AsyncIterator[tuple[ConsoleAdapter, ConsoleAdapter]]:
-    engine, schema = await make_engine(db_kind, tmp_path)
-    apps = [
-        await App.create(settings, clock, engine=e, migrate=False)
-        for e in (engine, create_engine(PG_URL, schema=schema))
-    ]
-    try:
-        for app in apps:
-            app.start_feed()
-            assert app.changes.listener is not None
-            await asyncio.wait_for(app.changes.listener.connected.wait(), 30)
-        yield ConsoleAdapter(apps[0]), ConsoleAdapter(apps[1])
-    finally:
-        for app in apps:
-            await app.close()
+    async with two_listening_apps(db_kind, tmp_path, settings, clock) as (a, b):
+        yield ConsoleAdapter(a), ConsoleAdapter(b)
 
 
 async def say(console: ConsoleAdapter, *lines: str) -> str:

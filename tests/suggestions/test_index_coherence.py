@@ -23,8 +23,7 @@ from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.status import SuggestionStatus
 from config.settings import FanloopSettings
-from storage.engine import create_engine
-from tests.conftest import PG_URL, make_engine
+from tests.feeds import two_listening_apps
 from tests.helpers import member
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
@@ -48,22 +47,10 @@ ops = st.lists(
 async def two_apps(
     db_kind: str, tmp_path: Path, settings: FanloopSettings, clock: FakeClock
 ) -> AsyncIterator[tuple[App, App, list[int]]]:
-    engine, schema = await make_engine(db_kind, tmp_path)
-    apps = [
-        await App.create(settings, clock, engine=e, migrate=False)
-        for e in (engine, create_engine(PG_URL, schema=schema))
-    ]
-    heard: list[int] = []
-    apps[1].changes.subscribe("probe", lambda data: heard.append(int(data["n"])))
-    try:
-        for app in apps:
-            app.start_feed()
-            assert app.changes.listener is not None
-            await asyncio.wait_for(app.changes.listener.connected.wait(), 30)
-        yield apps[0], apps[1], heard
-    finally:
-        for app in apps:
-            await app.close()
+    async with two_listening_apps(db_kind, tmp_path, settings, clock) as (a, b):
+        heard: list[int] = []
+        b.changes.subscribe("probe", lambda data: heard.append(int(data["n"])))
+        yield a, b, heard
 
 
 @settings(
