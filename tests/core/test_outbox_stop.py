@@ -14,7 +14,8 @@ from bot.core.reply import Reply
 from storage.core.schema import outbox
 
 
-async def test_a_stop_mid_batch_gives_the_rest_back(app: App) -> None:
+async def _three_parked(app: App) -> None:
+    """Three replies r0, r1, r2 waiting in the outbox."""
     ctx = await app.context(
         platform="console",
         space_id="console",
@@ -27,6 +28,10 @@ async def test_a_stop_mid_batch_gives_the_rest_back(app: App) -> None:
         await app.outbox.park(
             ctx.community.id, "console", "console", Reply(text=f"r{i}"), member=False
         )
+
+
+async def test_a_stop_mid_batch_gives_the_rest_back(app: App) -> None:
+    await _three_parked(app)
     sent: list[str] = []
     stuck = asyncio.Event()
 
@@ -58,18 +63,7 @@ async def test_a_stop_mid_batch_gives_the_rest_back(app: App) -> None:
 async def test_a_stop_lets_the_send_under_way_finish_and_records_it(app: App) -> None:
     """The stop arrives while the platform is answering: that message is recorded as sent
     (not sent again after the restart) and the batch's rest goes back to the queue."""
-    ctx = await app.context(
-        platform="console",
-        space_id="console",
-        space_name="console",
-        user_id="boss",
-        display_name="Boss",
-        role=Role.OWNER,
-    )
-    for i in range(3):
-        await app.outbox.park(
-            ctx.community.id, "console", "console", Reply(text=f"r{i}"), member=False
-        )
+    await _three_parked(app)
     sent: list[str] = []
     under_way, answer = asyncio.Event(), asyncio.Event()
 
