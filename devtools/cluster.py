@@ -68,6 +68,27 @@ async def private_database(admin_url: str, prefix: str = "fanloop_cluster") -> A
         await admin.dispose()
 
 
+async def until_listening(
+    proc: asyncio.subprocess.Process, port: int, within: float, what: str
+) -> None:
+    """Wait until a started process accepts connections on `port` (127.0.0.1); RuntimeError
+    when it ends first or does not listen within `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        if proc.returncode is not None:
+            raise RuntimeError(f"{what} ended ({proc.returncode})")
+        if loop.time() > deadline:
+            raise RuntimeError(f"{what} never listened on port {port}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+
+
 @dataclass(frozen=True)
 class Discord:
     """A Discord shard for a process: the local server's addresses, the shard and the count."""
@@ -134,20 +155,7 @@ class Node:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "run", cwd=self.folder, env=self.env, stderr=err
             )
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_WAIT
-        while True:
-            if self.proc.returncode is not None:
-                raise RuntimeError(f"{self.name} ended ({self.proc.returncode}): see {self.log}")
-            if loop.time() > deadline:
-                raise RuntimeError(f"{self.name} never listened: see {self.log}")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            return
+        await until_listening(self.proc, self.port, START_WAIT, f"{self.name} (see {self.log})")
 
     async def kill(self) -> None:
         assert self.proc is not None and self.proc.returncode is None

@@ -148,7 +148,8 @@ async def test_three_processes_report_once_claim_once_and_survive_a_kill(
         return query_ids <= fake.answered_at.keys()
 
     await _until(all_answered, "every presser answered", cluster)
-    assert sum(1 for b in cluster.front.backends if cluster.front.served[b]) == 3
+    served = cluster.front.served
+    assert sum(1 for b in cluster.front.backends if served[b]) == 3, served
 
     won = await wins_by_user(engine, world)
 

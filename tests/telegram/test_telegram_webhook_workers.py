@@ -25,7 +25,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from devtools.cluster import private_database
+from devtools.cluster import private_database, until_listening
 from devtools.servers.telegram_api import FakeTelegram, callback_update, group, message_update, user
 from devtools.servers.webhook_front import WebhookFront
 from storage.engine import create_engine
@@ -103,23 +103,15 @@ class Worker:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "run", cwd=self.cwd, env=self.env, stderr=err
             )
+        if self.port is not None:
+            await until_listening(self.proc, self.port, WAIT, f"fanloop run (see {self.log})")
+            return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT
-        while True:
+        while ready is not None and not self.said(ready):
             assert self.proc.returncode is None, "fanloop run ended"
             assert loop.time() < deadline, "it never became ready"
-            if self.port is None:
-                if ready is None or self.said(ready):
-                    return
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            return
+            await asyncio.sleep(0.05)
 
     async def kill(self) -> None:
         assert self.proc is not None and self.proc.returncode is None
