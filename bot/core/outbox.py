@@ -192,9 +192,14 @@ Deliver = Callable[[OutboxItem], Awaitable[None]]
 
 
 class OutboxWorker:
-    """Delivers one platform's due messages; failures are retried with exponential back-off."""
+    """Delivers one platform's due messages; failures are retried with exponential back-off.
+
+    A batch is leased briefly (`LEASE`) and the lease is extended while the worker is busy with
+    it, so messages claimed by a process that is killed go to another (or to the restarted
+    process) within seconds, while a worker waiting out a group's rate limit keeps its batch."""
 
     MAX_ATTEMPTS = 12
+    LEASE = timedelta(seconds=15)
 
     def __init__(self, outbox: Outbox, platform: str, deliver: Deliver, batch: int = 50) -> None:
         self.outbox = outbox
@@ -206,10 +211,36 @@ class OutboxWorker:
         """Deliver one batch of due messages. Once `stop` is set, the message being sent is
         finished (and recorded as sent) and the batch's rest goes back to the queue."""
         repo, clock = self.outbox.repo, self.outbox.clock
-        items = await repo.claim_due(self.platform, clock.now(), self.batch)
+        items = await repo.claim_due(self.platform, clock.now(), self.batch, self.LEASE)
+        if not items:
+            return 0
+        left = {i.id for i in items}
+        renewing = asyncio.create_task(self._keep_leased(left))
+        try:
+            return await self._deliver_batch(items, left, stop)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _keep_leased(self, left: set[int]) -> None:
+        repo, clock = self.outbox.repo, self.outbox.clock
+        every = self.LEASE.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await repo.extend_lease(sorted(left), clock.now() + self.LEASE)
+            except Exception:
+                log.warning("outbox %s: could not extend a lease", self.platform, exc_info=True)
+
+    async def _deliver_batch(
+        self, items: list[OutboxItem], left: set[int], stop: asyncio.Event | None
+    ) -> int:
+        repo, clock = self.outbox.repo, self.outbox.clock
         done = 0
         for n, item in enumerate(items):
             if stop is not None and stop.is_set():
+                left.clear()
                 await repo.unclaim([i.id for i in items[n:]], clock.now())
                 break
             try:
@@ -218,6 +249,7 @@ class OutboxWorker:
                 # A stop: the batch's undelivered rest goes back at once (the one cut short
                 # too, unsure as it is: at least once).
                 rest = [i.id for i in items[n:]]
+                left.clear()
                 with contextlib.suppress(Exception):
                     await asyncio.shield(repo.unclaim(rest, clock.now()))
                 raise
@@ -239,6 +271,8 @@ class OutboxWorker:
             else:
                 await repo.delivered(item.id, clock.now())
                 done += 1
+            finally:
+                left.discard(item.id)
         return done
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
