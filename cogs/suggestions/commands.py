@@ -242,6 +242,7 @@ CATEGORY = Param(
     required=False,
     min=1,
     max=40,
+    rest=True,
     autocomplete=category_step.category_choices,
 )
 
@@ -258,7 +259,7 @@ def register(feature: FeatureSetup) -> None:
                 Param(
                     "details", ParamType.TEXT, "param.details", required=False, max=2000, rest=True
                 ),
-                replace(CATEGORY, in_form=False),  # asked in a step of its own (category_step)
+                replace(CATEGORY, in_form=False, rest=False),  # asked in a step of its own (category_step)
             ),
             rate=(5, 600.0),
             form=True,
@@ -291,7 +292,7 @@ def register(feature: FeatureSetup) -> None:
             search,
             (
                 Param("text", ParamType.TEXT, "param.search", min=1, max=200, rest=True),
-                replace(CATEGORY, keyword=True),
+                replace(CATEGORY, keyword=True, rest=False),
             ),
         )
     )
