@@ -19,7 +19,11 @@ NONE_WORDS = frozenset({"none", "-", "无", "无分类", "未分类"})
 
 def clean(name: str) -> str:
     """The name as kept: control and invisible characters dropped, spaces collapsed."""
-    shown = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    shown = "".join(
+        " " if ch.isspace() else ch
+        for ch in name
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
     return " ".join(shown.split())
 
 

@@ -259,7 +259,9 @@ def register(feature: FeatureSetup) -> None:
                 Param(
                     "details", ParamType.TEXT, "param.details", required=False, max=2000, rest=True
                 ),
-                replace(CATEGORY, in_form=False, rest=False),  # asked in a step of its own (category_step)
+                replace(
+                    CATEGORY, in_form=False, rest=False
+                ),  # asked in a step of its own (category_step)
             ),
             rate=(5, 600.0),
             form=True,

@@ -22,7 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 def _key(name: str) -> str:
     # The rule of cogs/suggestions/categories.py as it was when this migration was written.
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    shown = "".join(
+        " " if ch.isspace() else ch
+        for ch in name
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+    return " ".join(unicodedata.normalize("NFKC", " ".join(shown.split())).casefold().split())
 
 
 def upgrade() -> None:
@@ -74,8 +79,7 @@ def upgrade() -> None:
     for tname, community_id, old, new in renames:
         bind.execute(
             sa.text(
-                f"UPDATE {tname} SET category = :new "
-                "WHERE community_id = :cid AND category = :old"
+                f"UPDATE {tname} SET category = :new WHERE community_id = :cid AND category = :old"
             ),
             {"new": new or None, "cid": community_id, "old": old},
         )

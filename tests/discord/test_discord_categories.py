@@ -34,7 +34,7 @@ async def test_suggest_form_then_a_category_select(bot: Bot, fake: FakeDiscord, 
     assert not is_ephemeral(card)
     assert "#1 Offline maps" in text_of(card) and "Maps" in text_of(card)
     assert [b["custom_id"] for b in buttons(card)] == ["sv:1"]
-    again = (await bot.run(fake.press(alice, asked, select["custom_id"], values=["sk:1:2"])))
+    again = await bot.run(fake.press(alice, asked, select["custom_id"], values=["sk:1:2"]))
     assert is_ephemeral(again.message) and "Already posted as #1." in text_of(again.message)
     cid, _ = await app.identity.community_for_space(
         "discord", "1100000000000000100", "", app.clock.now()
