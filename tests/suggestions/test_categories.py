@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
@@ -180,3 +180,45 @@ async def test_the_migration_declares_the_categories_typed_before(
         await engine.dispose()
         if schema:
             await drop_schema(schema)
+
+
+_space = iter(range(10**9))
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 3)), min_size=1, max_size=8),
+    removed=st.booleans(),
+)
+async def test_picks_post_a_draft_once_in_a_category_that_exists(
+    app: App, picks: list[tuple[int, int]], removed: bool
+) -> None:
+    """Whoever presses which choice, in any order: the draft is posted at most once, by its
+    author, in a category that exists (or none)."""
+    space = f"pick-{next(_space)}"
+    author, other = await member(app, "a", space=space), await member(app, "b", space=space)
+    cid = author.community.id
+    maps = await cats(app).add(cid, "Maps")
+    sound = await cats(app).add(cid, "Sound")
+    if removed:
+        await cats(app).remove(cid, "Sound")
+    s = app.services.get(SuggestionService)
+    draft = await s.hold(cid, author.member.account_id, "A unique title for this draft", "")
+    choices = [0, maps.id, sound.id, 10**6]
+    posted = []
+    for who, choice in picks:
+        ctx = (author, other)[who]
+        try:
+            await cats(app).choose_for_draft(cid, draft, ctx.member.account_id, choices[choice])
+            sub = await s.continue_draft(cid, draft, ctx.member.account_id)
+        except UserError:
+            continue
+        assert ctx is author and sub.posted is not None
+        posted.append(sub.posted)
+    assert len(posted) <= 1
+    rows = await s.mine(cid, author.member.account_id)
+    assert len(rows) == len(posted)
+    existing = {c.name for c in await cats(app).all(cid)}
+    assert all(r.category is None or r.category in existing for r in rows)
