@@ -56,9 +56,7 @@ async def test_reminder_edits_and_live_card(console: ConsoleAdapter) -> None:
     refused = texts(await say(console, "/drop edit 1 quota=10"))
     assert "quota can no longer change" in refused and "description" in refused
     assert "limit can no longer" in texts(await say(console, "/drop edit 1 limit=2"))
-    assert "when can no longer" in texts(
-        await say(console, '/drop edit 1 when="2026-11-21 12:00"')
-    )
+    assert "when can no longer" in texts(await say(console, '/drop edit 1 when="2026-11-21 12:00"'))
     assert "name can no longer" in texts(await say(console, "/drop edit 1 name=Other"))
     # Refused in the member's language, the parameter's name too.
     await say(console, "/language zh_CN")
