@@ -4,9 +4,21 @@ live count shown as an update of the drop's card."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.console.adapter import OutEvent
 from bot.adapters.console.repl import render_text
+from bot.core.app import App
+from bot.core.clock import FakeClock
+from bot.core.commands import Role
+from bot.core.errors import UserError
+from cogs.drops.service import EDITABLE, DropService
+from tests.conftest import START
+from tests.helpers import member
 
 
 def texts(events: list[OutEvent], to: str | None = None) -> str:
@@ -113,3 +125,65 @@ async def test_no_reminder_for_a_cancelled_drop_or_when_turned_off(
     await say(console, "/as alice", "/reserve 3")
     out = await say(console, "/advance 2h")
     assert reminded(out) == set()
+
+
+_space = iter(range(10**9))
+STRUCTURAL = {
+    "name": "Other",
+    "quota": 7,
+    "mode": "lottery",
+    "per_account": 2,
+    "opens_at": START + timedelta(minutes=30),
+    "closes_at": START + timedelta(minutes=50),
+    "drop_at": START + timedelta(hours=5),
+    "roles": ["VIP"],
+    "min_days": 3,
+    "min_score": 5,
+    "tiers": ["Gold"],
+}
+ALLOWED = {
+    "description": st.text(max_size=20),
+    "confirm_seconds": st.integers(60, 30 * 86400),
+    "waitlist": st.integers(0, 50),
+}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    allowed=st.dictionaries(st.sampled_from(sorted(ALLOWED)), st.none(), max_size=3),
+    structural=st.lists(st.sampled_from(sorted(STRUCTURAL)), max_size=3, unique=True),
+    data=st.data(),
+)
+async def test_after_opening_only_non_structural_fields_change(
+    app: App,
+    clock: FakeClock,
+    allowed: dict[str, None],
+    structural: list[str],
+    data: st.DataObject,
+) -> None:
+    s = app.services.get(DropService)
+    owner = await member(app, "owner", Role.OWNER, space=f"edit-{next(_space)}")
+    cid = owner.community.id
+    drop = await s.create(
+        cid,
+        owner.member.account_id,
+        name="Phone",
+        quota=3,
+        drop_at=clock.now() + timedelta(hours=1),
+    )
+    changes = {k: data.draw(ALLOWED[k]) for k in allowed} | {k: STRUCTURAL[k] for k in structural}
+    if not changes:
+        return
+    before = await s.get(cid, drop.id)
+    try:
+        after = await s.edit(cid, drop.id, changes)
+    except UserError as exc:
+        assert structural and exc.key == "drop.error.structural"
+        assert await s.get(cid, drop.id) == before  # refused whole: nothing changed
+        return
+    assert not structural
+    for column in EDITABLE:
+        expected = changes.get(column, getattr(before, column))
+        assert getattr(after, column) == expected, column
