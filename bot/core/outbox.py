@@ -18,6 +18,9 @@ from storage.core.identity import IdentityRepo, recipients
 from storage.core.outbox import NewMessage, OutboxItem, OutboxRepo
 
 __all__ = [
+    "LIVE",
+    "LIVE_EDIT",
+    "LIVE_POST",
     "PARTS_SENT",
     "Deliver",
     "DeliveryFailed",
@@ -47,6 +50,15 @@ class DeliveryFailed(Exception):
 #: The payload key of a parked reply's messages that were sent before it was parked.
 PARTS_SENT = "parts_sent"
 
+#: The payload key of an announcement that shows its subject's live state (a drop's card with
+#: its counts). `LIVE_POST`: a new message, which later updates of the subject edit in place;
+#: `LIVE_EDIT`: an update: the platform edits the chat's live message of that subject (posts one
+#: when it has none, or when that message cannot be edited any more). A platform that cannot
+#: edit its messages (the console) shows an update as a message of its own, marked as one.
+LIVE = "live"
+LIVE_POST = "post"
+LIVE_EDIT = "edit"
+
 #: Members looked up and stored per step by `Outbox.notify`.
 NOTIFY_CHUNK = 10_000
 
@@ -66,19 +78,30 @@ class Outbox:
         self.wake = asyncio.Event()
 
     async def announce(
-        self, community_id: int, render: Render, *, dedup_key: str | None = None
+        self,
+        community_id: int,
+        render: Render,
+        *,
+        dedup_key: str | None = None,
+        live: str | None = None,
     ) -> int:
-        """Post to the community's announcement place on every platform it spans."""
+        """Post to the community's announcement place on every platform it spans. `live`
+        (`LIVE_POST`, `LIVE_EDIT`): the message shows its subject's live state (see `LIVE`)."""
         locale = await self._community_locale(community_id)
         reply = render(locale)
         reply.ephemeral = False
+        payload = reply.to_dict()
+        if live is not None:
+            if not reply.subject:
+                raise ValueError("a live message needs a subject")
+            payload[LIVE] = live
         messages = [
             NewMessage(
                 community_id=community_id,
                 platform=space.platform,
                 kind="channel",
                 target=space.announce_channel or space.space_id,
-                payload=reply.to_dict(),
+                payload=payload,
                 dedup_key=f"{dedup_key}:{space.platform}:{space.space_id}" if dedup_key else None,
             )
             for space in await self.identity.spaces_of(community_id)
