@@ -48,7 +48,12 @@ class AuditLog:
     async def command(self, ctx: Context, spec: CommandSpec, params: dict[str, Any]) -> None:
         if not audited(spec.role, spec.audit):
             return
-        args = {k: stored_value(v) for k, v in params.items() if v is not None}
+        # In the order of the command's parameters, as it would be typed.
+        args = [
+            [p.name, stored_value(params[p.name])]
+            for p in spec.params
+            if params.get(p.name) is not None
+        ]
         target = None
         for p in spec.params:
             if p.type is ParamType.MEMBER and isinstance(params.get(p.name), str):
@@ -59,10 +64,10 @@ class AuditLog:
     async def button(self, ctx: Context, spec: ActionSpec, action: str) -> None:
         if not audited(spec.role, spec.audit):
             return
-        await self._add(ctx, BUTTON, spec.prefix, {"action": action}, None)
+        await self._add(ctx, BUTTON, spec.prefix, [["action", action]], None)
 
     async def _add(
-        self, ctx: Context, kind: str, name: str, args: dict[str, Any], target: int | None
+        self, ctx: Context, kind: str, name: str, args: list[list[Any]], target: int | None
     ) -> None:
         # The effect is done: a log that cannot be written is reported, not made the
         # member's error.

@@ -22,7 +22,7 @@ class AuditEntry:
     platform: str
     kind: str  # command | button
     name: str
-    args: dict[str, Any]
+    args: list[list[Any]]  # [name, value] pairs, in the order of the command's parameters
     target_id: int | None
     created_at: datetime
 
@@ -41,7 +41,7 @@ class AuditRepo:
         platform: str,
         kind: str,
         name: str,
-        args: dict[str, Any],
+        args: list[list[Any]],
         target_id: int | None,
         at: datetime,
     ) -> None:

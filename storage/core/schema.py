@@ -168,7 +168,7 @@ audit_log = Table(
     Column("platform", String(16), nullable=False),
     Column("kind", String(8), nullable=False),  # command | button
     Column("name", String(64), nullable=False),  # "status", "drop edit"; a button's prefix
-    Column("args", JSONText, nullable=False),  # the parameters as given ({} for a button)
+    Column("args", JSONText, nullable=False),  # [[name, value], …] as given; a button's action
     Column("target_id", ForeignKey("accounts.id", ondelete="SET NULL")),  # the member acted on
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_audit_log_community", "community_id", "id"),

@@ -149,6 +149,15 @@ class QueueRepo:
             )
             return bool(res.rowcount)
 
+    async def decide_suggestion(self, community_id: int, item_id: int, suggestion_id: int) -> None:
+        """The suggestion an approved post became."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(q)
+                .where(q.c.community_id == community_id, q.c.id == item_id)
+                .values(suggestion_id=suggestion_id)
+            )
+
     async def close_reports(
         self, community_id: int, suggestion_id: int, state: str, by: int, now: datetime
     ) -> list[int]:
