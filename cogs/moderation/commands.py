@@ -163,7 +163,10 @@ def register(feature: FeatureSetup) -> None:
             "flag",
             "help.flag",
             flag,
-            (Param("id", ParamType.INT, "param.flag.id", min=1), REASON),
+            (
+                Param("id", ParamType.INT, "param.flag.id", min=1),
+                Param("reason", ParamType.TEXT, "param.flag.reason", min=1, max=300, rest=True),
+            ),
             rate=(5, 600.0),
         )
     )

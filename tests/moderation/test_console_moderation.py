@@ -272,3 +272,31 @@ async def test_forged_buttons_are_refused(app: App, console: ConsoleAdapter) -> 
     for action in ("rv:z:1", "rv:x:1:nope", "rv:a:abc", "rv", "au:0:0:999", "au:x", "rr:-1"):
         reply = await app.dispatcher.press(ctx, action)
         assert reply.error, action
+
+
+async def test_messages_in_chinese(console: ConsoleAdapter) -> None:
+    await run(console, "/as bob fan\n/language zh\n/as admin admin\n/filter add 广告")
+    await console.handle_line("/mute bob 永久 刷屏")
+    await console.handle_line("/as bob fan")
+    text = await say(console, "/vote 1")
+    assert "你在这里已被禁言，直到管理员解除" in text and "刷屏" in text
+    await console.handle_line("/as admin admin")
+    await console.handle_line("/unmute bob")
+    await console.handle_line("/as bob fan")
+    assert "正在等待管理员审核" in await say(console, "/suggest 免费广告位")
+    await run(console, "/as admin admin\n/language zh")
+    assert "“3x”不是有效的禁言时长" in await say(console, "/mute bob 3x 刷屏")
+    assert "时长（duration）" in await say(console, "/help mute")
+    queue = await say(console, "/review")
+    assert "审核队列：1 条待处理" in queue and "含有“广告”" in queue
+
+
+async def test_hostile_text_is_kept_as_typed(console: ConsoleAdapter) -> None:
+    hostile = '<b>@everyone</b> & "quotes" 夜间模式 \u202etxt.exe'
+    await run(console, "/as alice fan\n/suggest Offline maps\n/as bob fan")
+    await console.handle_line(f"/flag 1 '{hostile}'")
+    await console.handle_line("/as admin admin")
+    assert hostile in await say(console, "/review")
+    out = await console.handle_line(f"/mute bob 1h '{hostile}'")
+    assert any(hostile in t for t in to(out, "bob"))
+    assert "x" * 300 not in await say(console, "/flag 1 " + "x" * 301)
