@@ -6,6 +6,7 @@ a mute or unmute anywhere publishes the `mute` topic and every process forgets t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bot.core.change_feed import ChangeFeed
@@ -41,26 +42,50 @@ class MuteService:
         self.repo = repo
         self.clock = clock
         self._cache: dict[int, dict[int, Mute]] = {}
+        # One read per community at a time (a burst of first presses waits for the same one);
+        # a read that began before the mutes changed is used once and not kept.
+        self._loading: dict[int, asyncio.Task[dict[int, Mute]]] = {}
+        self._generation = 0
 
     def listen(self, changes: ChangeFeed) -> None:
         changes.subscribe(TOPIC, self._heard)
-        changes.on_resync(self._cache.clear)
+        changes.on_resync(lambda: self._forget(None))
 
     def _heard(self, data: dict[str, object]) -> None:
         community = data.get("c")
-        if isinstance(community, int):
-            self._cache.pop(community, None)
-        else:
+        self._forget(community if isinstance(community, int) else None)
+
+    def _forget(self, community_id: int | None) -> None:
+        self._generation += 1
+        if community_id is None:
             self._cache.clear()
+            self._loading.clear()
+        else:
+            self._cache.pop(community_id, None)
+            self._loading.pop(community_id, None)
+
+    async def _mutes(self, community_id: int) -> dict[int, Mute]:
+        mutes = self._cache.get(community_id)
+        if mutes is not None:
+            return mutes
+        task = self._loading.get(community_id)
+        if task is None:
+            generation = self._generation
+            task = asyncio.ensure_future(self.repo.of_community(community_id, self.clock.now()))
+            self._loading[community_id] = task
+            try:
+                mutes = await asyncio.shield(task)
+            finally:
+                if self._loading.get(community_id) is task:
+                    del self._loading[community_id]
+            if generation == self._generation:
+                self._cache[community_id] = mutes
+            return mutes
+        return await asyncio.shield(task)
 
     async def current(self, community_id: int, account_id: int) -> Mute | None:
         """The member's mute in force now, if any."""
-        mutes = self._cache.get(community_id)
-        if mutes is None:
-            mutes = self._cache[community_id] = await self.repo.of_community(
-                community_id, self.clock.now()
-            )
-        mute = mutes.get(account_id)
+        mute = (await self._mutes(community_id)).get(account_id)
         if mute is not None and mute.until is not None and mute.until <= self.clock.now():
             return None
         return mute
@@ -71,12 +96,12 @@ class MuteService:
         now = self.clock.now()
         until = now + length if length is not None else None
         await self.repo.put(community_id, account_id, until, reason, by, now)
-        self._cache.pop(community_id, None)
+        self._forget(community_id)
         return until
 
     async def unmute(self, community_id: int, account_id: int) -> bool:
         lifted = await self.repo.lift(community_id, account_id, self.clock.now())
-        self._cache.pop(community_id, None)
+        self._forget(community_id)
         return lifted
 
     async def check(self, ctx: Context, what: str) -> None:

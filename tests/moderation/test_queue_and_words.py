@@ -60,3 +60,27 @@ def test_filter_words_are_stored_folded() -> None:
     assert filter_word("  Crypto  ") == "crypto"
     assert filter_word("ＣＲＹＰＴＯ") == "crypto"
     assert filter_word("\u200b") is None
+
+
+async def test_a_burst_of_first_presses_reads_the_mutes_once(app: App) -> None:
+    from cogs.moderation.mutes import MuteService
+
+    fans = [await member(app, f"fan{i}") for i in range(20)]
+    mutes = app.services.get(MuteService)
+    reads = 0
+    read = mutes.repo.of_community
+
+    async def counted(community_id: int, now):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return await read(community_id, now)
+
+    mutes.repo.of_community = counted  # type: ignore[method-assign]
+    await asyncio.gather(*(mutes.check(fan, "act:sv") for fan in fans))
+    assert reads == 1
+    await mutes.mute(fans[0].community.id, fans[1].member.account_id, None, "spam", 1)
+    results = await asyncio.gather(
+        *(mutes.check(fan, "act:sv") for fan in fans), return_exceptions=True
+    )
+    assert reads == 2
+    assert [i for i, r in enumerate(results) if isinstance(r, UserError)] == [1]
