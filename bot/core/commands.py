@@ -179,6 +179,9 @@ class CommandSpec:
     # The parameters make a short form: Discord shows a modal, Telegram asks for them one by one
     # in a private chat when the command comes without arguments.
     form: bool = False
+    # An admin or owner command is recorded in the audit log when it succeeds; False for one
+    # that only reads (bot/core/audit.py).
+    audit: bool = True
 
     @property
     def group(self) -> str | None:

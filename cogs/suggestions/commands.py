@@ -14,7 +14,7 @@ from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Button, Reply
 from cogs.suggestions import category_step, views
-from cogs.suggestions.service import Submission, SuggestionService
+from cogs.suggestions.service import Held, Submission, SuggestionService
 from cogs.suggestions.status import ROADMAP_LANES
 
 # Replies to a suggestion's message that count as a vote.
@@ -47,6 +47,8 @@ def submission_reply(ctx: Context, sub: Submission) -> Reply:
         return views.card(
             ctx, sub.posted, author=ctx.member.display_name, heading=ctx.t("suggest.posted")
         )
+    if sub.held is not None:
+        return Reply(text=ctx.t(sub.held.key, **sub.held.params), ephemeral=True)
     t = ctx.t
     assert sub.draft_id is not None
     lines = [views.line(t, row) for row, _ in sub.similar]
@@ -66,6 +68,8 @@ def submission_reply(ctx: Context, sub: Submission) -> Reply:
 
 async def post_anyway(ctx: Context, args: list[str]) -> Reply:
     row = await svc(ctx).post_draft(ctx.community.id, int_arg(args), ctx.member.account_id)
+    if isinstance(row, Held):
+        return Reply(text=ctx.t(row.key, **row.params), ephemeral=True)
     return views.card(ctx, row, author=ctx.member.display_name, heading=ctx.t("suggest.posted"))
 
 

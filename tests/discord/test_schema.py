@@ -22,7 +22,14 @@ from devtools.servers.discord_api import APP_ID, FakeDiscord
 from tests.discord.conftest import FAST, Bot, StartBot
 
 GOLDEN = Path(__file__).parent / "golden" / "commands.json"
-GOLDEN_COGS = ["cogs.meta", "cogs.community", "cogs.suggestions", "cogs.accounts", "cogs.drops"]
+GOLDEN_COGS = [
+    "cogs.meta",
+    "cogs.community",
+    "cogs.suggestions",
+    "cogs.moderation",
+    "cogs.accounts",
+    "cogs.drops",
+]
 
 
 def dump(commands: list[dict[str, Any]]) -> str:
