@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
+from bot.core.csv_files import csv_bytes
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
@@ -211,29 +210,25 @@ async def export(ctx: Context, drop: int) -> Reply:
     row = await s.get(ctx.community.id, drop)
     entries = await s.wins.export(row.id)
     names = await ctx.identity.display_names([e.account_id for e in entries])
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(
-        ["slots", "account_id", "name", "units", "code", "source", "won_at", "confirm_by",
-         "confirmed_at"]
-    )  # fmt: skip
-    for e in entries:
-        out.writerow(
-            [
-                " ".join(str(x) for x in e.slots),
-                e.account_id,
-                names.get(e.account_id, ""),
-                e.units,
-                e.code,
-                e.source,
-                e.won_at.isoformat(),
-                e.confirm_by.isoformat(),
-                e.confirmed_at.isoformat() if e.confirmed_at else "",
-            ]
+    header = ("slots", "account_id", "name", "units", "code", "source", "won_at", "confirm_by",
+              "confirmed_at")  # fmt: skip
+    rows = [
+        (
+            " ".join(str(x) for x in e.slots),
+            e.account_id,
+            names.get(e.account_id, ""),
+            e.units,
+            e.code,
+            e.source,
+            e.won_at.isoformat(),
+            e.confirm_by.isoformat(),
+            e.confirmed_at.isoformat() if e.confirmed_at else "",
         )
+        for e in entries
+    ]
     return Reply(
         text=ctx.t("drop.export.text", name=row.name, count=len(entries)),
-        file=buf.getvalue().encode("utf-8"),
+        file=csv_bytes(header, rows),
         file_name=f"drop-{row.id}-winners.csv",
         ephemeral=True,
     )
