@@ -1,5 +1,6 @@
 """`/report export`: the report's totals as CSV for admins (`bot.core.csv_files`: UTF-8 with a
-byte-order mark, so spreadsheet programs read Chinese titles right). Totals only: no individual ballot is exported."""
+byte-order mark, so spreadsheet programs read Chinese titles right).
+Totals only: no individual ballot is exported."""
 
 from __future__ import annotations
 

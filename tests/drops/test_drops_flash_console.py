@@ -12,6 +12,10 @@ from bot.adapters.console import ConsoleAdapter
 from bot.adapters.console.adapter import OutEvent
 
 
+def read_bytes(path: str | Path) -> bytes:
+    return Path(path).read_bytes()
+
+
 def read(path: str | Path) -> str:
     return Path(path).read_text("utf-8")
 
@@ -90,7 +94,7 @@ async def test_flash_drop_from_reservations_to_waiting_list(console: ConsoleAdap
     await say(console, "/as you")
     out = await say(console, "/drop export 1")
     assert out[0].file is not None
-    raw = Path(out[0].file).read_bytes()
+    raw = read_bytes(out[0].file)
     # UTF-8 with a byte-order mark, like the four-grid CSV, so Excel reads Chinese names right.
     assert raw.startswith(codecs.BOM_UTF8) and b"\r\n" in raw
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
