@@ -61,9 +61,18 @@ async def create(
         await s.kick()  # reservations open now: announce the drop at once
         row = await s.get(ctx.community.id, row.id)
     tz = await ctx.timezone()
-    heading = ctx.t("drop.created", id=row.id, name=row.name, opens=views.when(row.opens_at, tz))
+    warning = ""
     if eligibility.needs_scores(row) and s.scores is None:
-        heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
+        warning = "\n⚠ " + ctx.t("drop.warn.no_scores")
+    if row.opened_at is not None:
+        # Announced already: the card is in the channel, so the owner is not sent a second copy.
+        text = ctx.t(
+            "drop.created_posted", id=row.id, name=row.name, closes=views.when(row.closes_at, tz)
+        )
+        return Reply(text=text + warning, ephemeral=True)
+    # Reservations open later: a private preview now, the public card when they open.
+    heading = ctx.t("drop.created", id=row.id, name=row.name, opens=views.when(row.opens_at, tz))
+    heading += warning
     reply = views.card(ctx.t, row, await s.counts(row.id), tz, ctx.now(), heading)
     reply.buttons = []  # the public message with the reserve button comes when it opens
     reply.ephemeral = True
