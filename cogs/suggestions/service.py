@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock
@@ -224,12 +224,20 @@ class SuggestionService:
         return row
 
     async def top(
-        self, community_id: int, half_life: timedelta, limit: int = 10
+        self,
+        community_id: int,
+        half_life: timedelta,
+        limit: int = 10,
+        *,
+        voted_since: datetime | None = None,
     ) -> list[tuple[SuggestionRow, float]]:
-        scores = heat_scores(
-            await self.repo.vote_times(community_id, OPEN_STATUSES), self.clock.now(), half_life
-        )
+        """Open suggestions by heat; with `voted_since`, only those voted for since then."""
+        times = await self.repo.vote_times(community_id, OPEN_STATUSES)
+        scores = heat_scores(times, self.clock.now(), half_life)
         rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+        if voted_since is not None:
+            recent = {sid for sid, at in times if at >= voted_since}
+            rows = [r for r in rows if r.id in recent]
         rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
         return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
 
