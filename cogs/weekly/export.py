@@ -57,5 +57,5 @@ def results_csv(res: Results) -> bytes:
         )
     for n, (sid, title, picks) in enumerate(res.anticipated, 1):
         rows.append(("anticipated", n, "", title, sid, *[""] * 10, picks))
-    rows.append(("turnout", "", "", res.report.period, "", *[""] * 10, res.turnout))
+    rows.append(("turnout", "", "", res.period, "", *[""] * 10, res.turnout))
     return csv_bytes(HEADER, rows)
