@@ -155,6 +155,9 @@ class Param:
     # Values to offer while the member types (e.g. suggestions matching their words); the
     # parameter still takes any value its type accepts.
     autocomplete: Autocomplete | None = None
+    # Asked in the command's form (a Discord modal, a Telegram form). A parameter that the
+    # command asks for in a later step of its own (a category picked from a list) is not.
+    in_form: bool = True
 
 
 Handler = Callable[..., Awaitable["Reply"]]
@@ -184,6 +187,11 @@ class CommandSpec:
     @property
     def leaf(self) -> str:
         return self.name.rsplit(" ", 1)[-1]
+
+    @property
+    def form_params(self) -> tuple[Param, ...]:
+        """The parameters a form asks for, in order."""
+        return tuple(p for p in self.params if p.in_form)
 
     def param(self, name: str) -> Param:
         for p in self.params:

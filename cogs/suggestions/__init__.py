@@ -5,9 +5,11 @@ from __future__ import annotations
 from bot.core.commands import ParamType
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, commands, contributions
+from cogs.suggestions import admin, category_commands, commands, contributions
+from cogs.suggestions.categories import CategoryService
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
+from storage.suggestions.categories import CategoryRepo
 from storage.suggestions.contributions import ContributionRepo
 from storage.suggestions.merges import merge_suggestion_accounts
 from storage.suggestions.posts import SuggestionRepo
@@ -24,6 +26,7 @@ def setup(feature: FeatureSetup) -> None:
     )
     service.listen(feature.changes)
     feature.services.add(service)
+    feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
@@ -35,3 +38,4 @@ def setup(feature: FeatureSetup) -> None:
     )
     commands.register(feature)
     admin.register(feature)
+    category_commands.register(feature)

@@ -203,6 +203,25 @@ class SuggestionService:
         await self._reindex(row)
         return Submission(row, [], None)
 
+    async def hold(self, community_id: int, author_id: int, title: str, details: str) -> int:
+        """Keep a submission as a draft while its author answers a step of the form (picks a
+        category); `continue_draft` goes on from there."""
+        return await self.repo.save_draft(
+            community_id, author_id, title.strip(), details.strip(), None, self.clock.now()
+        )
+
+    async def continue_draft(self, community_id: int, draft_id: int, account_id: int) -> Submission:
+        """Go on with a held draft as `submit` does: show the similar open suggestions, or post."""
+        draft = await self.repo.draft(draft_id)
+        if draft is None or draft.community_id != community_id or draft.account_id != account_id:
+            raise UserError("suggest.draft.unknown")
+        if draft.posted_id is not None:
+            raise UserError("suggest.draft.posted", id=draft.posted_id)
+        similar = await self.similar(community_id, _doc(draft.title, draft.details))
+        if similar:
+            return Submission(None, similar, draft_id)
+        return Submission(await self.post_draft(community_id, draft_id, account_id), [], None)
+
     async def post_draft(self, community_id: int, draft_id: int, account_id: int) -> SuggestionRow:
         draft = await self.repo.draft(draft_id)
         if draft is None or draft.community_id != community_id or draft.account_id != account_id:
@@ -229,30 +248,40 @@ class SuggestionService:
         half_life: timedelta,
         limit: int = 10,
         *,
+        category: str | None = None,
         voted_since: datetime | None = None,
     ) -> list[tuple[SuggestionRow, float]]:
         """Open suggestions by heat; with `voted_since`, only those voted for since then."""
         times = await self.repo.vote_times(community_id, OPEN_STATUSES)
         scores = heat_scores(times, self.clock.now(), half_life)
-        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES, category=category)
         if voted_since is not None:
             recent = {sid for sid, at in times if at >= voted_since}
             rows = [r for r in rows if r.id in recent]
         rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
         return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
 
-    async def by_votes(self, community_id: int, limit: int = 10) -> list[SuggestionRow]:
-        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+    async def by_votes(
+        self, community_id: int, limit: int = 10, *, category: str | None = None
+    ) -> list[SuggestionRow]:
+        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES, category=category)
         rows.sort(key=lambda r: (-r.votes, -r.id))
         return rows[:limit]
 
-    async def newest(self, community_id: int, limit: int = 10) -> list[SuggestionRow]:
-        return await self.repo.find(community_id, statuses=OPEN_STATUSES, limit=limit)
+    async def newest(
+        self, community_id: int, limit: int = 10, *, category: str | None = None
+    ) -> list[SuggestionRow]:
+        return await self.repo.find(
+            community_id, statuses=OPEN_STATUSES, limit=limit, category=category
+        )
 
     async def search(
-        self, community_id: int, text: str, limit: int = 8
+        self, community_id: int, text: str, limit: int = 8, *, category: str | None = None
     ) -> list[tuple[SuggestionRow, float]]:
-        return await self.similar(community_id, text, k=limit, open_only=False, min_score=0.05)
+        if category is None:
+            return await self.similar(community_id, text, k=limit, open_only=False, min_score=0.05)
+        hits = await self.similar(community_id, text, k=limit * 8, open_only=False, min_score=0.05)
+        return [(row, score) for row, score in hits if row.category == category][:limit]
 
     async def mine(self, community_id: int, account_id: int) -> list[SuggestionRow]:
         return await self.repo.find(community_id, author_id=account_id, include_hidden=True)
