@@ -121,8 +121,12 @@ async def edit(
     await _check_who(ctx, roles, tiers)
     row = await s.edit(ctx.community.id, drop, changes)
     tz = await ctx.timezone()
+    heading = ctx.t("drop.edited", id=row.id, name=row.name)
+    if eligibility.needs_scores(row) and s.scores is None:
+        heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
     if row.opened_at is not None:
-        # The drop's card in the group shows the new values at once (edited in place).
+        # The drop's card in the group shows the new values at once (edited in place), so the
+        # owner is answered in a line, not sent a second copy of the card.
         counts = await s.counts(row.id)
         now = ctx.now()
         await ctx.outbox.announce(
@@ -130,9 +134,7 @@ async def edit(
             views.render(ctx.translator, lambda t: views.status(t, row, counts, tz, now)),
             live=LIVE_EDIT,
         )
-    heading = ctx.t("drop.edited", id=row.id, name=row.name)
-    if eligibility.needs_scores(row) and s.scores is None:
-        heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
+        return Reply(text=heading + "\n" + ctx.t("drop.edited_posted"), ephemeral=True)
     reply = views.card(ctx.t, row, await s.counts(row.id), tz, ctx.now(), heading)
     reply.buttons = []
     reply.ephemeral = True

@@ -44,6 +44,14 @@ async def test_the_owner_gets_a_drop_open_at_once_once(console: ConsoleAdapter) 
     assert answer.reply.ephemeral and not answer.reply.fields
     text = answer.reply.text
     assert "posted for everyone" in text and "2026-11-21 09:00 UTC" in text
+    # An edit after opening changes the public card; the owner is answered in a line.
+    out = await say(console, "/drop edit 1 description=Blue")
+    [card] = cards(out)
+    assert card.to == CHANNEL and "Blue" in card.reply.text
+    [answer] = [e for e in out if e.to == "you"]
+    assert (
+        not answer.reply.fields and "Its card for everyone shows the change." in answer.reply.text
+    )
     await say(console, "/settings language zh_cn")
     out = await say(console, '/drop create 耳机 5 "2026-11-21 09:00"')
     assert [e.to for e in cards(out)] == [CHANNEL]
