@@ -5,6 +5,8 @@ import storage.core.schema
 import storage.drops.schema
 import storage.participation.schema
 import storage.platform.schema
+import storage.platform.thread_schema
+import storage.suggestions.discussion_schema
 import storage.suggestions.schema
 import storage.weekly.schema  # noqa: F401  (each import registers its tables)
 from storage.base import metadata
