@@ -4,6 +4,7 @@
   typed in /settings), or the guild id when none is set: then the guild's system channel, else
   the first text channel the bot may post in.
 - "member": a DM to the user id; a member who does not accept DMs is a permanent failure.
+- "thread": into the discussion thread of the subject (`threads.py`), started on first use.
 - "role": grant or revoke the guild role with that name (never created); a missing role, a
   member who left or a role above the bot's are permanent failures.
 
@@ -22,6 +23,7 @@ import discord
 
 from bot.adapters.discord.members import PLATFORM
 from bot.adapters.discord.render import render
+from bot.adapters.discord.threads import DiscussionThreads
 from bot.core.app import App
 from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
@@ -50,6 +52,7 @@ class Deliveries:
         self.client = client
         self.app = app
         self.messages = MessagesRepo(app.engine)
+        self.threads = DiscussionThreads(client, app)
 
     async def __call__(self, item: OutboxItem) -> None:
         try:
@@ -59,6 +62,8 @@ class Deliveries:
                 await self._dm(item)
             elif item.kind == "role":
                 await self._role(item)
+            elif item.kind == "thread":
+                await self.threads.post(item, outbox_nonce(item.id))
             else:
                 raise DeliveryFailed(f"unknown outbox kind {item.kind!r}")
         except discord.RateLimited as exc:
