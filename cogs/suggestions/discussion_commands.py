@@ -8,14 +8,16 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Field, Reply
-from cogs.suggestions.discussion import QUOTE, DiscussionService, clip
+from cogs.suggestions.discussion import DiscussionService, clip
 from cogs.suggestions.service import SuggestionService
 from storage.suggestions.comments import CommentRow
 from storage.suggestions.discussion_schema import COMMENT_MAX
 from storage.suggestions.posts import SuggestionRow
 
-#: Comments listed under a suggestion by /show.
+#: Comments listed under a suggestion by /show, and characters quoted of each: five fit in
+#: one Discord embed field (1 024 characters).
 SHOWN = 5
+SHOWN_QUOTE = 150
 
 # Set by an adapter on the context of a platform message that became a comment: the message's
 # own id (so a redelivery is kept once) and whether it was written in the suggestion's thread.
@@ -112,7 +114,7 @@ async def comments_field(ctx: Context, suggestion: SuggestionRow) -> Field | Non
             "comment.listed",
             comment=r.id,
             name=names.get(r.author_id, "?"),
-            text=clip(r.body, QUOTE),
+            text=clip(r.body, SHOWN_QUOTE),
         )
         for r in rows
     ]
