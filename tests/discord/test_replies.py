@@ -45,7 +45,7 @@ async def test_plus_one_reply_votes_once(fake: FakeDiscord, app: App, start_bot:
 async def test_other_replies_are_not_votes(bot: Bot, fake: FakeDiscord, app: App) -> None:
     first = await card(bot, fake)
     bob, someone = fake.add_member("Bob"), fake.add_member("Someone")
-    # A reply to the card that is not a vote is a comment (tests/discord/test_discussion.py),
+    # A reply to the card that is not a vote is a comment (test_discussion_threads.py),
     # answered in the card's channel; a reply to that member's message is not the bot's.
     human = await fake.reply(someone, first, "looks good")
     await fake.reply(bob, human, "+1")
