@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.actions import make_action
 from bot.core.clock import Clock
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: A follower is told of new comments at most this often.
 TELL_EVERY = timedelta(minutes=10)
+#: How far back the scheduler's tick looks for discussions with followers to tell.
+CATCH_UP = timedelta(days=7)
 #: Comments quoted in a notification (the rest are counted).
 TOLD_AT_MOST = 3
 #: Characters of a comment quoted in a notification or a list.
@@ -150,13 +152,17 @@ class DiscussionService:
     # -- telling followers ----------------------------------------------------------------------
 
     async def tell_followers(self) -> None:
-        """The scheduler's tick: tell the followers whose pause ran out."""
-        await self.tell_due()
+        """The scheduler's tick: tell the followers whose pause ran out, of the discussions
+        that moved in the last week (longer downtime than that loses a summary, not a
+        comment: /show still lists them)."""
+        await self.tell_due(since=self.clock.now() - CATCH_UP)
 
-    async def tell_due(self, *, suggestion_id: int | None = None) -> int:
+    async def tell_due(
+        self, *, suggestion_id: int | None = None, since: datetime | None = None
+    ) -> int:
         """Tell every follower who is due of the comments they have not heard of."""
         now = self.clock.now()
-        due = await self.repo.due(now - TELL_EVERY, suggestion_id)
+        due = await self.repo.due(now - TELL_EVERY, suggestion_id, commented_since=since)
         told = 0
         for item in due:
             try:

@@ -212,9 +212,16 @@ class CommentRepo:
             )
             return True
 
-    async def due(self, told_before: datetime, suggestion_id: int | None = None) -> list[Due]:
+    async def due(
+        self,
+        told_before: datetime,
+        suggestion_id: int | None = None,
+        *,
+        commented_since: datetime | None = None,
+    ) -> list[Due]:
         """Followers with visible comments of others they were not told about, last told
-        before `told_before` (or never), on suggestions that are not hidden."""
+        before `told_before` (or never), on suggestions that are not hidden; of one suggestion,
+        or of those commented on since `commented_since` (the tick reads only those)."""
         f = comment_follows
         unseen = exists().where(
             comments.c.suggestion_id == f.c.suggestion_id,
@@ -235,6 +242,11 @@ class CommentRepo:
         )
         if suggestion_id is not None:
             query = query.where(f.c.suggestion_id == suggestion_id)
+        if commented_since is not None:
+            recent = select(comments.c.suggestion_id).where(
+                comments.c.created_at >= commented_since
+            )
+            query = query.where(f.c.suggestion_id.in_(recent.scalar_subquery()))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [Due(int(r.suggestion_id), int(r.account_id), int(r.told_through)) for r in rows]

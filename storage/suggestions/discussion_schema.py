@@ -37,6 +37,7 @@ comments = Table(
     Column("removed_by", ForeignKey("accounts.id")),
     Index("ix_comments_suggestion", "suggestion_id", "id"),
     Index("ix_comments_origin", "origin", unique=True),
+    Index("ix_comments_created_at", "created_at"),  # the followers' tick reads recent ones
 )
 
 # One row per member who follows (or explicitly stopped following) a suggestion's comments.

@@ -45,6 +45,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comments")),
     )
+    op.create_index("ix_comments_created_at", "comments", ["created_at"])
     op.create_index("ix_comments_origin", "comments", ["origin"], unique=True)
     op.create_index("ix_comments_suggestion", "comments", ["suggestion_id", "id"])
     op.create_table(
@@ -77,4 +78,5 @@ def downgrade() -> None:
     op.drop_table("comment_follows")
     op.drop_index("ix_comments_suggestion", table_name="comments")
     op.drop_index("ix_comments_origin", table_name="comments")
+    op.drop_index("ix_comments_created_at", table_name="comments")
     op.drop_table("comments")
