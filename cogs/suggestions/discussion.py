@@ -19,6 +19,7 @@ from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.outbox import Outbox
 from bot.core.reply import Button, Reply
+from cogs.suggestions import views
 from cogs.suggestions.status import SuggestionStatus
 from storage.core.identity import IdentityRepo
 from storage.suggestions.comments import CommentRepo, CommentRow, Due
@@ -108,7 +109,7 @@ class DiscussionService:
             return None
         await self.outbox.discuss(
             suggestion.community_id,
-            f"sg:{suggestion.id}",
+            views.subject(suggestion.id),
             Reply(text=f"{author_name}: {text}"),
             thread_name=thread_name(suggestion),
             dedup_key=f"comment:{row.id}",
