@@ -129,3 +129,17 @@ async def test_a_thread_started_before_a_lost_answer_is_found_again(
     assert text_of(posted.json) == "Bob: hello"
     (refused,) = thread_starts(fake)
     assert refused.status == 400
+
+
+async def test_only_the_author_or_an_admin_removes_a_comment(
+    fake: FakeDiscord, app: App, start_bot: StartBot
+) -> None:
+    bot = await content_bot(app, start_bot)
+    await suggest(bot, fake.add_member("Alice"), "Dark mode")
+    bob, carol = fake.add_member("Bob"), fake.add_member("Carol")
+    await bot.slash(bob, "comment", id=1, text="spam")
+    refused = await bot.slash(carol, "uncomment", comment=1)
+    assert is_ephemeral(refused.message) and "not yours" in text_of(refused.message)
+    hidden = await bot.slash(fake.owner, "uncomment", comment=1)  # the server's owner
+    assert "Comment 1 on #1 is hidden." in text_of(hidden.message)
+    assert await comment_count(app) == 0

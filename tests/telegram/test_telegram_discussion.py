@@ -45,6 +45,8 @@ async def test_a_reply_that_is_not_a_vote_is_a_comment(world: World, app: App) -
     assert told["text"].startswith("💬 New comments on #1 Dark mode (1)")
     assert f"Bob: {HOSTILE}" in told["text"]
     assert "&lt;b&gt;" in world.fake.calls_to("sendMessage")[-1].params["text"]
+    # Telegram has no threads: the comment is not posted to the group again.
+    assert not any(f"Bob: {HOSTILE}" in t for t in world.texts(GROUP))
 
     await world.say(CAROL, "/show 1")
     shown = world.last(GROUP)
