@@ -3,12 +3,15 @@ comments posted into it, and members' messages in it kept as comments."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
 from cogs.suggestions.discussion import DiscussionService
 from cogs.suggestions.service import SuggestionService
 from devtools.servers.discord_api import GUILD_ID, FakeDiscord
+from storage.platform.messages import MessagesRepo
 from tests.discord.conftest import Bot, StartBot, eventually, is_ephemeral, suggest, text_of
 
 
@@ -143,3 +146,29 @@ async def test_only_the_author_or_an_admin_removes_a_comment(
     hidden = await bot.slash(fake.owner, "uncomment", comment=1)  # the server's owner
     assert "Comment 1 on #1 is hidden." in text_of(hidden.message)
     assert await comment_count(app) == 0
+
+
+async def test_comments_written_elsewhere_in_the_community_reach_the_thread(
+    fake: FakeDiscord, app: App, start_bot: StartBot
+) -> None:
+    bot = await content_bot(app, start_bot)
+    console = ConsoleAdapter(app)
+    await console.handle_line("/as olga owner")
+    await console.handle_line('/suggest "Dark mode" "Too bright"')
+    (code,) = await console.handle_line("/community code")
+    join = re.search(r"code for [^:]+: ([A-Z0-9-]+)", code.reply.plain_text())
+    assert join is not None
+    await bot.slash(fake.owner, "join", code=join.group(1))
+    shown = await bot.slash(fake.add_member("Bob"), "show", id=1)  # the card, on Discord
+    card = shown.message
+
+    async def remembered() -> bool:
+        refs = MessagesRepo(app.engine)
+        return await refs.subject_of("discord", card["channel_id"], card["id"]) == "sg:1"
+
+    await eventually(remembered)
+    await console.handle_line("/comment 1 written on the console")
+    (start,) = await fake.wait_for("POST", rf"/channels/\d+/messages/{card['id']}/threads")
+    assert start.json["name"] == "#1 Dark mode"
+    (posted,) = await fake.wait_for("POST", rf"/channels/{card['id']}/messages")
+    assert text_of(posted.json) == "olga: written on the console"
