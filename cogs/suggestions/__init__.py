@@ -5,10 +5,18 @@ from __future__ import annotations
 from bot.core.commands import ParamType
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, commands, contributions, discussion_commands
+from cogs.suggestions import (
+    admin,
+    category_commands,
+    commands,
+    contributions,
+    discussion_commands,
+)
+from cogs.suggestions.categories import CategoryService
 from cogs.suggestions.discussion import DiscussionService
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
+from storage.suggestions.categories import CategoryRepo
 from storage.suggestions.comments import CommentRepo, merge_comment_accounts
 from storage.suggestions.contributions import ContributionRepo
 from storage.suggestions.merges import merge_suggestion_accounts
@@ -26,6 +34,7 @@ def setup(feature: FeatureSetup) -> None:
     )
     service.listen(feature.changes)
     feature.services.add(service)
+    feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
@@ -48,3 +57,4 @@ def setup(feature: FeatureSetup) -> None:
     feature.add_account_merger(merge_comment_accounts)
     feature.add_due_work(talk.tell_followers)
     discussion_commands.register(feature, commands.ID)
+    category_commands.register(feature)

@@ -1,7 +1,7 @@
 """platform: discussion threads started from suggestion cards; cards found by subject
 
-Revision ID: 0005_discussion_threads
-Revises: 0004_telegram_workers
+Revision ID: 0006_discussion_threads
+Revises: 0005_live_messages
 Create Date: 2026-12-04
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0005_discussion_threads"
-down_revision: str | Sequence[str] | None = "0004_telegram_workers"
+revision: str = "0006_discussion_threads"
+down_revision: str | Sequence[str] | None = "0005_live_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

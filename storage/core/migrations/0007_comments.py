@@ -1,7 +1,7 @@
 """discussion: comments on suggestions, and who follows them
 
-Revision ID: 0005_comments
-Revises: 0004_rate_limits
+Revision ID: 0007_comments
+Revises: 0006_audit_moderation
 Create Date: 2026-12-04
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0005_comments"
-down_revision: str | Sequence[str] | None = "0004_rate_limits"
+revision: str = "0007_comments"
+down_revision: str | Sequence[str] | None = "0006_audit_moderation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
