@@ -121,15 +121,24 @@ class DiscussionService:
     async def latest(self, suggestion_id: int, limit: int = 5) -> tuple[list[CommentRow], int]:
         return await self.repo.latest(suggestion_id, limit)
 
-    async def remove(self, comment_id: int, account_id: int, *, admin: bool) -> CommentRow:
-        """The author deletes their comment; an admin hides anyone's."""
+    async def delete(self, comment_id: int, account_id: int) -> CommentRow:
+        """The author deletes their own comment."""
+        row = await self._visible(comment_id)
+        if row.author_id != account_id:
+            raise UserError("comment.not_yours", id=comment_id)
+        await self.repo.remove(comment_id, account_id, hide=False, now=self.clock.now())
+        return row
+
+    async def hide(self, comment_id: int, account_id: int) -> CommentRow:
+        """An admin hides anyone's comment (the command is an admin's, so it is audited)."""
+        row = await self._visible(comment_id)
+        await self.repo.remove(comment_id, account_id, hide=True, now=self.clock.now())
+        return row
+
+    async def _visible(self, comment_id: int) -> CommentRow:
         row = await self.repo.get(comment_id)
         if row is None or not row.visible:
             raise UserError("comment.unknown", id=comment_id)
-        own = row.author_id == account_id
-        if not (own or admin):
-            raise UserError("comment.not_yours", id=comment_id)
-        await self.repo.remove(comment_id, account_id, hide=not own, now=self.clock.now())
         return row
 
     async def get(self, comment_id: int) -> CommentRow | None:

@@ -3,7 +3,7 @@ to a suggestion's card that are not votes, and messages in its thread, are comme
 
 from __future__ import annotations
 
-from bot.core.commands import CommandSpec, Param, ParamType
+from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
@@ -72,19 +72,30 @@ async def on_reply(ctx: Context, sid: int, text: str) -> Reply | None:
     return _added(ctx, posted.comment, suggestion)
 
 
-async def uncomment(ctx: Context, comment: int) -> Reply:
-    s = discussion(ctx)
-    row = await s.get(comment)
-    if row is not None:  # a comment of another community is as unknown as none
+async def _in_community(ctx: Context, comment: int) -> None:
+    """A comment of another community (or of a hidden suggestion) is as unknown as none."""
+    row = await discussion(ctx).get(comment)
+    if row is not None:
         try:
             await _suggestion(ctx, row.suggestion_id)
+            return
         except UserError:
-            row = None
-    if row is None:
-        raise UserError("comment.unknown", id=comment)
-    removed = await s.remove(comment, ctx.member.account_id, admin=ctx.is_admin)
-    key = "comment.deleted" if removed.author_id == ctx.member.account_id else "comment.hidden"
-    return Reply(text=ctx.t(key, comment=comment, id=removed.suggestion_id), ephemeral=True)
+            pass
+    raise UserError("comment.unknown", id=comment)
+
+
+async def uncomment(ctx: Context, comment: int) -> Reply:
+    await _in_community(ctx, comment)
+    removed = await discussion(ctx).delete(comment, ctx.member.account_id)
+    text = ctx.t("comment.deleted", comment=comment, id=removed.suggestion_id)
+    return Reply(text=text, ephemeral=True)
+
+
+async def hidecomment(ctx: Context, comment: int) -> Reply:
+    await _in_community(ctx, comment)
+    removed = await discussion(ctx).hide(comment, ctx.member.account_id)
+    text = ctx.t("comment.hidden", comment=comment, id=removed.suggestion_id)
+    return Reply(text=text, ephemeral=True)
 
 
 async def follow(ctx: Context, id: int) -> Reply:
@@ -143,6 +154,15 @@ def register(feature: FeatureSetup, ident: Param) -> None:
             "help.uncomment",
             uncomment,
             (Param("comment", ParamType.INT, "param.comment_id", min=1),),
+        )
+    )
+    c(
+        CommandSpec(
+            "hidecomment",
+            "help.hidecomment",
+            hidecomment,
+            (Param("comment", ParamType.INT, "param.comment_id", min=1),),
+            role=Role.ADMIN,
         )
     )
     c(CommandSpec("follow", "help.follow", follow, (ident,)))

@@ -43,7 +43,7 @@ async def test_comments_show_under_the_suggestion(console: ConsoleAdapter) -> No
     assert added.reply.plain_text() == "💬 已在 #1 Dark mode 下发表评论 8。"
 
 
-async def test_removing_comments_needs_the_author_or_an_admin(console: ConsoleAdapter) -> None:
+async def test_authors_delete_their_comments_and_admins_hide_any(console: ConsoleAdapter) -> None:
     await run(
         console,
         """
@@ -57,15 +57,19 @@ async def test_removing_comments_needs_the_author_or_an_admin(console: ConsoleAd
     )
     (refused,) = await console.handle_line("/uncomment 1")
     assert refused.reply.error and "not yours" in refused.reply.plain_text()
+    (refused,) = await console.handle_line("/hidecomment 1")  # a fan may not
+    assert refused.reply.error
     (missing,) = await console.handle_line("/uncomment 42")
     assert missing.reply.error and "no comment 42" in missing.reply.plain_text()
     await console.handle_line("/as bob fan")
     (deleted,) = await console.handle_line("/uncomment 2")
     assert deleted.reply.plain_text() == "Your comment 2 on #1 is deleted."
     await console.handle_line("/as mod admin")
-    (hidden,) = await console.handle_line("/uncomment 1")
+    (refused,) = await console.handle_line("/uncomment 1")  # not the admin's own comment
+    assert refused.reply.error and "/hidecomment" in refused.reply.plain_text()
+    (hidden,) = await console.handle_line("/hidecomment 1")
     assert hidden.reply.plain_text() == "Comment 1 on #1 is hidden."
-    (again,) = await console.handle_line("/uncomment 1")
+    (again,) = await console.handle_line("/hidecomment 1")
     assert again.reply.error
     (shown,) = await console.handle_line("/show 1")
     assert "Comments" not in shown.reply.plain_text()

@@ -143,7 +143,9 @@ async def test_only_the_author_or_an_admin_removes_a_comment(
     await bot.slash(bob, "comment", id=1, text="spam")
     refused = await bot.slash(carol, "uncomment", comment=1)
     assert is_ephemeral(refused.message) and "not yours" in text_of(refused.message)
-    hidden = await bot.slash(fake.owner, "uncomment", comment=1)  # the server's owner
+    refused = await bot.slash(carol, "hidecomment", comment=1)
+    assert is_ephemeral(refused.message) and await comment_count(app) == 1
+    hidden = await bot.slash(fake.owner, "hidecomment", comment=1)  # the server's owner
     assert "Comment 1 on #1 is hidden." in text_of(hidden.message)
     assert await comment_count(app) == 0
 
