@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.commands import ParamType
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, commands, contributions
+from cogs.suggestions import admin, commands, contributions, corrections
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
 from storage.suggestions.contributions import ContributionRepo
@@ -33,5 +33,9 @@ def setup(feature: FeatureSetup) -> None:
             "heat_half_life_days", "setting.heat_half_life_days", ParamType.INT, 7, min=1, max=365
         )
     )
+    feature.settings.declare(
+        SettingSpec(commands.ANONYMOUS, "setting.anonymous_suggestions", ParamType.BOOL, False)
+    )
     commands.register(feature)
     admin.register(feature)
+    corrections.register(feature)

@@ -11,10 +11,11 @@ from bot.core.commands import Choice, CommandSpec, Param, ParamType, parse_int
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
-from bot.core.reply import Button, Reply
+from bot.core.reply import Button, Field, Reply
 from cogs.suggestions import views
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.status import ROADMAP_LANES
+from storage.suggestions.posts import SuggestionRow
 
 # Replies to a suggestion's message that count as a vote.
 PLUS_ONE = re.compile(
@@ -28,16 +29,42 @@ def svc(ctx: Context) -> SuggestionService:
     return ctx.service(SuggestionService)
 
 
+ANONYMOUS = "anonymous_suggestions"
+
+
+async def anonymous(ctx: Context) -> bool:
+    """Whether the community posts new suggestions without their author's name."""
+    return bool(await ctx.community_settings.get(ctx.community.id, ANONYMOUS))
+
+
+async def author_name(ctx: Context, row: SuggestionRow) -> str | None:
+    """The name shown on a suggestion's card: none for an anonymous one."""
+    if row.anonymous:
+        return None
+    return (await ctx.identity.display_names([row.author_id])).get(row.author_id)
+
+
+def _posted(ctx: Context, row: SuggestionRow) -> Reply:
+    author = None if row.anonymous else ctx.member.display_name
+    reply = views.card(ctx, row, author=author, heading=ctx.t("suggest.posted"))
+    if row.anonymous:
+        reply.footer = "\n".join(p for p in (reply.footer, ctx.t("suggest.posted_anonymous")) if p)
+    return reply
+
+
 async def suggest(
     ctx: Context, title: str, details: str | None = None, category: str | None = None
 ) -> Reply:
     sub = await svc(ctx).submit(
-        ctx.community.id, ctx.member.account_id, title, details or "", category
+        ctx.community.id,
+        ctx.member.account_id,
+        title,
+        details or "",
+        category,
+        anonymous=await anonymous(ctx),
     )
     if sub.posted is not None:
-        return views.card(
-            ctx, sub.posted, author=ctx.member.display_name, heading=ctx.t("suggest.posted")
-        )
+        return _posted(ctx, sub.posted)
     t = ctx.t
     assert sub.draft_id is not None
     lines = [views.line(t, row) for row, _ in sub.similar]
@@ -56,8 +83,10 @@ async def suggest(
 
 
 async def post_anyway(ctx: Context, args: list[str]) -> Reply:
-    row = await svc(ctx).post_draft(ctx.community.id, int_arg(args), ctx.member.account_id)
-    return views.card(ctx, row, author=ctx.member.display_name, heading=ctx.t("suggest.posted"))
+    row = await svc(ctx).post_draft(
+        ctx.community.id, int_arg(args), ctx.member.account_id, anonymous=await anonymous(ctx)
+    )
+    return _posted(ctx, row)
 
 
 async def _vote_reply(ctx: Context, sid: int, *, toggle: bool) -> Reply:
@@ -151,13 +180,16 @@ async def search(ctx: Context, text: str) -> Reply:
 
 async def show(ctx: Context, id: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, id, include_hidden=ctx.is_admin)
-    names = await ctx.identity.display_names([row.author_id])
-    reply = views.card(ctx, row, author=names.get(row.author_id))
+    reply = views.card(ctx, row, author=await author_name(ctx, row))
+    if row.anonymous and ctx.is_admin:  # for moderation: the name, to the admin alone
+        name = (await ctx.identity.display_names([row.author_id])).get(row.author_id, "?")
+        reply.fields.append(Field(ctx.t("show.anonymous_author"), name))
+        reply.ephemeral = True
     if row.hidden:  # only admins get here: show it to them alone, with nothing to vote on
         reply.ephemeral = True
         reply.buttons = []
         reply.subject = None
-        reply.footer = ctx.t("show.hidden")
+        reply.footer = ctx.t("show.deleted" if row.deleted else "show.hidden")
     return reply
 
 

@@ -57,6 +57,8 @@ def card(
         fields.append(Field(t("suggest.field.author"), author, inline=True))
     if row.status_note:
         fields.append(Field(t("suggest.field.note"), row.status_note))
+    if row.response:
+        fields.append(Field(t("suggest.field.response"), row.response))
     if row.merged_into:
         fields.append(Field(t("suggest.field.merged"), f"#{row.merged_into}"))
     buttons = [vote_button(t, row)] if is_open(row.status) else []
@@ -66,7 +68,14 @@ def card(
         fields=fields,
         buttons=buttons,
         subject=subject(row.id),
-        footer=t("suggest.footer.reply_to_vote") if buttons else "",
+        footer="\n".join(
+            part
+            for part in (
+                t("suggest.footer.reply_to_vote") if buttons else "",
+                t("suggest.footer.edited") if row.edited_at else "",
+            )
+            if part
+        ),
     )
 
 
