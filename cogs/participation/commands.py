@@ -56,6 +56,9 @@ async def profile(ctx: Context, member: str | None = None) -> Reply:
         data.tier,
         data.next_tier,
         suggestions,
+        data.grants,
+        data.grants_count,
+        data.grants_total,
     )
 
 

@@ -1,0 +1,67 @@
+"""Points by hand: owners grant or deduct points with a reason; the member is told, sees it in
+their profile, and it counts in totals, leaderboards and tiers, through recomputes too."""
+
+from __future__ import annotations
+
+from bot.adapters.console import ConsoleAdapter
+from bot.core.app import App
+from tests.participation.support import run, said, service, totals
+
+
+async def test_grant_and_deduct_through_the_console(console: ConsoleAdapter, app: App) -> None:
+    await run(
+        console,
+        """
+        /as alice fan
+        /suggest "Dark mode for the app" "Too bright at night"
+        /as bob fan
+        /vote 1
+        /as you
+        """,
+    )
+    granted = await console.handle_line("/points grant alice 25 Found the login bug")
+    assert "alice got 25 points: Found the login bug. Their total: 25." in said(granted, "you")
+    assert "You were given 25 points: Found the login bug. Your total: 25." in said(
+        granted, "alice"
+    )
+    deducted = await console.handle_line("/points deduct bob 1 Vote from a second account")
+    assert "bob lost 1 points" in said(deducted, "you") and "Their total: 0" in said(deducted)
+    assert "bob" in {e.to for e in deducted}
+
+    await console.handle_line("/as alice fan")
+    profile = said(await console.handle_line("/profile"))
+    assert "Points by hand (+25)" in profile and "+25 · Found the login bug" in profile
+    board = said(await console.handle_line("/leaderboard all"))
+    assert "1. alice — 25" in board and "bob" not in board
+
+    cid = (await console.context()).community.id
+    await service(app).recompute(cid)  # rebuilt from the contributions: the grants stay
+    alice = (await console.context("alice")).member.account_id
+    assert (await totals(app, cid))[alice] == 25
+
+
+async def test_only_owners_and_bad_input(console: ConsoleAdapter) -> None:
+    await run(console, '/as alice fan\n/suggest "Dark mode for the app" "Too bright"')
+    for who in ("alice fan", "mod admin"):
+        await console.handle_line(f"/as {who}")
+        refused = said(await console.handle_line("/points grant alice 5 because"))
+        assert "needs the owner role" in refused
+    await console.handle_line("/as you")
+    assert "Cannot take 5 points: the member has 0" in said(
+        await console.handle_line("/points deduct alice 5 cheating")
+    )
+    assert "at least 1" in said(await console.handle_line("/points grant alice 0 nothing"))
+    assert "at most 100000" in said(await console.handle_line("/points grant alice 1000000 x"))
+    assert "at least 1" in said(await console.handle_line("/points grant alice -3 x"))
+    assert "reason must not be empty" in said(
+        await console.handle_line("/points grant alice 5 \u200b\u200b")
+    )
+    assert "No member called zed here" in said(await console.handle_line("/points grant zed 5 who"))
+    long = "x" * 201
+    assert "at most 200" in said(await console.handle_line(f"/points grant alice 5 {long}"))
+
+
+async def test_a_grant_reaches_a_tier(console: ConsoleAdapter) -> None:
+    await run(console, "/tier set insider 10\n/as alice fan\n/vote 999\n/as you")
+    out = await console.handle_line("/points grant alice 12 Helped moderate the launch")
+    assert "alice is now insider" in said(out, "channel")
