@@ -6,8 +6,9 @@ due through `run_once`, keyed by period, so work is exactly-once across restarts
 - `fourgrid-open:<community>:<ISO week>` — the configured day and time (in the community's time
   zone) has passed since the latest release, and that release has no report yet. After downtime
   the first tick finds the missed period and opens the report then, once.
-- `fourgrid-close:<report>` then `fourgrid-results:<report>` (`:<round>` after a reopening) — a report closes when its time is
-  up (the configured duration after it actually opened) and its results are posted.
+- `fourgrid-close:<report>` then `fourgrid-results:<report>` — a report closes when its time is
+  up (the configured duration after it actually opened) and its results are posted. A reopened
+  report's keys end in `:<round>`, so it closes and posts again.
 - `release:<release>` — a release whose changelog was not posted (the process stopped half-way).
 - `digest:<community>:<local date>` — the daily admin digest (caught up within 12 hours).
 - `roadmap:<community>:<year-month>` — the monthly roadmap post (caught up within 3 days).
