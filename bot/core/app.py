@@ -28,6 +28,7 @@ from bot.core.identity_cache import IdentityCache
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
+from bot.core.posts import PostViews
 from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedRateLimits
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
@@ -82,6 +83,7 @@ class App:
         from bot.core.dispatch import Dispatcher
 
         self.dispatcher = Dispatcher(self)
+        self.posts = PostViews()
         # Time-driven work: the scheduler runs it, and so does the console's /advance.
         self.due_work: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
@@ -145,6 +147,7 @@ class App:
         self.changes.start()
 
     async def close(self) -> None:
+        await self.posts.settle()
         await self.changes.stop()
         for hook in reversed(self.shutdown_hooks):
             try:

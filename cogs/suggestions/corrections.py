@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.actions import int_arg
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.feature import FeatureSetup
@@ -44,6 +45,7 @@ async def edit(
             [row.author_id],
             views.render_notice(ctx.translator, "notice.edited", id=row.id, title=row.title),
         )
+    await ctx.subject_changed(views.subject(row.id))
     reply = views.card(
         ctx, row, author=await author_name(ctx, row), heading=ctx.t("edit.done", id=row.id)
     )
@@ -62,11 +64,13 @@ async def delete(ctx: Context, id: int) -> Reply:
             [row.author_id],
             views.render_notice(ctx.translator, "notice.deleted", id=row.id, title=row.title),
         )
+    await ctx.subject_changed(views.subject(row.id))
     return Reply(text=ctx.t("delete.done", id=row.id), ephemeral=True)
 
 
 async def restore(ctx: Context, id: int) -> Reply:
     row = await svc(ctx).restore(ctx.community.id, id, ctx.member.account_id)
+    await ctx.subject_changed(views.subject(row.id))
     key = "restore.done_hidden" if row.hidden else "restore.done"
     return Reply(text=ctx.t(key, id=row.id, title=row.title), ephemeral=True)
 
@@ -84,6 +88,7 @@ async def respond(ctx: Context, id: int, text: str | None = None) -> Reply:
                 ctx.translator, "notice.response", id=row.id, title=row.title, text=row.response
             ),
         )
+    await ctx.subject_changed(views.subject(row.id))
     heading = ctx.t("response.set" if row.response else "response.cleared", id=row.id)
     reply = views.card(ctx, row, author=await author_name(ctx, row), heading=heading)
     if row.hidden:
@@ -91,7 +96,18 @@ async def respond(ctx: Context, id: int, text: str | None = None) -> Reply:
     return reply
 
 
+async def post_view(ctx: Context, args: list[str]) -> Reply | None:
+    """A suggestion's posted card as it should look now: the card, or a line saying it was
+    taken down (deleted or hidden), with nothing to vote on."""
+    row = await svc(ctx).get(ctx.community.id, int_arg(args), include_hidden=True)
+    if row.hidden:
+        key = "post.deleted" if row.deleted else "post.hidden"
+        return Reply(title=f"#{row.id}", text=ctx.t(key), subject=views.subject(row.id))
+    return views.card(ctx, row, author=await author_name(ctx, row))
+
+
 def register(feature: FeatureSetup) -> None:
+    feature.posts.add("sg", post_view)
     feature.settings.declare(
         SettingSpec(
             EDIT_WINDOW,

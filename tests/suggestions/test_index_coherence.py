@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
