@@ -201,7 +201,8 @@ async def show_button(ctx: Context, args: list[str]) -> Reply:
 
 async def mine(ctx: Context) -> Reply:
     rows = await svc(ctx).mine(ctx.community.id, ctx.member.account_id)
-    reply = views.listing(ctx, ctx.t("list.mine"), rows, "list.mine_empty")
+    deleted = {r.id: ctx.t("list.deleted") for r in rows if r.deleted}
+    reply = views.listing(ctx, ctx.t("list.mine"), rows, "list.mine_empty", deleted)
     reply.ephemeral = True
     return reply
 

@@ -26,11 +26,6 @@ async def _window(ctx: Context) -> timedelta:
 async def edit(
     ctx: Context, id: int, title: str | None = None, details: str | None = None
 ) -> Reply:
-    if title is not None and title.lstrip().startswith("|"):  # `/edit 12 | new details`
-        rest = title.lstrip()[1:].strip()
-        title, details = None, "\n".join(p for p in (rest, details) if p) or None
-    elif details is not None and details.lstrip().startswith("|"):  # `"title" | details`
-        details = details.lstrip()[1:].strip()
     me = ctx.member.account_id
     row = await svc(ctx).edit(
         ctx.community.id,

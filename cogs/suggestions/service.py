@@ -354,6 +354,9 @@ class SuggestionService:
             raise UserError("merge.self")
         dup = await self.get(community_id, dup_id, include_hidden=True)
         orig = await self.get(community_id, orig_id, include_hidden=True)
+        for row in (dup, orig):
+            if row.deleted:
+                raise UserError("delete.is_deleted", id=row.id)
         if dup.status == SuggestionStatus.DUPLICATE:
             raise UserError("merge.already", id=dup.id, into=dup.merged_into)
         if orig.status == SuggestionStatus.DUPLICATE:

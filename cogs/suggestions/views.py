@@ -91,7 +91,7 @@ def listing(
         return Reply(text=t(empty_key), ephemeral=True)
     extras = extras or {}
     text = "\n".join(line(t, r, extras.get(r.id, "")) for r in rows)
-    buttons = [vote_button(t, r) for r in rows[:5] if is_open(r.status)]
+    buttons = [vote_button(t, r) for r in rows[:5] if is_open(r.status) and not r.hidden]
     return Reply(title=title, text=text, buttons=buttons)
 
 

@@ -162,3 +162,45 @@ async def test_anonymous_suggestions(console: ConsoleAdapter) -> None:
     # Turning the setting off does not unmask what was posted anonymously.
     await run(console, "/as owner owner\n/settings anonymous_suggestions off\n/as bob fan")
     assert "alice" not in text(await console.handle_line("/show 2"))
+
+
+async def test_hostile_input(console: ConsoleAdapter) -> None:
+    await run(console, '/as alice fan\n/suggest "Dark mode for the app" "White hurts at night"')
+    answers = {
+        "/edit 0 | x y z": "at least 1",
+        "/edit 2147483648 | more": "at most 2147483647",
+        "/edit abc | more": "must be a whole number",
+        "/edit 99 | more": "no suggestion #99",
+        "/edit 1": "Give a new title",
+        '/edit 1 "\u200b\u200d\u200b"': "too short",
+        "/edit 1 " + "t" * 121: "at most 120",
+        "/edit 1 | " + "d" * 2001: "at most 2000",
+        "/edit 1 Dark mode for the app": "already says exactly that",
+        "/delete -1": "at least 1",
+        "/restore 1": "needs the admin role",
+        "/respond 1 hi": "needs the admin role",
+    }
+    for line, expected in answers.items():
+        out = await console.handle_line(line)
+        assert len(out) == 1 and out[0].reply.error, line
+        assert expected in text(out), (line, text(out))
+    # Markup and control characters are kept as text, never interpreted; NULs are dropped.
+    odd = '/edit 1 "<b>Dark</b> *mode* @everyone" | \x00line one\nline two'
+    edited = text(await console.handle_line(odd))
+    assert "<b>Dark</b> *mode* @everyone" in edited and "line one\nline two" in edited
+    await console.handle_line("/as admin admin")
+    long = "r" * 1001
+    assert "at most 1000" in text(await console.handle_line(f"/respond 1 {long}"))
+    assert "is not deleted" in text(await console.handle_line("/restore 1"))
+    assert "no suggestion #5" in text(await console.handle_line("/restore 5"))
+
+
+async def test_chinese_messages(console: ConsoleAdapter, clock: FakeClock) -> None:
+    await run(console, "/as owner owner\n/settings language zh_cn")
+    await run(console, '/as alice fan\n/suggest "深色模式" "晚上太亮了"')
+    assert "✏️ #1 已更新" in text(await console.handle_line("/edit 1 | 还有小组件"))
+    clock.advance(timedelta(hours=2))
+    assert "发布后 1h 内才可以" in text(await console.handle_line("/delete 1"))
+    await console.handle_line("/as admin admin")
+    assert "官方回复：正在做" in text(await console.handle_line("/respond 1 正在做"))
+    assert "🗑️ #1 已删除" in text(await console.handle_line("/delete 1"))
