@@ -15,7 +15,8 @@ from storage.suggestions.schema import drafts, suggestion_events, suggestions, v
 from storage.util import new_id
 
 #: The change-feed topic of suggestion changes (storage/change_feed.py): every event recorded
-#: (`add_event`: posted, status, merged, unmerged, hidden, shown) publishes {"id": sid}.
+#: (`add_event`: posted, status, merged, unmerged, hidden, shown, edited, deleted, restored,
+#: response) publishes {"id": sid}.
 TOPIC = "suggestion"
 
 
