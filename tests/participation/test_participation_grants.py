@@ -3,9 +3,20 @@ their profile, and it counts in totals, leaderboards and tiers, through recomput
 
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
+from bot.core.commands import Role
+from bot.core.errors import UserError
+from cogs.suggestions.service import SuggestionService
+from tests.helpers import member
 from tests.participation.support import run, said, service, totals
+
+_spaces = itertools.count()
 
 
 async def test_grant_and_deduct_through_the_console(console: ConsoleAdapter, app: App) -> None:
@@ -65,3 +76,33 @@ async def test_a_grant_reaches_a_tier(console: ConsoleAdapter) -> None:
     await run(console, "/tier set insider 10\n/as alice fan\n/vote 999\n/as you")
     out = await console.handle_line("/points grant alice 12 Helped moderate the launch")
     assert "alice is now insider" in said(out, "channel")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.lists(st.integers(-50, 50).filter(bool), max_size=10))
+async def test_totals_are_the_ledger_plus_what_was_granted(app: App, changes: list[int]) -> None:
+    """Whatever grants and deductions, a total is the earned points plus the grants, a
+    deduction beyond the total is refused, and a recompute changes nothing."""
+    space = f"grants-{next(_spaces)}"
+    owner = await member(app, "owner", Role.OWNER, space=space)
+    fan = await member(app, "fan", space=space)
+    cid, who = fan.community.id, fan.member.account_id
+    loop = app.services.get(SuggestionService)
+    sub = await loop.submit(cid, owner.member.account_id, "Dark mode", "", None)
+    assert sub.posted is not None
+    await loop.vote(cid, sub.posted.id, who)  # earns the vote's point
+    points = service(app)
+    expected = await points.points(cid, who)
+    for change in changes:
+        try:
+            total = await points.grant(cid, who, change, "because", owner.member.account_id)
+        except UserError as exc:
+            assert exc.key == "points.deduct.too_many" and -change > expected
+            continue
+        expected += change
+        assert total == expected >= 0
+    assert await points.points(cid, who) == expected
+    await points.recompute(cid)
+    assert await points.points(cid, who) == expected
