@@ -46,10 +46,7 @@ async def author_name(ctx: Context, row: SuggestionRow) -> str | None:
 
 def _posted(ctx: Context, row: SuggestionRow) -> Reply:
     author = None if row.anonymous else ctx.member.display_name
-    reply = views.card(ctx, row, author=author, heading=ctx.t("suggest.posted"))
-    if row.anonymous:
-        reply.footer = "\n".join(p for p in (reply.footer, ctx.t("suggest.posted_anonymous")) if p)
-    return reply
+    return views.card(ctx, row, author=author, heading=ctx.t("suggest.posted"))
 
 
 async def suggest(

@@ -73,6 +73,7 @@ def card(
             for part in (
                 t("suggest.footer.reply_to_vote") if buttons else "",
                 t("suggest.footer.edited") if row.edited_at else "",
+                t("suggest.posted_anonymous") if row.anonymous else "",
             )
             if part
         ),

@@ -149,7 +149,7 @@ async def test_anonymous_suggestions(console: ConsoleAdapter) -> None:
     await console.handle_line("/as alice fan")
     posted = await console.handle_line('/suggest "A secret wish" "please"')
     body = text(posted)
-    assert "alice" not in body and "Posted without your name" in body
+    assert "alice" not in body and "Posted anonymously: only admins" in body
     await console.handle_line("/as bob fan")
     shown = await console.handle_line("/show 2")
     assert "alice" not in text(shown) and not shown[0].reply.ephemeral
