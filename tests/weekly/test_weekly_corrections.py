@@ -100,3 +100,31 @@ async def test_reopen_a_closed_report_posts_corrected_results(console: ConsoleAd
     results = said(again, CHANNEL)
     assert "Corrected results" in results and "Turnout: 2" in results
     assert said(await console.handle_line("/advance 3h"), CHANNEL) == ""  # posted once
+
+
+async def test_refusals_and_hostile_input(console: ConsoleAdapter) -> None:
+    await run(console, SETUP)
+    await console.handle_line("/as alice fan")
+    for line in ("/release edit v1.2 version=v9", "/release delete v1.2", "/report reopen"):
+        assert "needs the admin role" in said(await console.handle_line(line)), line
+    await console.handle_line("/as boss admin")
+    answers = {
+        "/release edit nope version=v9": "no release “nope”",
+        "/release edit v1.2 version=" + "v" * 65: "at most 64",
+        "/release edit v1.2 #99": "no suggestion #99",
+        "/release edit v1.2 #1; #1": "#1 is listed twice",
+        "/release edit v1.2 " + "x" * 201: "at most 200",
+        "/release delete #999": "no release “#999”",
+        "/report reopen v1.2": "no four-grid report",
+    }
+    for line, expected in answers.items():
+        out = await console.handle_line(line)
+        assert out[0].reply.error and expected in said(out), (line, said(out))
+    await run(console, "/release new v1.3 Faster camera start")
+    taken = await console.handle_line("/release edit v1.3 version=V1.2")
+    assert "already a release V1.2" in said(taken)
+
+
+async def test_chinese_messages(console: ConsoleAdapter) -> None:
+    await run(console, SETUP.replace("/as boss owner", "/as boss owner\n/settings language zh_cn"))
+    assert "恢复为之前状态的建议：2 条" in said(await console.handle_line("/release delete v1.2"))
