@@ -44,6 +44,8 @@ message_refs = Table(
     Column("subject", String(64), nullable=False),
     Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The messages about a subject, to edit them when it changes (bot.core.posts).
+    Index("ix_message_refs_subject", "platform", "subject"),
 )
 
 processed_events = Table(

@@ -1,4 +1,5 @@
-"""suggestions: edits, soft deletes, official responses, anonymous posts
+"""suggestions: edits, soft deletes, official responses, anonymous posts; the bot's messages
+found by subject (to edit a card)
 
 Revision ID: 0005_corrections
 Revises: 0004_rate_limits
@@ -41,9 +42,13 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             op.f("fk_suggestions_response_by_accounts"), "accounts", ["response_by"], ["id"]
         )
+    op.create_index(
+        "ix_message_refs_subject", "message_refs", ["platform", "subject"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_message_refs_subject", table_name="message_refs")
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("fk_suggestions_response_by_accounts"), type_="foreignkey")
         batch_op.drop_constraint(op.f("fk_suggestions_deleted_by_accounts"), type_="foreignkey")
