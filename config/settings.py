@@ -27,6 +27,7 @@ DEFAULT_COGS = [
     "cogs.meta",
     "cogs.community",
     "cogs.suggestions",
+    "cogs.moderation",
     "cogs.accounts",
     "cogs.drops",
     "cogs.participation",

@@ -3,6 +3,7 @@ module registers its own tables when imported."""
 
 import storage.core.schema
 import storage.drops.schema
+import storage.moderation.schema
 import storage.participation.schema
 import storage.platform.schema
 import storage.suggestions.schema

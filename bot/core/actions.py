@@ -50,6 +50,8 @@ class ActionSpec:
     handler: ActionHandler
     role: Role = Role.FAN
     rate: tuple[int, float] | None = None
+    # An admin button is recorded in the audit log when it succeeds (bot/core/audit.py).
+    audit: bool = True
 
 
 class ActionRegistry:

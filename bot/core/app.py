@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.accounts import AccountMerger, ContentCheck
 from bot.core.actions import ActionRegistry
+from bot.core.audit import AuditLog
 from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member, Receipt
 from bot.core.dispatch import storable
-from bot.core.feature import FeatureSetup, Hook
+from bot.core.feature import AdmissionCheck, FeatureSetup, Hook
 from bot.core.health import PlatformHealth
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.identity_cache import IdentityCache
@@ -33,6 +34,7 @@ from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedR
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
 from config.settings import FanloopSettings
+from storage.core.audit import AuditRepo
 from storage.core.identity import TOPIC as IDENTITY_TOPIC
 from storage.core.identity import IdentityChange, IdentityRepo
 from storage.core.jobs import JobsRepo
@@ -84,6 +86,10 @@ class App:
 
         self.dispatcher = Dispatcher(self)
         self.posts = PostViews()
+        # What admins and owners did, written by the dispatcher (bot/core/audit.py).
+        self.audit = AuditLog(AuditRepo(engine), clock)
+        # Checks a cog adds before commands, buttons and replies (a muted member's vote).
+        self.admission_checks: list[AdmissionCheck] = []
         # Time-driven work: the scheduler runs it, and so does the console's /advance.
         self.due_work: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []

@@ -155,6 +155,9 @@ class Param:
     # Values to offer while the member types (e.g. suggestions matching their words); the
     # parameter still takes any value its type accepts.
     autocomplete: Autocomplete | None = None
+    # Asked in the command's form (a Discord modal, a Telegram form). A parameter that the
+    # command asks for in a later step of its own (a category picked from a list) is not.
+    in_form: bool = True
 
 
 Handler = Callable[..., Awaitable["Reply"]]
@@ -176,6 +179,9 @@ class CommandSpec:
     # The parameters make a short form: Discord shows a modal, Telegram asks for them one by one
     # in a private chat when the command comes without arguments.
     form: bool = False
+    # An admin or owner command is recorded in the audit log when it succeeds; False for one
+    # that only reads (bot/core/audit.py).
+    audit: bool = True
 
     @property
     def group(self) -> str | None:
@@ -184,6 +190,11 @@ class CommandSpec:
     @property
     def leaf(self) -> str:
         return self.name.rsplit(" ", 1)[-1]
+
+    @property
+    def form_params(self) -> tuple[Param, ...]:
+        """The parameters a form asks for, in order."""
+        return tuple(p for p in self.params if p.in_form)
 
     def param(self, name: str) -> Param:
         for p in self.params:

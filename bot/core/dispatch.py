@@ -108,7 +108,10 @@ class Dispatcher:
         async def go() -> Reply:
             await self._admit(ctx, spec)
             async with self._refunded(ctx, f"cmd:{spec.name}"):
-                return await spec.handler(ctx, **params)
+                await self._check_admission(ctx, f"cmd:{spec.name}")
+                reply = await spec.handler(ctx, **params)
+            await self.app.audit.command(ctx, spec, params)
+            return reply
 
         return await self.guard(ctx, f"/{spec.name}", go)
 
@@ -127,9 +130,12 @@ class Dispatcher:
                 raise UserError("error.command.unknown", name=tokens[0] if tokens else "")
             await self._admit(ctx, spec)
             async with self._refunded(ctx, f"cmd:{spec.name}"):
+                await self._check_admission(ctx, f"cmd:{spec.name}")
                 tz = await self.app.community_tz(ctx.community.id)
                 params = parse_args(spec, rest, tz=tz)
-                return await spec.handler(ctx, **params)
+                reply = await spec.handler(ctx, **params)
+            await self.app.audit.command(ctx, spec, params)
+            return reply
 
         return await self.guard(ctx, line.split(" ", 1)[0], go)
 
@@ -141,6 +147,12 @@ class Dispatcher:
         await self.app.rate_limits.admit(
             ctx.member.account_id, f"cmd:{spec.name}", calls, seconds, GUARD
         )
+
+    async def _check_admission(self, ctx: Context, what: str) -> None:
+        """The cogs' admission checks (a muted member may not vote): each raises a UserError
+        to refuse. `what` is `cmd:<name>`, `act:<prefix>` or `reply:<subject prefix>`."""
+        for check in self.app.admission_checks:
+            await check(ctx, what)
 
     @contextlib.asynccontextmanager
     async def _refunded(self, ctx: Context, bucket: str) -> AsyncIterator[None]:
@@ -167,7 +179,10 @@ class Dispatcher:
                 ctx.member.account_id, f"act:{prefix}", calls, seconds, GUARD
             )
             async with self._refunded(ctx, f"act:{prefix}"):
-                return await spec.handler(ctx, args)
+                await self._check_admission(ctx, f"act:{prefix}")
+                reply = await spec.handler(ctx, args)
+            await self.app.audit.button(ctx, spec, action)
+            return reply
 
         return await self.guard(ctx, f"action {action}", go, BUTTON)
 
@@ -201,6 +216,7 @@ class Dispatcher:
 
         async def go() -> Reply:
             nonlocal result
+            await self._check_admission(ctx, f"reply:{prefix}")
             result = await hook(ctx, args, text)
             return result or Reply()
 

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from bot.core.app import App
+    from bot.core.context import Context
     from config.settings import FanloopSettings
 
 Hook = Callable[[], Awaitable[None]]
+# (who asks, what: `cmd:<name>`, `act:<prefix>` or `reply:<subject prefix>`) -> None, or a
+# UserError that refuses it (a muted member's vote). Run by the dispatcher after the role check.
+AdmissionCheck = Callable[["Context", str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,10 @@ class FeatureSetup:
     def add_contribution_source(self, source: ContributionSource) -> None:
         """The contributions this cog's tables hold, for the participation record."""
         self._app.contribution_sources.append(source)
+
+    def add_admission_check(self, check: AdmissionCheck) -> None:
+        """Refuse some commands, buttons or replies to some members (see `AdmissionCheck`)."""
+        self._app.admission_checks.append(check)
 
     def add_account_merger(self, merger: AccountMerger) -> None:
         """Move this cog's rows from one account to another when a member links accounts."""

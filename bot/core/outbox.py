@@ -18,6 +18,9 @@ from storage.core.identity import IdentityRepo, recipients
 from storage.core.outbox import NewMessage, OutboxItem, OutboxRepo
 
 __all__ = [
+    "LIVE",
+    "LIVE_EDIT",
+    "LIVE_POST",
     "PARTS_SENT",
     "Deliver",
     "DeliveryFailed",
@@ -47,6 +50,15 @@ class DeliveryFailed(Exception):
 #: The payload key of a parked reply's messages that were sent before it was parked.
 PARTS_SENT = "parts_sent"
 
+#: The payload key of an announcement that shows its subject's live state (a drop's card with
+#: its counts). `LIVE_POST`: a new message, which later updates of the subject edit in place;
+#: `LIVE_EDIT`: an update: the platform edits the chat's live message of that subject (posts one
+#: when it has none, or when that message cannot be edited any more). A platform that cannot
+#: edit its messages (the console) shows an update as a message of its own, marked as one.
+LIVE = "live"
+LIVE_POST = "post"
+LIVE_EDIT = "edit"
+
 #: Members looked up and stored per step by `Outbox.notify`.
 NOTIFY_CHUNK = 10_000
 
@@ -66,19 +78,30 @@ class Outbox:
         self.wake = asyncio.Event()
 
     async def announce(
-        self, community_id: int, render: Render, *, dedup_key: str | None = None
+        self,
+        community_id: int,
+        render: Render,
+        *,
+        dedup_key: str | None = None,
+        live: str | None = None,
     ) -> int:
-        """Post to the community's announcement place on every platform it spans."""
+        """Post to the community's announcement place on every platform it spans. `live`
+        (`LIVE_POST`, `LIVE_EDIT`): the message shows its subject's live state (see `LIVE`)."""
         locale = await self._community_locale(community_id)
         reply = render(locale)
         reply.ephemeral = False
+        payload = reply.to_dict()
+        if live is not None:
+            if not reply.subject:
+                raise ValueError("a live message needs a subject")
+            payload[LIVE] = live
         messages = [
             NewMessage(
                 community_id=community_id,
                 platform=space.platform,
                 kind="channel",
                 target=space.announce_channel or space.space_id,
-                payload=reply.to_dict(),
+                payload=payload,
                 dedup_key=f"{dedup_key}:{space.platform}:{space.space_id}" if dedup_key else None,
             )
             for space in await self.identity.spaces_of(community_id)
@@ -192,9 +215,14 @@ Deliver = Callable[[OutboxItem], Awaitable[None]]
 
 
 class OutboxWorker:
-    """Delivers one platform's due messages; failures are retried with exponential back-off."""
+    """Delivers one platform's due messages; failures are retried with exponential back-off.
+
+    A batch is leased briefly (`LEASE`) and the lease is extended while the worker is busy with
+    it, so messages claimed by a process that is killed go to another (or to the restarted
+    process) within seconds, while a worker waiting out a group's rate limit keeps its batch."""
 
     MAX_ATTEMPTS = 12
+    LEASE = timedelta(seconds=15)
 
     def __init__(self, outbox: Outbox, platform: str, deliver: Deliver, batch: int = 50) -> None:
         self.outbox = outbox
@@ -206,10 +234,36 @@ class OutboxWorker:
         """Deliver one batch of due messages. Once `stop` is set, the message being sent is
         finished (and recorded as sent) and the batch's rest goes back to the queue."""
         repo, clock = self.outbox.repo, self.outbox.clock
-        items = await repo.claim_due(self.platform, clock.now(), self.batch)
+        items = await repo.claim_due(self.platform, clock.now(), self.batch, self.LEASE)
+        if not items:
+            return 0
+        left = {i.id for i in items}
+        renewing = asyncio.create_task(self._keep_leased(left))
+        try:
+            return await self._deliver_batch(items, left, stop)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _keep_leased(self, left: set[int]) -> None:
+        repo, clock = self.outbox.repo, self.outbox.clock
+        every = self.LEASE.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await repo.extend_lease(sorted(left), clock.now() + self.LEASE)
+            except Exception:
+                log.warning("outbox %s: could not extend a lease", self.platform, exc_info=True)
+
+    async def _deliver_batch(
+        self, items: list[OutboxItem], left: set[int], stop: asyncio.Event | None
+    ) -> int:
+        repo, clock = self.outbox.repo, self.outbox.clock
         done = 0
         for n, item in enumerate(items):
             if stop is not None and stop.is_set():
+                left.clear()
                 await repo.unclaim([i.id for i in items[n:]], clock.now())
                 break
             try:
@@ -218,6 +272,7 @@ class OutboxWorker:
                 # A stop: the batch's undelivered rest goes back at once (the one cut short
                 # too, unsure as it is: at least once).
                 rest = [i.id for i in items[n:]]
+                left.clear()
                 with contextlib.suppress(Exception):
                     await asyncio.shield(repo.unclaim(rest, clock.now()))
                 raise
@@ -239,6 +294,8 @@ class OutboxWorker:
             else:
                 await repo.delivered(item.id, clock.now())
                 done += 1
+            finally:
+                left.discard(item.id)
         return done
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:

@@ -9,7 +9,7 @@ from bot.core.fcodes import FCodeIssuer
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
 from cogs.drops import admin, commands
-from cogs.drops.phase_runner import PhaseRunner
+from cogs.drops.phase_runner import REMINDER_SETTING, PhaseRunner
 from cogs.drops.service import DropService
 from storage.drops.account_merge import merge_accounts
 from storage.drops.changes import TOPIC as DROP_TOPIC
@@ -36,6 +36,16 @@ def setup(feature: FeatureSetup) -> None:
             60,
             min=10,
             max=3600,
+        )
+    )
+    feature.settings.declare(
+        SettingSpec(
+            REMINDER_SETTING,
+            "setting.drop_reminder_minutes",
+            ParamType.INT,
+            10,
+            min=0,
+            max=1440,
         )
     )
     phases = PhaseRunner(service, feature.due_work_tools)

@@ -12,6 +12,7 @@ from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
+from bot.core.outbox import LIVE_EDIT
 from bot.core.reply import Field, Reply
 from cogs.drops import eligibility, views
 from cogs.drops.commands import DROP, roles_of, svc
@@ -112,6 +113,15 @@ async def edit(
     await _check_who(ctx, roles, tiers)
     row = await s.edit(ctx.community.id, drop, changes)
     tz = await ctx.timezone()
+    if row.opened_at is not None:
+        # The drop's card in the group shows the new values at once (edited in place).
+        counts = await s.counts(row.id)
+        now = ctx.now()
+        await ctx.outbox.announce(
+            ctx.community.id,
+            views.render(ctx.translator, lambda t: views.status(t, row, counts, tz, now)),
+            live=LIVE_EDIT,
+        )
     heading = ctx.t("drop.edited", id=row.id, name=row.name)
     if eligibility.needs_scores(row) and s.scores is None:
         heading += "\n⚠ " + ctx.t("drop.warn.no_scores")

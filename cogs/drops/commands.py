@@ -92,6 +92,16 @@ async def confirm(ctx: Context, drop: int) -> Reply:
     )
 
 
+async def reminder(ctx: Context, drop: int, state: str) -> Reply:
+    """Turn the private reminder before drop time on or off, for one reserved drop."""
+    s = svc(ctx)
+    row = await s.get(ctx.community.id, drop)
+    if not await s.reservations.set_remind(row.id, ctx.member.account_id, state == "on"):
+        raise UserError("drop.error.not_reserved", name=row.name)
+    key = "drop.reminder.on" if state == "on" else "drop.reminder.off"
+    return Reply(text=ctx.t(key, name=row.name), ephemeral=True)
+
+
 async def show(ctx: Context, drop: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, drop)
     counts = await svc(ctx).counts(row.id)
@@ -238,6 +248,20 @@ def register(feature: FeatureSetup) -> None:
     c(CommandSpec("drop show", "help.drop.show", show, (DROP,)))
     c(CommandSpec("drop mine", "help.drop.mine", mine))
     c(CommandSpec("drop confirm", "help.drop.confirm", confirm, (DROP,)))
+    c(
+        CommandSpec(
+            "drop reminder",
+            "help.drop.reminder",
+            reminder,
+            (
+                DROP,
+                Param(
+                    "state", ParamType.CHOICE, "param.drop.reminder_state", choices=("on", "off")
+                ),
+            ),
+            rate=(10, 60.0),
+        )
+    )
     c(CommandSpec("drop draw", "help.drop.draw", draw, (DROP,)))
     c(CommandSpec("drop entrants", "help.drop.entrants", entrants, (DROP,), rate=(5, 60.0)))
     feature.actions.add(ActionSpec("dr", reserve_button, rate=(10, 60.0)))

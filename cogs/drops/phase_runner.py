@@ -1,5 +1,6 @@
-"""Time-driven drop work: reservations open → drop time (claims open or the draw) → deadlines →
-waiting list, plus the bounded-rate live status message.
+"""Time-driven drop work: reservations open → the reminder before drop time → drop time (claims
+open or the draw) → deadlines → waiting list, plus the bounded-rate live count, which edits the
+drop's card in place where the platform can.
 
 `run_due` is the cog's due work (`FeatureSetup.add_due_work`): it reads the drops table, so
 missed phases are caught up after downtime, and each phase runs through `run_once` with a
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.core.commands import EARLIEST, LATEST
 from bot.core.feature import DueWorkTools
+from bot.core.outbox import LIVE_EDIT, LIVE_POST
 from bot.core.scheduler import run_once
 from cogs.drops import lottery, views
 from cogs.drops.modes import DropMode, WinSource
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 HORIZON = timedelta(days=60)  # drops older than this have no more work
 STATUS_UNTIL = timedelta(days=1)  # live status updates stop a day after drop time
+REMINDER_SETTING = "drop_reminder_minutes"  # lead time of the reminder; 0 sends none
 
 
 class PhaseRunner:
@@ -68,6 +71,8 @@ class PhaseRunner:
         if drop.opened_at is None:
             await run_once(jobs, f"drop:{drop.id}:open", now, lambda: self._open(drop, now))
             drop = await self._fresh(drop_id)
+        if drop.started_at is None and now < drop.drop_at and await self._remind_due(drop, now):
+            await run_once(jobs, f"drop:{drop.id}:remind", now, lambda: self._remind(drop))
         start = f"drop:{drop.id}:start"
         # A start whose process died half-way left `started_at` set and its key unfinished: the
         # key's claim is taken over once its lease runs out, and the start told to the end.
@@ -92,6 +97,7 @@ class PhaseRunner:
             drop.community_id,
             views.render(self.tools.translator, lambda t: views.opened(t, drop, counts, tz, now)),
             dedup_key=f"drop:{drop.id}:open",
+            live=LIVE_POST,
         )
         await self.service.drops.mark(drop.id, "opened_at", now)
         await self.service.drops.set_status(drop.id, now, views.status_sig(drop, counts))
@@ -111,6 +117,7 @@ class PhaseRunner:
                     self.tools.translator, lambda t: views.claims_open(t, drop, counts, tz)
                 ),
                 dedup_key=f"drop:{drop.id}:claims",
+                live=LIVE_POST,
             )
             reservers = [a for a, _ in await self.service.reservations.entrants(drop.id)]
             await self.tools.outbox.notify(
@@ -119,6 +126,26 @@ class PhaseRunner:
                 views.render(self.tools.translator, lambda t: views.claim_nudge(t, drop)),
                 dedup_key=f"drop:{drop.id}:nudge",
             )
+
+    async def _remind_due(self, drop: DropRow, now: datetime) -> bool:
+        """Whether the reminder's time came: `drop_reminder_minutes` before drop time. Missed
+        during downtime, it is still sent until drop time (never after: the drop has begun)."""
+        minutes = int(await self.tools.settings.get(drop.community_id, REMINDER_SETTING))
+        return minutes > 0 and now >= drop.drop_at - timedelta(minutes=minutes)
+
+    async def _remind(self, drop: DropRow) -> None:
+        """Remind each reserver privately, once: the job's key runs it once, and a run taken
+        over after a crash adds only the messages not stored yet (a dedup key per reserver)."""
+        drop = await self._fresh(drop.id)
+        if drop.cancelled_at is not None or drop.started_at is not None:
+            return
+        tz = await self.tools.settings.timezone(drop.community_id)
+        await self.tools.outbox.notify(
+            drop.community_id,
+            await self.service.reservations.to_remind(drop.id),
+            views.render(self.tools.translator, lambda t: views.reminder(t, drop, tz)),
+            dedup_key=f"drop:{drop.id}:remind",
+        )
 
     async def _draw(self, drop: DropRow, now: datetime) -> None:
         entrants = await self.service.reservations.entrants(drop.id)
@@ -212,7 +239,8 @@ class PhaseRunner:
         )
 
     async def _status(self, drop: DropRow, now: datetime) -> None:
-        """Post the live count when it changed, at most every `drop_status_seconds`."""
+        """Show the live count when it changed, at most every `drop_status_seconds`: an update
+        of the drop's live card (`LIVE_EDIT`), which the platforms edit in place."""
         if drop.opened_at is None or now > drop.drop_at + STATUS_UNTIL:
             return
         every = int(await self.tools.settings.get(drop.community_id, "drop_status_seconds"))
@@ -226,6 +254,8 @@ class PhaseRunner:
         await self.tools.outbox.announce(
             drop.community_id,
             views.render(self.tools.translator, lambda t: views.status(t, drop, counts, tz, now)),
-            dedup_key=f"dp:{drop.id}:{sig}",
+            # Per state and time: counts that come back to an earlier state are shown again.
+            dedup_key=f"dp:{drop.id}:{sig}:{int(now.timestamp())}",
+            live=LIVE_EDIT,
         )
         await self.service.drops.set_status(drop.id, now, sig)

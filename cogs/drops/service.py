@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import Clock, local_time
-from bot.core.errors import UserError
+from bot.core.errors import Term, UserError
 from bot.core.i18n import Translator
 from bot.core.participation import Contribution, ScoreProvider
 from bot.core.services import ServiceRegistry
@@ -57,6 +57,35 @@ EDITABLE = (
     "min_score",
     "tiers",
 )
+# What may still change once reservations are open: nothing fans reserved under (what, how
+# many, when, how it is decided, who may take part) - only how it is described and what
+# happens after the drop to wins and to the queue behind them. The confirmation window and the
+# waiting list's size stay editable until drop time, before any win or waiting place exists.
+OPEN_EDITABLE = ("description", "confirm_seconds", "waitlist")
+UNTIL_DROP = ("confirm_seconds", "waitlist")
+# The /drop edit parameter each column is set by (named in refusals).
+EDIT_PARAMS = {
+    "name": "name",
+    "description": "description",
+    "quota": "quota",
+    "mode": "mode",
+    "per_account": "limit",
+    "waitlist": "waitlist",
+    "opens_at": "opens",
+    "closes_at": "closes",
+    "drop_at": "when",
+    "confirm_seconds": "confirm",
+    "roles": "roles",
+    "min_days": "min_days",
+    "min_score": "min_score",
+    "tiers": "tiers",
+}
+
+
+def edit_param(column: str) -> Term:
+    """The /drop edit parameter that sets `column`, shown in the reader's language."""
+    name = EDIT_PARAMS.get(column, column)
+    return Term(name, f"discord.option.drop.edit.{name}")
 
 
 @dataclass(frozen=True)
@@ -215,13 +244,18 @@ class DropService:
         drop = await self.get(community_id, drop_id)
         if drop.cancelled_at is not None:
             raise UserError("drop.error.cancelled", name=drop.name)
-        if drop.opened_at is not None or now >= drop.opens_at:
-            raise UserError("drop.error.locked", name=drop.name)
         changes = {k: v for k, v in changes.items() if k in EDITABLE}
         if not changes:
             raise UserError("drop.error.nothing_to_edit")
+        opened = drop.opened_at is not None or now >= drop.opens_at
+        if opened:
+            self._check_open_edit(drop, changes, now)
         merged = {k: getattr(drop, k) for k in EDITABLE} | changes
-        self.validate(merged, now, new="opens_at" in changes)
+        if opened:
+            # The times are not changing: a drop time now in the past is no error here.
+            self._check_open_values(merged)
+        else:
+            self.validate(merged, now, new="opens_at" in changes)
         held = (await self.drops.counts(drop_id)).taken + await self.wins.unused_fcodes(drop_id)
         if int(merged["quota"]) < held:
             raise UserError("drop.error.quota_below_codes", held=held)
@@ -230,6 +264,24 @@ class DropService:
             raise UserError("drop.error.quota_below_codes", held=held)
         self.claims.invalidate(drop_id)
         return row
+
+    def _check_open_edit(self, drop: DropRow, changes: dict[str, Any], now: datetime) -> None:
+        """Refuse what may not change once reservations are open (`OPEN_EDITABLE`)."""
+        structural = [k for k in EDITABLE if k in changes and k not in OPEN_EDITABLE]
+        if structural:
+            raise UserError(
+                "drop.error.structural", name=drop.name, field=edit_param(structural[0])
+            )
+        late = [k for k in UNTIL_DROP if k in changes]
+        if late and (now >= drop.drop_at or drop.started_at is not None):
+            raise UserError("drop.error.edit_after_drop", name=drop.name, field=edit_param(late[0]))
+
+    def _check_open_values(self, v: dict[str, Any]) -> None:
+        if int(v["waitlist"]) < 0:
+            raise UserError("drop.error.negative")
+        confirm = timedelta(seconds=int(v["confirm_seconds"]))
+        if not MIN_CONFIRM <= confirm <= MAX_CONFIRM:
+            raise UserError("drop.error.confirm")
 
     async def cancel(self, community_id: int, drop_id: int) -> DropRow:
         now = self.clock.now()

@@ -1,7 +1,8 @@
 """How drops look: one place, every adapter renders the same Reply.
 
-The drop's public messages carry the subject `dp:<drop>`: an adapter that can edit messages may
-replace its previous message with that subject instead of posting a new one.
+The drop's public messages carry the subject `dp:<drop>`. Its card (the announcement when
+reservations open, then the one when claims open) is the drop's live message: the live count
+(`status`) edits it in place on the platforms that can edit their messages.
 """
 
 from __future__ import annotations
@@ -151,7 +152,24 @@ def opened(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime
 
 
 def status(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo, now: datetime) -> Reply:
+    """The live card with the counts of now; it keeps the heading of the message it edits."""
+    now_phase = phase(drop, now)
+    if now_phase == DropPhase.RESERVING:
+        return opened(t, drop, counts, tz, now)
+    if now_phase == DropPhase.OPEN and drop.mode == DropMode.FLASH and drop.started_at:
+        return card(t, drop, counts, tz, now, t("drop.claims_open", name=drop.name))
     return card(t, drop, counts, tz, now)
+
+
+def reminder(t: Tr, drop: DropRow, tz: ZoneInfo) -> Reply:
+    """The private reminder to a reserver before drop time."""
+    lottery = drop.mode == DropMode.LOTTERY
+    key = "drop.notice.reminder_lottery" if lottery else "drop.notice.reminder"
+    return Reply(
+        text=t(key, name=drop.name, at=when(drop.drop_at, tz)),
+        footer=t("drop.notice.reminder_off", id=drop.id),
+        subject=subject(drop.id),
+    )
 
 
 def claims_open(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo) -> Reply:

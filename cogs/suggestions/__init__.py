@@ -5,9 +5,11 @@ from __future__ import annotations
 from bot.core.commands import ParamType
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, commands, contributions, corrections
+from cogs.suggestions import admin, category_commands, commands, contributions, corrections
+from cogs.suggestions.categories import CategoryService
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
+from storage.suggestions.categories import CategoryRepo
 from storage.suggestions.contributions import ContributionRepo
 from storage.suggestions.merges import merge_suggestion_accounts
 from storage.suggestions.posts import SuggestionRepo
@@ -19,11 +21,20 @@ def setup(feature: FeatureSetup) -> None:
     if model is not None:
         make_index(model, weight)  # load the model now: a bad one stops the start, not a post
     repo = SuggestionRepo(feature.engine)
+    settings = feature.settings
+
+    async def anonymous(community_id: int) -> bool:
+        return bool(await settings.get(community_id, commands.ANONYMOUS))
+
     service = SuggestionService(
-        repo, feature.clock, index_factory=lambda: make_index(model, weight)
+        repo,
+        feature.clock,
+        index_factory=lambda: make_index(model, weight),
+        anonymous=anonymous,
     )
     service.listen(feature.changes)
     feature.services.add(service)
+    feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
@@ -39,3 +50,4 @@ def setup(feature: FeatureSetup) -> None:
     commands.register(feature)
     admin.register(feature)
     corrections.register(feature)
+    category_commands.register(feature)

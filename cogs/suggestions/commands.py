@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.actions import ActionSpec, int_arg, make_action
@@ -12,8 +13,8 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Button, Field, Reply
-from cogs.suggestions import views
-from cogs.suggestions.service import SuggestionService
+from cogs.suggestions import category_step, views
+from cogs.suggestions.service import Held, Submission, SuggestionService
 from cogs.suggestions.status import ROADMAP_LANES
 from storage.suggestions.posts import SuggestionRow
 
@@ -32,11 +33,6 @@ def svc(ctx: Context) -> SuggestionService:
 ANONYMOUS = "anonymous_suggestions"
 
 
-async def anonymous(ctx: Context) -> bool:
-    """Whether the community posts new suggestions without their author's name."""
-    return bool(await ctx.community_settings.get(ctx.community.id, ANONYMOUS))
-
-
 async def author_name(ctx: Context, row: SuggestionRow) -> str | None:
     """The name shown on a suggestion's card: none for an anonymous one."""
     if row.anonymous:
@@ -52,16 +48,25 @@ def _posted(ctx: Context, row: SuggestionRow) -> Reply:
 async def suggest(
     ctx: Context, title: str, details: str | None = None, category: str | None = None
 ) -> Reply:
+    category, step = await category_step.before_posting(ctx, title, details or "", category)
+    if step is not None:
+        return step
     sub = await svc(ctx).submit(
         ctx.community.id,
         ctx.member.account_id,
         title,
         details or "",
         category,
-        anonymous=await anonymous(ctx),
     )
+    return submission_reply(ctx, sub)
+
+
+def submission_reply(ctx: Context, sub: Submission) -> Reply:
+    """The posted card, or the similar open suggestions with "+1 that one" / "post mine"."""
     if sub.posted is not None:
         return _posted(ctx, sub.posted)
+    if sub.held is not None:
+        return Reply(text=ctx.t(sub.held.key, **sub.held.params), ephemeral=True)
     t = ctx.t
     assert sub.draft_id is not None
     lines = [views.line(t, row) for row, _ in sub.similar]
@@ -80,9 +85,9 @@ async def suggest(
 
 
 async def post_anyway(ctx: Context, args: list[str]) -> Reply:
-    row = await svc(ctx).post_draft(
-        ctx.community.id, int_arg(args), ctx.member.account_id, anonymous=await anonymous(ctx)
-    )
+    row = await svc(ctx).post_draft(ctx.community.id, int_arg(args), ctx.member.account_id)
+    if isinstance(row, Held):
+        return Reply(text=ctx.t(row.key, **row.params), ephemeral=True)
     return _posted(ctx, row)
 
 
@@ -152,27 +157,42 @@ async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
     return await _vote_reply(ctx, int_arg(args), toggle=False)
 
 
-async def top(ctx: Context, by: str | None = None) -> Reply:
+async def _category(ctx: Context, category: str | None) -> str | None:
+    if category is None:
+        return None
+    return await category_step.categories(ctx).resolve(ctx.community.id, category)
+
+
+def _in(ctx: Context, title: str, category: str | None) -> str:
+    return ctx.t("list.in_category", title=title, category=category) if category else title
+
+
+async def top(ctx: Context, by: str | None = None, category: str | None = None) -> Reply:
     s = svc(ctx)
+    category = await _category(ctx, category)
+    empty = "list.empty_category" if category else "list.empty"
     if by == "votes":
-        rows = await s.by_votes(ctx.community.id)
-        return views.listing(ctx, ctx.t("list.top_votes"), rows, "list.empty")
+        rows = await s.by_votes(ctx.community.id, category=category)
+        return views.listing(ctx, _in(ctx, ctx.t("list.top_votes"), category), rows, empty)
     days = int(await ctx.community_settings.get(ctx.community.id, "heat_half_life_days"))
-    ranked = await s.top(ctx.community.id, timedelta(days=days))
+    ranked = await s.top(ctx.community.id, timedelta(days=days), category=category)
     extras = {r.id: ctx.t("list.heat", heat=f"{h:.1f}") for r, h in ranked}
-    return views.listing(ctx, ctx.t("list.top"), [r for r, _ in ranked], "list.empty", extras)
+    title = _in(ctx, ctx.t("list.top"), category)
+    return views.listing(ctx, title, [r for r, _ in ranked], empty, extras)
 
 
-async def newest(ctx: Context) -> Reply:
-    rows = await svc(ctx).newest(ctx.community.id)
-    return views.listing(ctx, ctx.t("list.new"), rows, "list.empty")
+async def newest(ctx: Context, category: str | None = None) -> Reply:
+    category = await _category(ctx, category)
+    rows = await svc(ctx).newest(ctx.community.id, category=category)
+    empty = "list.empty_category" if category else "list.empty"
+    return views.listing(ctx, _in(ctx, ctx.t("list.new"), category), rows, empty)
 
 
-async def search(ctx: Context, text: str) -> Reply:
-    hits = await svc(ctx).search(ctx.community.id, text)
-    return views.listing(
-        ctx, ctx.t("list.search", text=text), [r for r, _ in hits], "list.search_empty"
-    )
+async def search(ctx: Context, text: str, category: str | None = None) -> Reply:
+    category = await _category(ctx, category)
+    hits = await svc(ctx).search(ctx.community.id, text, category=category)
+    title = _in(ctx, ctx.t("list.search", text=text), category)
+    return views.listing(ctx, title, [r for r, _ in hits], "list.search_empty")
 
 
 async def show(ctx: Context, id: int) -> Reply:
@@ -240,6 +260,17 @@ def suggestion_id(name: str, help_key: str) -> Param:
 
 
 ID = suggestion_id("id", "param.suggestion_id")
+# A category by name (any case); platforms that can offer the community's categories do.
+CATEGORY = Param(
+    "category",
+    ParamType.TEXT,
+    "param.category",
+    required=False,
+    min=1,
+    max=40,
+    rest=True,
+    autocomplete=category_step.category_choices,
+)
 
 
 def register(feature: FeatureSetup) -> None:
@@ -254,7 +285,9 @@ def register(feature: FeatureSetup) -> None:
                 Param(
                     "details", ParamType.TEXT, "param.details", required=False, max=2000, rest=True
                 ),
-                Param("category", ParamType.TEXT, "param.category", required=False, min=1, max=40),
+                replace(
+                    CATEGORY, in_form=False, rest=False
+                ),  # asked in a step of its own (category_step)
             ),
             rate=(5, 600.0),
             form=True,
@@ -275,16 +308,20 @@ def register(feature: FeatureSetup) -> None:
                     required=False,
                     choices=("heat", "votes"),
                 ),
+                CATEGORY,
             ),
         )
     )
-    c(CommandSpec("new", "help.new", newest))
+    c(CommandSpec("new", "help.new", newest, (CATEGORY,)))
     c(
         CommandSpec(
             "search",
             "help.search",
             search,
-            (Param("text", ParamType.TEXT, "param.search", min=1, max=200, rest=True),),
+            (
+                Param("text", ParamType.TEXT, "param.search", min=1, max=200, rest=True),
+                replace(CATEGORY, keyword=True, rest=False),
+            ),
         )
     )
     c(CommandSpec("show", "help.show", show, (ID,)))

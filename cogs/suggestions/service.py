@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock, format_duration
@@ -35,10 +36,35 @@ SIMILAR_MIN_SCORE = RELATED
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A post about to be published, as a gate sees it."""
+
+    community_id: int
+    author_id: int
+    title: str
+    details: str
+    category: str | None
+    draft_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """A post a gate holds back (for review): the message telling its author."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# Run before a post is published, after the similar-suggestion step: a `Held` keeps it back.
+PostGate = Callable[[Pending], Awaitable[Held | None]]
+
+
+@dataclass(frozen=True)
 class Submission:
     posted: SuggestionRow | None
     similar: list[tuple[SuggestionRow, float]]
     draft_id: int | None
+    held: Held | None = None
 
 
 class SuggestionService:
@@ -47,8 +73,12 @@ class SuggestionService:
         repo: SuggestionRepo,
         clock: Clock,
         index_factory: Callable[[], SimilarityIndex] = make_index,
+        anonymous: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.repo = repo
+        # Whether a community posts suggestions without their author's name (its setting),
+        # decided when each one is posted, whichever way it comes (form, draft, review queue).
+        self._anonymous = anonymous or _never
         self.votes = VoteRepo(repo.engine)
         self.writer = VoteWriter(VoteBatchStore(repo.engine), clock)
         self.batched = True
@@ -63,6 +93,8 @@ class SuggestionService:
         self._stale: set[int] = set()
         self._refresher: asyncio.Task[None] | None = None
         self._generation = 0
+        # Other cogs' gates before publishing (the review queue, the word filter).
+        self.gates: list[PostGate] = []
 
     # -- the similarity index, one per community, built from the database on first use ------
     #
@@ -187,9 +219,10 @@ class SuggestionService:
         category: str | None,
         *,
         force: bool = False,
-        anonymous: bool = False,
+        reviewed: bool = False,
     ) -> Submission:
-        """Post, unless similar open suggestions exist: then keep a draft and show them."""
+        """Post, unless similar open suggestions exist: then keep a draft and show them. A gate
+        may then hold it back (unless it was `reviewed` already)."""
         title, details = title.strip(), details.strip()
         if not force:
             similar = await self.similar(community_id, _doc(title, details))
@@ -198,18 +231,65 @@ class SuggestionService:
                     community_id, author_id, title, details, category, self.clock.now()
                 )
                 return Submission(None, similar, draft_id)
+        if not reviewed:
+            held = await self._gate(Pending(community_id, author_id, title, details, category))
+            if held is not None:
+                return Submission(None, [], None, held)
         row = await self.repo.create(
-            community_id, author_id, title, details, category, self.clock.now(), anonymous=anonymous
+            community_id,
+            author_id,
+            title,
+            details,
+            category,
+            self.clock.now(),
+            anonymous=await self._anonymous(community_id),
         )
         await self._reindex(row)
         return Submission(row, [], None)
 
-    async def post_draft(
-        self, community_id: int, draft_id: int, account_id: int, *, anonymous: bool = False
-    ) -> SuggestionRow:
+    async def hold(self, community_id: int, author_id: int, title: str, details: str) -> int:
+        """Keep a submission as a draft while its author answers a step of the form (picks a
+        category); `continue_draft` goes on from there."""
+        return await self.repo.save_draft(
+            community_id, author_id, title.strip(), details.strip(), None, self.clock.now()
+        )
+
+    async def continue_draft(self, community_id: int, draft_id: int, account_id: int) -> Submission:
+        """Go on with a held draft as `submit` does: show the similar open suggestions, or post."""
         draft = await self.repo.draft(draft_id)
         if draft is None or draft.community_id != community_id or draft.account_id != account_id:
             raise UserError("suggest.draft.unknown")
+        if draft.posted_id is not None:
+            raise UserError("suggest.draft.posted", id=draft.posted_id)
+        similar = await self.similar(community_id, _doc(draft.title, draft.details))
+        if similar:
+            return Submission(None, similar, draft_id)
+        posted = await self.post_draft(community_id, draft_id, account_id)
+        if isinstance(posted, Held):
+            return Submission(None, [], None, posted)
+        return Submission(posted, [], None)
+
+    async def _gate(self, pending: Pending) -> Held | None:
+        for gate in self.gates:
+            held = await gate(pending)
+            if held is not None:
+                return held
+        return None
+
+    async def post_draft(
+        self, community_id: int, draft_id: int, account_id: int
+    ) -> SuggestionRow | Held:
+        draft = await self.repo.draft(draft_id)
+        if draft is None or draft.community_id != community_id or draft.account_id != account_id:
+            raise UserError("suggest.draft.unknown")
+        if draft.posted_id is None:
+            pending = Pending(
+                community_id, account_id, draft.title, draft.details, draft.category, draft_id
+            )
+            held = await self._gate(pending)
+            if held is not None:
+                return held
+        anonymous = await self._anonymous(community_id)
         row = await self.repo.post_draft(draft, self.clock.now(), anonymous=anonymous)
         if row is None:
             raise UserError("suggest.draft.posted", id=_posted_id(await self.repo.draft(draft_id)))
@@ -227,27 +307,41 @@ class SuggestionService:
         return row
 
     async def top(
-        self, community_id: int, half_life: timedelta, limit: int = 10
+        self,
+        community_id: int,
+        half_life: timedelta,
+        limit: int = 10,
+        *,
+        category: str | None = None,
     ) -> list[tuple[SuggestionRow, float]]:
         scores = heat_scores(
             await self.repo.vote_times(community_id, OPEN_STATUSES), self.clock.now(), half_life
         )
-        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES, category=category)
         rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
         return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
 
-    async def by_votes(self, community_id: int, limit: int = 10) -> list[SuggestionRow]:
-        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES)
+    async def by_votes(
+        self, community_id: int, limit: int = 10, *, category: str | None = None
+    ) -> list[SuggestionRow]:
+        rows = await self.repo.find(community_id, statuses=OPEN_STATUSES, category=category)
         rows.sort(key=lambda r: (-r.votes, -r.id))
         return rows[:limit]
 
-    async def newest(self, community_id: int, limit: int = 10) -> list[SuggestionRow]:
-        return await self.repo.find(community_id, statuses=OPEN_STATUSES, limit=limit)
+    async def newest(
+        self, community_id: int, limit: int = 10, *, category: str | None = None
+    ) -> list[SuggestionRow]:
+        return await self.repo.find(
+            community_id, statuses=OPEN_STATUSES, limit=limit, category=category
+        )
 
     async def search(
-        self, community_id: int, text: str, limit: int = 8
+        self, community_id: int, text: str, limit: int = 8, *, category: str | None = None
     ) -> list[tuple[SuggestionRow, float]]:
-        return await self.similar(community_id, text, k=limit, open_only=False, min_score=0.05)
+        if category is None:
+            return await self.similar(community_id, text, k=limit, open_only=False, min_score=0.05)
+        hits = await self.similar(community_id, text, k=limit * 8, open_only=False, min_score=0.05)
+        return [(row, score) for row, score in hits if row.category == category][:limit]
 
     async def mine(self, community_id: int, account_id: int) -> list[SuggestionRow]:
         return await self.repo.find(community_id, author_id=account_id, include_hidden=True)
@@ -501,6 +595,10 @@ class SuggestionService:
 
     async def rename_shipped(self, community_id: int, ids: list[int], old: str, new: str) -> None:
         await self.repo.set_shipped_note(community_id, ids, old, new, self.clock.now())
+
+
+async def _never(community_id: int) -> bool:
+    return False
 
 
 def _apply(

@@ -162,6 +162,22 @@ class OutboxRepo:
                     )
             return claimed
 
+    async def extend_lease(self, item_ids: list[int], until: datetime) -> None:
+        """Keep claimed messages leased while their worker is busy with the batch (a worker
+        that dies stops extending, and the lease soon lapses for another to take them)."""
+        if not item_ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id.in_(item_ids),
+                    outbox.c.delivered_at.is_(None),
+                    outbox.c.failed_at.is_(None),
+                )
+                .values(next_attempt_at=until)
+            )
+
     async def unclaim(self, item_ids: list[int], now: datetime) -> None:
         """Give claimed messages back undelivered (a stop), so that the next start or another
         worker takes them at once instead of after the claim's lease."""

@@ -154,3 +154,24 @@ rate_limits = Table(
     Column("last_at", Float, nullable=False),
     Index("ix_rate_limits_last_at", "last_at"),
 )
+
+# What admins and owners did: one row per admin or owner command or button that succeeded,
+# recorded by the dispatcher (bot/core/audit.py), so commands added later are audited too.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", ForeignKey("accounts.id", ondelete="SET NULL")),
+    Column("actor_name", String(128), nullable=False),
+    Column("role", String(8), nullable=False),  # admin | owner
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(8), nullable=False),  # command | button
+    Column("name", String(64), nullable=False),  # "status", "drop edit"; a button's prefix
+    Column("args", JSONText, nullable=False),  # [[name, value], …] as given; a button's action
+    Column("target_id", ForeignKey("accounts.id", ondelete="SET NULL")),  # the member acted on
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_audit_log_community", "community_id", "id"),
+    Index("ix_audit_log_actor", "community_id", "actor_id"),
+    Index("ix_audit_log_target", "community_id", "target_id"),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -133,6 +133,38 @@ class ReservationsRepo:
         q = select(reservations.c.account_id).where(reservations.c.drop_id == drop_id)
         async with self.engine.connect() as conn:
             return [int(a) for a in (await conn.execute(q)).scalars()]
+
+    async def to_remind(self, drop_id: int) -> list[int]:
+        """Reservers to remind before drop time: without a win (an F-code holder has their
+        slot already) and who did not turn the reminder off, by account."""
+        q = (
+            select(reservations.c.account_id)
+            .outerjoin(
+                wins,
+                and_(
+                    wins.c.drop_id == reservations.c.drop_id,
+                    wins.c.account_id == reservations.c.account_id,
+                ),
+            )
+            .where(
+                reservations.c.drop_id == drop_id,
+                reservations.c.remind.is_(True),
+                wins.c.account_id.is_(None),
+            )
+            .order_by(reservations.c.account_id)
+        )
+        async with self.engine.connect() as conn:
+            return [int(a) for a in (await conn.execute(q)).scalars()]
+
+    async def set_remind(self, drop_id: int, account_id: int, remind: bool) -> bool:
+        """Turn a reserver's reminder on or off; False when they have no reservation."""
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                update(reservations)
+                .where(reservations.c.drop_id == drop_id, reservations.c.account_id == account_id)
+                .values(remind=remind)
+            )
+            return bool(res.rowcount)
 
     async def entrants(self, drop_id: int) -> list[tuple[int, int]]:
         """(account, units) of every reservation without a win, sorted by account."""

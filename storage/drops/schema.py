@@ -85,6 +85,8 @@ reservations = Table(
     Column("units", Integer, nullable=False, server_default="1"),
     Column("reserved_at", UTCDateTime, nullable=False),
     Column("via_fcode", Boolean, nullable=False, server_default="0"),
+    # False: the reserver turned the reminder before drop time off (/drop reminder DROP off).
+    Column("remind", Boolean, nullable=False, server_default="1"),
     PrimaryKeyConstraint("drop_id", "account_id", name="pk_drop_reservations"),
     CheckConstraint("units >= 1", name="units_positive"),
     Index("ix_drop_reservations_account", "account_id"),

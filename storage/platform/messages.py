@@ -3,13 +3,20 @@ platform events were already handled (so a redelivered update never counts twice
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.platform.schema import message_refs, processed_events
+from storage.platform.schema import live_messages, message_refs, processed_events
 from storage.util import insert_ignore
+
+
+@dataclass(frozen=True)
+class LiveMessage:
+    message_id: str
+    item_id: int  # the outbox message whose content it shows
 
 
 class MessagesRepo:
@@ -78,6 +85,45 @@ class MessagesRepo:
             )
             value = r.scalar()
             return int(value) if value is not None else None
+
+    async def live(self, platform: str, chat_id: str, subject: str) -> LiveMessage | None:
+        """The message of this chat that shows `subject`'s current state, if any."""
+        async with self.engine.connect() as conn:
+            r = (
+                await conn.execute(
+                    select(live_messages.c.message_id, live_messages.c.item_id).where(
+                        live_messages.c.platform == platform,
+                        live_messages.c.chat_id == chat_id,
+                        live_messages.c.subject == subject,
+                    )
+                )
+            ).first()
+            return LiveMessage(str(r.message_id), int(r.item_id)) if r else None
+
+    async def set_live(
+        self,
+        platform: str,
+        chat_id: str,
+        subject: str,
+        message_id: str,
+        item_id: int,
+        now: datetime,
+    ) -> None:
+        """Message `message_id` now shows `subject` as outbox message `item_id` had it."""
+        key = (
+            live_messages.c.platform == platform,
+            live_messages.c.chat_id == chat_id,
+            live_messages.c.subject == subject,
+        )
+        values = {"message_id": message_id, "item_id": item_id, "updated_at": now}
+        async with self.engine.begin() as conn:
+            res = await conn.execute(update(live_messages).where(*key).values(**values))
+            if not res.rowcount:
+                await insert_ignore(
+                    conn,
+                    live_messages,
+                    {"platform": platform, "chat_id": chat_id, "subject": subject, **values},
+                )
 
     async def first_time(self, platform: str, event_id: str, now: datetime) -> bool:
         """Record a platform event; False when it was seen before (a redelivery)."""

@@ -48,6 +48,20 @@ message_refs = Table(
     Index("ix_message_refs_subject", "platform", "subject"),
 )
 
+# A live message: the one message per chat that shows a subject's current state ("dp:7", a
+# drop's card), edited in place as the state changes. `item_id` is the outbox message whose
+# content it shows, so an older update delivered late never replaces a newer one.
+live_messages = Table(
+    "live_messages",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("chat_id", String(64), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("message_id", String(64), nullable=False),
+    Column("item_id", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 processed_events = Table(
     "processed_events",
     metadata,

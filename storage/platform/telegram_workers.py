@@ -28,6 +28,17 @@ POLLING = 1
 WEBHOOK = 2
 
 
+def _keys(space: int) -> str:
+    """The lock's two keys. Advisory locks belong to the whole database, while a deployment is
+    one schema of it: a one-at-a-time lock is keyed by the schema's name too, so deployments
+    that share a database (or test runs side by side) never wait for each other. Worker ids are
+    random and checked only against the schema's own inbox rows."""
+    if space == SINGLE_LOCKS:
+        named = "coalesce(current_schema(), '') || ':' || CAST(CAST(:k AS int) AS text)"
+        return f"CAST(:s AS int), hashtext({named})"
+    return "CAST(:s AS int), CAST(:k AS int)"
+
+
 class WorkerPresence:
     """This process's presence (PostgreSQL only)."""
 
@@ -66,15 +77,11 @@ class WorkerPresence:
 
     async def _try_lock(self, space: int, key: int) -> bool:
         return bool(
-            await self._scalar(
-                "SELECT pg_try_advisory_lock(CAST(:s AS int), CAST(:k AS int))", s=space, k=key
-            )
+            await self._scalar(f"SELECT pg_try_advisory_lock({_keys(space)})", s=space, k=key)
         )
 
     async def _unlock(self, space: int, key: int) -> None:
-        await self._scalar(
-            "SELECT pg_advisory_unlock(CAST(:s AS int), CAST(:k AS int))", s=space, k=key
-        )
+        await self._scalar(f"SELECT pg_advisory_unlock({_keys(space)})", s=space, k=key)
 
     async def try_polling(self) -> bool:
         """Take the polling lock (Telegram allows one poller per token); False while another
@@ -87,9 +94,7 @@ class WorkerPresence:
     async def webhook_lock(self) -> None:
         """Wait for the webhook lock: the processes check and set the webhook one at a time."""
         await self._scalar(
-            "SELECT pg_advisory_lock(CAST(:s AS int), CAST(:k AS int))",
-            s=SINGLE_LOCKS,
-            k=WEBHOOK,
+            f"SELECT pg_advisory_lock({_keys(SINGLE_LOCKS)})", s=SINGLE_LOCKS, k=WEBHOOK
         )
 
     async def webhook_unlock(self) -> None:

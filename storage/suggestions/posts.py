@@ -193,8 +193,11 @@ class SuggestionRepo:
         newest_first: bool = True,
         limit: int | None = None,
         ids: Sequence[int] | None = None,
+        category: str | None = None,
     ) -> list[SuggestionRow]:
         q = suggestion_query().where(suggestions.c.community_id == community_id)
+        if category is not None:
+            q = q.where(suggestions.c.category == category)
         if statuses is not None:
             q = q.where(suggestions.c.status.in_(list(statuses)))
         if author_id is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from storage.base import metadata
@@ -110,4 +111,18 @@ suggestion_events = Table(
     Column("note", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_suggestion_events_suggestion", "suggestion_id"),
+)
+
+# The categories a community's owners declared. A suggestion keeps the category's name (as
+# declared) in `suggestions.category`; `name_key` is the name folded for comparison, so that
+# "UI" and "ui" are one category.
+categories = Table(
+    "suggestion_categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("name_key", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("community_id", "name_key", name="uq_suggestion_categories_name"),
 )

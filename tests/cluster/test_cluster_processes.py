@@ -131,15 +131,19 @@ async def test_three_processes_report_once_claim_once_and_survive_a_kill(
     await _until(closed, "the four-grid report closed", cluster)
 
     # Every reserver presses "Claim now" at once, spread over the three processes; B is killed
-    # once a third are answered, and restarted.
+    # once a third are answered and each process has answered some (the front hands out every
+    # press at once, so a process killed before its first answer would have served none), and
+    # restarted.
     presses = claim_presses(world, drop_card(), 0, PRESSERS)
     query_ids = {p["callback_query"]["id"] for p in presses}
     await fake.push_updates(presses)
+    served = cluster.front.served
 
-    async def a_third_answered() -> bool:
-        return len(query_ids & fake.answered_at.keys()) >= PRESSERS // 3
+    async def a_third_answered_by_all() -> bool:
+        by_all = all(served[b] for b in cluster.front.backends)
+        return by_all and len(query_ids & fake.answered_at.keys()) >= PRESSERS // 3
 
-    await _until(a_third_answered, "a third of the presses answered", cluster)
+    await _until(a_third_answered_by_all, "a third answered, by every process", cluster)
     await cluster.nodes[1].kill()
     assert len(query_ids & fake.answered_at.keys()) < PRESSERS, "the burst ended first"
     await cluster.nodes[1].start()
@@ -148,8 +152,6 @@ async def test_three_processes_report_once_claim_once_and_survive_a_kill(
         return query_ids <= fake.answered_at.keys()
 
     await _until(all_answered, "every presser answered", cluster)
-    served = cluster.front.served
-    assert sum(1 for b in cluster.front.backends if served[b]) == 3, served
 
     won = await wins_by_user(engine, world)
 
@@ -168,7 +170,10 @@ async def test_three_processes_report_once_claim_once_and_survive_a_kill(
     assert outcome["winners"] == QUOTA
     assert outcome["oversold"] == 0
     assert outcome["duplicate_winners"] == 0
-    assert outcome["told_won"] == QUOTA
+    # Winners are told in the press's answer, or (an answer slower than its budget on a loaded
+    # machine says "received") by the code message alone; no one is told a win they lack.
+    # (`lost_announced` counts both a false win and a winner without the code message.)
+    assert outcome["told_won"] <= QUOTA
     assert outcome["lost_announced"] == 0
     assert outcome["answered"] == PRESSERS
     # The restart reopened nothing: one report, opened and closed once.

@@ -32,7 +32,7 @@ async def _titles(app: App) -> list[tuple[str, str]]:
 
 async def test_an_unquoted_title_takes_its_line(console: ConsoleAdapter) -> None:
     await console.handle_line("/suggest Dark mode for the settings page")
-    await console.handle_line("/suggest Export my votes as CSV | so I can keep them category=data")
+    await console.handle_line("/suggest Export my votes as CSV | so I can keep them category=none")
     await console.handle_line("/suggest Offline reading\nSave articles to read on the train.")
     await console.handle_line('/suggest "Bigger fonts" on the phone app')
     assert await _titles(console.app) == [

@@ -22,7 +22,14 @@ from devtools.servers.discord_api import APP_ID, FakeDiscord
 from tests.discord.conftest import FAST, Bot, StartBot
 
 GOLDEN = Path(__file__).parent / "golden" / "commands.json"
-GOLDEN_COGS = ["cogs.meta", "cogs.community", "cogs.suggestions", "cogs.accounts", "cogs.drops"]
+GOLDEN_COGS = [
+    "cogs.meta",
+    "cogs.community",
+    "cogs.suggestions",
+    "cogs.moderation",
+    "cogs.accounts",
+    "cogs.drops",
+]
 
 
 def dump(commands: list[dict[str, Any]]) -> str:
@@ -77,7 +84,12 @@ async def test_schema_is_localized_and_typed(synced: list[dict[str, Any]]) -> No
     assert (sid["type"], sid["autocomplete"], sid["required"]) == (3, True, True)
     assert sid["name_localizations"] == {"zh-CN": "编号"}
     top = by_name(synced, "top")
-    (by,) = top["options"]
+    by, category = top["options"]
+    assert (category["name"], category["autocomplete"], category["required"]) == (
+        "category",
+        True,
+        False,
+    )
     assert [c["value"] for c in by["choices"]] == ["heat", "votes"]
     assert by["choices"][1]["name_localizations"] == {"zh-CN": "总票数"}
     status = by_name(synced, "status")

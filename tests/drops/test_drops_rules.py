@@ -52,7 +52,7 @@ async def test_bad_input_is_answered_in_the_members_language(console: ConsoleAda
     await say(console, "/as you")
     assert "updated" in await say(console, '/drop edit 1 quota=10 name="Phone Pro"')
     await console.handle_line("/advance 1d")
-    assert "no longer be edited" in await say(console, "/drop edit 1 quota=3")
+    assert "quota can no longer change" in await say(console, "/drop edit 1 quota=3")
     await say(console, "/as fan1")
     assert "between 1 and 1" in await say(console, "/reserve 1 3")
     assert "Reserved" in await say(console, "/reserve 1")

@@ -28,7 +28,7 @@ async def test_ties_share_a_rank_and_the_first_to_get_there_is_listed_first(
         """
         /as alice fan
         /suggest "Dark mode for the app" "Too bright at night"
-        /suggest "Offline maps" "For the subway" category=maps
+        /suggest "Offline maps" "For the subway" category=none
         /as carol fan
         /vote 1
         /advance 10m

@@ -1,7 +1,7 @@
 """What several Telegram processes share through PostgreSQL, tested with one object per
 process: the sending limits (two throttles on one database keep the limits of one), the
-polling lock (one poller; another takes over when it is gone) and the takeover of the updates a
-dead process left unhandled (by a survivor, once)."""
+polling lock (one poller per schema; another takes over when it is gone) and the takeover of
+the updates a dead process left unhandled (by a survivor, once)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.telegram.throttle import Limits, SharedThrottle
+from storage.engine import create_engine
 from storage.platform.telegram_inbox import TelegramInboxRepo
 from storage.platform.telegram_pace import PaceLimits, TelegramPaceRepo
 from storage.platform.telegram_workers import WorkerPresence
-from tests.conftest import make_engine
+from tests.conftest import PG_URL, make_engine
+from tests.databases import create_schema, drop_schema
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 GROUP = -100123
@@ -91,6 +93,29 @@ async def test_one_poller_and_a_takeover_when_it_is_gone(pg: AsyncEngine) -> Non
     finally:
         await first.close()
         await second.close()
+
+
+async def test_deployments_in_two_schemas_of_one_database_poll_side_by_side(
+    pg: AsyncEngine,
+) -> None:
+    """Advisory locks belong to the whole database; the polling lock is each schema's own."""
+    schema = await create_schema(PG_URL, prefix="other")
+    other_engine = create_engine(PG_URL, schema=schema)
+    here, there, there_too = WorkerPresence(pg), WorkerPresence(other_engine), None
+    try:
+        await here.start()
+        await there.start()
+        assert await here.try_polling()
+        assert await there.try_polling()  # another deployment: not this one's poller
+        there_too = WorkerPresence(other_engine)
+        await there_too.start()
+        assert not await there_too.try_polling()  # within one schema, still one poller
+    finally:
+        for p in (here, there, there_too):
+            if p is not None:
+                await p.close()
+        await other_engine.dispose()
+        await drop_schema(PG_URL, schema)
 
 
 async def test_a_survivor_takes_over_what_a_dead_process_left_unhandled(

@@ -20,7 +20,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock, parse_duration
 from bot.core.commands import Role
 from bot.core.context import Context
-from bot.core.outbox import OutboxItem, OutboxWorker
+from bot.core.outbox import LIVE, LIVE_EDIT, OutboxItem, OutboxWorker
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 
@@ -39,6 +39,9 @@ class OutEvent:
     actions: list[tuple[str, str]] = field(default_factory=list)  # numbered (label, action)
     image: str | None = None
     file: str | None = None
+    # A live update (a drop's counts): a platform that edits its messages changes the earlier
+    # message in place; the console, a transcript, shows it again, marked as an update.
+    update: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data = {
@@ -53,6 +56,8 @@ class OutEvent:
         }
         if self.file:
             data["file"] = self.file
+        if self.update:
+            data["update"] = True
         return data
 
 
@@ -192,13 +197,15 @@ class ConsoleAdapter:
         to = self.current if reply.ephemeral else CHANNEL
         await self._post(to, reply, ctx.community.id)
 
-    async def _post(self, to: str, reply: Reply, community_id: int) -> None:
+    async def _post(
+        self, to: str, reply: Reply, community_id: int, *, update: bool = False
+    ) -> None:
         actions = [(b.label, b.action) for b in reply.buttons]
         if reply.select:
             actions += [(o.label, o.action) for o in reply.select.options]
         image = self._save_image(reply) if reply.image else None
         file = self._save_file(reply) if reply.file else None
-        event = OutEvent(to, reply, actions, image, file)
+        event = OutEvent(to, reply, actions, image, file, update)
         self._pending.append(event)
         if actions:
             self.last_actions = actions
@@ -245,7 +252,9 @@ class ConsoleAdapter:
             return
         reply = Reply.from_dict(item.payload)
         if item.kind == "channel":
-            await self._post(CHANNEL, reply, item.community_id)
+            await self._post(
+                CHANNEL, reply, item.community_id, update=item.payload.get(LIVE) == LIVE_EDIT
+            )
         else:
             names = await self.app.identity.display_names(
                 [item.account_id] if item.account_id else []

@@ -15,7 +15,7 @@ from bot.adapters.console.adapter import CHANNEL, ConsoleAdapter, OutEvent
 def render_text(event: OutEvent, *, only_you: str) -> str:
     reply = event.reply
     if event.to == CHANNEL:
-        head = "[channel]"
+        head = "[channel ↻]" if event.update else "[channel]"
     elif reply.ephemeral:
         head = f"[{event.to} · {only_you}]"
     else:

@@ -2,7 +2,10 @@
 
 - "channel": the target is the community's announce channel (an id, or a `<#id>` mention as
   typed in /settings), or the guild id when none is set: then the guild's system channel, else
-  the first text channel the bot may post in.
+  the first text channel the bot may post in. A live update (`LIVE_EDIT`, a drop's counts)
+  edits the channel's live message of its subject in place (`PATCH`, embed and components),
+  unless that message already shows a newer update; a deleted or foreign message is replaced
+  by a new post. A 429 on the edit is waited out like a post's (`DeliveryRetry`).
 - "member": a DM to the user id; a member who does not accept DMs is a permanent failure.
 - "role": grant or revoke the guild role with that name (never created); a missing role, a
   member who left or a role above the bot's are permanent failures.
@@ -23,7 +26,7 @@ import discord
 from bot.adapters.discord.members import PLATFORM
 from bot.adapters.discord.render import render
 from bot.core.app import App
-from bot.core.outbox import DeliveryFailed, DeliveryRetry, OutboxItem
+from bot.core.outbox import LIVE, LIVE_EDIT, DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 
@@ -123,6 +126,9 @@ class Deliveries:
 
     async def _post(self, item: OutboxItem, channel: Sendable) -> None:
         reply = Reply.from_dict(item.payload)
+        live = item.payload.get(LIVE) if reply.subject else None
+        if live == LIVE_EDIT and await self._edit_live(item, channel, reply):
+            return
         message = await channel.send(**render(reply).send(), nonce=outbox_nonce(item.id))
         dm = isinstance(channel, discord.DMChannel)
         if reply.subject or (dm and (reply.buttons or reply.select)):
@@ -134,6 +140,39 @@ class Deliveries:
                 item.community_id,
                 self.app.clock.now(),
             )
+        if live and reply.subject:
+            await self.messages.set_live(
+                PLATFORM,
+                str(channel.id),
+                reply.subject,
+                str(message.id),
+                item.id,
+                self.app.clock.now(),
+            )
+
+    async def _edit_live(self, item: OutboxItem, channel: Sendable, reply: Reply) -> bool:
+        """Show a live update on the channel's live message of its subject; False when there
+        is none to edit (then it is posted)."""
+        assert reply.subject
+        known = await self.messages.live(PLATFORM, str(channel.id), reply.subject)
+        if known is None:
+            return False
+        if known.item_id >= item.id:
+            return True  # a newer update is shown already (this one was retried late)
+        try:
+            await channel.get_partial_message(int(known.message_id)).edit(**render(reply).edit())
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.info("live message %s cannot be edited (%s): posting anew", known.message_id, exc)
+            return False
+        await self.messages.set_live(
+            PLATFORM,
+            str(channel.id),
+            reply.subject,
+            known.message_id,
+            item.id,
+            self.app.clock.now(),
+        )
+        return True
 
     # -- members ---------------------------------------------------------------------------------
 

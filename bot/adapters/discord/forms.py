@@ -62,11 +62,12 @@ def modal(translator: Translator, locale: str, spec: CommandSpec) -> discord.ui.
         spec.name,
     )
     m = discord.ui.Modal(title=clip(title, 45), custom_id=FORM_PREFIX + spec.name, timeout=None)
-    if len(spec.params) > MAX_INPUTS:
+    params = spec.form_params
+    if len(params) > MAX_INPUTS:
         log.warning(
             "/%s has more than %d parameters; the form shows the first ones", spec.name, MAX_INPUTS
         )
-    for p in spec.params[:MAX_INPUTS]:
+    for p in params[:MAX_INPUTS]:
         m.add_item(_input(translator, locale, spec, p))
     m.stop()  # nothing to keep in memory: the submission is routed by its custom id
     return m

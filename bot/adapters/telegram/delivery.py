@@ -1,14 +1,23 @@
 """Delivering the outbox on Telegram: within the sending limits, 429 → retry after the time
-Telegram asks for, a member who never started (or blocked) the bot → given up, kept."""
+Telegram asks for, a member who never started (or blocked) the bot → given up, kept.
+
+A live update (`LIVE_EDIT`, a drop's counts) edits the chat's live message of its subject
+(`editMessageText` with its keyboard), taking its slot in the send throttle like a message,
+unless that message already shows a newer update; "message is not modified" is no failure; a
+deleted or too old message is replaced by a new post; a 429 is waited out (`DeliveryRetry`)."""
 
 from __future__ import annotations
 
 import logging
 
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
+from bot.adapters.telegram.members import PLATFORM
+from bot.adapters.telegram.render import render
 from bot.adapters.telegram.sender import Sender, retry_after_seconds, unreachable_error
-from bot.core.outbox import PARTS_SENT, DeliveryFailed, DeliveryRetry, OutboxItem
+from bot.core.outbox import LIVE, LIVE_EDIT, PARTS_SENT, DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
 from storage.platform.telegram import TelegramRepo
 
@@ -36,19 +45,68 @@ class OutboxDelivery:
             raise DeliveryRetry(wait, "paced: Telegram's per-chat limits")
         # A reply parked after its first messages went out: the rest only.
         skip = int(item.payload.get(PARTS_SENT) or 0)
+        live = item.payload.get(LIVE) if reply.subject and item.kind == "channel" else None
         try:
-            await self._send(chat_id, reply, item.community_id, skip)
+            await self._send(chat_id, reply, item, skip, live)
         except ChatMigrated as exc:
             # A group became a supergroup: the community follows it, and so does the message.
             await self.repo.migrate_chat(str(chat_id), str(exc.new_chat_id))
-            await self._send(exc.new_chat_id, reply, item.community_id, skip)
+            await self._send(exc.new_chat_id, reply, item, skip, live)
 
-    async def _send(self, chat_id: int, reply: Reply, community_id: int, skip: int) -> None:
+    async def _send(
+        self, chat_id: int, reply: Reply, item: OutboxItem, skip: int, live: str | None
+    ) -> None:
         try:
-            await self.sender.send(chat_id, reply, community_id, wait_on_flood=False, skip=skip)
+            if live == LIVE_EDIT and await self._edit_live(chat_id, reply, item):
+                return
+            sent = await self.sender.send(
+                chat_id, reply, item.community_id, wait_on_flood=False, skip=skip
+            )
+            if live and reply.subject and sent:
+                await self.sender.messages.set_live(
+                    PLATFORM,
+                    str(chat_id),
+                    reply.subject,
+                    str(sent[-1].message_id),
+                    item.id,
+                    self.sender.clock.now(),
+                )
         except RetryAfter as exc:
             raise DeliveryRetry(retry_after_seconds(exc), str(exc)) from exc
         except (Forbidden, BadRequest) as exc:
             if unreachable_error(exc):
                 raise DeliveryFailed(str(exc)) from exc
             raise
+
+    async def _edit_live(self, chat_id: int, reply: Reply, item: OutboxItem) -> bool:
+        """Show a live update on the chat's live message of its subject; False when there is
+        none that can show it (then it is posted)."""
+        assert reply.subject
+        messages = self.sender.messages
+        known = await messages.live(PLATFORM, str(chat_id), reply.subject)
+        if known is None:
+            return False
+        if known.item_id >= item.id:
+            return True  # a newer update is shown already (this one was retried late)
+        parts = render(reply)
+        if len(parts) != 1 or parts[0].photo is not None or parts[0].document is not None:
+            return False  # grew past one text message: a new post shows it whole
+        await self.sender.throttle.wait(chat_id)
+        try:
+            await self.sender.bot.edit_message_text(
+                parts[0].html,
+                chat_id=chat_id,
+                message_id=int(known.message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=parts[0].keyboard,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.info("live message %s cannot be edited (%s): posting anew", known, exc)
+                return False
+        now = self.sender.clock.now()
+        await messages.set_live(
+            PLATFORM, str(chat_id), reply.subject, known.message_id, item.id, now
+        )
+        return True

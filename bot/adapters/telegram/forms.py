@@ -32,11 +32,11 @@ class FormState:
 
     @property
     def param(self) -> Param:
-        return self.spec.params[self.index]
+        return self.spec.form_params[self.index]
 
     @property
     def done(self) -> bool:
-        return self.index >= len(self.spec.params)
+        return self.index >= len(self.spec.form_params)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Forms:
             saved.expires_at <= now
             or spec is None
             or not spec.form
-            or not 0 <= saved.step < len(spec.params)
+            or not 0 <= saved.step < len(spec.form_params)
         ):
             await self.repo.delete(str(user_id))
             return None
@@ -124,7 +124,10 @@ class Forms:
             return Step(prompt(ctx, state))
         tz = await ctx.timezone()
         values: dict[str, Any] = {}
-        for index, param in enumerate(state.spec.params):
+        for param in state.spec.params:  # those left out of the form take their default
+            if param.name not in state.answers:
+                values[param.name] = param.default
+        for index, param in enumerate(state.spec.form_params):
             raw = state.answers.get(param.name)
             try:
                 values[param.name] = param.default if raw is None else convert(param, raw, tz=tz)
@@ -168,7 +171,7 @@ def prompt(ctx: Context, state: FormState, *, error: str = "") -> Reply:
             "telegram.form.title",
             command=f"/{state.spec.name}",
             step=state.index + 1,
-            total=len(state.spec.params),
+            total=len(state.spec.form_params),
         ),
         text=text,
         footer="\n".join(hints),

@@ -1,8 +1,8 @@
 """suggestions: edits, soft deletes, official responses, anonymous posts; the bot's messages
 found by subject (to edit a card)
 
-Revision ID: 0005_corrections
-Revises: 0004_rate_limits
+Revision ID: 0007_corrections
+Revises: 0006_audit_moderation
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0005_corrections"
-down_revision: str | Sequence[str] | None = "0004_rate_limits"
+revision: str = "0007_corrections"
+down_revision: str | Sequence[str] | None = "0006_audit_moderation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
