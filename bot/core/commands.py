@@ -182,6 +182,9 @@ class CommandSpec:
     # An admin or owner command is recorded in the audit log when it succeeds; False for one
     # that only reads (bot/core/audit.py).
     audit: bool = True
+    # A command anyone may run that is audited when an admin or owner runs it (an admin's
+    # correction of someone's suggestion with /edit or /delete).
+    audit_admins: bool = False
 
     @property
     def group(self) -> str | None:

@@ -136,9 +136,10 @@ def register(feature: FeatureSetup) -> None:
                 ),
             ),
             rate=(10, 600.0),
+            audit_admins=True,
         )
     )
-    c(CommandSpec("delete", "help.delete", delete, (ID,), rate=(10, 600.0)))
+    c(CommandSpec("delete", "help.delete", delete, (ID,), rate=(10, 600.0), audit_admins=True))
     c(CommandSpec("restore", "help.restore", restore, (ID,), role=Role.ADMIN))
     c(
         CommandSpec(

@@ -47,6 +47,10 @@ async def test_author_edits_within_the_window_then_only_admins(
     assert "An admin corrected your suggestion #1" in fixed[1].reply.plain_text()
     shown = await console.handle_line("/show 1")
     assert "Corrected by the team" in shown[0].reply.plain_text()
+    # An admin's correction is in the audit log; the author's own edits are not.
+    log = text(await console.handle_line("/audit")).splitlines()
+    assert any('/edit id=1 details="Corrected by the team"' in line for line in log), log
+    assert not any("alice (fan)" in line for line in log)
 
 
 async def test_the_window_is_a_setting(console: ConsoleAdapter, clock: FakeClock) -> None:
