@@ -208,3 +208,26 @@ async def test_chinese_messages(console: ConsoleAdapter, clock: FakeClock) -> No
     await console.handle_line("/as admin admin")
     assert "官方回复：正在做" in text(await console.handle_line("/respond 1 正在做"))
     assert "🗑️ #1 已删除" in text(await console.handle_line("/delete 1"))
+
+
+async def test_anonymous_through_the_review_queue(console: ConsoleAdapter) -> None:
+    await run(
+        console,
+        """
+        /as owner owner
+        /settings review_queue on
+        /settings anonymous_suggestions on
+        /as alice fan
+        /suggest "A secret wish" "please"
+        /as admin admin
+        """,
+    )
+    approved = await console.handle_line("/approve 1")
+    posted = "\n".join(e.reply.plain_text() for e in approved if e.to == "channel")
+    assert "A secret wish" in posted and "alice" not in posted
+    assert "Posted anonymously by (only admins see this): alice" in text(
+        await console.handle_line("/show 1")
+    )
+    await console.handle_line("/as bob fan")
+    shown = text(await console.handle_line("/show 1"))
+    assert "alice" not in shown and "Posted anonymously" in shown
