@@ -29,6 +29,7 @@ from bot.core.identity_cache import IdentityCache
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
+from bot.core.posts import PostViews
 from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedRateLimits
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
@@ -84,6 +85,7 @@ class App:
         from bot.core.dispatch import Dispatcher
 
         self.dispatcher = Dispatcher(self)
+        self.posts = PostViews()
         # What admins and owners did, written by the dispatcher (bot/core/audit.py).
         self.audit = AuditLog(AuditRepo(engine), clock)
         # Checks a cog adds before commands, buttons and replies (a muted member's vote).
@@ -151,6 +153,7 @@ class App:
         self.changes.start()
 
     async def close(self) -> None:
+        await self.posts.settle()
         await self.changes.stop()
         for hook in reversed(self.shutdown_hooks):
             try:

@@ -182,6 +182,9 @@ class CommandSpec:
     # An admin or owner command is recorded in the audit log when it succeeds; False for one
     # that only reads (bot/core/audit.py).
     audit: bool = True
+    # A command anyone may run that is audited when an admin or owner runs it (an admin's
+    # correction of someone's suggestion with /edit or /delete).
+    audit_admins: bool = False
 
     @property
     def group(self) -> str | None:
@@ -443,8 +446,17 @@ def parse_args(spec: CommandSpec, tokens: Iterable[str], *, tz: Any = UTC) -> di
         elif not param.required and param.type is ParamType.CHOICE and any(p.rest for p in later):
             if _fits(param, positional[0]):
                 named[param.name] = positional.pop(0)
+        elif param.line and param.type is ParamType.TEXT and _separates(positional[0]):
+            if param.required:
+                named[param.name] = positional.pop(0)  # refused as too short, as before
+            else:
+                positional.pop(0)  # `/edit 12 | new details`: an optional title left out
         elif param.line and param.type is ParamType.TEXT and not _quoted(positional[0]):
             named[param.name] = _take_line(positional)
+        elif param.line and param.type is ParamType.TEXT:
+            named[param.name] = positional.pop(0)  # quoted: one word, then the separator
+            if positional and _separates(positional[0]):
+                positional.pop(0)
         else:
             named[param.name] = positional.pop(0)
     if positional:

@@ -105,6 +105,12 @@ class Context:
     def commands(self) -> CommandRegistry:
         return self._app.commands
 
+    async def subject_changed(self, subject: str) -> None:
+        """What the bot's posts about `subject` ("sg:12") show has changed: platforms that can
+        edit their messages bring them up to date (in the background; see `bot.core.posts`)."""
+        locale = await self._app.community_locale(self.community.id)
+        self._app.posts.changed(self, subject, locale)
+
     @property
     def is_admin(self) -> bool:
         return self.member.role >= Role.ADMIN

@@ -73,6 +73,8 @@ class FeatureSetup:
         # What other processes on the same database change (bot/core/change_feed.py), for a
         # service that keeps something in memory.
         self.changes = app.changes
+        # How posts about a subject look now, for the adapters that edit them (bot.core.posts).
+        self.posts = app.posts
 
     @property
     def due_work_tools(self) -> DueWorkTools:

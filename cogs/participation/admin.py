@@ -7,8 +7,9 @@ from bot.core.context import Context
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.participation import views
-from cogs.participation.commands import PERIOD, svc
+from cogs.participation.commands import PERIOD, resolve_member, svc
 from cogs.participation.periods import PeriodName
+from storage.participation.schema import MAX_GRANT
 
 TIER = Param("name", ParamType.TEXT, "param.tier_name", min=1, max=40)
 
@@ -83,6 +84,29 @@ async def reward(ctx: Context, drop: int, count: int, period: str = PeriodName.W
     return Reply(text="\n".join(lines))
 
 
+async def grant(ctx: Context, member: str, points: int, reason: str) -> Reply:
+    return await _by_hand(ctx, member, points, reason)
+
+
+async def deduct(ctx: Context, member: str, points: int, reason: str) -> Reply:
+    return await _by_hand(ctx, member, -points, reason)
+
+
+async def _by_hand(ctx: Context, member: str, points: int, reason: str) -> Reply:
+    account, name = await resolve_member(ctx, member)
+    cid = ctx.community.id
+    total = await svc(ctx).grant(cid, account, points, reason, ctx.member.account_id)
+    key = "points.granted" if points > 0 else "points.deducted"
+    if account != ctx.member.account_id:
+        await ctx.outbox.notify(
+            cid, [account], views.render_grant(ctx.translator, points, reason.strip(), total)
+        )
+    return Reply(
+        text=ctx.t(key, name=name, points=abs(points), reason=reason.strip(), total=total),
+        ephemeral=True,
+    )
+
+
 def register(feature: FeatureSetup) -> None:
     c = feature.commands.add
     c(
@@ -107,6 +131,22 @@ def register(feature: FeatureSetup) -> None:
             "points recompute", "help.points_recompute", recompute, role=Role.OWNER, rate=(3, 600.0)
         )
     )
+    for name, handler in (("points grant", grant), ("points deduct", deduct)):
+        c(
+            CommandSpec(
+                name,
+                f"help.{name.replace(' ', '_')}",
+                handler,
+                (
+                    Param("member", ParamType.MEMBER, "param.points_member", max=128),
+                    Param("points", ParamType.INT, "param.points_amount", min=1, max=MAX_GRANT),
+                    Param(
+                        "reason", ParamType.TEXT, "param.points_reason", min=1, max=200, rest=True
+                    ),
+                ),
+                role=Role.OWNER,
+            )
+        )
     c(
         CommandSpec(
             "points reward",

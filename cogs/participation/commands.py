@@ -35,8 +35,15 @@ async def profile(ctx: Context, member: str | None = None) -> Reply:
     suggestions: list[SuggestionRow] | None = None
     loop = ctx.find_service(SuggestionService)
     if loop is not None:
-        own = account == ctx.member.account_id or ctx.is_admin
-        suggestions = [r for r in await loop.mine(ctx.community.id, account) if own or not r.hidden]
+        me = account == ctx.member.account_id
+        own = me or ctx.is_admin
+        # An anonymous suggestion is listed on its author's own profile only: a profile is
+        # often shown in the channel, where it would name the author.
+        suggestions = [
+            r
+            for r in await loop.mine(ctx.community.id, account)
+            if (own or not r.hidden) and (me or not r.anonymous)
+        ]
     return views.profile(
         ctx.t,
         name,
@@ -49,6 +56,9 @@ async def profile(ctx: Context, member: str | None = None) -> Reply:
         data.tier,
         data.next_tier,
         suggestions,
+        data.grants,
+        data.grants_count,
+        data.grants_total,
     )
 
 

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,7 +30,7 @@ from cogs.participation.sync import RECONCILE_EVERY, LedgerSync, Recomputed
 from cogs.participation.tiers import TierManager, next_tier, tier_for
 from storage.core.identity import IdentityRepo
 from storage.core.jobs import JobsRepo
-from storage.participation.ledger import LedgerRepo
+from storage.participation.ledger import Grant, LedgerRepo
 from storage.participation.tiers import HeldTier, TierRow, TiersRepo
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ class Profile:
     breakdown: dict[str, tuple[int, int]]  # kind -> (contributions, points)
     tier: TierRow | None
     next_tier: TierRow | None
+    # Points granted or deducted by hand: the latest few, how many in all, their sum.
+    grants: list[Grant] = field(default_factory=list)
+    grants_count: int = 0
+    grants_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,7 @@ class ParticipationService:
         week_total = await self.ledger.totals(community_id, week.start, week.end, mine)
         month_total = await self.ledger.totals(community_id, month.start, month.end, mine)
         tiers = await self.tiers_repo.tiers(community_id)
+        latest, count, total = await self.ledger.grants_of(community_id, account_id)
         return Profile(
             account_id,
             points,
@@ -194,7 +199,32 @@ class ParticipationService:
             await self.ledger.breakdown(community_id, account_id),
             tier_for(points, tiers),
             next_tier(points, tiers),
+            latest,
+            count,
+            total,
         )
+
+    # -- points by hand ----------------------------------------------------------------------
+
+    async def grant(
+        self, community_id: int, account_id: int, points: int, reason: str, actor: int
+    ) -> int:
+        """Grant (points > 0) or deduct (points < 0) points by hand, with a reason; the member's
+        total after it. A deduction takes at most what the member has."""
+        reason = reason.strip()
+        if not reason:
+            raise UserError("points.grant.no_reason")
+        if points < 0:
+            have = await self.points(community_id, account_id)
+            if -points > have:
+                raise UserError("points.deduct.too_many", points=-points, have=have)
+        async with self._lock(community_id):
+            await self.ledger.grant(
+                community_id, account_id, points, reason, actor, self.clock.now()
+            )
+            await self.tiers.evaluate(community_id, {account_id})
+        totals = await self.ledger.totals(community_id, account_ids=[account_id])
+        return totals[0].points if totals else 0
 
     # -- tiers -------------------------------------------------------------------------------
 

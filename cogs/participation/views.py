@@ -10,6 +10,7 @@ from cogs.participation.periods import Period
 from cogs.participation.ranking import Ranked
 from cogs.participation.rules import KINDS, Rules
 from cogs.suggestions.service import SuggestionRow
+from storage.participation.ledger import Grant
 from storage.participation.tiers import HeldTier, TierRow
 
 Tr = Callable[..., str]  # ctx.t: (key, **params) -> text
@@ -65,6 +66,9 @@ def profile(
     tier: TierRow | None,
     upcoming: TierRow | None,
     suggestions: Sequence[SuggestionRow] | None,
+    grants: Sequence[Grant] = (),
+    grants_count: int = 0,
+    grants_total: int = 0,
 ) -> Reply:
     fields = [
         Field(
@@ -99,6 +103,21 @@ def profile(
             ),
         )
     )
+    if grants_count:
+        lines = [
+            t(
+                "profile.grant",
+                points=f"{g.points:+d}",
+                reason=g.reason,
+                day=g.at.date().isoformat(),
+            )
+            for g in grants
+        ]
+        if grants_count > len(grants):
+            lines.append(t("profile.grants_more", count=grants_count - len(grants)))
+        fields.append(
+            Field(t("profile.field.grants", points=f"{grants_total:+d}"), "\n".join(lines))
+        )
     if suggestions is not None:
         fields.append(Field(t("profile.field.suggestions"), _suggestions(t, suggestions)))
     return Reply(title=t("profile.title", name=name), fields=fields, ephemeral=True)
@@ -175,6 +194,18 @@ def render_promotions(
         if len(promotions) > ANNOUNCE_LIMIT:
             lines.append(translate(locale, "profile.more", count=len(promotions) - ANNOUNCE_LIMIT))
         return Reply(title=translate(locale, "tier.promoted_title"), text="\n".join(lines))
+
+    return render
+
+
+def render_grant(
+    translate: Translate, points: int, reason: str, total: int
+) -> Callable[[str], Reply]:
+    """Told to a member whose points an owner changed by hand."""
+    key = "points.notice.granted" if points > 0 else "points.notice.deducted"
+
+    def render(locale: str) -> Reply:
+        return Reply(text=translate(locale, key, points=abs(points), reason=reason, total=total))
 
     return render
 

@@ -10,6 +10,7 @@ from cogs.suggestions import (
     category_commands,
     commands,
     contributions,
+    corrections,
     discussion_commands,
 )
 from cogs.suggestions.categories import CategoryService
@@ -29,8 +30,16 @@ def setup(feature: FeatureSetup) -> None:
     if model is not None:
         make_index(model, weight)  # load the model now: a bad one stops the start, not a post
     repo = SuggestionRepo(feature.engine)
+    settings = feature.settings
+
+    async def anonymous(community_id: int) -> bool:
+        return bool(await settings.get(community_id, commands.ANONYMOUS))
+
     service = SuggestionService(
-        repo, feature.clock, index_factory=lambda: make_index(model, weight)
+        repo,
+        feature.clock,
+        index_factory=lambda: make_index(model, weight),
+        anonymous=anonymous,
     )
     service.listen(feature.changes)
     feature.services.add(service)
@@ -43,6 +52,9 @@ def setup(feature: FeatureSetup) -> None:
         SettingSpec(
             "heat_half_life_days", "setting.heat_half_life_days", ParamType.INT, 7, min=1, max=365
         )
+    )
+    feature.settings.declare(
+        SettingSpec(commands.ANONYMOUS, "setting.anonymous_suggestions", ParamType.BOOL, False)
     )
     commands.register(feature)
     admin.register(feature)
@@ -57,4 +69,5 @@ def setup(feature: FeatureSetup) -> None:
     feature.add_account_merger(merge_comment_accounts)
     feature.add_due_work(talk.tell_followers)
     discussion_commands.register(feature, commands.ID)
+    corrections.register(feature)
     category_commands.register(feature)

@@ -12,10 +12,11 @@ from bot.core.commands import Choice, CommandSpec, Param, ParamType, parse_int
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
-from bot.core.reply import Button, Reply
+from bot.core.reply import Button, Field, Reply
 from cogs.suggestions import category_step, discussion_commands, views
 from cogs.suggestions.service import Held, Submission, SuggestionService
 from cogs.suggestions.status import ROADMAP_LANES
+from storage.suggestions.posts import SuggestionRow
 
 # Replies to a suggestion's message that count as a vote.
 PLUS_ONE = re.compile(
@@ -29,6 +30,21 @@ def svc(ctx: Context) -> SuggestionService:
     return ctx.service(SuggestionService)
 
 
+ANONYMOUS = "anonymous_suggestions"
+
+
+async def author_name(ctx: Context, row: SuggestionRow) -> str | None:
+    """The name shown on a suggestion's card: none for an anonymous one."""
+    if row.anonymous:
+        return None
+    return (await ctx.identity.display_names([row.author_id])).get(row.author_id)
+
+
+def _posted(ctx: Context, row: SuggestionRow) -> Reply:
+    author = None if row.anonymous else ctx.member.display_name
+    return views.card(ctx, row, author=author, heading=ctx.t("suggest.posted"))
+
+
 async def suggest(
     ctx: Context, title: str, details: str | None = None, category: str | None = None
 ) -> Reply:
@@ -36,7 +52,11 @@ async def suggest(
     if step is not None:
         return step
     sub = await svc(ctx).submit(
-        ctx.community.id, ctx.member.account_id, title, details or "", category
+        ctx.community.id,
+        ctx.member.account_id,
+        title,
+        details or "",
+        category,
     )
     return submission_reply(ctx, sub)
 
@@ -44,9 +64,7 @@ async def suggest(
 def submission_reply(ctx: Context, sub: Submission) -> Reply:
     """The posted card, or the similar open suggestions with "+1 that one" / "post mine"."""
     if sub.posted is not None:
-        return views.card(
-            ctx, sub.posted, author=ctx.member.display_name, heading=ctx.t("suggest.posted")
-        )
+        return _posted(ctx, sub.posted)
     if sub.held is not None:
         return Reply(text=ctx.t(sub.held.key, **sub.held.params), ephemeral=True)
     t = ctx.t
@@ -70,7 +88,7 @@ async def post_anyway(ctx: Context, args: list[str]) -> Reply:
     row = await svc(ctx).post_draft(ctx.community.id, int_arg(args), ctx.member.account_id)
     if isinstance(row, Held):
         return Reply(text=ctx.t(row.key, **row.params), ephemeral=True)
-    return views.card(ctx, row, author=ctx.member.display_name, heading=ctx.t("suggest.posted"))
+    return _posted(ctx, row)
 
 
 async def _vote_reply(ctx: Context, sid: int, *, toggle: bool) -> Reply:
@@ -180,8 +198,11 @@ async def search(ctx: Context, text: str, category: str | None = None) -> Reply:
 
 async def show(ctx: Context, id: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, id, include_hidden=ctx.is_admin)
-    names = await ctx.identity.display_names([row.author_id])
-    reply = views.card(ctx, row, author=names.get(row.author_id))
+    reply = views.card(ctx, row, author=await author_name(ctx, row))
+    if row.anonymous and ctx.is_admin:  # for moderation: the name, to the admin alone
+        name = (await ctx.identity.display_names([row.author_id])).get(row.author_id, "?")
+        reply.fields.append(Field(ctx.t("show.anonymous_author"), name))
+        reply.ephemeral = True
     comments = await discussion_commands.comments_field(ctx, row)
     if comments is not None:
         reply.fields.append(comments)
@@ -189,7 +210,7 @@ async def show(ctx: Context, id: int) -> Reply:
         reply.ephemeral = True
         reply.buttons = []
         reply.subject = None
-        reply.footer = ctx.t("show.hidden")
+        reply.footer = ctx.t("show.deleted" if row.deleted else "show.hidden")
     return reply
 
 
@@ -201,7 +222,8 @@ async def show_button(ctx: Context, args: list[str]) -> Reply:
 
 async def mine(ctx: Context) -> Reply:
     rows = await svc(ctx).mine(ctx.community.id, ctx.member.account_id)
-    reply = views.listing(ctx, ctx.t("list.mine"), rows, "list.mine_empty")
+    deleted = {r.id: ctx.t("list.deleted") for r in rows if r.deleted}
+    reply = views.listing(ctx, ctx.t("list.mine"), rows, "list.mine_empty", deleted)
     reply.ephemeral = True
     return reply
 

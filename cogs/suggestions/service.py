@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.change_feed import ChangeFeed
-from bot.core.clock import Clock
+from bot.core.clock import Clock, format_duration
 from bot.core.context import Receipt
 from bot.core.errors import UserError
 from cogs.suggestions.heat import heat_scores
@@ -73,8 +73,12 @@ class SuggestionService:
         repo: SuggestionRepo,
         clock: Clock,
         index_factory: Callable[[], SimilarityIndex] = make_index,
+        anonymous: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.repo = repo
+        # Whether a community posts suggestions without their author's name (its setting),
+        # decided when each one is posted, whichever way it comes (form, draft, review queue).
+        self._anonymous = anonymous or _never
         self.votes = VoteRepo(repo.engine)
         self.writer = VoteWriter(VoteBatchStore(repo.engine), clock)
         self.batched = True
@@ -232,7 +236,13 @@ class SuggestionService:
             if held is not None:
                 return Submission(None, [], None, held)
         row = await self.repo.create(
-            community_id, author_id, title, details, category, self.clock.now()
+            community_id,
+            author_id,
+            title,
+            details,
+            category,
+            self.clock.now(),
+            anonymous=await self._anonymous(community_id),
         )
         await self._reindex(row)
         return Submission(row, [], None)
@@ -279,7 +289,8 @@ class SuggestionService:
             held = await self._gate(pending)
             if held is not None:
                 return held
-        row = await self.repo.post_draft(draft, self.clock.now())
+        anonymous = await self._anonymous(community_id)
+        row = await self.repo.post_draft(draft, self.clock.now(), anonymous=anonymous)
         if row is None:
             raise UserError("suggest.draft.posted", id=_posted_id(await self.repo.draft(draft_id)))
         await self._reindex(row)
@@ -441,6 +452,9 @@ class SuggestionService:
             raise UserError("merge.self")
         dup = await self.get(community_id, dup_id, include_hidden=True)
         orig = await self.get(community_id, orig_id, include_hidden=True)
+        for row in (dup, orig):
+            if row.deleted:
+                raise UserError("delete.is_deleted", id=row.id)
         if dup.status == SuggestionStatus.DUPLICATE:
             raise UserError("merge.already", id=dup.id, into=dup.merged_into)
         if orig.status == SuggestionStatus.DUPLICATE:
@@ -488,11 +502,107 @@ class SuggestionService:
     async def set_hidden(
         self, community_id: int, sid: int, hidden: bool, actor: int
     ) -> SuggestionRow:
-        await self.get(community_id, sid, include_hidden=True)
+        row = await self.get(community_id, sid, include_hidden=True)
+        if row.deleted:
+            raise UserError("delete.is_deleted", id=sid)
         await self.repo.set_hidden(community_id, sid, hidden, actor, self.clock.now())
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
         return row
+
+    # -- corrections ---------------------------------------------------------------------------
+    #
+    # An author edits or deletes their own suggestion within the community's window after
+    # posting it; admins edit and delete any at any time, and alone restore. Every change is a
+    # suggestion event: the index here is updated at once, other processes' through the feed.
+
+    async def _correctable(
+        self, community_id: int, sid: int, actor: int, admin: bool, window: timedelta
+    ) -> SuggestionRow:
+        row = await self.get(community_id, sid, include_hidden=admin)
+        if row.deleted:
+            raise UserError("delete.is_deleted", id=sid)
+        if admin:
+            return row
+        if row.author_id != actor:
+            raise UserError("edit.not_yours", id=sid)
+        if row.status == SuggestionStatus.DUPLICATE:
+            raise UserError("status.is_duplicate", id=sid, into=row.merged_into)
+        if self.clock.now() - row.created_at > window:
+            raise UserError("edit.too_late", id=sid, window=format_duration(window.total_seconds()))
+        return row
+
+    async def edit(
+        self,
+        community_id: int,
+        sid: int,
+        actor: int,
+        *,
+        admin: bool,
+        window: timedelta,
+        title: str | None = None,
+        details: str | None = None,
+    ) -> SuggestionRow:
+        if title is None and details is None:
+            raise UserError("edit.nothing")
+        row = await self._correctable(community_id, sid, actor, admin, window)
+        new_title = row.title if title is None else title.strip()
+        new_details = row.details if details is None else details.strip()
+        if (new_title, new_details) == (row.title, row.details):
+            raise UserError("edit.same", id=sid)
+        edited = await self.repo.edit(
+            community_id, sid, new_title, new_details, actor, self.clock.now()
+        )
+        await self._reindex(edited)
+        return edited
+
+    async def delete(
+        self, community_id: int, sid: int, actor: int, *, admin: bool, window: timedelta
+    ) -> SuggestionRow:
+        await self._correctable(community_id, sid, actor, admin, window)
+        await self.repo.delete(community_id, sid, actor, self.clock.now())
+        row = await self.get(community_id, sid, include_hidden=True)
+        await self._reindex(row)
+        return row
+
+    async def restore(self, community_id: int, sid: int, actor: int) -> SuggestionRow:
+        row = await self.get(community_id, sid, include_hidden=True)
+        if not row.deleted:
+            raise UserError("restore.not_deleted", id=sid)
+        await self.repo.restore(community_id, sid, actor, self.clock.now())
+        row = await self.get(community_id, sid, include_hidden=True)
+        await self._reindex(row)
+        return row
+
+    async def set_response(
+        self, community_id: int, sid: int, text: str | None, actor: int
+    ) -> SuggestionRow:
+        row = await self.get(community_id, sid, include_hidden=True)
+        if row.deleted:
+            raise UserError("delete.is_deleted", id=sid)
+        text = (text or "").strip() or None
+        if text == row.response:
+            raise UserError("response.same", id=sid)
+        return await self.repo.set_response(community_id, sid, text, actor, self.clock.now())
+
+    async def unship(self, community_id: int, sid: int, version: str, actor: int) -> bool:
+        """A release taken back: a suggestion it marked shipped returns to the status it had
+        before (False when it was not shipped by `version`, or was changed since)."""
+        row = await self.repo.get(community_id, sid)
+        if row is None or row.status != SuggestionStatus.SHIPPED or row.status_note != version:
+            return False
+        before = await self.repo.status_before(sid)
+        if before not in STATUS_FLOW or before == SuggestionStatus.SHIPPED:
+            before = SuggestionStatus.PLANNED
+        await self.repo.set_status(community_id, sid, before, None, actor, self.clock.now())
+        return True
+
+    async def rename_shipped(self, community_id: int, ids: list[int], old: str, new: str) -> None:
+        await self.repo.set_shipped_note(community_id, ids, old, new, self.clock.now())
+
+
+async def _never(community_id: int) -> bool:
+    return False
 
 
 def _apply(

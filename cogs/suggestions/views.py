@@ -57,6 +57,8 @@ def card(
         fields.append(Field(t("suggest.field.author"), author, inline=True))
     if row.status_note:
         fields.append(Field(t("suggest.field.note"), row.status_note))
+    if row.response:
+        fields.append(Field(t("suggest.field.response"), row.response))
     if row.merged_into:
         fields.append(Field(t("suggest.field.merged"), f"#{row.merged_into}"))
     buttons = [vote_button(t, row)] if is_open(row.status) else []
@@ -66,7 +68,15 @@ def card(
         fields=fields,
         buttons=buttons,
         subject=subject(row.id),
-        footer=t("suggest.footer.reply_to_vote") if buttons else "",
+        footer="\n".join(
+            part
+            for part in (
+                t("suggest.footer.reply_to_vote") if buttons else "",
+                t("suggest.footer.edited") if row.edited_at else "",
+                t("suggest.posted_anonymous") if row.anonymous else "",
+            )
+            if part
+        ),
     )
 
 
@@ -82,7 +92,7 @@ def listing(
         return Reply(text=t(empty_key), ephemeral=True)
     extras = extras or {}
     text = "\n".join(line(t, r, extras.get(r.id, "")) for r in rows)
-    buttons = [vote_button(t, r) for r in rows[:5] if is_open(r.status)]
+    buttons = [vote_button(t, r) for r in rows[:5] if is_open(r.status) and not r.hidden]
     return Reply(title=title, text=text, buttons=buttons)
 
 

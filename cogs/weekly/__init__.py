@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.feature import FeatureSetup
-from cogs.weekly import admin, commands, config
+from cogs.weekly import admin, commands, config, corrections
 from cogs.weekly.digest import DigestWork
 from cogs.weekly.flows import WeeklyFlows
 from cogs.weekly.schedule import WeeklySchedule
@@ -41,3 +41,4 @@ def setup(feature: FeatureSetup) -> None:
     f.on_shutdown(service.batcher.close)
     commands.register(f)
     admin.register(f)
+    corrections.register(f)

@@ -30,7 +30,8 @@ def _time(value: Any) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _duration(value: Any) -> int:
+def check_duration(value: Any) -> int:
+    """How long a report stays open, in seconds (a setting, or a reopening's length)."""
     seconds = int(value)
     if not MIN_DURATION.total_seconds() <= seconds <= MAX_DURATION.total_seconds():
         raise UserError("weekly.setting.bad_duration", min="1h", max="6d")
@@ -63,7 +64,7 @@ SETTINGS = (
         "setting.fourgrid_duration",
         ParamType.DURATION,
         int(timedelta(hours=48).total_seconds()),
-        validate=_duration,
+        validate=check_duration,
     ),
     SettingSpec("fourgrid_auto", "setting.fourgrid_auto", ParamType.BOOL, True),
     SettingSpec(

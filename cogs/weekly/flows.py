@@ -6,6 +6,7 @@ crash, or a second process, never posts twice."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -67,13 +68,36 @@ class WeeklyFlows:
     async def _finish(self, release: ReleaseRow, actor: int) -> Shipped:
         cid = release.community_id
         items = await self.service.items(release.id)
+        shipped = await self.ship(release, [i.suggestion_id for i in items], actor)
+        cfg = await config.load(self.tools.settings, cid)
+        tz = await self.tz(cid)
+        upcoming = None
+        if cfg.auto:
+            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.tools.clock.now())
+
+        def render(locale: str) -> Reply:
+            t = self.tr(locale)
+            return release_views.changelog(
+                t, release, items, release_views.when(t, upcoming, tz) if upcoming else None
+            )
+
+        await self.tools.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
+        await self.service.releases.mark_announced(release.id, self.tools.clock.now())
+        return shipped
+
+    async def ship(
+        self, release: ReleaseRow, suggestion_ids: Sequence[int | None], actor: int
+    ) -> Shipped:
+        """Mark the release's suggestions shipped and tell their voters (once per release and
+        suggestion, whoever asks again)."""
+        cid = release.community_id
         svc = self.service.suggestions()
         marked = told = 0
-        for item in items:
-            if item.suggestion_id is None or svc is None:
+        for sid in suggestion_ids:
+            if sid is None or svc is None:
                 continue
             try:
-                row = await svc.get(cid, item.suggestion_id, include_hidden=True)
+                row = await svc.get(cid, sid, include_hidden=True)
             except UserError:
                 continue  # deleted since
             if row.status not in (SuggestionStatus.SHIPPED, SuggestionStatus.DUPLICATE):
@@ -89,21 +113,24 @@ class WeeklyFlows:
                 self._shipped_notice(release.version, row.id, row.title),
                 dedup_key=f"shipped:{release.id}:{row.id}",
             )
-        cfg = await config.load(self.tools.settings, cid)
-        tz = await self.tz(cid)
-        upcoming = None
-        if cfg.auto:
-            upcoming = next_fire(cfg.day, cfg.hour, cfg.minute, tz, self.tools.clock.now())
-
-        def render(locale: str) -> Reply:
-            t = self.tr(locale)
-            return release_views.changelog(
-                t, release, items, release_views.when(t, upcoming, tz) if upcoming else None
-            )
-
-        await self.tools.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
-        await self.service.releases.mark_announced(release.id, self.tools.clock.now())
         return Shipped(marked, told)
+
+    async def unship(
+        self, release: ReleaseRow, suggestion_ids: Sequence[int | None], actor: int
+    ) -> int:
+        """Suggestions this release marked shipped go back to the status they had before it
+        (those changed since are left alone); how many went back. Their voters are not told:
+        a correction of a mistake, not news."""
+        svc = self.service.suggestions()
+        if svc is None:
+            return 0
+        back = 0
+        for sid in suggestion_ids:
+            if sid is not None and await svc.unship(
+                release.community_id, sid, release.version, actor
+            ):
+                back += 1
+        return back
 
     def _shipped_notice(self, version: str, sid: int, title: str) -> Render:
         def render(locale: str) -> Reply:
@@ -133,11 +160,26 @@ class WeeklyFlows:
         items = await self.service.items(release.id)
 
         def render(locale: str) -> Reply:
-            return release_views.report_opened(self.tr(locale), release, report, items, tz)
+            t = self.tr(locale)
+            reply = release_views.report_opened(t, release, report, items, tz)
+            if report.reopened:
+                reply.title = t("fourgrid.reopened") + "\n" + reply.title
+            return reply
 
-        await self.tools.outbox.announce(
-            release.community_id, render, dedup_key=f"fourgrid-open:{report.id}"
-        )
+        key = f"fourgrid-open:{report.id}"
+        if report.reopened:
+            key += f":{report.reopened}"
+        await self.tools.outbox.announce(release.community_id, render, dedup_key=key)
+
+    async def reopen(self, report: ReportRow, closes_at: datetime) -> ReportRow:
+        """Reopen a closed report until `closes_at` and say so; closing it again posts
+        corrected results (see `publish`)."""
+        if not await self.service.reports.reopen(report.id, closes_at):
+            raise UserError("fourgrid.not_closed")
+        reopened = await self.service.reports.by_id(report.id)
+        assert reopened is not None
+        await self.announce_report(reopened)
+        return reopened
 
     async def close(self, report: ReportRow) -> bool:
         """Close now and post the results (once, whoever gets there first)."""
@@ -147,9 +189,9 @@ class WeeklyFlows:
 
     async def publish(self, report_id: int) -> None:
         now = self.tools.clock.now()
-        await run_once(
-            self.tools.jobs, f"fourgrid-results:{report_id}", now, lambda: self._publish(report_id)
-        )
+        report = await self.service.reports.by_id(report_id)
+        key = _results_key(report_id, report.reopened if report else 0)
+        await run_once(self.tools.jobs, key, now, lambda: self._publish(report_id))
 
     async def _publish(self, report_id: int) -> None:
         report = await self.service.reports.by_id(report_id)
@@ -165,10 +207,20 @@ class WeeklyFlows:
         results = await self.service.results(report, cfg)
 
         def render(locale: str) -> Reply:
-            return results_reply(self.tr(locale), locale, results, cfg, tz)
+            t = self.tr(locale)
+            reply = results_reply(t, locale, results, cfg, tz)
+            if report.reopened:
+                reply.title = t("fourgrid.results.corrected") + "\n" + reply.title
+            return reply
 
-        await self.tools.outbox.announce(cid, render, dedup_key=f"fourgrid-results:{report.id}")
+        key = _results_key(report.id, report.reopened)
+        await self.tools.outbox.announce(cid, render, dedup_key=key)
         award = results.ranking.award
         await self.service.reports.mark_published(
             report.id, award.item_id if award else None, self.tools.clock.now()
         )
+
+
+def _results_key(report_id: int, reopened: int) -> str:
+    """The results of a report are posted once per round (a reopened report posts again)."""
+    return f"fourgrid-results:{report_id}" + (f":{reopened}" if reopened else "")

@@ -7,7 +7,8 @@ due through `run_once`, keyed by period, so work is exactly-once across restarts
   zone) has passed since the latest release, and that release has no report yet. After downtime
   the first tick finds the missed period and opens the report then, once.
 - `fourgrid-close:<report>` then `fourgrid-results:<report>` — a report closes when its time is
-  up (the configured duration after it actually opened) and its results are posted.
+  up (the configured duration after it actually opened) and its results are posted. A reopened
+  report's keys end in `:<round>`, so it closes and posts again.
 - `release:<release>` — a release whose changelog was not posted (the process stopped half-way).
 - `digest:<community>:<local date>` — the daily admin digest (caught up within 12 hours).
 - `roadmap:<community>:<year-month>` — the monthly roadmap post (caught up within 3 days).
@@ -84,9 +85,8 @@ class WeeklySchedule:
 
     async def _close(self, now: datetime) -> None:
         for report in await self.service.reports.due_to_close(now):
-            await run_once(
-                self.jobs, f"fourgrid-close:{report.id}", now, _bind(self.flows.close, report)
-            )
+            key = f"fourgrid-close:{report.id}" + (f":{report.reopened}" if report.reopened else "")
+            await run_once(self.jobs, key, now, _bind(self.flows.close, report))
 
     async def _publish(self, now: datetime) -> None:
         for report in await self.service.reports.unpublished():

@@ -87,12 +87,24 @@ class WeeklyService:
     ) -> ReleaseRow:
         """Record what shipped: suggestion ids (their titles are kept) and free-text features."""
         version = version.strip()
+        if await self.releases.by_version(community_id, version):
+            raise UserError("release.version_taken", version=version)
+        resolved = await self.resolve_items(community_id, items)
+        try:
+            return await self.releases.create(
+                community_id, version, released_on, resolved, actor, self.clock.now()
+            )
+        except VersionTaken:
+            raise UserError("release.version_taken", version=version) from None
+
+    async def resolve_items(
+        self, community_id: int, items: list[int | str]
+    ) -> list[tuple[int | None, str]]:
+        """Suggestion ids (with their titles as they are now) and free-text features."""
         if not items:
             raise UserError("release.no_items")
         if len(items) > MAX_ITEMS:
             raise UserError("release.too_many_items", max=MAX_ITEMS)
-        if await self.releases.by_version(community_id, version):
-            raise UserError("release.version_taken", version=version)
         resolved: list[tuple[int | None, str]] = []
         seen: set[int] = set()
         for item in items:
@@ -109,12 +121,7 @@ class WeeklyService:
                 raise UserError("release.item_twice", id=row.id)
             seen.add(row.id)
             resolved.append((row.id, row.title))
-        try:
-            return await self.releases.create(
-                community_id, version, released_on, resolved, actor, self.clock.now()
-            )
-        except VersionTaken:
-            raise UserError("release.version_taken", version=version) from None
+        return resolved
 
     async def release(self, community_id: int, ref: str | None = None) -> ReleaseRow:
         """A release by version name or id ("v1.2", "#3"); the latest one without `ref`."""

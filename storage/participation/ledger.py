@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.core.schema import communities
 from storage.participation.schema import (
     participation_aliases as aliases,
+)
+from storage.participation.schema import (
+    participation_grants as grants,
 )
 from storage.participation.schema import (
     participation_ledger as ledger,
@@ -70,6 +73,16 @@ class Total:
     account_id: int
     points: int
     reached_at: datetime  # the latest contribution that earned points (ties: who got there first)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Points an owner granted (positive) or deducted (negative) by hand."""
+
+    points: int
+    reason: str
+    granted_by: int
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -161,47 +174,55 @@ class LedgerRepo:
         account_ids: Sequence[int] | None = None,
     ) -> list[Total]:
         """Points per member in [start, end) (all time when open), members with points only."""
-        q = (
-            select(
-                ledger.c.account_id,
-                func.sum(ledger.c.points).label("points"),
-                func.max(ledger.c.at).label("reached_at"),
-            )
-            .where(ledger.c.community_id == community_id, ledger.c.points > 0)
-            .group_by(ledger.c.account_id)
-        )
-        if start is not None:
-            q = q.where(ledger.c.at >= start)
-        if end is not None:
-            q = q.where(ledger.c.at < end)
         out: list[Total] = []
         async with self.engine.connect() as conn:
             if account_ids is None:
+                q, *_ = self._sums(community_id, start, end)
                 res = await conn.execute(q)
                 out = [Total(int(r.account_id), int(r.points), r.reached_at) for r in res]
             else:
                 ids = sorted(set(account_ids))
                 for i in range(0, len(ids), CHUNK):
-                    res = await conn.execute(q.where(ledger.c.account_id.in_(ids[i : i + CHUNK])))
+                    q, *_ = self._sums(community_id, start, end, ids[i : i + CHUNK])
+                    res = await conn.execute(q)
                     out.extend(Total(int(r.account_id), int(r.points), r.reached_at) for r in res)
         return out
 
-    def _sums(self, community_id: int, start: datetime | None, end: datetime | None) -> Any:
-        points = func.sum(ledger.c.points)
-        q = (
-            select(
-                ledger.c.account_id,
-                points.label("points"),
-                func.max(ledger.c.at).label("reached_at"),
-            )
-            .where(ledger.c.community_id == community_id, ledger.c.points > 0)
-            .group_by(ledger.c.account_id)
-        )
+    def _sums(
+        self,
+        community_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        account_ids: Sequence[int] | None = None,
+    ) -> Any:
+        """Per member: the ledger's points plus the points granted or deducted by hand, for the
+        members whose sum is above zero. Returns (query, sum, reached_at, account) columns."""
+        earned = select(
+            ledger.c.account_id.label("account_id"),
+            ledger.c.points.label("points"),
+            ledger.c.at.label("at"),
+        ).where(ledger.c.community_id == community_id, ledger.c.points > 0)
+        given = select(
+            grants.c.account_id.label("account_id"),
+            grants.c.points.label("points"),
+            grants.c.at.label("at"),
+        ).where(grants.c.community_id == community_id)
         if start is not None:
-            q = q.where(ledger.c.at >= start)
+            earned, given = earned.where(ledger.c.at >= start), given.where(grants.c.at >= start)
         if end is not None:
-            q = q.where(ledger.c.at < end)
-        return q, points
+            earned, given = earned.where(ledger.c.at < end), given.where(grants.c.at < end)
+        if account_ids is not None:
+            earned = earned.where(ledger.c.account_id.in_(list(account_ids)))
+            given = given.where(grants.c.account_id.in_(list(account_ids)))
+        rows = earned.union_all(given).subquery()
+        points = func.sum(rows.c.points)
+        reached = func.max(rows.c.at)
+        q = (
+            select(rows.c.account_id, points.label("points"), reached.label("reached_at"))
+            .group_by(rows.c.account_id)
+            .having(points > 0)
+        )
+        return q, points, reached, rows.c.account_id
 
     async def leaders(
         self,
@@ -214,10 +235,10 @@ class LedgerRepo:
     ) -> list[Total]:
         """The top of the period in leaderboard order (points, then who reached them first);
         with `points`, only the members who have exactly that many."""
-        q, total = self._sums(community_id, start, end)
+        q, total, reached, account = self._sums(community_id, start, end)
         if points is not None:
             q = q.having(total == points)
-        q = q.order_by(total.desc(), func.max(ledger.c.at), ledger.c.account_id).limit(limit)
+        q = q.order_by(total.desc(), reached, account).limit(limit)
         async with self.engine.connect() as conn:
             return [
                 Total(int(r.account_id), int(r.points), r.reached_at) for r in await conn.execute(q)
@@ -232,7 +253,7 @@ class LedgerRepo:
         above: int | None = None,
     ) -> int:
         """Members with points in the period (with `above`: with more than that)."""
-        q, total = self._sums(community_id, start, end)
+        q, total, *_ = self._sums(community_id, start, end)
         if above is not None:
             q = q.having(total > above)
         async with self.engine.connect() as conn:
@@ -250,8 +271,47 @@ class LedgerRepo:
         async with self.engine.connect() as conn:
             return {str(r.kind): (int(r.n), int(r.p or 0)) for r in await conn.execute(q)}
 
+    async def grant(
+        self,
+        community_id: int,
+        account_id: int,
+        points: int,
+        reason: str,
+        actor: int,
+        now: datetime,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(grants).values(
+                    community_id=community_id,
+                    account_id=account_id,
+                    points=points,
+                    reason=reason,
+                    granted_by=actor,
+                    at=now,
+                )
+            )
+
+    async def grants_of(
+        self, community_id: int, account_id: int, limit: int = 5
+    ) -> tuple[list[Grant], int, int]:
+        """The latest grants and deductions of one member, how many there are, and their sum."""
+        where = (grants.c.community_id == community_id, grants.c.account_id == account_id)
+        async with self.engine.connect() as conn:
+            res = await conn.execute(
+                select(grants)
+                .where(*where)
+                .order_by(grants.c.at.desc(), grants.c.id.desc())
+                .limit(limit)
+            )
+            latest = [Grant(int(r.points), str(r.reason), int(r.granted_by), r.at) for r in res]
+            n, total = (
+                await conn.execute(select(func.count(), func.sum(grants.c.points)).where(*where))
+            ).one()
+        return latest, int(n or 0), int(total or 0)
+
     async def accounts(self, community_id: int) -> set[int]:
-        """Everyone with a ledger row or a tier in the community."""
+        """Everyone with a ledger row, a grant or a tier in the community."""
         async with self.engine.connect() as conn:
             res = await conn.execute(
                 select(ledger.c.account_id)
@@ -259,7 +319,8 @@ class LedgerRepo:
                 .union(
                     select(tier_members.c.account_id).where(
                         tier_members.c.community_id == community_id
-                    )
+                    ),
+                    select(grants.c.account_id).where(grants.c.community_id == community_id),
                 )
             )
             return {int(r[0]) for r in res}
@@ -382,6 +443,9 @@ async def merge_participation_accounts(
     await conn.execute(delete(ledger).where(ledger.c.account_id == from_id, both))
     await conn.execute(
         update(ledger).where(ledger.c.account_id == from_id).values(account_id=to_id)
+    )
+    await conn.execute(
+        update(grants).where(grants.c.account_id == from_id).values(account_id=to_id)
     )
     # Tiers: keep the target's row where it has one; the next evaluation settles the tier.
     mine = select(tier_members.c.community_id).where(tier_members.c.account_id == to_id)

@@ -100,3 +100,23 @@ participation_aliases = Table(
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("from_account <> to_account", name="not_self"),
 )
+
+# Points an owner granted (positive) or deducted (negative) by hand, with the reason. They are
+# not contributions: a recompute or reconciliation of the ledger keeps them, and every total
+# adds them to the ledger's points.
+MAX_GRANT = 100_000
+participation_grants = Table(
+    "participation_grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("granted_by", ForeignKey("accounts.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        f"points <> 0 AND points BETWEEN -{MAX_GRANT} AND {MAX_GRANT}", name="points_in_range"
+    ),
+    Index("ix_participation_grants_community_account", "community_id", "account_id", "at"),
+)

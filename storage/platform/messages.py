@@ -57,6 +57,22 @@ class MessagesRepo:
             )
             return r.scalar()
 
+    async def messages_about(
+        self, platform: str, subject: str, community_id: int
+    ) -> list[tuple[str, str]]:
+        """(chat id, message id) of the messages on `platform` about `subject`, oldest first."""
+        async with self.engine.connect() as conn:
+            r = await conn.execute(
+                select(message_refs.c.chat_id, message_refs.c.message_id)
+                .where(
+                    message_refs.c.platform == platform,
+                    message_refs.c.subject == subject,
+                    message_refs.c.community_id == community_id,
+                )
+                .order_by(message_refs.c.created_at)
+            )
+            return [(str(row.chat_id), str(row.message_id)) for row in r]
+
     async def community_of(self, platform: str, chat_id: str, message_id: str) -> int | None:
         """The community a remembered message belongs to (a button pressed in a DM)."""
         async with self.engine.connect() as conn:

@@ -44,6 +44,9 @@ message_refs = Table(
     Column("subject", String(64), nullable=False),
     Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The messages about a subject: to edit them when it changes (bot.core.posts), to start
+    # its discussion thread from one (Discord).
+    Index("ix_message_refs_subject", "platform", "subject"),
 )
 
 # A live message: the one message per chat that shows a subject's current state ("dp:7", a

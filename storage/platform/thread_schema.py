@@ -4,7 +4,6 @@ from the card's message on the first comment."""
 from sqlalchemy import Column, ForeignKey, Index, String, Table
 
 from storage.base import metadata
-from storage.platform.schema import message_refs
 from storage.types import UTCDateTime
 
 discussion_threads = Table(
@@ -18,12 +17,4 @@ discussion_threads = Table(
     Column("message_id", String(64), nullable=False),  # the card the thread was started from
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_discussion_threads_subject", "platform", "community_id", "subject", unique=True),
-)
-
-# Finding a subject's cards (to start its thread from one): message_refs by subject.
-Index(
-    "ix_message_refs_subject",
-    message_refs.c.platform,
-    message_refs.c.community_id,
-    message_refs.c.subject,
 )

@@ -15,7 +15,8 @@ from storage.suggestions.schema import drafts, suggestion_events, suggestions, v
 from storage.util import new_id
 
 #: The change-feed topic of suggestion changes (storage/change_feed.py): every event recorded
-#: (`add_event`: posted, status, merged, unmerged, hidden, shown) publishes {"id": sid}.
+#: (`add_event`: posted, status, merged, unmerged, hidden, shown, edited, deleted, restored,
+#: response) publishes {"id": sid}.
 TOPIC = "suggestion"
 
 
@@ -46,6 +47,16 @@ class SuggestionRow:
     created_at: datetime
     updated_at: datetime
     votes: int
+    edited_at: datetime | None = None
+    # Soft-deleted (and hidden with it) until an admin restores it.
+    deleted_at: datetime | None = None
+    response: str | None = None
+    response_at: datetime | None = None
+    anonymous: bool = False
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,11 @@ def suggestion_row(r: object) -> SuggestionRow:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         votes=int(m["votes"] or 0),
+        edited_at=m["edited_at"],
+        deleted_at=m["deleted_at"],
+        response=m["response"],
+        response_at=m["response_at"],
+        anonymous=bool(m["anonymous"]),
     )
 
 
@@ -116,10 +132,14 @@ class SuggestionRepo:
         details: str,
         category: str | None,
         now: datetime,
+        *,
+        anonymous: bool = False,
     ) -> SuggestionRow:
         """Post a suggestion; its author's own vote comes with it."""
         async with self.engine.begin() as conn:
-            return await self._create(conn, community_id, author_id, title, details, category, now)
+            return await self._create(
+                conn, community_id, author_id, title, details, category, now, anonymous
+            )
 
     async def _create(
         self,
@@ -130,6 +150,7 @@ class SuggestionRepo:
         details: str,
         category: str | None,
         now: datetime,
+        anonymous: bool = False,
     ) -> SuggestionRow:
         res = await conn.execute(
             insert(suggestions).values(
@@ -140,6 +161,7 @@ class SuggestionRepo:
                 category=category,
                 status="new",
                 votes=1,  # the author's own, inserted below
+                anonymous=anonymous,
                 created_at=now,
                 updated_at=now,
             )
@@ -260,6 +282,113 @@ class SuggestionRepo:
                 conn, sid, actor, "hidden" if hidden else "shown", None, None, None, now
             )
 
+    # -- corrections: edits, soft deletes, official responses ------------------------------
+
+    async def edit(
+        self,
+        community_id: int,
+        sid: int,
+        title: str,
+        details: str,
+        actor: int,
+        now: datetime,
+    ) -> SuggestionRow:
+        """Change the title and details; the event keeps what they were."""
+        async with self.engine.begin() as conn:
+            old = await get_row(conn, community_id, sid)
+            await conn.execute(
+                update(suggestions)
+                .where(suggestions.c.id == sid)
+                .values(title=title, details=details, edited_at=now, updated_at=now)
+            )
+            was = f"{old.title}\n{old.details}" if old.details else old.title
+            await add_event(conn, sid, actor, "edited", None, None, was, now)
+            return await get_row(conn, community_id, sid)
+
+    async def delete(self, community_id: int, sid: int, actor: int, now: datetime) -> None:
+        """Soft delete: hidden with it; the event remembers whether it was hidden before, so a
+        restore puts it back as it was."""
+        async with self.engine.begin() as conn:
+            old = await get_row(conn, community_id, sid)
+            await conn.execute(
+                update(suggestions)
+                .where(suggestions.c.id == sid, suggestions.c.deleted_at.is_(None))
+                .values(deleted_at=now, deleted_by=actor, hidden=True, updated_at=now)
+            )
+            was = "hidden" if old.hidden else "shown"
+            await add_event(conn, sid, actor, "deleted", was, None, None, now)
+
+    async def restore(self, community_id: int, sid: int, actor: int, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            was = (
+                await conn.execute(
+                    select(suggestion_events.c.old)
+                    .where(
+                        suggestion_events.c.suggestion_id == sid,
+                        suggestion_events.c.kind == "deleted",
+                    )
+                    .order_by(suggestion_events.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar()
+            await conn.execute(
+                update(suggestions)
+                .where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
+                .values(deleted_at=None, deleted_by=None, hidden=was == "hidden", updated_at=now)
+            )
+            await add_event(conn, sid, actor, "restored", None, None, None, now)
+
+    async def set_response(
+        self, community_id: int, sid: int, text: str | None, actor: int, now: datetime
+    ) -> SuggestionRow:
+        """Set (or with None clear) the team's official response."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(suggestions)
+                .where(suggestions.c.id == sid, suggestions.c.community_id == community_id)
+                .values(
+                    response=text,
+                    response_by=actor if text else None,
+                    response_at=now if text else None,
+                    updated_at=now,
+                )
+            )
+            await add_event(conn, sid, actor, "response", None, None, text, now)
+            return await get_row(conn, community_id, sid)
+
+    async def set_shipped_note(
+        self, community_id: int, ids: Sequence[int], old: str, new: str, now: datetime
+    ) -> None:
+        """A renamed release: the suggestions it shipped name it anew in their status note."""
+        if not ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(suggestions)
+                .where(
+                    suggestions.c.community_id == community_id,
+                    suggestions.c.id.in_(list(ids)),
+                    suggestions.c.status == "shipped",
+                    suggestions.c.status_note == old,
+                )
+                .values(status_note=new, updated_at=now)
+            )
+
+    async def status_before(self, sid: int) -> str | None:
+        """The status a suggestion had before its last status change."""
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(suggestion_events.c.old)
+                    .where(
+                        suggestion_events.c.suggestion_id == sid,
+                        suggestion_events.c.kind == "status",
+                    )
+                    .order_by(suggestion_events.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar()
+
     # -- drafts ----------------------------------------------------------------------------
 
     async def save_draft(
@@ -293,7 +422,9 @@ class SuggestionRepo:
                 r.id, r.community_id, r.account_id, r.title, r.details, r.category, r.posted_id
             )
 
-    async def post_draft(self, draft: DraftRow, now: datetime) -> SuggestionRow | None:
+    async def post_draft(
+        self, draft: DraftRow, now: datetime, *, anonymous: bool = False
+    ) -> SuggestionRow | None:
         """Post a draft once: a second press (or a redelivered one) finds it posted: None."""
         try:
             async with self.engine.begin() as conn:
@@ -305,6 +436,7 @@ class SuggestionRepo:
                     draft.details,
                     draft.category,
                     now,
+                    anonymous,
                 )
                 res = await conn.execute(
                     update(drafts)

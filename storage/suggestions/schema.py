@@ -44,6 +44,15 @@ suggestions = Table(
     Column("votes", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Corrections: the last edit of the title or details; a soft delete (the row stays, hidden
+    # too, until an admin restores it); the team's official response; posted without a name.
+    Column("edited_at", UTCDateTime),
+    Column("deleted_at", UTCDateTime),
+    Column("deleted_by", ForeignKey("accounts.id")),
+    Column("response", Text),
+    Column("response_by", ForeignKey("accounts.id")),
+    Column("response_at", UTCDateTime),
+    Column("anonymous", Boolean, nullable=False, server_default="0"),
     CheckConstraint(
         "status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"
     ),
@@ -93,7 +102,10 @@ suggestion_events = Table(
     Column("id", Integer, primary_key=True),
     Column("suggestion_id", ForeignKey("suggestions.id", ondelete="CASCADE"), nullable=False),
     Column("actor_id", ForeignKey("accounts.id"), nullable=False),
-    Column("kind", String(16), nullable=False),  # created | status | merged | unmerged | hidden
+    Column(
+        "kind", String(16), nullable=False
+    ),  # created | status | merged | unmerged | hidden | shown
+    # | edited | deleted | restored | response
     Column("old", String(16)),
     Column("new", String(16)),
     Column("note", Text),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -100,7 +100,9 @@ class ReleaseRepo:
         async with self.engine.connect() as conn:
             r = await conn.execute(
                 select(releases).where(
-                    releases.c.id == release_id, releases.c.community_id == community_id
+                    releases.c.id == release_id,
+                    releases.c.community_id == community_id,
+                    releases.c.deleted_at.is_(None),
                 )
             )
             m = r.mappings().first()
@@ -112,6 +114,7 @@ class ReleaseRepo:
                 select(releases).where(
                     releases.c.community_id == community_id,
                     func.lower(releases.c.version) == version.lower(),
+                    releases.c.deleted_at.is_(None),
                 )
             )
             m = r.mappings().first()
@@ -125,7 +128,7 @@ class ReleaseRepo:
         async with self.engine.connect() as conn:
             r = await conn.execute(
                 select(releases)
-                .where(releases.c.community_id == community_id)
+                .where(releases.c.community_id == community_id, releases.c.deleted_at.is_(None))
                 .order_by(releases.c.created_at.desc(), releases.c.id.desc())
                 .limit(limit)
             )
@@ -140,10 +143,58 @@ class ReleaseRepo:
             )
             return [_item(m) for m in r.mappings()]
 
+    async def change(
+        self,
+        release_id: int,
+        version: str | None,
+        items: Sequence[tuple[int | None, str]] | None,
+    ) -> None:
+        """A corrected release: a new version name, new items (replacing the old), or both.
+        VersionTaken when another release has that name."""
+        try:
+            async with self.engine.begin() as conn:
+                if version is not None:
+                    await conn.execute(
+                        update(releases).where(releases.c.id == release_id).values(version=version)
+                    )
+                if items is not None:
+                    await conn.execute(
+                        delete(release_items).where(release_items.c.release_id == release_id)
+                    )
+                    await conn.execute(
+                        insert(release_items),
+                        [
+                            {
+                                "release_id": release_id,
+                                "position": i,
+                                "suggestion_id": sid,
+                                "title": title,
+                            }
+                            for i, (sid, title) in enumerate(items)
+                        ],
+                    )
+        except IntegrityError:
+            raise VersionTaken(version or "") from None
+
+    async def delete(self, release_id: int, now: datetime) -> None:
+        """Take a release off the changelog. The row stays (see `deleted_at`), under a version
+        name of its own, so that the name can be recorded again."""
+        async with self.engine.begin() as conn:
+            version = (
+                await conn.execute(select(releases.c.version).where(releases.c.id == release_id))
+            ).scalar_one()
+            await conn.execute(
+                update(releases)
+                .where(releases.c.id == release_id)
+                .values(deleted_at=now, version=f"{version[:40]} (deleted #{release_id})")
+            )
+
     async def unannounced(self) -> list[ReleaseRow]:
         async with self.engine.connect() as conn:
             r = await conn.execute(
-                select(releases).where(releases.c.announced_at.is_(None)).order_by(releases.c.id)
+                select(releases)
+                .where(releases.c.announced_at.is_(None), releases.c.deleted_at.is_(None))
+                .order_by(releases.c.id)
             )
             return [_release(m) for m in r.mappings()]
 

@@ -30,6 +30,7 @@ class ReportRow:
     closed_at: datetime | None
     results_posted_at: datetime | None
     award_item_id: int | None
+    reopened: int = 0  # times reopened after closing: its results are posted once per round
 
 
 def _report(m: Any) -> ReportRow:
@@ -46,6 +47,7 @@ def _report(m: Any) -> ReportRow:
         closed_at=m["closed_at"],
         results_posted_at=m["results_posted_at"],
         award_item_id=m["award_item_id"],
+        reopened=int(m["reopened"] or 0),
     )
 
 
@@ -123,6 +125,24 @@ class ReportRepo:
                 update(reports)
                 .where(reports.c.id == report_id, reports.c.status == REPORT_OPEN)
                 .values(status=REPORT_CLOSED, closed_at=now)
+            )
+            return bool(res.rowcount)
+
+    async def reopen(self, report_id: int, closes_at: datetime) -> bool:
+        """Take ballots again until `closes_at`; its results are posted anew when it closes.
+        True only for the one caller that reopened it."""
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                update(reports)
+                .where(reports.c.id == report_id, reports.c.status == REPORT_CLOSED)
+                .values(
+                    status=REPORT_OPEN,
+                    closes_at=closes_at,
+                    closed_at=None,
+                    results_posted_at=None,
+                    award_item_id=None,
+                    reopened=reports.c.reopened + 1,
+                )
             )
             return bool(res.rowcount)
 

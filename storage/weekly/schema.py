@@ -28,6 +28,9 @@ releases = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # Set once the changelog is posted and the voters are told (work that is retried until done).
     Column("announced_at", UTCDateTime),
+    # Set when an admin deleted the release (its version is then renamed, so that the name can
+    # be used again); the row stays, so that no id, and no key of work done for it, is reused.
+    Column("deleted_at", UTCDateTime),
     UniqueConstraint("community_id", "version", name="uq_releases_community_version"),
     Index("ix_releases_community_created", "community_id", "created_at"),
 )
@@ -74,6 +77,8 @@ fourgrid_reports = Table(
     Column("closed_at", UTCDateTime),
     Column("results_posted_at", UTCDateTime),
     Column("award_item_id", ForeignKey("release_items.id", ondelete="SET NULL")),
+    # How many times an admin reopened it after it closed; its results are posted once per round.
+    Column("reopened", SmallInteger, nullable=False, server_default="0"),
     CheckConstraint(
         "status IN (" + ", ".join(f"'{s}'" for s in REPORT_STATUSES) + ")", name="status_known"
     ),

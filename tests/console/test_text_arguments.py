@@ -11,7 +11,8 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.core.app import App
 from bot.core.clock import FakeClock
-from bot.core.commands import CommandSpec, Param, Role, parse_args, split_line
+from bot.core.commands import CommandSpec, Param, ParamType, Role, parse_args, split_line
+from bot.core.errors import UserError
 from bot.core.reply import Reply
 from cogs.drops.service import DropService
 from cogs.suggestions.service import SuggestionService
@@ -163,3 +164,35 @@ async def test_nul_characters_never_reach_the_database(console: ConsoleAdapter) 
     reply = await _one(console, "/suggest Dark\x00 mode\nfor the\x00 settings")
     assert not reply.error, reply.text
     assert await _titles(console.app) == [("Dark mode", "for the settings")]
+
+
+def test_the_separator_after_a_quoted_title_or_for_an_optional_one() -> None:
+    """`"Dark mode" | details` drops the separator as an unquoted title does; an optional title
+    (`/edit 12 | new details`) may be left out by starting with the separator."""
+    required = CommandSpec(
+        "suggest",
+        "help.suggest",
+        lambda ctx: None,  # type: ignore[arg-type,return-value]
+        (Param("title", min=3, line=True), Param("details", required=False, rest=True)),
+    )
+    assert parse_args(required, split_line('"Dark mode" | at night')) == {
+        "title": "Dark mode",
+        "details": "at night",
+    }
+    with pytest.raises(UserError):  # a required title is not left out
+        parse_args(required, split_line("| at night"))
+    optional = CommandSpec(
+        "edit",
+        "help.edit",
+        lambda ctx: None,  # type: ignore[arg-type,return-value]
+        (
+            Param("id", ParamType.INT),
+            Param("title", required=False, line=True),
+            Param("details", required=False, rest=True),
+        ),
+    )
+    assert parse_args(optional, split_line("12 | new | details")) == {
+        "id": 12,
+        "title": None,
+        "details": "new | details",
+    }

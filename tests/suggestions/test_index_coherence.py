@@ -1,7 +1,8 @@
-"""Invariant: whatever posts, hides, merges and unmerges one process makes, another process's
-similar-suggestion index, once the change feed has delivered, holds exactly what an index built
-from the database would: the visible suggestions that are not merged duplicates. Two Apps,
-each with its own engine and change feed, on one PostgreSQL schema."""
+"""Invariant: whatever posts, hides, merges, unmerges, edits, deletes and restores one process
+makes, another process's similar-suggestion index, once the change feed has delivered, holds
+exactly what an index built from the database would: the visible suggestions that are not merged
+duplicates, with their current text. Two Apps, each with its own engine and change feed, on one
+PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ from tests.helpers import member
 
 pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 
+WINDOW = timedelta(hours=1)
 _spaces = itertools.count()
 _probes = itertools.count()
 WORDS = ["dark", "mode", "lyrics", "lock", "screen", "battery", "offline", "maps", "widget"]
@@ -35,7 +38,10 @@ WORDS = ["dark", "mode", "lyrics", "lock", "screen", "battery", "offline", "maps
 ops = st.lists(
     st.one_of(
         st.tuples(st.just("post"), st.sampled_from(WORDS), st.sampled_from(WORDS)),
-        st.tuples(st.sampled_from(["hide", "unhide", "unmerge"]), st.integers(0, 5)),
+        st.tuples(
+            st.sampled_from(["hide", "unhide", "unmerge", "delete", "restore"]), st.integers(0, 5)
+        ),
+        st.tuples(st.just("edit"), st.integers(0, 5), st.sampled_from(WORDS)),
         st.tuples(st.just("merge"), st.integers(0, 5), st.integers(0, 5)),
     ),
     min_size=1,
@@ -82,12 +88,54 @@ async def test_the_other_index_holds_what_the_database_does(
                 await sa.set_hidden(cid, sid, op[0] == "hide", admin.member.account_id)
             elif posted and op[0] == "unmerge":
                 await sa.unmerge(cid, posted[op[1] % len(posted)], admin.member.account_id)
+            elif posted and op[0] == "delete":
+                sid = posted[op[1] % len(posted)]
+                await sa.delete(cid, sid, admin.member.account_id, admin=True, window=WINDOW)
+            elif posted and op[0] == "restore":
+                await sa.restore(cid, posted[op[1] % len(posted)], admin.member.account_id)
+            elif posted and op[0] == "edit":
+                sid = posted[op[1] % len(posted)]
+                await sa.edit(
+                    cid, sid, admin.member.account_id, admin=True, window=WINDOW, details=op[2]
+                )
             elif posted and op[0] == "merge":
                 dup, orig = (posted[i % len(posted)] for i in op[1:])
                 await sa.merge(cid, dup, orig, admin.member.account_id)
         except UserError:
             pass  # refused (merge into itself, unmerge of one not merged): changes nothing
 
+    await _settled(a, b, heard)
+    rows = await sa.repo.all_for_index(cid, excluded_status=SuggestionStatus.DUPLICATE)
+    expected = {sid for sid, *_ in rows}
+    for service in (sa, sb):
+        idx = await service.index(cid)
+        assert set(idx._store.doc_slot) == expected  # type: ignore[attr-defined]
+
+
+async def test_an_edit_in_one_process_moves_the_other_index(
+    two_apps: tuple[App, App, list[int]],
+) -> None:
+    a, b, heard = two_apps
+    author = await member(a, "author", space="edits")
+    cid, me = author.community.id, author.member.account_id
+    sa, sb = a.services.get(SuggestionService), b.services.get(SuggestionService)
+    sub = await sa.submit(cid, me, "Dark mode for the app", "too bright at night", None)
+    other = await sa.submit(cid, me, "Offline maps for hiking", "download a region", None)
+    assert sub.posted is not None and other.posted is not None
+    sid, gone = sub.posted.id, other.posted.id
+    assert [r.id for r, _ in await sb.similar(cid, "dark mode app")] == [sid]
+    await sa.edit(cid, sid, me, admin=False, window=WINDOW, title="Battery saver widget")
+    await sa.delete(cid, gone, me, admin=False, window=WINDOW)
+    await _settled(a, b, heard)
+    assert [r.id for r, _ in await sb.similar(cid, "battery saver widget")] == [sid]
+    assert await sb.similar(cid, "offline maps for hiking") == []
+    await sa.restore(cid, gone, me)
+    await _settled(a, b, heard)
+    assert [r.id for r, _ in await sb.similar(cid, "offline maps for hiking")] == [gone]
+
+
+async def _settled(a: App, b: App, heard: list[int]) -> None:
+    sb = b.services.get(SuggestionService)
     # Messages arrive in commit order: once B hears a probe sent after the changes, it has
     # heard them all; then its re-reads finish.
     probe = next(_probes)
@@ -96,9 +144,3 @@ async def test_the_other_index_holds_what_the_database_does(
     while probe not in heard or (sb._refresher is not None and not sb._refresher.done()):
         assert time.monotonic() - start < 10, "B did not settle"
         await asyncio.sleep(0.01)
-
-    rows = await sa.repo.all_for_index(cid, excluded_status=SuggestionStatus.DUPLICATE)
-    expected = {sid for sid, *_ in rows}
-    for service in (sa, sb):
-        idx = await service.index(cid)
-        assert set(idx._store.doc_slot) == expected  # type: ignore[attr-defined]

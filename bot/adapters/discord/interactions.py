@@ -22,6 +22,7 @@ from bot.adapters.discord.acks import COMPONENT, MODAL_SUBMIT, Arrival
 from bot.adapters.discord.edits import CardEdits
 from bot.adapters.discord.members import PLATFORM, Members
 from bot.adapters.discord.outage import outage
+from bot.adapters.discord.post_edits import PostEdits
 from bot.adapters.discord.render import SELECT_ID, is_private, render
 from bot.adapters.discord.respond import SEND_ERRORS, Incoming, Outcome, Responder, Tuning
 from bot.adapters.discord.threads import DiscussionThreads
@@ -55,6 +56,9 @@ class Interactions:
         self.cards = CardEdits(client, self.responder)  # live vote counts on buttons
         self.messages = MessagesRepo(app.engine)
         self.threads = DiscussionThreads(client, app)
+        # Posts about a changed subject edited in place (bot.core.posts).
+        self.posts = PostEdits(client, self.responder, self.messages)
+        self._no_posts = app.posts.on_change(self.posts)
         self.arrived: dict[int, float] = {}  # slash commands read, not yet handed to the tree
 
     def t(self, interaction: discord.Interaction, key: str, **params: Any) -> str:
@@ -241,6 +245,7 @@ class Interactions:
         self.responder.admit(incoming, work, f"form /{name}")
 
     async def close(self) -> None:
+        self._no_posts()
         await self.responder.close()
 
     # -- replies to the bot's messages -----------------------------------------------------------

@@ -27,6 +27,7 @@ from bot.adapters.telegram.inbox import Inbox
 from bot.adapters.telegram.members import RECEIPT, Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
 from bot.adapters.telegram.ordering import MemberOrderedProcessor
+from bot.adapters.telegram.post_edits import PostEdits
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.throttle import SendThrottle, SharedThrottle
 from bot.core.app import App
@@ -114,6 +115,9 @@ class TelegramAdapter:
             throttle = SharedThrottle(TelegramPaceRepo(app.engine)) if shared else SendThrottle()
         self.sender = Sender(self.bot, throttle, self.messages, app.clock, app.outbox)
         self.edits = KeyboardEdits(self.bot, self.sender.throttle)
+        # Posts about a changed subject edited in place (bot.core.posts).
+        self.posts = PostEdits(self.bot, self.sender.throttle, self.messages)
+        self._no_posts = app.posts.on_change(self.posts)
         self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
         self.api = LeanApi(self.bot.base_url)
         # Callback queries whose webhook request waits for the answer (webhook.py).
@@ -232,6 +236,7 @@ class TelegramAdapter:
     async def close(self) -> None:
         """Stop handling (what is cut short is handled again at the next start), write the
         handled marks, close the HTTP session."""
+        self._no_posts()
         for deadline in self._deadlines.values():
             deadline.cancel()
         self._deadlines.clear()

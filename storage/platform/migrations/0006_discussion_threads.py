@@ -42,12 +42,8 @@ def upgrade() -> None:
         ["platform", "community_id", "subject"],
         unique=True,
     )
-    op.create_index(
-        "ix_message_refs_subject", "message_refs", ["platform", "community_id", "subject"]
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_message_refs_subject", table_name="message_refs")
     op.drop_index("ix_discussion_threads_subject", table_name="discussion_threads")
     op.drop_table("discussion_threads")

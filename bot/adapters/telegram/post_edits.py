@@ -1,0 +1,64 @@
+"""Posts about a changed subject (a suggestion edited, deleted, answered) edited in place: the
+messages the bot sent about it (`message_refs`) get the subject's current text and keyboard by
+`editMessageText`, each edit taking its slot in the send throttle like a message. A message
+Telegram no longer lets the bot edit (deleted, too old) is left alone; "not modified" is no
+failure. A post that was a photo is not a card and is not edited. See `bot.core.posts`."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.adapters.telegram.render import render
+from bot.adapters.telegram.throttle import SendThrottle
+from bot.core.context import Context
+from bot.core.reply import Reply
+from storage.platform.messages import MessagesRepo
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+
+
+class PostEdits:
+    def __init__(self, bot: Bot, throttle: SendThrottle, messages: MessagesRepo) -> None:
+        self.bot = bot
+        self.throttle = throttle
+        self.messages = messages
+        self.edits = 0
+
+    async def __call__(self, ctx: Context, subject: str, reply: Reply | None) -> None:
+        if reply is None:
+            return
+        shown = render(reply)
+        if len(shown) != 1 or shown[0].photo is not None or shown[0].document is not None:
+            return  # not one text message: nothing a card edit could show
+        out = shown[0]
+        for chat_id, message_id in await self.messages.messages_about(
+            PLATFORM, subject, ctx.community.id
+        ):
+            await self.throttle.wait(int(chat_id))
+            try:
+                await self.bot.edit_message_text(
+                    out.html,
+                    chat_id=int(chat_id),
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=out.keyboard,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                self.edits += 1
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    log.info(
+                        "post %s/%s about %s not edited: %s", chat_id, message_id, subject, exc
+                    )
+            except TelegramError as exc:
+                log.info("post %s/%s about %s not edited: %s", chat_id, message_id, subject, exc)
+
+
+def _not_edited(chat_id: str, message_id: str, subject: str, exc: Exception) -> None:
+    log.info("post %s/%s about %s not edited: %s", chat_id, message_id, subject, exc)

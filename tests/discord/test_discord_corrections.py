@@ -1,0 +1,61 @@
+"""Corrections on Discord: the card a suggestion was posted with follows an edit, an official
+response, a delete and a restore (the message edited in place with the bot token), and the new
+commands answer in private."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.app import App
+from devtools.servers.discord_api import FakeDiscord
+from tests.discord.conftest import (
+    StartBot,
+    assert_mention_safe,
+    buttons,
+    eventually,
+    is_ephemeral,
+    suggest,
+    text_of,
+)
+
+
+async def reads(fake: FakeDiscord, card: dict[str, Any], *parts: str) -> None:
+    async def now() -> bool:
+        shown = text_of(fake.messages[card["id"]])
+        return all(p in shown for p in parts)
+
+    try:
+        await eventually(now)
+    except AssertionError:
+        raise AssertionError(f"{text_of(fake.messages[card['id']])!r} lacks {parts}") from None
+
+
+async def test_the_card_follows_edit_response_delete_and_restore(
+    fake: FakeDiscord, app: App, start_bot: StartBot
+) -> None:
+    bot = await start_bot()
+    alice = fake.add_member("Alice")
+    card = await suggest(bot, alice, "Dark mode", details="Too bright at night")
+    answer = await bot.slash(
+        alice, "edit", id=1, title="Dark mode everywhere", details="Also the @everyone widgets"
+    )
+    assert is_ephemeral(answer.message) and "#1 is updated" in text_of(answer.message)
+    await reads(fake, card, "#1 Dark mode everywhere", "Also the @everyone widgets", "(edited)")
+    assert [b["label"] for b in buttons(fake.messages[card["id"]])] == ["👍 +1 #1 (1)"]
+
+    bob = fake.add_member("Bob")
+    refused = await bot.slash(bob, "edit", id=1, details="mine now")
+    assert "not your suggestion" in text_of(refused.message)
+    assert "needs the admin role" in text_of((await bot.slash(bob, "restore", id=1)).message)
+
+    await bot.slash(fake.owner, "respond", id=1, text="Coming in 2.1")
+    await reads(fake, card, "Official response", "Coming in 2.1")
+    await bot.slash(fake.owner, "delete", id=1)
+    await reads(fake, card, "This suggestion was deleted.")
+    assert buttons(fake.messages[card["id"]]) == []
+    assert "Dark mode" not in text_of(fake.messages[card["id"]])
+    await bot.slash(fake.owner, "restore", id=1)
+    await reads(fake, card, "#1 Dark mode everywhere", "Coming in 2.1")
+    assert [b["label"] for b in buttons(fake.messages[card["id"]])] == ["👍 +1 #1 (1)"]
+    assert all(c.status == 200 for c in fake.edits(card["id"]))
+    assert_mention_safe(fake)
