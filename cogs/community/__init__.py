@@ -18,6 +18,8 @@ ANNOUNCE = "announce_channel"
 def _show(value: object, spec: SettingSpec | None = None) -> str:
     if value is None or value == "":
         return "—"
+    if spec is not None and spec.show is not None:
+        return spec.show(value)
     if spec is not None and spec.type is ParamType.DURATION and isinstance(value, int | float):
         return format_duration(value)
     if isinstance(value, bool):

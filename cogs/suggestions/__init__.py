@@ -25,6 +25,7 @@ def setup(feature: FeatureSetup) -> None:
         repo, feature.clock, index_factory=lambda: make_index(model, weight)
     )
     service.listen(feature.changes)
+    service.events = feature.events
     feature.services.add(service)
     feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
