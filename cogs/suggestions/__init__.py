@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.commands import ParamType
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, category_commands, commands, contributions
+from cogs.suggestions import admin, category_commands, commands, contributions, export
 from cogs.suggestions.categories import CategoryService
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
@@ -40,3 +40,4 @@ def setup(feature: FeatureSetup) -> None:
     commands.register(feature)
     admin.register(feature)
     category_commands.register(feature)
+    export.register(feature)

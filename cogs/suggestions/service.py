@@ -495,7 +495,8 @@ class SuggestionService:
         old, new = await self.repo.set_status(
             community_id, sid, status, note, actor, self.clock.now()
         )
-        key = f"status:{sid}:{new.updated_at.isoformat()}"
+        # One change: from `old` to the new status at that instant.
+        key = f"status:{sid}:{old}>{new.status}:{new.updated_at.isoformat()}"
         await self._emit(SUGGESTION_STATUS, new, key, {"old_status": old})
         return old, new
 
