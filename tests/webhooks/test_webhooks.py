@@ -12,7 +12,6 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
@@ -223,6 +222,7 @@ async def test_the_serving_worker_delivers_after_start(
             await asyncio.sleep(0.01)
     finally:
         await app.stop_workers()
+        await app.changes.stop()
     assert len(hook.received) == 1
 
 
