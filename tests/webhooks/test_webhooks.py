@@ -62,7 +62,7 @@ async def configure(console: ConsoleAdapter, url: str) -> str:
     assert len(private) == 1, text(out)
     match = re.search(r"whsec_[A-Za-z0-9_-]+", private[0].reply.plain_text())
     assert match
-    assert "sent to you privately" in text(out)
+    assert "on its way to you in a private message" in text(out)
     return match.group(0)
 
 
