@@ -16,6 +16,7 @@ import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.console import ConsoleAdapter
@@ -23,10 +24,13 @@ from bot.adapters.console.adapter import OutEvent
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from bot.core.commands import Role
+from cogs.suggestions.service import SuggestionService
 from cogs.webhooks import signing
 from cogs.webhooks.service import PLATFORM, WebhookService
 from config.settings import FanloopSettings
 from storage.core.schema import outbox
+from storage.engine import create_engine
+from tests.conftest import PG_URL
 from tests.helpers import member
 from tests.webhooks.receiver import Receiver, receiver
 from tests.weekly.weekly_helpers import flows, open_report, release
@@ -300,3 +304,39 @@ def test_a_signature_checks_only_its_own_body(secret: str, body: bytes, t: int, 
         i = flip % len(body)
         tampered = body[:i] + bytes([body[i] ^ 1]) + body[i + 1 :]
         assert not signing.verify(secret, value, tampered, t)
+
+
+async def test_two_processes_send_each_event_once(
+    console: ConsoleAdapter,
+    app: App,
+    clock: FakeClock,
+    hook: Receiver,
+    db_kind: str,
+    engine: AsyncEngine,
+    settings: FanloopSettings,
+) -> None:
+    await configure(console, hook.url)
+    boss = await member(app, "boss", Role.OWNER)
+    service = app.services.get(SuggestionService)
+    for n in range(30):
+        await service.submit(
+            boss.community.id, boss.member.account_id, f"Idea {n}", "", None, force=True
+        )
+    other_engine = engine
+    if db_kind == "postgresql":  # a second process: its own connections to the same schema
+        async with engine.connect() as conn:
+            schema = (await conn.execute(sql("SELECT current_schema()"))).scalar_one()
+        other_engine = create_engine(PG_URL, schema=schema)
+    other = await App.create(settings, clock, engine=other_engine, migrate=False)
+    workers = [a.services.get(WebhookService).worker() for a in (app, other)]
+    for w in workers:
+        w.batch = 4  # small batches, so that the two interleave
+    try:
+        while sum(await asyncio.gather(*(w.run_once() for w in workers))):
+            pass
+    finally:
+        await other.services.get(WebhookService).close()
+        if other_engine is not engine:
+            await other_engine.dispose()
+    ids = [r.json["id"] for r in hook.received]
+    assert len(ids) == 30 and len(set(ids)) == 30
