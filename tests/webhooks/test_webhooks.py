@@ -340,3 +340,26 @@ async def test_two_processes_send_each_event_once(
             await other_engine.dispose()
     ids = [r.json["id"] for r in hook.received]
     assert len(ids) == 30 and len(set(ids)) == 30
+
+
+async def test_a_flash_drop_selling_out_is_its_results(
+    console: ConsoleAdapter, app: App, clock: FakeClock, hook: Receiver
+) -> None:
+    secret = await configure(console, hook.url)
+    await say(
+        console,
+        '/drop create "Redmi Note" 1 "2026-11-20 12:00" flash confirm=1d',
+        "/as alice fan",
+        "/reserve 1",
+        "/advance 3h",
+        "/claim 1",
+    )
+    out = await say(console, "/advance 1d")
+    assert "sold out" in text([e for e in out if e.to == "channel"])
+    assert await deliver_all(app) == 1
+    (received,) = hook.received
+    check_signature(secret, received.headers, received.body, int(clock.now().timestamp()))
+    drop = received.json["data"]["drop"]
+    assert received.json["type"] == "drop.results"
+    assert drop["mode"] == "flash" and drop["quota"] == 1 and drop["sold_out_at"]
+    assert "seed" not in drop and "alice" not in received.body.decode()
