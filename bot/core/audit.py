@@ -48,6 +48,8 @@ class AuditLog:
     async def command(self, ctx: Context, spec: CommandSpec, params: dict[str, Any]) -> None:
         if not audited(spec.role, spec.audit):
             return
+        if spec.audit_params is not None:
+            params = spec.audit_params(ctx, params)
         # In the order of the command's parameters, as it would be typed.
         args = [
             [p.name, stored_value(params[p.name])]

@@ -182,6 +182,9 @@ class CommandSpec:
     # An admin or owner command is recorded in the audit log when it succeeds; False for one
     # that only reads (bot/core/audit.py).
     audit: bool = True
+    # The arguments as the audit log keeps them: (context, params) -> params, for a command
+    # whose arguments may hold what not every reader of the log should see (a webhook token).
+    audit_params: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def group(self) -> str | None:

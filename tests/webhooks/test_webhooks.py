@@ -288,6 +288,10 @@ async def test_settings_show_the_address_masked(console: ConsoleAdapter, hook: R
     assert "T0K3N" not in text(out) and "pw" not in text(out)
     out = await say(console, "/webhook secret", "/settings")
     assert "whsec_" not in text([e for e in out if e.to != "boss"])
+    # The audit log, which admins read, keeps the address masked too.
+    out = await say(console, "/as mod admin", "/audit")
+    assert "webhook_url" in text(out) and "https://hooks.example.com/…" in text(out)
+    assert "T0K3N" not in text(out) and "whsec_" not in text(out)
 
 
 @given(
