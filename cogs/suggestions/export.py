@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.commands import CommandSpec, Role
 from bot.core.context import Context
-from bot.core.csv_export import csv_bytes
+from bot.core.csv_files import csv_bytes
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Reply
 from cogs.suggestions.commands import svc
@@ -31,6 +31,14 @@ SUGGESTIONS_HEADER = (
 )
 VOTES_HEADER = ("suggestion_id", "account_id", "voter", "voted_at", "carried_by_merge")
 NAMES_CHUNK = 5_000
+#: What makes a spreadsheet read a cell as a formula: a fan's text starting so is kept as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    if value and value.startswith(FORMULA_START):
+        return "'" + value
+    return value or ""
 
 
 def _time(value: datetime) -> str:
@@ -57,16 +65,16 @@ async def export_suggestions(ctx: Context) -> Reply:
         (
             (
                 r.id,
-                r.title,
-                r.details,
-                r.category,
+                _text(r.title),
+                _text(r.details),
+                _text(r.category),
                 r.status,
-                r.status_note,
+                _text(r.status_note),
                 r.votes,
-                r.merged_into,
+                r.merged_into or "",
                 int(r.hidden),
                 r.author_id,
-                names.get(r.author_id, ""),
+                _text(names.get(r.author_id, "")),
                 _time(r.created_at),
                 _time(r.updated_at),
             )
@@ -90,7 +98,7 @@ async def export_votes(ctx: Context) -> Reply:
             (
                 r.suggestion_id,
                 r.account_id,
-                names.get(r.account_id, ""),
+                _text(names.get(r.account_id, "")),
                 _time(r.created_at),
                 int(r.merge_id is not None),
             )

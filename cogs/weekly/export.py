@@ -3,7 +3,9 @@ spreadsheet programs read Chinese titles right). Totals only: no individual ball
 
 from __future__ import annotations
 
-from bot.core.csv_export import csv_bytes
+import csv
+import io
+
 from cogs.weekly.fourgrid import Grid
 from cogs.weekly.service import Results
 
@@ -28,11 +30,13 @@ HEADER = (
 
 
 def results_csv(res: Results) -> bytes:
-    rows: list[tuple[object, ...]] = []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
     flagged = {r.item_id for r in res.ranking.not_good_enough}
     award = res.ranking.award.item_id if res.ranking.award else None
     for n, r in enumerate(res.ranking.ranked, 1):
-        rows.append(
+        writer.writerow(
             (
                 "item",
                 n,
@@ -53,6 +57,6 @@ def results_csv(res: Results) -> bytes:
             )
         )
     for n, (sid, title, picks) in enumerate(res.anticipated, 1):
-        rows.append(("anticipated", n, "", title, sid, *[""] * 10, picks))
-    rows.append(("turnout", "", "", res.report.period, "", *[""] * 10, res.turnout))
-    return csv_bytes(HEADER, rows)
+        writer.writerow(("anticipated", n, "", title, sid, *[""] * 10, picks))
+    writer.writerow(("turnout", "", "", res.report.period, "", *[""] * 10, res.turnout))
+    return out.getvalue().encode("utf-8-sig")
