@@ -21,6 +21,7 @@ def _print_check(check: DrawCheck, as_json: bool) -> None:
                     "commitment_ok": check.commitment_ok,
                     "entrants_ok": check.entrants_ok,
                     "stored_ok": check.stored_ok,
+                    "handles_ok": check.handles_ok,
                     "winners": [{"account_id": a, "units": u} for a, u in check.winners],
                     "waiting": [{"account_id": a, "units": u} for a, u in check.waiting],
                     "problems": check.problems,
@@ -36,9 +37,11 @@ def _print_check(check: DrawCheck, as_json: bool) -> None:
     print(f"entrant list sha256:     {mark(check.entrants_ok)}")
     if check.stored_ok is not None:
         print(f"stored winners:          {mark(check.stored_ok)}")
-    print(f"winners ({len(check.winners)}, in draw order): account_id,units")
+    if check.handles_ok is not None:
+        print(f"entrant handles:         {mark(check.handles_ok)}")
+    print(f"winners ({len(check.winners)}, in draw order): account_id,units,handle")
     for account, units in check.winners:
-        print(f"{account},{units}")
+        print(f"{account},{units},{lottery.handle(check.seed, account)}")
     for problem in check.problems:
         print(f"problem: {problem}", file=sys.stderr)
 
@@ -76,14 +79,15 @@ def verify_draw(args: argparse.Namespace) -> int:
         if not seed_ok:
             print("fanloop verify-draw: the seed is 64 hexadecimal digits", file=sys.stderr)
             return 2
-        entrants = lottery.parse_entrants(Path(args.entrants).read_text(encoding="ascii"))
+        lines = lottery.parse_entrant_file(Path(args.entrants).read_text(encoding="ascii"))
         check = check_draw(
             args.seed,
-            entrants,
+            [(a, u) for a, u, _ in lines],
             args.slots,
             commitment=args.commitment,
             entrants_hash=args.entrants_hash,
             waitlist=args.waitlist,
+            handles={a: h for a, _, h in lines if h is not None},
         )
     _print_check(check, args.json)
     return 0 if check.ok else 1
@@ -92,7 +96,9 @@ def verify_draw(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify-draw", help="recompute a lottery draw's winners and check it")
     p.add_argument("--seed", help="the revealed seed (64 hex digits)")
-    p.add_argument("--entrants", help="the entrant list file (/drop entrants): account_id,units")
+    p.add_argument(
+        "--entrants", help="the entrant list file (/drop entrants): account_id,units,handle"
+    )
     p.add_argument("--slots", type=int, help="how many units were drawn")
     p.add_argument("--commitment", help="the published sha256(seed), to check")
     p.add_argument("--entrants-hash", help="the published sha256 of the entrant list, to check")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.commands import CommandSpec, Param, ParamType, Role
 from bot.core.context import Context
+from bot.core.csv_files import csv_bytes
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.outbox import LIVE_EDIT
@@ -63,9 +62,18 @@ async def create(
         await s.kick()  # reservations open now: announce the drop at once
         row = await s.get(ctx.community.id, row.id)
     tz = await ctx.timezone()
-    heading = ctx.t("drop.created", id=row.id, name=row.name, opens=views.when(row.opens_at, tz))
+    warning = ""
     if eligibility.needs_scores(row) and s.scores is None:
-        heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
+        warning = "\n⚠ " + ctx.t("drop.warn.no_scores")
+    if row.opened_at is not None:
+        # Announced already: the card is in the channel, so the owner is not sent a second copy.
+        text = ctx.t(
+            "drop.created_posted", id=row.id, name=row.name, closes=views.when(row.closes_at, tz)
+        )
+        return Reply(text=text + warning, ephemeral=True)
+    # Reservations open later: a private preview now, the public card when they open.
+    heading = ctx.t("drop.created", id=row.id, name=row.name, opens=views.when(row.opens_at, tz))
+    heading += warning
     reply = views.card(ctx.t, row, await s.counts(row.id), tz, ctx.now(), heading)
     reply.buttons = []  # the public message with the reserve button comes when it opens
     reply.ephemeral = True
@@ -113,8 +121,12 @@ async def edit(
     await _check_who(ctx, roles, tiers)
     row = await s.edit(ctx.community.id, drop, changes)
     tz = await ctx.timezone()
+    heading = ctx.t("drop.edited", id=row.id, name=row.name)
+    if eligibility.needs_scores(row) and s.scores is None:
+        heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
     if row.opened_at is not None:
-        # The drop's card in the group shows the new values at once (edited in place).
+        # The drop's card in the group shows the new values at once (edited in place), so the
+        # owner is answered in a line, not sent a second copy of the card.
         counts = await s.counts(row.id)
         now = ctx.now()
         await ctx.outbox.announce(
@@ -122,9 +134,7 @@ async def edit(
             views.render(ctx.translator, lambda t: views.status(t, row, counts, tz, now)),
             live=LIVE_EDIT,
         )
-    heading = ctx.t("drop.edited", id=row.id, name=row.name)
-    if eligibility.needs_scores(row) and s.scores is None:
-        heading += "\n⚠ " + ctx.t("drop.warn.no_scores")
+        return Reply(text=heading + "\n" + ctx.t("drop.edited_posted"), ephemeral=True)
     reply = views.card(ctx.t, row, await s.counts(row.id), tz, ctx.now(), heading)
     reply.buttons = []
     reply.ephemeral = True
@@ -221,29 +231,25 @@ async def export(ctx: Context, drop: int) -> Reply:
     row = await s.get(ctx.community.id, drop)
     entries = await s.wins.export(row.id)
     names = await ctx.identity.display_names([e.account_id for e in entries])
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(
-        ["slots", "account_id", "name", "units", "code", "source", "won_at", "confirm_by",
-         "confirmed_at"]
-    )  # fmt: skip
-    for e in entries:
-        out.writerow(
-            [
-                " ".join(str(x) for x in e.slots),
-                e.account_id,
-                names.get(e.account_id, ""),
-                e.units,
-                e.code,
-                e.source,
-                e.won_at.isoformat(),
-                e.confirm_by.isoformat(),
-                e.confirmed_at.isoformat() if e.confirmed_at else "",
-            ]
+    header = ("slots", "account_id", "name", "units", "code", "source", "won_at", "confirm_by",
+              "confirmed_at")  # fmt: skip
+    rows = [
+        (
+            " ".join(str(x) for x in e.slots),
+            e.account_id,
+            names.get(e.account_id, ""),
+            e.units,
+            e.code,
+            e.source,
+            e.won_at.isoformat(),
+            e.confirm_by.isoformat(),
+            e.confirmed_at.isoformat() if e.confirmed_at else "",
         )
+        for e in entries
+    ]
     return Reply(
         text=ctx.t("drop.export.text", name=row.name, count=len(entries)),
-        file=buf.getvalue().encode("utf-8"),
+        file=csv_bytes(header, rows),
         file_name=f"drop-{row.id}-winners.csv",
         ephemeral=True,
     )

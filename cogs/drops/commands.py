@@ -16,6 +16,8 @@ from cogs.drops import lottery, views
 from cogs.drops.modes import DropMode, WinSource
 from cogs.drops.phases import phase
 from cogs.drops.service import DropService, Recipient
+from storage.drops.drops import DropRow
+from storage.drops.wins import WinRow
 
 # A reply to a drop's message that reserves.
 RESERVE_WORDS = re.compile(
@@ -161,8 +163,21 @@ async def mine(ctx: Context) -> Reply:
                 state = ctx.t("drop.mine.sold_out")
             else:
                 state = ctx.t("drop.mine.reserved", units=units)
+        handle = entrant_handle(drop, ctx.member.account_id, win)
+        if handle:
+            state += "\n" + ctx.t("drop.mine.handle", handle=handle)
         out.append(Field(f"#{drop.id} {drop.name}", state))
     return Reply(title=ctx.t("drop.mine.title"), fields=out, ephemeral=True)
+
+
+def entrant_handle(drop: DropRow, account_id: int, win: WinRow | None) -> str | None:
+    """A reserver's handle in a drawn lottery's entrant list (F-code holders were not drawn)."""
+    seed = lottery.revealed_seed(drop)
+    if drop.mode != DropMode.LOTTERY or seed is None:
+        return None
+    if win is not None and win.source == WinSource.FCODE:
+        return None
+    return lottery.handle(seed, account_id)
 
 
 async def draw(ctx: Context, drop: int) -> Reply:
@@ -188,9 +203,13 @@ async def entrants(ctx: Context, drop: int) -> Reply:
     if row.drawn_at is None:
         raise UserError("drop.error.not_drawn", name=row.name)
     listed = await s.reservations.draw_entrants(row.id, excluded_source=WinSource.FCODE)
-    data = ("account_id,units\n" + lottery.entrant_lines(listed)).encode("ascii")
+    data = lottery.entrant_file(row.seed, listed).encode("ascii")
+    text = ctx.t("drop.entrants.text", name=row.name, count=len(listed), hash=row.entrants_hash)
+    me = ctx.member.account_id
+    if any(a == me for a, _ in listed):
+        text += "\n" + ctx.t("drop.entrants.you", handle=lottery.handle(row.seed, me))
     return Reply(
-        text=ctx.t("drop.entrants.text", name=row.name, count=len(listed), hash=row.entrants_hash),
+        text=text,
         file=data,
         file_name=f"drop-{row.id}-entrants.csv",
         ephemeral=True,

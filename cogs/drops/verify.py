@@ -22,10 +22,13 @@ class DrawCheck:
     waiting: list[lottery.Entrant]
     stored_ok: bool | None = None  # the database's winners agree with the recomputation
     problems: list[str] = field(default_factory=list)
+    handles_ok: bool | None = None  # the entrant file's handles are the ones the seed gives
+    seed: str = ""
 
     @property
     def ok(self) -> bool:
-        return all(v is not False for v in (self.commitment_ok, self.entrants_ok, self.stored_ok))
+        checks = (self.commitment_ok, self.entrants_ok, self.stored_ok, self.handles_ok)
+        return all(v is not False for v in checks)
 
 
 def check_draw(
@@ -36,7 +39,9 @@ def check_draw(
     commitment: str | None = None,
     entrants_hash: str | None = None,
     waitlist: int = 0,
+    handles: dict[int, str] | None = None,
 ) -> DrawCheck:
+    """`handles` (account id -> handle, as the entrant file lists them) are checked too."""
     result = lottery.draw(seed, entrants, slots, waitlist)
     check = DrawCheck(
         commitment_ok=None if commitment is None else lottery.commitment(seed) == commitment,
@@ -45,7 +50,12 @@ def check_draw(
         else lottery.entrants_hash(entrants) == entrants_hash,
         winners=result.winners,
         waiting=result.waiting,
+        seed=seed,
     )
+    if handles:
+        check.handles_ok = all(lottery.handle(seed, a) == h for a, h in handles.items())
+        if not check.handles_ok:
+            check.problems.append("an entrant's handle is not the one the seed gives")
     if check.commitment_ok is False:
         check.problems.append("sha256(seed) does not match the commitment")
     if check.entrants_ok is False:

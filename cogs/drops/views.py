@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import make_action
-from bot.core.clock import local_time
+from bot.core.clock import format_duration, local_time
 from bot.core.i18n import Translator
 from bot.core.reply import Button, Field, Reply
 from cogs.drops.claims import ClaimResult, ClaimStatus
@@ -103,6 +103,7 @@ def fields(t: Tr, drop: DropRow, counts: DropCounts, tz: ZoneInfo) -> list[Field
         ),
         Field(t("drop.field.drop_at"), when(drop.drop_at, tz), inline=True),
         Field(t("drop.field.per_account"), str(drop.per_account), inline=True),
+        Field(t("drop.field.confirm"), format_duration(drop.confirm_seconds), inline=True),
         Field(t("drop.field.eligibility"), eligibility_text(t, drop)),
     ]
     if drop.mode == DropMode.LOTTERY:

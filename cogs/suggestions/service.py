@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.change_feed import ChangeFeed
@@ -312,11 +312,15 @@ class SuggestionService:
         limit: int = 10,
         *,
         category: str | None = None,
+        voted_since: datetime | None = None,
     ) -> list[tuple[SuggestionRow, float]]:
-        scores = heat_scores(
-            await self.repo.vote_times(community_id, OPEN_STATUSES), self.clock.now(), half_life
-        )
+        """Open suggestions by heat; with `voted_since`, only those voted for since then."""
+        times = await self.repo.vote_times(community_id, OPEN_STATUSES)
+        scores = heat_scores(times, self.clock.now(), half_life)
         rows = await self.repo.find(community_id, statuses=OPEN_STATUSES, category=category)
+        if voted_since is not None:
+            recent = {sid for sid, at in times if at >= voted_since}
+            rows = [r for r in rows if r.id in recent]
         rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
         return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
 

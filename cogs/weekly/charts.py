@@ -37,12 +37,23 @@ class ChartText:
     subtitle: str
     grid_labels: Sequence[str]
     trend_title: str
+    axis: str = ""  # what the bars measure
+
+
+@dataclass(frozen=True)
+class BarLayout:
+    """One item's bar as drawn: the same numbers as the results text."""
+
+    label: str  # "2. Dark mode for…", numbered as in the text
+    shares: tuple[float, float, float]  # love, fine, not good enough: % of those who tried
+    untried: int  # shown beside the bar, not in it
 
 
 @dataclass(frozen=True)
 class ChartImage:
     png: bytes
     missing: frozenset[str]  # characters no available font could draw
+    bars: tuple[BarLayout, ...] = ()
 
 
 def plain(text: str) -> str:
@@ -53,6 +64,40 @@ def plain(text: str) -> str:
 def shorten(text: str, limit: int = MAX_LABEL) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shorten_middle(text: str, limit: int = MAX_LABEL) -> str:
+    """The start and the end with "…" between: for long titles that begin alike."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 2
+    return text[: limit - 1 - tail] + "…" + text[-tail:]
+
+
+def bar_labels(titles: Sequence[str], limit: int = MAX_LABEL) -> list[str]:
+    """Item labels numbered as in the results text ("1. …"). A long title is cut at its end,
+    unless that makes it look like another item's: then its start and end are kept."""
+    cut = [shorten(t, limit) for t in titles]
+    clash = {c for c in cut if sum(1 for d in cut if d == c) > 1}
+    out = []
+    for n, (title, short) in enumerate(zip(titles, cut, strict=True), 1):
+        if short in clash and short != " ".join(title.split()):
+            short = shorten_middle(title, limit)
+        out.append(f"{n}. {short}")
+    return out
+
+
+def bar_layout(bars: Sequence[ChartBar]) -> list[BarLayout]:
+    """Bars in the order given (best first). Shares are of the fans who tried the item, the
+    base of every percentage in the results text; "haven't tried" is a count beside the bar."""
+    out = []
+    for label, bar in zip(bar_labels([b.label for b in bars]), bars, strict=True):
+        love, fine, bad, untried = bar.counts
+        tried = love + fine + bad
+        shares = tuple(100.0 * c / tried if tried else 0.0 for c in (love, fine, bad))
+        out.append(BarLayout(label, (shares[0], shares[1], shares[2]), untried))
+    return out
 
 
 def results_chart(
@@ -80,7 +125,8 @@ def results_chart(
             ratios = [0.5 * rows + 0.7, 1.5] if trend else [1.0]
             axes = fig.subplots(len(ratios), 1, gridspec_kw={"height_ratios": ratios})
             top = axes[0] if trend else axes
-            _stacked(top, [ChartBar(plain(b.label), b.counts) for b in bars], text)
+            layout = bar_layout([ChartBar(plain(b.label), b.counts) for b in bars])
+            _stacked(top, layout, text)
             if trend:
                 _trend(axes[1], trend, plain(text.trend_title))
             fig.suptitle(plain(text.title), fontsize=14, x=0.01, ha="left")
@@ -95,23 +141,19 @@ def results_chart(
     if missing and not missing <= _warned:
         _warned.update(missing)
         log.warning("chart text has characters no font could draw: %s", "".join(sorted(missing)))
-    return ChartImage(buffer.getvalue(), missing)
+    return ChartImage(buffer.getvalue(), missing, tuple(layout))
 
 
-def _stacked(ax: object, bars: Sequence[ChartBar], text: ChartText) -> None:
+def _stacked(ax: object, bars: Sequence[BarLayout], text: ChartText) -> None:
     from matplotlib.axes import Axes
 
     assert isinstance(ax, Axes)
-    labels = [shorten(b.label) for b in bars] or ["—"]
+    labels = [b.label for b in bars] or ["—"]
     ys = list(range(len(labels)))[::-1]  # best at the top
     lefts = [0.0] * len(labels)
-    for grid, (name, colour) in enumerate(zip(text.grid_labels, GRID_COLOURS, strict=True)):
-        shares = []
-        for b in bars:
-            total = sum(b.counts)
-            shares.append(100.0 * b.counts[grid] / total if total else 0.0)
-        if not bars:
-            shares = [0.0]
+    tried_grids = zip(text.grid_labels[:3], GRID_COLOURS[:3], strict=True)
+    for grid, (name, colour) in enumerate(tried_grids):
+        shares = [b.shares[grid] for b in bars] or [0.0]
         ax.barh(
             ys, shares, left=lefts, color=colour, label=plain(name), height=0.62, edgecolor="white"
         )
@@ -128,17 +170,26 @@ def _stacked(ax: object, bars: Sequence[ChartBar], text: ChartText) -> None:
                     color=ink,
                 )
         lefts = [a + b for a, b in zip(lefts, shares, strict=True)]
+    untried = plain(text.grid_labels[3])
+    for y, b in zip(ys, bars, strict=False):
+        if b.untried:
+            ax.text(
+                101, y, f"{untried} {b.untried}", va="center", fontsize=8, color="#777777",
+                clip_on=False,
+            )  # fmt: skip
     ax.set_yticks(ys, labels)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter("{x:.0f}%")
     ax.tick_params(axis="x", labelsize=8)
+    if text.axis:
+        ax.set_xlabel(plain(text.axis), fontsize=8, color="#555555", loc="left")
     ax.set_title(plain(text.subtitle), loc="left", fontsize=9, color="#555555")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(
-        ncols=4,
+        ncols=3,
         loc="upper left",
-        bbox_to_anchor=(0, -0.08),
+        bbox_to_anchor=(0, -0.08 if not text.axis else -0.16),
         frameon=False,
         fontsize=9,
         handlelength=1.2,

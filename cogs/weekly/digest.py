@@ -29,7 +29,9 @@ class Digest:
     waiting: list[str] = field(default_factory=list)  # translated lines about reports
 
     def __bool__(self) -> bool:
-        return bool(self.new or self.rising or self.duplicates or self.waiting)
+        """Something happened in the last 24 hours. The reports' lines are standing context,
+        the same day after day: alone they do not make a digest worth sending."""
+        return bool(self.new or self.rising or self.duplicates)
 
 
 class DigestWork:
@@ -49,7 +51,9 @@ class DigestWork:
             digest.new = [r for r in await svc.newest(cid, limit=50) if now - r.created_at <= DAY]
             digest.rising = [
                 (row, heat)
-                for row, heat in await svc.top(cid, RISING_HALF_LIFE, limit=5)
+                for row, heat in await svc.top(
+                    cid, RISING_HALF_LIFE, limit=5, voted_since=now - DAY
+                )
                 if heat >= RISING_MIN_HEAT
             ]
             for row in digest.new[:10]:
@@ -123,8 +127,8 @@ class DigestWork:
         if digest.waiting:
             lines.append(t("digest.reports"))
             lines += [f"  {line}" for line in digest.waiting]
-        if not lines:
-            lines.append(t("digest.quiet"))
+        if not digest:
+            lines.insert(0, t("digest.quiet"))
         return Reply(title=t("digest.title", date=day), text="\n".join(lines))
 
     async def send_digest(self, cid: int, key: str) -> int:

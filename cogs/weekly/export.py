@@ -1,11 +1,12 @@
-"""`/report export`: the report's totals as CSV for admins (UTF-8 with a byte-order mark, so
-spreadsheet programs read Chinese titles right). Totals only: no individual ballot is exported."""
+"""`/report export`: the report's totals as CSV for admins (`bot.core.csv_files`: UTF-8 with a
+byte-order mark, so spreadsheet programs read Chinese titles right).
+Totals only: no individual ballot is exported."""
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 
+from bot.core.csv_files import csv_bytes
 from cogs.weekly.fourgrid import Grid
 from cogs.weekly.service import Results
 
@@ -30,13 +31,11 @@ HEADER = (
 
 
 def results_csv(res: Results) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    rows: list[Sequence[object]] = []
     flagged = {r.item_id for r in res.ranking.not_good_enough}
     award = res.ranking.award.item_id if res.ranking.award else None
     for n, r in enumerate(res.ranking.ranked, 1):
-        writer.writerow(
+        rows.append(
             (
                 "item",
                 n,
@@ -57,6 +56,6 @@ def results_csv(res: Results) -> bytes:
             )
         )
     for n, (sid, title, picks) in enumerate(res.anticipated, 1):
-        writer.writerow(("anticipated", n, "", title, sid, *[""] * 10, picks))
-    writer.writerow(("turnout", "", "", res.report.period, "", *[""] * 10, res.turnout))
-    return out.getvalue().encode("utf-8-sig")
+        rows.append(("anticipated", n, "", title, sid, *[""] * 10, picks))
+    rows.append(("turnout", "", "", res.period, "", *[""] * 10, res.turnout))
+    return csv_bytes(HEADER, rows)

@@ -1,5 +1,6 @@
 """Four-grid results: items ranked by the Wilson lower bound of "love it" among those who tried
-them, the ones too many found not good enough, and the popcorn award. Pure functions."""
+them, the ones too many found not good enough, and the popcorn award (the best of the others).
+Pure functions."""
 
 from __future__ import annotations
 
@@ -78,6 +79,9 @@ def rank(items: Sequence[ItemInput], *, threshold_percent: int, min_ballots: int
         (r for r in results if r.tried and 100 * r.counts[Grid.BAD] >= threshold_percent * r.tried),
         key=lambda r: (-r.bad_share, -r.tried, r.position),
     )
-    top = ranked[0] if ranked else None
+    # The award goes to the best item that too many did not find wanting: an item listed as
+    # "not good enough" is never also the week's best.
+    flagged_ids = {r.item_id for r in flagged}
+    top = next((r for r in ranked if r.item_id not in flagged_ids), None)
     award = top if top is not None and top.tried >= min_ballots and top.counts[Grid.LOVE] else None
     return Ranking(ranked, flagged, award)

@@ -51,6 +51,9 @@ def _ranked_line(t: Tr, labels: list[str], n: int, r: ItemResult) -> str:
 
 
 def results_text(t: Tr, res: Results, cfg: WeeklyConfig, *, interim: bool = False) -> list[str]:
+    if not res.turnout:
+        # Not a table of zeros and "nobody tried it": one clear line.
+        return [t("fourgrid.results.no_ballots_yet" if interim else "fourgrid.results.no_ballots")]
     labels = grid_labels(t, res.report.labels)
     lines = [_turnout_line(t, res), "", t("fourgrid.results.loved")]
     lines += [_ranked_line(t, labels, n, r) for n, r in enumerate(res.ranking.ranked, 1)]
@@ -85,23 +88,28 @@ def results_text(t: Tr, res: Results, cfg: WeeklyConfig, *, interim: bool = Fals
     return lines
 
 
+def chart_bars(res: Results) -> list[ChartBar]:
+    """The chart's items: ranked and numbered as in `results_text`."""
+    return [ChartBar(r.title, r.counts) for r in res.ranking.ranked]
+
+
 def chart_png(t: Tr, locale: str, res: Results, tz: ZoneInfo) -> bytes:
     key = (res.report.id, locale)
     cacheable = res.report.status == ReportStatus.CLOSED
     if cacheable and key in _CHARTS:
         _CHARTS.move_to_end(key)
         return _CHARTS[key]
-    ranked = res.ranking.ranked
     labels = grid_labels(t, res.report.labels)
     moment = res.report.closed_at or res.report.closes_at
     image = results_chart(
-        [ChartBar(r.title, r.counts) for r in ranked],
+        chart_bars(res),
         res.trend,
         ChartText(
             title=t("fourgrid.chart.title", version=res.release.version),
             subtitle=t("fourgrid.chart.subtitle", count=res.turnout, when=when(t, moment, tz)),
             grid_labels=labels,
             trend_title=t("fourgrid.chart.trend"),
+            axis=t("fourgrid.chart.axis"),
         ),
     )
     if cacheable:
@@ -118,7 +126,7 @@ def results_reply(
     return Reply(
         title=t(title_key, version=res.release.version),
         text="\n".join(results_text(t, res, cfg, interim=interim)),
-        image=chart_png(t, locale, res, tz),
+        image=chart_png(t, locale, res, tz) if res.turnout else None,
         image_name=f"fourgrid-{res.release.version}.png".replace("/", "-").replace(" ", "-"),
         footer=t("fourgrid.results.footer"),
     )

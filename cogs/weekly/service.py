@@ -47,7 +47,12 @@ class Results:
     ranking: Ranking
     anticipated: list[tuple[int, str, int]]  # suggestion id, title, picks
     turnout: int
-    trend: list[tuple[str, int]]  # (period, turnout), oldest first, this report last
+    trend: list[tuple[str, int]]  # (period label, turnout), oldest first, this report last
+
+    @property
+    def period(self) -> str:
+        """This report's period as shown: "2026-W48", or "2026-W48 #2" for a week's second."""
+        return self.trend[-1][0]
 
 
 class WeeklyService:
@@ -266,7 +271,8 @@ class WeeklyService:
         earlier = await self.reports.closed_before(report.community_id, report.id, TREND_WEEKS - 1)
         chain = [*reversed(earlier), report]
         turnouts = await self.ballots.turnouts([r.id for r in chain])
-        trend = [(r.period, turnouts.get(r.id, 0)) for r in chain]
+        labels = await self.period_labels(report.community_id, chain)
+        trend = [(labels[r.id], turnouts.get(r.id, 0)) for r in chain]
         return Results(
             report=report,
             release=release,
@@ -276,6 +282,17 @@ class WeeklyService:
             turnout=turnouts.get(report.id, 0),
             trend=trend,
         )
+
+    async def period_labels(self, community_id: int, rows: list[ReportRow]) -> dict[int, str]:
+        """Each report's period as shown. Two releases in one week each get a report: the first
+        keeps its week ("2026-W48"), the next ones are numbered in opening order ("2026-W48 #2"),
+        so a label never changes once shown."""
+        seen: dict[str, int] = {}
+        labels: dict[int, str] = {}
+        for rid, period in await self.reports.in_periods(community_id, {r.period for r in rows}):
+            seen[period] = seen.get(period, 0) + 1
+            labels[rid] = period if seen[period] == 1 else f"{period} #{seen[period]}"
+        return {r.id: labels.get(r.id, r.period) for r in rows}
 
     async def _anticipated(self, report: ReportRow) -> list[tuple[int, str, int]]:
         picks = await self.ballots.anticipated(report.id)

@@ -3,6 +3,7 @@ posted. The rules of when a report takes ballots belong to the weekly feature (`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,6 +144,20 @@ class ReportRepo:
             & (reports.c.id < report_id),
             limit=limit,
         )
+
+    async def in_periods(
+        self, community_id: int, periods: Collection[str]
+    ) -> list[tuple[int, str]]:
+        """(id, period) of the community's reports opened in those periods, oldest first."""
+        if not periods:
+            return []
+        stmt = (
+            select(reports.c.id, reports.c.period)
+            .where(reports.c.community_id == community_id, reports.c.period.in_(list(periods)))
+            .order_by(reports.c.id)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.id, r.period) for r in await conn.execute(stmt)]
 
     async def _one(self, cond: Any) -> ReportRow | None:
         rows = await self._many(cond, limit=1)

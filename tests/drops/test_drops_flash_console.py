@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -9,6 +10,10 @@ from pathlib import Path
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.console.adapter import OutEvent
+
+
+def read_bytes(path: str | Path) -> bytes:
+    return Path(path).read_bytes()
 
 
 def read(path: str | Path) -> str:
@@ -89,7 +94,10 @@ async def test_flash_drop_from_reservations_to_waiting_list(console: ConsoleAdap
     await say(console, "/as you")
     out = await say(console, "/drop export 1")
     assert out[0].file is not None
-    rows = list(csv.DictReader(io.StringIO(read(out[0].file))))
+    raw = read_bytes(out[0].file)
+    # UTF-8 with a byte-order mark, like the four-grid CSV, so Excel reads Chinese names right.
+    assert raw.startswith(codecs.BOM_UTF8) and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert sorted(r["name"] for r in rows) == ["alice", "carol"]
     assert sorted(r["slots"] for r in rows) == ["1", "2"]
     assert {r["source"] for r in rows} == {"flash", "waitlist"}

@@ -75,15 +75,34 @@ async def test_lottery_is_verifiable(
     assert out[0].file is not None
     entrant_file = Path(out[0].file)
     body = read(entrant_file)
-    lines = body.splitlines()[1:]
-    assert len(lines) == 8
+    assert body.splitlines()[0] == "account_id,units,handle"
+    rows = [ln.split(",") for ln in body.splitlines()[1:]]
+    assert len(rows) == 8
     raw_seed = bytes.fromhex(seed)
     assert hashlib.sha256(raw_seed).hexdigest() == commitment
-    assert hashlib.sha256("".join(f"{ln}\n" for ln in lines).encode()).hexdigest() == entrants_hash
-    ids = [int(ln.split(",")[0]) for ln in lines]
-    order = sorted(
-        ids, key=lambda a: (hashlib.sha256(raw_seed + b":" + str(a).encode()).digest(), a)
-    )
+    hashed = "".join(f"{a},{u}\n" for a, u, _ in rows)
+    assert hashlib.sha256(hashed.encode()).hexdigest() == entrants_hash
+    ids = [int(a) for a, _, _ in rows]
+
+    def key(a: int) -> bytes:
+        return hashlib.sha256(raw_seed + b":" + str(a).encode()).digest()
+
+    order = sorted(ids, key=lambda a: (key(a), a))
+    # Each line's handle is the entrant's draw key's first 12 hex digits: a fan finds their
+    # own line by the handle `/drop mine` (and `/drop entrants`) shows them.
+    handles = {int(a): h for a, _, h in rows}
+    assert all(handles[a] == key(a).hex()[:12] for a in ids)
+    for name in ("fan3", "fan5"):
+        mine = texts(await say(console, f"/as {name}", "/drop mine"))
+        shown = re.search(r"your handle in the entrant list: ([0-9a-f]{12})", mine)
+        assert shown and list(handles.values()).count(shown.group(1)) == 1
+        listed = texts(await say(console, "/drop entrants 1"))
+        assert f"You are in it as {shown.group(1)}" in listed
+        account = next(a for a, h in handles.items() if h == shown.group(1))
+        assert (await app.identity.display_names([account]))[account] == name
+    await say(console, "/as outsider fan", "/language zh_cn")
+    assert "代号" not in texts(await say(console, "/drop entrants 1"))
+    await say(console, "/as fan0")
     expected_winners = set(order[:3])
     names = await app.identity.display_names(list(expected_winners))
     assert {names[a] for a in expected_winners} == told
@@ -99,11 +118,18 @@ async def test_lottery_is_verifiable(
     )
     printed = capsys.readouterr().out
     assert code == 0 and "MISMATCH" not in printed
-    assert printed.strip().splitlines()[-3:] == [f"{a},1" for a in order[:3]]
+    assert printed.strip().splitlines()[-3:] == [f"{a},1,{handles[a]}" for a in order[:3]]
+    assert "entrant handles:         OK" in printed
 
     # A tampered seed or list is caught.
     bad_seed = ("0" if seed[0] != "0" else "1") + seed[1:]
     assert fanloop([*base, "--seed", bad_seed, "--commitment", commitment]) == 1
+    first_handle = handles[ids[0]]
+    write(
+        entrant_file, body.replace(first_handle, "0" * 12 if first_handle[0] != "0" else "1" * 12)
+    )
+    assert fanloop([*base, "--seed", seed, "--entrants-hash", entrants_hash]) == 1
+    assert "handle" in capsys.readouterr().err
     write(entrant_file, body + "999999,1\n")
     assert fanloop([*base, "--seed", seed, "--entrants-hash", entrants_hash]) == 1
 

@@ -103,6 +103,24 @@ def test_rank_invariants(
     flagged = {r.item_id for r in result.not_good_enough}
     for r in result.ranked:
         assert (r.item_id in flagged) == bool(r.tried and 100 * r.counts[2] >= threshold * r.tried)
+    unflagged = [r for r in result.ranked if r.item_id not in flagged]
     if result.award is not None:
-        assert result.award == result.ranked[0]
-        assert result.award.tried >= min_ballots
+        # The best item not listed as "not good enough", never one that is.
+        assert result.award == unflagged[0] and result.award.item_id not in flagged
+        assert result.award.tried >= min_ballots and result.award.counts[0] > 0
+    else:
+        assert not unflagged or unflagged[0].tried < min_ballots or not unflagged[0].counts[0]
+
+
+def test_an_item_found_not_good_enough_gets_no_popcorn_award() -> None:
+    # Ranked first (60 % loved it) but 40 % found it not good enough: the award goes to the
+    # next item, which nobody found wanting.
+    split = item(1, (60, 0, 40, 0))
+    liked = item(2, (50, 45, 5, 0))
+    result = rank([split, liked], threshold_percent=30, min_ballots=10)
+    assert [r.item_id for r in result.ranked] == [1, 2]
+    assert [r.item_id for r in result.not_good_enough] == [1]
+    assert result.award is not None and result.award.item_id == 2
+    # Only flagged items: no award at all.
+    alone = rank([split], threshold_percent=30, min_ballots=10)
+    assert alone.award is None and [r.item_id for r in alone.not_good_enough] == [1]

@@ -16,7 +16,7 @@ from bot.core.commands import Role
 from bot.core.context import Context
 from cogs.suggestions.service import SuggestionService
 from storage.engine import create_engine
-from tests.weekly.weekly_helpers import member, outbox, release, suggestion, weekly
+from tests.weekly.weekly_helpers import Queued, member, outbox, release, suggestion, weekly
 
 
 def fake(app: App) -> FakeClock:
@@ -69,7 +69,8 @@ async def test_opens_on_tuesday_and_closes_48_hours_later(app: App) -> None:
         "📝 Four-grid report",
         "📊 Four-grid results",
     ]
-    assert posts[-1].reply.image and posts[-1].reply.image.startswith(b"\x89PNG")
+    # Nobody filled it in: the results say so, without a chart of zeros.
+    assert posts[-1].reply.image is None and "Nobody filled in" in posts[-1].reply.text
     # A week later nothing opens again: the release has had its report.
     await tick_until(app, utc(2026, 12, 2, 12, 0), timedelta(hours=6))
     assert len([q for q in await outbox(app) if q.kind == "channel"]) == 3
@@ -252,3 +253,36 @@ async def test_roadmap_catch_up_is_limited_to_three_days(app: App) -> None:
     fake(app).set(utc(2026, 12, 5, 12, 0))  # down from Nov 30 to Dec 5
     await app.run_due()
     assert not [q for q in await outbox(app) if q.kind == "channel"]
+
+
+async def digests(app: App) -> list[Queued]:
+    return [q for q in await outbox(app) if (q.dedup_key or "").startswith("digest:")]
+
+
+async def test_quiet_days_send_no_digest_though_a_report_waits(app: App) -> None:
+    # A release waits for its report and a suggestion is still warm from yesterday's votes:
+    # that is the same every day, not news; the digest goes out again once something happens.
+    boss = await setup_release(app)  # Friday 2026-11-20 09:00 UTC: the report is due Tuesday
+    cid = boss.community.id
+    await weekly(app).digest_subscribers.subscribe(
+        cid, boss.member.account_id, True, app.clock.now()
+    )
+    s = app.services.get(SuggestionService)
+    sid = await suggestion(app, boss, "Dark mode for the whole app")
+    for n in range(9):
+        fan = await member(app, f"fan{n}")
+        await s.vote(cid, sid, fan.member.account_id)
+    await tick_until(app, utc(2026, 11, 20, 9, 30), timedelta(minutes=30))
+    [friday] = await digests(app)
+    assert "Rising:" in friday.reply.text and "v1: its report opens" in friday.reply.text
+    # Saturday to Monday: nothing new, no new vote, though the suggestion's heat (a one-day
+    # half-life) stays above 1 until Sunday and the report line is there every day.
+    await tick_until(app, utc(2026, 11, 23, 12, 0), timedelta(hours=1))
+    assert len(await digests(app)) == 1
+    late = await member(app, "latecomer")
+    await s.vote(cid, sid, late.member.account_id)
+    await tick_until(app, utc(2026, 11, 24, 9, 5), timedelta(minutes=30))
+    sent = await digests(app)
+    assert len(sent) == 2 and (sent[1].dedup_key or "").startswith(f"digest:{cid}:2026-11-24")
+    assert "Rising:" in sent[1].reply.text and "v1: its report opens" in sent[1].reply.text
+    assert "quiet" not in sent[1].reply.text

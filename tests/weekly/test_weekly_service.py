@@ -194,7 +194,9 @@ async def test_results_rank_flag_award_and_trend(app: App) -> None:
     assert [r.title for r in res.ranking.not_good_enough] == ["Disliked"]
     assert res.ranking.award is not None and res.ranking.award.title == "Loved"
     assert res.turnout == 6
-    assert res.trend == [(r1.period, 2), (r2.period, 6)]
+    # Both opened in one week: the second is told apart from the first.
+    assert r1.period == r2.period == "2026-W47"
+    assert res.trend == [("2026-W47", 2), ("2026-W47 #2", 6)]
 
 
 async def test_contributions_once_per_fan_per_report(app: App) -> None:

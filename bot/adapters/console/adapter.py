@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.adapters.console import roles as kept_roles
 from bot.core.app import App
 from bot.core.clock import FakeClock, parse_duration
 from bot.core.commands import Role
@@ -62,11 +63,15 @@ class OutEvent:
 
 
 class ConsoleAdapter:
-    def __init__(self, app: App, *, image_dir: Path | None = None) -> None:
+    def __init__(
+        self, app: App, *, image_dir: Path | None = None, roles_file: Path | None = None
+    ) -> None:
         self.app = app
-        self.roles: dict[str, Role] = {}
+        # Roles given with `/as NAME ROLE` are kept across restarts (`roles.py`).
+        self.roles_file = roles_file or (app.settings.data_dir / kept_roles.FILE_NAME)
+        self.roles: dict[str, Role] = kept_roles.load(self.roles_file)
         self.current = "you"
-        self.roles[self.current] = Role.OWNER
+        self.roles.setdefault(self.current, Role.OWNER)
         self.last_actions: list[tuple[str, str]] = []
         self.last_public_message: str | None = None
         self._message_ids = itertools.count(1)
@@ -125,10 +130,13 @@ class ConsoleAdapter:
         name = parts[1]
         if len(parts) == 3:
             try:
-                self.roles[name] = Role.parse(parts[2])
+                role = Role.parse(parts[2])
             except Exception:
                 self._system(ctx.t("error.role.unknown", value=parts[2]))
                 return
+            if self.roles.get(name) != role:
+                self.roles[name] = role
+                kept_roles.save(self.roles_file, self.roles)
         else:
             self.roles.setdefault(name, Role.FAN)
         self.current = name
