@@ -6,6 +6,8 @@ import storage.drops.schema
 import storage.moderation.schema
 import storage.participation.schema
 import storage.platform.schema
+import storage.platform.thread_schema
+import storage.suggestions.discussion_schema
 import storage.suggestions.schema
 import storage.weekly.schema  # noqa: F401  (each import registers its tables)
 from storage.base import metadata

@@ -22,6 +22,7 @@ __all__ = [
     "LIVE_EDIT",
     "LIVE_POST",
     "PARTS_SENT",
+    "THREAD_NAME",
     "Deliver",
     "DeliveryFailed",
     "DeliveryRetry",
@@ -49,6 +50,8 @@ class DeliveryFailed(Exception):
 
 #: The payload key of a parked reply's messages that were sent before it was parked.
 PARTS_SENT = "parts_sent"
+# The name of the thread a "thread" message starts when its subject has none yet.
+THREAD_NAME = "thread_name"
 
 #: The payload key of an announcement that shows its subject's live state (a drop's card with
 #: its counts). `LIVE_POST`: a new message, which later updates of the subject edit in place;
@@ -152,6 +155,39 @@ class Outbox:
                 )
             stored += await self._store(messages)
         return stored
+
+    async def discuss(
+        self,
+        community_id: int,
+        subject: str,
+        reply: Reply,
+        *,
+        thread_name: str,
+        dedup_key: str,
+        skip_platform: str | None = None,
+    ) -> int:
+        """Post into the discussion of `subject` ("sg:12") on each platform of the community
+        but `skip_platform` (where the words were written in that very discussion). Kind
+        "thread", target the subject: a platform with threads (Discord) posts in the subject's
+        thread, starting it from the subject's card (named `thread_name`) the first time; a
+        platform without threads takes the message as delivered and shows nothing."""
+        payload = reply.to_dict()
+        payload["ephemeral"] = False
+        payload[THREAD_NAME] = thread_name
+        platforms = dict.fromkeys(s.platform for s in await self.identity.spaces_of(community_id))
+        messages = [
+            NewMessage(
+                community_id=community_id,
+                platform=platform,
+                kind="thread",
+                target=subject,
+                payload=payload,
+                dedup_key=f"{dedup_key}:{platform}",
+            )
+            for platform in platforms
+            if platform != skip_platform
+        ]
+        return await self._store(messages)
 
     async def role_change(
         self,

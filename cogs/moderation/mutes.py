@@ -18,7 +18,9 @@ from storage.moderation.mutes import TOPIC, Mute, MuteRepo
 
 # What a muted member may not do: suggest (the command, "post mine anyway") and vote (the
 # commands, the +1 button, a "+1" reply to a suggestion's message).
-MUTED_FROM = frozenset({"cmd:suggest", "cmd:vote", "cmd:unvote", "act:sv", "act:sp", "reply:sg"})
+MUTED_FROM = frozenset(
+    {"cmd:suggest", "cmd:comment", "cmd:vote", "cmd:unvote", "act:sv", "act:sp", "reply:sg"}
+)
 # A duration that means "until lifted".
 FOREVER = frozenset({"forever", "permanent", "indefinite", "0", "永久", "无限期"})
 

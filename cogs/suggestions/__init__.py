@@ -5,11 +5,20 @@ from __future__ import annotations
 from bot.core.commands import ParamType
 from bot.core.feature import FeatureSetup
 from bot.core.settings import SettingSpec
-from cogs.suggestions import admin, category_commands, commands, contributions, export
+from cogs.suggestions import (
+    admin,
+    category_commands,
+    commands,
+    contributions,
+    discussion_commands,
+    export,
+)
 from cogs.suggestions.categories import CategoryService
+from cogs.suggestions.discussion import DiscussionService
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import make_index
 from storage.suggestions.categories import CategoryRepo
+from storage.suggestions.comments import CommentRepo, merge_comment_accounts
 from storage.suggestions.contributions import ContributionRepo
 from storage.suggestions.merges import merge_suggestion_accounts
 from storage.suggestions.posts import SuggestionRepo
@@ -39,5 +48,16 @@ def setup(feature: FeatureSetup) -> None:
     )
     commands.register(feature)
     admin.register(feature)
+    talk = DiscussionService(
+        CommentRepo(feature.engine),
+        feature.clock,
+        feature.outbox,
+        feature.translator,
+        feature.identity,
+    )
+    feature.services.add(talk)
+    feature.add_account_merger(merge_comment_accounts)
+    feature.add_due_work(talk.tell_followers)
+    discussion_commands.register(feature, commands.ID)
     category_commands.register(feature)
     export.register(feature)

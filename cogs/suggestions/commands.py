@@ -13,7 +13,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.feature import FeatureSetup
 from bot.core.reply import Button, Reply
-from cogs.suggestions import category_step, views
+from cogs.suggestions import category_step, discussion_commands, views
 from cogs.suggestions.service import Held, Submission, SuggestionService
 from cogs.suggestions.status import ROADMAP_LANES
 
@@ -133,9 +133,10 @@ async def unvote(ctx: Context, id: int) -> Reply:
 
 
 async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
-    """ "+1", "me too", "同求", "我也需要" in reply to a suggestion's message is a vote."""
+    """ "+1", "me too", "同求", "我也需要" in reply to a suggestion's message is a vote; any
+    other reply is a comment on it."""
     if not PLUS_ONE.match(text):
-        return None
+        return await discussion_commands.on_reply(ctx, int_arg(args), text)
     return await _vote_reply(ctx, int_arg(args), toggle=False)
 
 
@@ -181,6 +182,9 @@ async def show(ctx: Context, id: int) -> Reply:
     row = await svc(ctx).get(ctx.community.id, id, include_hidden=ctx.is_admin)
     names = await ctx.identity.display_names([row.author_id])
     reply = views.card(ctx, row, author=names.get(row.author_id))
+    comments = await discussion_commands.comments_field(ctx, row)
+    if comments is not None:
+        reply.fields.append(comments)
     if row.hidden:  # only admins get here: show it to them alone, with nothing to vote on
         reply.ephemeral = True
         reply.buttons = []

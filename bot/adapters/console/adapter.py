@@ -250,6 +250,8 @@ class ConsoleAdapter:
             return str(path)
 
     async def _deliver(self, item: OutboxItem) -> None:
+        if item.kind == "thread":  # no threads here: /show lists a suggestion's comments
+            return
         if item.kind == "role":  # the console has no roles: show what a platform would do
             names = await self.app.identity.display_names(
                 [item.account_id] if item.account_id else []

@@ -7,6 +7,7 @@
   unless that message already shows a newer update; a deleted or foreign message is replaced
   by a new post. A 429 on the edit is waited out like a post's (`DeliveryRetry`).
 - "member": a DM to the user id; a member who does not accept DMs is a permanent failure.
+- "thread": into the discussion thread of the subject (`threads.py`), started on first use.
 - "role": grant or revoke the guild role with that name (never created); a missing role, a
   member who left or a role above the bot's are permanent failures.
 
@@ -25,6 +26,7 @@ import discord
 
 from bot.adapters.discord.members import PLATFORM
 from bot.adapters.discord.render import render
+from bot.adapters.discord.threads import DiscussionThreads
 from bot.core.app import App
 from bot.core.outbox import LIVE, LIVE_EDIT, DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
@@ -53,6 +55,7 @@ class Deliveries:
         self.client = client
         self.app = app
         self.messages = MessagesRepo(app.engine)
+        self.threads = DiscussionThreads(client, app)
 
     async def __call__(self, item: OutboxItem) -> None:
         try:
@@ -62,6 +65,8 @@ class Deliveries:
                 await self._dm(item)
             elif item.kind == "role":
                 await self._role(item)
+            elif item.kind == "thread":
+                await self.threads.post(item, outbox_nonce(item.id))
             else:
                 raise DeliveryFailed(f"unknown outbox kind {item.kind!r}")
         except discord.RateLimited as exc:

@@ -24,6 +24,7 @@ from bot.adapters.discord.members import PLATFORM, Members
 from bot.adapters.discord.outage import outage
 from bot.adapters.discord.render import SELECT_ID, is_private, render
 from bot.adapters.discord.respond import SEND_ERRORS, Incoming, Outcome, Responder, Tuning
+from bot.adapters.discord.threads import DiscussionThreads
 from bot.adapters.discord.translate import clip
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param, ParamType, convert
@@ -53,6 +54,7 @@ class Interactions:
         self.responder = Responder(app, tuning)
         self.cards = CardEdits(client, self.responder)  # live vote counts on buttons
         self.messages = MessagesRepo(app.engine)
+        self.threads = DiscussionThreads(client, app)
         self.arrived: dict[int, float] = {}  # slash commands read, not yet handed to the tree
 
     def t(self, interaction: discord.Interaction, key: str, **params: Any) -> str:
@@ -243,11 +245,44 @@ class Interactions:
 
     # -- replies to the bot's messages -----------------------------------------------------------
 
+    async def _in_thread(self, message: discord.Message) -> bool:
+        """A message in a suggestion's discussion thread is a comment on it (or a vote, when it
+        says "+1"). Only a refusal is answered: the message itself is what members read."""
+        thread = await self.threads.find(message.channel.id)
+        if thread is None:
+            return False
+        if not message.content.strip():
+            return True  # without the message content intent, only messages mentioning the bot
+        now = self.app.clock.now()
+        if not await self.messages.first_time(PLATFORM, f"message:{message.id}", now):
+            return True
+        ctx = await self.members.for_message(message)
+        if ctx is None or ctx.community.id != thread.community_id:
+            return True
+        # Read by the suggestion cog: the message the comment came from, written in the thread.
+        ctx.extras = {**(ctx.extras or {}), "origin": f"message:{message.id}", "in_thread": True}
+        reply = await self.app.dispatcher.on_reply(ctx, thread.subject, message.content)
+        if reply is None or not reply.error:
+            return True
+        try:
+            kwargs = render(reply).send()
+            kwargs["delete_after"] = self.tuning.reply_ttl
+            await message.reply(mention_author=False, **kwargs)
+        except SEND_ERRORS as exc:
+            log.warning("could not answer message %s in a thread: %s", message.id, exc)
+        return True
+
     async def on_message(self, message: discord.Message) -> None:
-        """A reply such as "+1" to one of the bot's messages about a subject."""
+        """A reply such as "+1" to one of the bot's messages about a subject, or a message in
+        a suggestion's discussion thread."""
+        if message.author.bot:
+            return
+        in_thread = isinstance(message.channel, discord.Thread | discord.PartialMessageable)
+        if in_thread and message.guild is not None and await self._in_thread(message):
+            return
         ref = message.reference
         me = self.client.user
-        if message.author.bot or ref is None or ref.message_id is None or me is None:
+        if ref is None or ref.message_id is None or me is None:
             return
         if isinstance(ref.resolved, discord.Message) and ref.resolved.author.id != me.id:
             return
@@ -264,6 +299,7 @@ class Interactions:
         ctx = await self.members.for_message(message)
         if ctx is None:
             return
+        ctx.extras = {**(ctx.extras or {}), "origin": f"message:{message.id}"}
         reply = await self.app.dispatcher.on_reply(ctx, subject, message.content)
         if reply is None:
             return

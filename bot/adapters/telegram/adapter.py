@@ -462,6 +462,8 @@ class TelegramAdapter:
         ctx = await self.who.context(chat, user)
         if ctx is None:
             return
+        # Read by the suggestion cog: a reply that is a comment is kept once per message.
+        ctx.extras = {**(ctx.extras or {}), "origin": f"{chat.id}:{msg.message_id}"}
         reply = await self.app.dispatcher.on_reply(ctx, subject, msg.text or msg.caption or "")
         if reply is not None:
             if not reply.error:

@@ -37,6 +37,9 @@ class OutboxDelivery:
         if item.kind == "role":
             # Telegram has no roles to grant: the participation tiers are shown as lists instead.
             return
+        if item.kind == "thread":
+            # Nor threads: a suggestion's discussion is the replies to its card (and /show).
+            return
         chat_id = int(item.target)
         reply = Reply.from_dict(item.payload)
         reply.ephemeral = False

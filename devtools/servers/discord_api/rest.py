@@ -9,15 +9,15 @@ from typing import Any
 from aiohttp import web
 
 from devtools.servers.discord_api.limits import check_commands, check_message
-from devtools.servers.discord_api.responses import Responses
 from devtools.servers.discord_api.shards import recommended_shards
+from devtools.servers.discord_api.threads import Threads
 from devtools.servers.discord_api.world import APP_ID, BOT_USER, Call, Rejected, snowflake
 
 CALLBACK = re.compile(r"/interactions/(\d+)/([^/]+)/callback")
 WEBHOOK = re.compile(r"/webhooks/(\d+)/([^/]+)(?:/messages/([^/]+))?")
 
 
-class Rest(Responses):
+class Rest(Threads):
     def gateway_bot(self) -> dict[str, Any]:
         """`GET /gateway/bot`: the gateway URL, the recommended shard count, the start limits."""
         shards = self.recommended_shards or recommended_shards(len(self.guilds))
@@ -143,6 +143,8 @@ class Rest(Responses):
         m, p = c.method, c.path
         if mt := re.fullmatch(r"/channels/(\d+)/messages", p):
             return self._channel_message(int(mt.group(1)), c)
+        if (mt := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", p)) and m == "POST":
+            return self.start_thread(int(mt.group(1)), mt.group(2), c.json or {})
         if (mt := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", p)) and m == "DELETE":
             self.deleted.add(mt.group(2))
             return None

@@ -106,7 +106,9 @@ class Store:
         return guild
 
     def guild_of_channel(self, cid: int) -> Guild | None:
-        return next((g for g in self.guilds.values() if cid in g.channels), None)
+        return next(
+            (g for g in self.guilds.values() if cid in g.channels or cid in g.threads), None
+        )
 
     def add_user(self, name: str, *, uid: int | None = None) -> dict[str, Any]:
         user = user_payload(uid or int(snowflake()), name)
@@ -130,6 +132,8 @@ class Store:
         for guild in self.guilds.values():
             if cid in guild.channels:
                 return guild.channels[cid]
+            if cid in guild.threads:
+                return guild.threads[cid]
         return None
 
     def dm_channel(self, uid: int) -> int:

@@ -123,6 +123,8 @@ class Guild:
     owner_id: int
     roles: dict[int, dict[str, Any]] = field(default_factory=dict)
     channels: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Threads started in the guild's channels (`POST …/messages/{id}/threads`), by id.
+    threads: dict[int, dict[str, Any]] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)  # user id -> role ids
     system_channel_id: int | None = None
 
@@ -209,7 +211,7 @@ class Guild:
             "joined_at": now_iso(),
             "members": members,
             "channels": list(self.channels.values()),
-            "threads": [],
+            "threads": [t for t in self.threads.values() if not t["thread_metadata"]["archived"]],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
