@@ -32,6 +32,7 @@ DEFAULT_COGS = [
     "cogs.drops",
     "cogs.participation",
     "cogs.weekly",
+    "cogs.webhooks",
 ]
 
 

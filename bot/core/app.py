@@ -7,6 +7,7 @@ use; adapters and the command line hold the App itself.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from datetime import timedelta
@@ -22,7 +23,8 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.commands import CommandRegistry, Role
 from bot.core.context import Community, Context, Member, Receipt
 from bot.core.dispatch import storable
-from bot.core.feature import AdmissionCheck, FeatureSetup, Hook
+from bot.core.events import Events
+from bot.core.feature import AdmissionCheck, FeatureSetup, Hook, Worker
 from bot.core.health import PlatformHealth
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.identity_cache import IdentityCache
@@ -93,6 +95,12 @@ class App:
         # Time-driven work: the scheduler runs it, and so does the console's /advance.
         self.due_work: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
+        # What happened, for sinks outside the chat (bot/core/events.py), and the cogs'
+        # long-running workers (started with `start_feed`, stopped by `close`).
+        self.events = Events(clock)
+        self.workers: list[Worker] = []
+        self._worker_stop = asyncio.Event()
+        self._worker_tasks: list[asyncio.Task[None]] = []
         self.jobs = JobsRepo(engine)
         # Contracts between cogs (bot.core.participation, bot.core.accounts).
         self.contribution_sources: list[ContributionSource] = []
@@ -148,12 +156,31 @@ class App:
             self.cogs.append(name)
 
     def start_feed(self) -> None:
-        """Hear what other processes change (PostgreSQL; nothing to hear on SQLite). A serving
-        process calls this once it is set up; `close` stops it."""
+        """Hear what other processes change (PostgreSQL; nothing to hear on SQLite), and start
+        the cogs' workers. A serving process calls this once it is set up; `close` stops both."""
         self.changes.start()
+        if not self._worker_tasks:
+            self._worker_stop.clear()
+            self._worker_tasks = [
+                asyncio.create_task(w(self._worker_stop), name=f"worker-{n}")
+                for n, w in enumerate(self.workers)
+            ]
+
+    async def stop_workers(self, grace: float = 5.0) -> None:
+        """Ask the workers to stop, give them `grace` seconds, then cancel them."""
+        tasks, self._worker_tasks = self._worker_tasks, []
+        if not tasks:
+            return
+        self._worker_stop.set()
+        self.outbox.wake.set()
+        await asyncio.wait(tasks, timeout=grace)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
         await self.posts.settle()
+        await self.stop_workers()
         await self.changes.stop()
         for hook in reversed(self.shutdown_hooks):
             try:

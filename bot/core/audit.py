@@ -49,6 +49,8 @@ class AuditLog:
         by_admin = spec.audit_admins and ctx.member.role >= Role.ADMIN
         if not (audited(spec.role, spec.audit) or by_admin):
             return
+        if spec.audit_params is not None:
+            params = spec.audit_params(ctx, params)
         # In the order of the command's parameters, as it would be typed.
         args = [
             [p.name, stored_value(params[p.name])]

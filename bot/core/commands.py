@@ -185,6 +185,9 @@ class CommandSpec:
     # A command anyone may run that is audited when an admin or owner runs it (an admin's
     # correction of someone's suggestion with /edit or /delete).
     audit_admins: bool = False
+    # The arguments as the audit log keeps them: (context, params) -> params, for a command
+    # whose arguments may hold what not every reader of the log should see (a webhook token).
+    audit_params: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def group(self) -> str | None:

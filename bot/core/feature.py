@@ -11,12 +11,14 @@ through the App.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.accounts import AccountMerger, ContentCheck
 from bot.core.clock import Clock
+from bot.core.events import Events, Sink
 from bot.core.i18n import Translator
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from config.settings import FanloopSettings
 
 Hook = Callable[[], Awaitable[None]]
+# A long-running worker: runs until the event is set (then finishes what is under way).
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 # (who asks, what: `cmd:<name>`, `act:<prefix>` or `reply:<subject prefix>`) -> None, or a
 # UserError that refuses it (a muted member's vote). Run by the dispatcher after the role check.
 AdmissionCheck = Callable[["Context", str], Awaitable[None]]
@@ -46,6 +50,8 @@ class DueWorkTools:
     outbox: Outbox
     translator: Translator
     settings: SettingsService
+    # What happened, for listeners outside the chat (webhooks): emitted once a change is told.
+    events: Events | None = None
 
 
 class FeatureSetup:
@@ -75,11 +81,15 @@ class FeatureSetup:
         self.changes = app.changes
         # How posts about a subject look now, for the adapters that edit them (bot.core.posts).
         self.posts = app.posts
+        # What happened, emitted by the cogs for listeners outside the chat (bot/core/events.py).
+        self.events: Events = app.events
 
     @property
     def due_work_tools(self) -> DueWorkTools:
         """The infrastructure time-driven work takes, in one piece."""
-        return DueWorkTools(self.clock, self.jobs, self.outbox, self.translator, self.settings)
+        return DueWorkTools(
+            self.clock, self.jobs, self.outbox, self.translator, self.settings, self.events
+        )
 
     @property
     def contribution_sources(self) -> Sequence[ContributionSource]:
@@ -105,6 +115,15 @@ class FeatureSetup:
         """Time-driven work: the scheduler runs it every tick, and so does the console's
         /advance."""
         self._app.due_work.append(work)
+
+    def add_event_sink(self, sink: Sink) -> None:
+        """Hear every event any cog emits (see bot/core/events.py)."""
+        self._app.events.add_sink(sink)
+
+    def add_worker(self, worker: Worker) -> None:
+        """A long-running worker of the serving process (an outbox's deliveries), started with
+        the process and stopped before it closes."""
+        self._app.workers.append(worker)
 
     def on_shutdown(self, hook: Hook) -> None:
         """Run when the App closes (in reverse order of registration)."""

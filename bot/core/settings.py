@@ -24,6 +24,8 @@ class SettingSpec:
     role: Role = Role.OWNER
     # Extra check after conversion; raises UserError.
     validate: Callable[[Any], Any] | None = None
+    # How /settings shows a set value (a webhook address, masked); None: as it is.
+    show: Callable[[Any], str] | None = None
 
     def parse(self, raw: str) -> Any:
         param = Param(self.key, self.type, min=self.min, max=self.max, choices=self.choices)

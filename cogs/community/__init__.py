@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.core.clock import format_duration
 from bot.core.commands import CommandSpec, Param, ParamType, Role
@@ -13,11 +14,14 @@ from bot.core.reply import Field, Reply
 from bot.core.settings import SettingSpec
 
 ANNOUNCE = "announce_channel"
+RESETS = ("reset", "default", "默认")
 
 
 def _show(value: object, spec: SettingSpec | None = None) -> str:
     if value is None or value == "":
         return "—"
+    if spec is not None and spec.show is not None:
+        return spec.show(value)
     if spec is not None and spec.type is ParamType.DURATION and isinstance(value, int | float):
         return format_duration(value)
     if isinstance(value, bool):
@@ -51,7 +55,7 @@ async def settings(ctx: Context, key: str | None = None, value: str | None = Non
     if value is None:
         current = await service.get(cid, key)
         return Reply(text=f"{key} = {_show(current, spec)}\n{ctx.t(spec.help_key)}", ephemeral=True)
-    if value.lower() in ("reset", "default", "默认"):
+    if value.lower() in RESETS:
         new = await service.reset(cid, key)
     else:
         new = await service.set(cid, key, value)
@@ -74,6 +78,18 @@ async def _announce(ctx: Context, value: str | None) -> Reply:
     )
 
 
+def _audited(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """A setting shown masked (a webhook address) is logged masked too."""
+    key, value = params.get("key"), params.get("value")
+    if not key or not value or value.lower() in RESETS:
+        return params
+    try:
+        spec = ctx.community_settings.spec(key)
+    except UserError:
+        return params
+    return {**params, "value": spec.show(value)} if spec.show is not None else params
+
+
 def setup(feature: FeatureSetup) -> None:
     feature.commands.add(
         CommandSpec(
@@ -92,5 +108,6 @@ def setup(feature: FeatureSetup) -> None:
                 ),
             ),
             role=Role.OWNER,
+            audit_params=_audited,
         )
     )

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.core.commands import EARLIEST, LATEST
+from bot.core.events import DROP_RESULTS
 from bot.core.feature import DueWorkTools
 from bot.core.outbox import LIVE_EDIT, LIVE_POST
 from bot.core.scheduler import run_once
@@ -184,6 +185,9 @@ class PhaseRunner:
             views.render(tr, lambda t: views.draw_result(t, drop, len(result.winners), tz)),
             dedup_key=f"drop:{drop.id}:draw",
         )
+        await self._emit_results(
+            drop, {"winners": len(result.winners), "waiting": len(result.waiting)}
+        )
         await self.tools.outbox.notify(
             drop.community_id,
             [a for a, _ in result.winners],
@@ -236,6 +240,32 @@ class PhaseRunner:
             drop.community_id,
             views.render(self.tools.translator, lambda t: views.sold_out(t, drop)),
             dedup_key=f"drop:{drop.id}:soldout",
+        )
+        await self._emit_results(drop, {"sold_out_at": drop.sold_out_at})
+
+    async def _emit_results(self, drop: DropRow, extra: dict[str, object]) -> None:
+        """Tell listeners outside the chat (webhooks) a drop's results: counts and the lottery's
+        proof, never who won."""
+        if self.tools.events is None:
+            return
+        data: dict[str, object] = {
+            "id": drop.id,
+            "name": drop.name,
+            "mode": drop.mode,
+            "quota": drop.quota,
+            "drop_at": drop.drop_at.isoformat(),
+        }
+        if drop.mode == DropMode.LOTTERY:
+            data |= {
+                "commitment": drop.commitment,
+                "seed": drop.seed,
+                "entrants_hash": drop.entrants_hash,
+                "entrants": drop.entrants_count,
+            }
+        for k, v in extra.items():
+            data[k] = v.isoformat() if isinstance(v, datetime) else v
+        await self.tools.events.emit(
+            drop.community_id, DROP_RESULTS, {"drop": data}, key=f"drop:{drop.id}:results"
         )
 
     async def _status(self, drop: DropRow, now: datetime) -> None:

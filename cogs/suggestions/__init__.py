@@ -12,6 +12,7 @@ from cogs.suggestions import (
     contributions,
     corrections,
     discussion_commands,
+    export,
 )
 from cogs.suggestions.categories import CategoryService
 from cogs.suggestions.discussion import DiscussionService
@@ -42,6 +43,7 @@ def setup(feature: FeatureSetup) -> None:
         anonymous=anonymous,
     )
     service.listen(feature.changes)
+    service.events = feature.events
     feature.services.add(service)
     feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
@@ -71,3 +73,4 @@ def setup(feature: FeatureSetup) -> None:
     discussion_commands.register(feature, commands.ID)
     corrections.register(feature)
     category_commands.register(feature)
+    export.register(feature)

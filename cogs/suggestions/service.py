@@ -13,6 +13,12 @@ from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock, format_duration
 from bot.core.context import Receipt
 from bot.core.errors import UserError
+from bot.core.events import (
+    SUGGESTION_CREATED,
+    SUGGESTION_MERGED,
+    SUGGESTION_STATUS,
+    Events,
+)
 from cogs.suggestions.heat import heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from cogs.suggestions.status import (
@@ -95,6 +101,8 @@ class SuggestionService:
         self._generation = 0
         # Other cogs' gates before publishing (the review queue, the word filter).
         self.gates: list[PostGate] = []
+        # Where posts, status changes and merges are told outside the chat (webhooks).
+        self.events: Events | None = None
 
     # -- the similarity index, one per community, built from the database on first use ------
     #
@@ -245,6 +253,7 @@ class SuggestionService:
             anonymous=await self._anonymous(community_id),
         )
         await self._reindex(row)
+        await self._emit(SUGGESTION_CREATED, row, f"suggestion:{row.id}", {})
         return Submission(row, [], None)
 
     async def hold(self, community_id: int, author_id: int, title: str, details: str) -> int:
@@ -294,6 +303,7 @@ class SuggestionService:
         if row is None:
             raise UserError("suggest.draft.posted", id=_posted_id(await self.repo.draft(draft_id)))
         await self._reindex(row)
+        await self._emit(SUGGESTION_CREATED, row, f"suggestion:{row.id}", {})
         return row
 
     # -- reading -----------------------------------------------------------------------------
@@ -462,6 +472,12 @@ class SuggestionService:
             raise UserError("merge.into_duplicate", id=orig.id, into=final.id)
         result = await self.merges.merge(community_id, dup_id, orig_id, actor, self.clock.now())
         await self._reindex(result.duplicate)
+        await self._emit(
+            SUGGESTION_MERGED,
+            result.duplicate,
+            f"merge:{result.merge_id}",
+            {"into": event_data(result.original), "added_votes": result.added_votes},
+        )
         return result
 
     async def _final(self, community_id: int, row: SuggestionRow) -> SuggestionRow:
@@ -497,7 +513,17 @@ class SuggestionService:
         old, new = await self.repo.set_status(
             community_id, sid, status, note, actor, self.clock.now()
         )
+        # One change: from `old` to the new status at that instant.
+        key = f"status:{sid}:{old}>{new.status}:{new.updated_at.isoformat()}"
+        await self._emit(SUGGESTION_STATUS, new, key, {"old_status": old})
         return old, new
+
+    async def _emit(self, type: str, row: SuggestionRow, key: str, extra: dict[str, Any]) -> None:
+        if self.events is None or row.hidden:  # a hidden post is told to no one
+            return
+        await self.events.emit(
+            row.community_id, type, {"suggestion": event_data(row), **extra}, key=key
+        )
 
     async def set_hidden(
         self, community_id: int, sid: int, hidden: bool, actor: int
@@ -603,6 +629,21 @@ class SuggestionService:
 
 async def _never(community_id: int) -> bool:
     return False
+
+
+def event_data(row: SuggestionRow) -> dict[str, Any]:
+    """A suggestion as events show it."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "details": row.details,
+        "category": row.category,
+        "status": row.status,
+        "status_note": row.status_note,
+        "merged_into": row.merged_into,
+        "votes": row.votes,
+        "created_at": row.created_at.isoformat(),
+    }
 
 
 def _apply(

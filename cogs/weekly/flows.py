@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.errors import UserError
+from bot.core.events import RELEASE_PUBLISHED, REPORT_RESULTS
 from bot.core.feature import DueWorkTools
 from bot.core.outbox import Render
 from bot.core.reply import Reply
@@ -22,7 +23,7 @@ from cogs.suggestions.status import SuggestionStatus
 from cogs.weekly import config, release_views
 from cogs.weekly.fourgrid import ReportStatus
 from cogs.weekly.results_views import results_reply
-from cogs.weekly.service import WeeklyService
+from cogs.weekly.service import Results, WeeklyService
 from storage.weekly.releases import ReleaseRow
 from storage.weekly.reports import ReportRow
 
@@ -82,6 +83,23 @@ class WeeklyFlows:
             )
 
         await self.tools.outbox.announce(cid, render, dedup_key=f"release:{release.id}")
+        if self.tools.events is not None:
+            data = {
+                "release": {
+                    "id": release.id,
+                    "version": release.version,
+                    "released_on": release.released_on.isoformat(),
+                    "items": [
+                        {
+                            "position": i.position + 1,
+                            "title": i.title,
+                            "suggestion_id": i.suggestion_id,
+                        }
+                        for i in items
+                    ],
+                }
+            }
+            await self.tools.events.emit(cid, RELEASE_PUBLISHED, data, key=f"release:{release.id}")
         await self.service.releases.mark_announced(release.id, self.tools.clock.now())
         return shipped
 
@@ -215,6 +233,8 @@ class WeeklyFlows:
 
         key = _results_key(report.id, report.reopened)
         await self.tools.outbox.announce(cid, render, dedup_key=key)
+        if self.tools.events is not None:
+            await self.tools.events.emit(cid, REPORT_RESULTS, results_data(results), key=key)
         award = results.ranking.award
         await self.service.reports.mark_published(
             report.id, award.item_id if award else None, self.tools.clock.now()
@@ -224,3 +244,36 @@ class WeeklyFlows:
 def _results_key(report_id: int, reopened: int) -> str:
     """The results of a report are posted once per round (a reopened report posts again)."""
     return f"fourgrid-results:{report_id}" + (f":{reopened}" if reopened else "")
+
+
+def results_data(res: Results) -> dict[str, object]:
+    """A four-grid report's results as events show them: totals only, no ballot."""
+    flagged = {r.item_id for r in res.ranking.not_good_enough}
+    award = res.ranking.award
+    return {
+        "report": {
+            "id": res.report.id,
+            "period": res.report.period,
+            "release": res.release.version,
+            "turnout": res.turnout,
+            "ranking": [
+                {
+                    "rank": n,
+                    "title": r.title,
+                    "suggestion_id": r.suggestion_id,
+                    "love": r.counts[0],
+                    "fine": r.counts[1],
+                    "not_good_enough": r.counts[2],
+                    "untried": r.counts[3],
+                    "love_wilson_lower": round(r.score, 4),
+                    "flagged": r.item_id in flagged,
+                }
+                for n, r in enumerate(res.ranking.ranked, 1)
+            ],
+            "award": award.title if award else None,
+            "anticipated": [
+                {"suggestion_id": sid, "title": title, "picks": picks}
+                for sid, title, picks in res.anticipated
+            ],
+        }
+    }
