@@ -49,6 +49,28 @@ class SuggestionRow:
 
 
 @dataclass(frozen=True)
+class EventRow:
+    """One entry of a suggestion's history (`suggestion_events`)."""
+
+    kind: str  # created | status | merged | unmerged | hidden | shown
+    old: str | None
+    new: str | None
+    note: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BoardSignature:
+    """What moves whenever a community's board may read differently: a post, a vote, a status,
+    a merge, hiding (`updated_at`, the vote counts, the newest id)."""
+
+    count: int
+    votes: int
+    newest_id: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class DraftRow:
     id: int
     community_id: int
@@ -231,6 +253,40 @@ class SuggestionRepo:
         )
         async with self.engine.connect() as conn:
             return [(r.suggestion_id, r.created_at) for r in await conn.execute(q)]
+
+    async def history(self, sid: int) -> list[EventRow]:
+        """What happened to a suggestion, oldest first."""
+        e = suggestion_events.c
+        q = (
+            select(e.kind, e.old, e.new, e.note, e.created_at)
+            .where(e.suggestion_id == sid)
+            .order_by(e.created_at, e.id)
+        )
+        async with self.engine.connect() as conn:
+            return [
+                EventRow(r.kind, r.old, r.new, r.note, r.created_at) for r in await conn.execute(q)
+            ]
+
+    async def merged_into(self, community_id: int, sid: int) -> list[SuggestionRow]:
+        """The visible suggestions merged into `sid` (its duplicates), oldest first."""
+        c = suggestions.c
+        q = suggestion_query().where(
+            c.community_id == community_id, c.merged_into == sid, c.hidden.is_(False)
+        )
+        async with self.engine.connect() as conn:
+            return [suggestion_row(r) for r in await conn.execute(q.order_by(c.id))]
+
+    async def board_signature(self, community_id: int) -> BoardSignature:
+        c = suggestions.c
+        q = select(
+            func.count(),
+            func.coalesce(func.sum(c.votes), 0),
+            func.max(c.id),
+            func.max(c.updated_at),
+        ).where(c.community_id == community_id)
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(q)).one()
+        return BoardSignature(int(r[0]), int(r[1] or 0), int(r[2] or 0), str(r[3]))
 
     # -- status and hiding -----------------------------------------------------------------
 

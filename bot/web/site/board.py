@@ -1,0 +1,139 @@
+"""The board of a community, ranked once and kept in memory: every request pages through the
+kept rankings instead of ranking 100,000 suggestions again.
+
+A snapshot holds the open, visible suggestions in the three orders of the board (heat, votes,
+newest), as `SuggestionService.top` ranks them. Heat decays by the same factor for every vote
+as time passes, so the order by heat only changes when the data does. Whether it did is asked
+of the database (`board_signature`: count, vote total, newest id, last update) at most every
+`check_every` seconds, in the background: requests never wait for it, and a vote, a merge or a
+status shows after one check and one rebuild (a few seconds). With `check_every` 0 (tests) each
+request checks first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from cogs.suggestions.service import SuggestionService
+from storage.suggestions.posts import BoardSignature, SuggestionRow
+
+log = logging.getLogger(__name__)
+
+SORTS = ("heat", "votes", "newest")
+# Rebuilt at least this often even when nothing changed (the heat figures shown move).
+REBUILD_EVERY = 300.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    signature: BoardSignature
+    half_life_days: int
+    built_at: float
+    orders: dict[str, list[tuple[SuggestionRow, float]]]
+    counts: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
+    version: str = ""
+
+    def page(
+        self, sort: str, status: str | None, category: str | None, offset: int, limit: int
+    ) -> tuple[list[tuple[SuggestionRow, float]], int]:
+        """One page of the board in `sort` order, filtered; and how many match in all."""
+        total = self.counts[(status, category)]
+        rows = self.orders[sort]
+        if status is None and category is None:
+            return rows[offset : offset + limit], total
+        out: list[tuple[SuggestionRow, float]] = []
+        skip = offset
+        for row, heat in rows:
+            if (status is None or row.status == status) and (
+                category is None or row.category == category
+            ):
+                if skip:
+                    skip -= 1
+                    continue
+                out.append((row, heat))
+                if len(out) == limit:
+                    break
+        return out, total
+
+
+class BoardCache:
+    def __init__(self, suggestions: SuggestionService, *, check_every: float = 2.0) -> None:
+        self.suggestions = suggestions
+        self.check_every = check_every
+        self._snapshots: dict[int, Snapshot] = {}
+        self._checked: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._checking: dict[int, asyncio.Task[None]] = {}
+
+    async def get(self, community_id: int, half_life_days: int) -> Snapshot:
+        snap = self._snapshots.get(community_id)
+        if snap is None or snap.half_life_days != half_life_days:
+            return await self._build(community_id, half_life_days, stale=snap)
+        if time.monotonic() - self._checked.get(community_id, 0.0) >= self.check_every:
+            if self.check_every <= 0:
+                await self._check(community_id, half_life_days)
+                return self._snapshots[community_id]
+            task = self._checking.get(community_id)
+            if task is None or task.done():
+                self._checked[community_id] = time.monotonic()
+                self._checking[community_id] = asyncio.create_task(
+                    self._check(community_id, half_life_days), name=f"board-check-{community_id}"
+                )
+        return snap
+
+    async def close(self) -> None:
+        tasks = [t for t in self._checking.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _check(self, community_id: int, half_life_days: int) -> None:
+        try:
+            signature = await self.suggestions.repo.board_signature(community_id)
+            self._checked[community_id] = time.monotonic()
+            snap = self._snapshots.get(community_id)
+            if (
+                snap is None
+                or snap.signature != signature
+                or time.monotonic() - snap.built_at > REBUILD_EVERY
+            ):
+                await self._build(community_id, half_life_days, stale=snap)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not bring the board of community %s up to date", community_id)
+
+    async def _build(self, community_id: int, half_life_days: int, stale: Snapshot | None) -> Snapshot:
+        lock = self._locks.setdefault(community_id, asyncio.Lock())
+        async with lock:
+            now = self._snapshots.get(community_id)
+            if now is not None and now is not stale and now.half_life_days == half_life_days:
+                return now  # built by another request meanwhile
+            signature = await self.suggestions.repo.board_signature(community_id)
+            by_heat = await self.suggestions.top(
+                community_id, timedelta(days=half_life_days), limit=sys.maxsize
+            )
+            orders = {
+                "heat": by_heat,
+                "votes": sorted(by_heat, key=lambda p: (-p[0].votes, -p[0].id)),
+                "newest": sorted(by_heat, key=lambda p: -p[0].id),
+            }
+            counts: Counter[tuple[str | None, str | None]] = Counter()
+            for row, _ in by_heat:
+                for status in (None, row.status):
+                    for category in (None, row.category) if row.category else (None,):
+                        counts[(status, category)] += 1
+            digest = hashlib.sha1(repr((signature, half_life_days)).encode(), usedforsecurity=False)
+            snap = Snapshot(
+                signature, half_life_days, time.monotonic(), orders, counts, digest.hexdigest()[:12]
+            )
+            self._snapshots[community_id] = snap
+            self._checked[community_id] = time.monotonic()
+            return snap
