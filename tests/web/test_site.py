@@ -84,18 +84,18 @@ async def test_off_by_default_and_listed_when_on(app: App, client: Client) -> No
     assert (await get(client, f"/c/{cid}/"))[0] == 404
 
 
-async def test_private_community_has_an_unguessable_unlisted_link(
-    app: App, client: Client
-) -> None:
-    cid, owner = await setup_community(app, "private")
+async def test_private_community_has_an_unguessable_unlisted_link(app: App, client: Client) -> None:
+    cid, _owner = await setup_community(app, "private")
     value = await app.community_settings.get(cid, "web")
     token = value.removeprefix("private:")
     assert len(token) >= 20
     assert (await get(client, f"/c/{cid}/"))[0] == 404
     assert f"/p/{token}" not in (await get(client, "/"))[1]
-    status, html, r = await get(client, f"/p/{token}/")
+    status, _html, r = await get(client, f"/p/{token}/")
     assert status == 200
-    assert "noindex" in r.headers["X-Robots-Tag"] and r.headers["Cache-Control"].startswith("private")
+    assert "noindex" in r.headers["X-Robots-Tag"] and r.headers["Cache-Control"].startswith(
+        "private"
+    )
     assert (await get(client, f"/p/{'x' * len(token)}/"))[0] == 404
     # Setting it again gives a new link; the old one stops working.
     await app.community_settings.set(cid, "web", "private")
@@ -110,7 +110,6 @@ async def test_board_sorts_filters_pages_and_json_says_the_same(app: App, client
     for fan in fans:
         await svc.vote(cid, ids[3], fan.member.account_id)
     await svc.set_status(cid, ids[5], "planned", None, owner.member.account_id)
-    await svc.writer.flush() if hasattr(svc.writer, "flush") else None
 
     r = await client.get(f"/c/{cid}/api/board?sort=votes")
     data = await r.json()
@@ -165,7 +164,9 @@ async def test_suggestion_page_history_duplicates_and_release(app: App, client: 
     await svc.set_status(cid, orig, "in_progress", "Working on it <b>now</b>", actor)
     await svc.set_status(cid, orig, "shipped", None, actor)
     weekly = app.services.get(WeeklyService)
-    release = await weekly.record_release(cid, "v2.0", app.clock.now().date(), [orig, "Speed"], actor)
+    release = await weekly.record_release(
+        cid, "v2.0", app.clock.now().date(), [orig, "Speed"], actor
+    )
 
     data = await (await client.get(f"/c/{cid}/api/s/{orig}")).json()
     assert data["duplicates"] == [{"id": dup, "title": "CSV export please"}]
@@ -193,9 +194,7 @@ async def test_suggestion_page_history_duplicates_and_release(app: App, client: 
     assert (await get(client, f"/c/{cid}/roadmap"))[0] == 200
 
 
-async def test_hidden_posts_never_shown_and_authors_pseudonymous(
-    app: App, client: Client
-) -> None:
+async def test_hidden_posts_never_shown_and_authors_pseudonymous(app: App, client: Client) -> None:
     cid, owner = await setup_community(app)
     svc = app.services.get(SuggestionService)
     actor = owner.member.account_id
@@ -239,7 +238,7 @@ async def test_hostile_titles_render_as_text(app: App, client: Client) -> None:
         assert "onerror" not in html.replace("onerror=alert(1)&gt;", "")
         assert "49" not in "".join(page.text)
     _, html, _ = await get(client, f"/c/{cid}/s/{ids[0]}")
-    assert '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert HOSTILE[0] in "".join(parse(html).text)
     # Right-to-left overrides stay inside their element (bdi isolates them from the page).
     _, html, _ = await get(client, f"/c/{cid}/s/{ids[3]}")
@@ -251,8 +250,10 @@ async def test_hostile_titles_render_as_text(app: App, client: Client) -> None:
 
 
 async def test_languages_and_switch(app: App, client: Client) -> None:
-    cid, owner = await setup_community(app)
-    status, html, r = await get(client, f"/c/{cid}/", **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    cid, _owner = await setup_community(app)
+    _status, html, r = await get(
+        client, f"/c/{cid}/", **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    )
     assert '<html lang="zh-Hans">' in html and "路线图" in html
     assert "lang=en" in html  # the switch
     assert r.headers["Vary"] == "Accept-Language"
@@ -276,20 +277,35 @@ async def test_caching_headers_and_not_modified(app: App, client: Client) -> Non
     again = await client.get(f"/c/{cid}/", headers={"If-None-Match": etag})
     assert again.status == 304
     api = await client.get(f"/c/{cid}/api/board")
-    assert api.headers["ETag"] != etag and api.headers["Content-Type"].startswith("application/json")
+    assert api.headers["ETag"] != etag and api.headers["Content-Type"].startswith(
+        "application/json"
+    )
     await post(app, cid, owner.member.account_id, "Something new")
     changed = await client.get(f"/c/{cid}/", headers={"If-None-Match": etag})
     assert changed.status == 200
     assert (await client.get("/c/999999/")).headers["Cache-Control"] == "no-store"
 
 
-async def test_settings_command_turns_the_page_on(app: App, client: Client) -> None:
+async def test_console_end_to_end_settings_suggest_vote(app: App, client: Client) -> None:
+    """An owner turns the page on in chat; a fan's post and vote show on it; a fan may not
+    change the setting; `private` answers with the new link's token."""
     from bot.adapters.console import ConsoleAdapter
 
     console = ConsoleAdapter(app)
-    owner = await member(app, "Olive", Role.OWNER)
-    cid = owner.community.id
-    replies = await console.send("/settings web on", user="olive", role=Role.OWNER) if hasattr(console, "send") else None
-    if replies is None:
-        await app.community_settings.set(cid, "web", "on")
-    assert (await get(client, f"/c/{cid}/"))[0] == 200
+    said = await console.handle_line("/settings web on")
+    assert "web" in said[0].reply.plain_text()
+    cid = (await console.context()).community.id
+    await console.handle_line("/as alice fan")
+    await console.handle_line('/suggest "Offline maps" "download a city"')
+    await console.handle_line("/as bob fan")
+    await console.handle_line("/vote 1")
+    data = await (await client.get(f"/c/{cid}/api/board")).json()
+    assert [(s["title"], s["votes"]) for s in data["suggestions"]] == [("Offline maps", 2)]
+    refused = await console.handle_line("/settings web off")
+    assert refused and (await get(client, f"/c/{cid}/"))[0] == 200
+    await console.handle_line("/as you")
+    said = await console.handle_line("/settings web private")
+    token = re.search(r"private:([A-Za-z0-9_-]+)", said[0].reply.plain_text())
+    assert token is not None
+    assert (await get(client, f"/c/{cid}/"))[0] == 404
+    assert (await get(client, f"/p/{token.group(1)}/"))[0] == 200

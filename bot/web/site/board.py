@@ -110,7 +110,9 @@ class BoardCache:
         except Exception:
             log.exception("could not bring the board of community %s up to date", community_id)
 
-    async def _build(self, community_id: int, half_life_days: int, stale: Snapshot | None) -> Snapshot:
+    async def _build(
+        self, community_id: int, half_life_days: int, stale: Snapshot | None
+    ) -> Snapshot:
         lock = self._locks.setdefault(community_id, asyncio.Lock())
         async with lock:
             now = self._snapshots.get(community_id)

@@ -67,14 +67,18 @@ class SitePages:
         sites = await self.reader.listed()
         lang, chosen = self._lang(request, None)
         data = {"communities": [{"id": s.id, "name": s.name, "path": s.path} for s in sites]}
-        return self.render.html(request, "index.html", {**data, "community": None}, lang=lang, chosen=chosen)
+        return self.render.html(
+            request, "index.html", {**data, "community": None}, lang=lang, chosen=chosen
+        )
 
     async def api_index(self, request: web.Request) -> web.Response:
         sites = await self.reader.listed()
         data = {"communities": [{"id": s.id, "name": s.name, "path": s.path} for s in sites]}
         return self.render.json(request, data)
 
-    def page(self, template: str | None, read: Reader) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def page(
+        self, template: str | None, read: Reader
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
         """A handler: HTML with `template`, JSON when it is None."""
 
         async def handle(request: web.Request) -> web.Response:

@@ -90,7 +90,9 @@ class SiteReader:
                 return
             repo = self.app.community_settings.repo
             web = await repo.with_key("web")
-            on = {cid: str(v) for cid, v in web.items() if v == "on" or str(v).startswith(WEB_PRIVATE)}
+            on = {
+                cid: str(v) for cid, v in web.items() if v == "on" or str(v).startswith(WEB_PRIVATE)
+            }
             names = await repo.with_key("web_names")
             half = await repo.with_key("heat_half_life_days")
             lang = await repo.with_key("language")
@@ -178,7 +180,9 @@ class SiteReader:
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
             "total": total,
-            "statuses": list(OPEN_STATUSES) if not query else [*OPEN_STATUSES, "shipped", "declined"],
+            "statuses": list(OPEN_STATUSES)
+            if not query
+            else [*OPEN_STATUSES, "shipped", "declined"],
             "categories": categories,
             "suggestions": [self._card(row, heat) for row, heat in rows],
             "version": version,
@@ -249,8 +253,12 @@ class SiteReader:
         if self.weekly is not None:
             releases = await self.weekly.releases.recent(site.id, CHANGELOG_RELEASES)
             items = await self.weekly.releases.items_of([r.id for r in releases])
-            ids = sorted({i.suggestion_id for its in items.values() for i in its if i.suggestion_id})
-            visible = {r.id: r for r in await self.suggestions.repo.find(site.id, ids=ids)} if ids else {}
+            ids = sorted(
+                {i.suggestion_id for its in items.values() for i in its if i.suggestion_id}
+            )
+            visible = (
+                {r.id: r for r in await self.suggestions.repo.find(site.id, ids=ids)} if ids else {}
+            )
             for release in releases:
                 entries = []
                 for item in items[release.id]:
