@@ -13,7 +13,7 @@ from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock
 from bot.core.context import Receipt
 from bot.core.errors import UserError
-from cogs.suggestions.heat import heat_scores
+from cogs.suggestions.heat import heat_from_seconds, heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from cogs.suggestions.status import (
     CLOSED_FOR_VOTES,
@@ -25,7 +25,14 @@ from cogs.suggestions.status import (
 )
 from cogs.suggestions.vote_writer import VoteKind, VoteWriter
 from storage.suggestions.merges import MergeRepo, MergeResult
-from storage.suggestions.posts import TOPIC, DraftRow, IndexRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.posts import (
+    TOPIC,
+    BoardEntry,
+    DraftRow,
+    IndexRow,
+    SuggestionRepo,
+    SuggestionRow,
+)
 from storage.suggestions.vote_batch import VoteBatchStore
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
@@ -309,6 +316,17 @@ class SuggestionService:
         rows = await self.repo.find(community_id, statuses=OPEN_STATUSES, category=category)
         rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
         return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
+
+    async def board(
+        self, community_id: int, half_life: timedelta
+    ) -> list[tuple[BoardEntry, float]]:
+        """Every open, visible suggestion in `top`'s order (heat, then votes, then the newer),
+        with its heat: light rows, for a board of any size (the web pages)."""
+        entries = await self.repo.board_entries(community_id, OPEN_STATUSES)
+        times = await self.repo.vote_seconds(community_id, OPEN_STATUSES)
+        scores = heat_from_seconds(times, self.clock.now().timestamp(), half_life)
+        entries.sort(key=lambda e: (-scores.get(e.id, 0.0), -e.votes, -e.id))
+        return [(e, scores.get(e.id, 0.0)) for e in entries]
 
     async def by_votes(
         self, community_id: int, limit: int = 10, *, category: str | None = None

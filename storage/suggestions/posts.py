@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -57,6 +58,16 @@ class EventRow:
     new: str | None
     note: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """What ranking and filtering a board needs of a suggestion (no text)."""
+
+    id: int
+    status: str
+    category: str | None
+    votes: int
 
 
 @dataclass(frozen=True)
@@ -275,6 +286,38 @@ class SuggestionRepo:
         )
         async with self.engine.connect() as conn:
             return [suggestion_row(r) for r in await conn.execute(q.order_by(c.id))]
+
+    async def board_entries(self, community_id: int, statuses: Sequence[str]) -> list[BoardEntry]:
+        """The visible suggestions in `statuses`, light (`BoardEntry`)."""
+        c = suggestions.c
+        q = select(c.id, c.status, c.category, c.votes).where(
+            c.community_id == community_id, c.status.in_(list(statuses)), c.hidden.is_(False)
+        )
+        async with self.engine.connect() as conn:
+            result = await conn.execute(q)
+            return [BoardEntry(r[0], r[1], r[2], r[3]) for r in result.all()]
+
+    async def vote_seconds(
+        self, community_id: int, statuses: Sequence[str]
+    ) -> list[tuple[int, float]]:
+        """(suggestion, when, in seconds since 1970) of every vote for the visible suggestions
+        in `statuses`: `vote_times`, read as plain numbers for a large board."""
+        async with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                seconds: Any = (func.julianday(votes.c.created_at) - 2440587.5) * 86400.0
+            else:
+                seconds = func.extract("epoch", votes.c.created_at)
+            q = (
+                select(votes.c.suggestion_id, seconds)
+                .join(suggestions, suggestions.c.id == votes.c.suggestion_id)
+                .where(
+                    suggestions.c.community_id == community_id,
+                    suggestions.c.status.in_(list(statuses)),
+                    suggestions.c.hidden.is_(False),
+                )
+            )
+            result = await conn.execute(q)
+            return [(r[0], float(r[1])) for r in result.all()]
 
     async def board_signature(self, community_id: int) -> BoardSignature:
         c = suggestions.c

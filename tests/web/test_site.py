@@ -309,3 +309,24 @@ async def test_console_end_to_end_settings_suggest_vote(app: App, client: Client
     assert token is not None
     assert (await get(client, f"/c/{cid}/"))[0] == 404
     assert (await get(client, f"/p/{token.group(1)}/"))[0] == 200
+
+
+async def test_board_ranks_as_top_does(app: App) -> None:
+    """The web's light ranking (`SuggestionService.board`) is /top's order and heat."""
+    from datetime import timedelta
+
+    owner = await member(app, "Olive", Role.OWNER)
+    cid = owner.community.id
+    svc = app.services.get(SuggestionService)
+    ids = [await post(app, cid, owner.member.account_id, f"Idea {i}") for i in range(8)]
+    fans = [await member(app, f"Fan{i}") for i in range(6)]
+    for day, (i, fan) in enumerate([(2, 0), (2, 1), (5, 2), (1, 3), (5, 4), (7, 5), (2, 5)]):
+        app.clock.advance(timedelta(days=day))  # type: ignore[attr-defined]
+        await svc.vote(cid, ids[i], fans[fan].member.account_id)
+    await svc.set_status(cid, ids[0], "shipped", None, owner.member.account_id)
+    half = timedelta(days=7)
+    top = await svc.top(cid, half, limit=100)
+    board = await svc.board(cid, half)
+    assert [e.id for e, _ in board] == [r.id for r, _ in top]
+    for (_, a), (_, b) in zip(board, top, strict=True):
+        assert abs(a - b) < 1e-9

@@ -1,13 +1,14 @@
 """The board of a community, ranked once and kept in memory: every request pages through the
 kept rankings instead of ranking 100,000 suggestions again.
 
-A snapshot holds the open, visible suggestions in the three orders of the board (heat, votes,
-newest), as `SuggestionService.top` ranks them. Heat decays by the same factor for every vote
-as time passes, so the order by heat only changes when the data does. Whether it did is asked
-of the database (`board_signature`: count, vote total, newest id, last update) at most every
-`check_every` seconds, in the background: requests never wait for it, and a vote, a merge or a
-status shows after one check and one rebuild (a few seconds). With `check_every` 0 (tests) each
-request checks first.
+A snapshot holds the open, visible suggestions (light: id, status, category, votes) in the
+three orders of the board (heat, votes, newest), as `SuggestionService.board` ranks them (the
+order of /top); a page reads its 25 suggestions' text afresh, so one hidden since is left out.
+Heat decays by the same factor for every vote as time passes, so the order by heat only changes
+when the data does. Whether it did is asked of the database (`board_signature`: count, vote
+total, newest id, last update) at most every `check_every` seconds, in the background:
+requests never wait for it, and a vote, a merge or a status shows after one check and one
+rebuild (a few seconds). With `check_every` 0 (tests) each request checks first.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cogs.suggestions.service import SuggestionService
-from storage.suggestions.posts import BoardSignature, SuggestionRow
+from storage.suggestions.posts import BoardEntry, BoardSignature
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +36,19 @@ class Snapshot:
     signature: BoardSignature
     half_life_days: int
     built_at: float
-    orders: dict[str, list[tuple[SuggestionRow, float]]]
+    orders: dict[str, list[tuple[BoardEntry, float]]]
     counts: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
     version: str = ""
 
     def page(
         self, sort: str, status: str | None, category: str | None, offset: int, limit: int
-    ) -> tuple[list[tuple[SuggestionRow, float]], int]:
+    ) -> tuple[list[tuple[BoardEntry, float]], int]:
         """One page of the board in `sort` order, filtered; and how many match in all."""
         total = self.counts[(status, category)]
         rows = self.orders[sort]
         if status is None and category is None:
             return rows[offset : offset + limit], total
-        out: list[tuple[SuggestionRow, float]] = []
+        out: list[tuple[BoardEntry, float]] = []
         skip = offset
         for row, heat in rows:
             if (status is None or row.status == status) and (
@@ -119,9 +119,7 @@ class BoardCache:
             if now is not None and now is not stale and now.half_life_days == half_life_days:
                 return now  # built by another request meanwhile
             signature = await self.suggestions.repo.board_signature(community_id)
-            by_heat = await self.suggestions.top(
-                community_id, timedelta(days=half_life_days), limit=sys.maxsize
-            )
+            by_heat = await self.suggestions.board(community_id, timedelta(days=half_life_days))
             orders = {
                 "heat": by_heat,
                 "votes": sorted(by_heat, key=lambda p: (-p[0].votes, -p[0].id)),

@@ -154,6 +154,7 @@ class SiteReader:
         offset = (page - 1) * PAGE_SIZE
         query = query.strip()[:200]
         snap = await self.board.get(site.id, site.half_life_days)
+        rows: list[tuple[SuggestionRow, float]]
         if query:
             hits = await self.suggestions.search(site.id, query, limit=SEARCH_LIMIT)
             matched = [
@@ -166,9 +167,14 @@ class SiteReader:
             rows = [(row, 0.0) for row, _ in matched[offset : offset + PAGE_SIZE]]
             version = f"s{snap.version}"
         else:
-            rows, total = snap.page(
+            entries, total = snap.page(
                 sort, status if status in OPEN_STATUSES else None, category, offset, PAGE_SIZE
             )
+            found = {
+                r.id: r
+                for r in await self.suggestions.repo.find(site.id, ids=[e.id for e, _ in entries])
+            }  # read afresh: one hidden since the ranking is left out
+            rows = [(found[e.id], heat) for e, heat in entries if e.id in found]
             version = snap.version
         categories = sorted({c for (_, c) in snap.counts if c is not None}, key=str.lower)
         return {
