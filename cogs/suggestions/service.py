@@ -324,9 +324,10 @@ class SuggestionService:
         with its heat: light rows, for a board of any size (the web pages)."""
         entries = await self.repo.board_entries(community_id, OPEN_STATUSES)
         times = await self.repo.vote_seconds(community_id, OPEN_STATUSES)
-        scores = heat_from_seconds(times, self.clock.now().timestamp(), half_life)
-        entries.sort(key=lambda e: (-scores.get(e.id, 0.0), -e.votes, -e.id))
-        return [(e, scores.get(e.id, 0.0)) for e in entries]
+        # Ranked in a worker thread: the event loop keeps serving meanwhile.
+        return await asyncio.to_thread(
+            _rank, entries, times, self.clock.now().timestamp(), half_life
+        )
 
     async def by_votes(
         self, community_id: int, limit: int = 10, *, category: str | None = None
@@ -507,6 +508,14 @@ class SuggestionService:
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
         return row
+
+
+def _rank(
+    entries: list[BoardEntry], times: list[tuple[int, float]], now: float, half_life: timedelta
+) -> list[tuple[BoardEntry, float]]:
+    scores = heat_from_seconds(times, now, half_life)
+    entries.sort(key=lambda e: (-scores.get(e.id, 0.0), -e.votes, -e.id))
+    return [(e, scores.get(e.id, 0.0)) for e in entries]
 
 
 def _apply(

@@ -17,10 +17,10 @@ Figures only; no target is asserted (the aim is p99 < 100 ms at 100,000 suggesti
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import statistics
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,7 +83,8 @@ async def seed(engine: AsyncEngine, n: int, n_members: int, rng: random.Random) 
             for a in ids
         ],
     )
-    rows, vote_rows = [], []
+    rows: list[dict[str, Any]] = []
+    vote_rows: list[dict[str, Any]] = []
     for s in range(1, n + 1):
         author = rng.randint(1, n_members)
         created = start + timedelta(seconds=rng.randint(0, 60 * 86400 - 1))
@@ -114,7 +115,7 @@ async def seed(engine: AsyncEngine, n: int, n_members: int, rng: random.Random) 
 
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def _figures(ms: list[float]) -> dict[str, float]:
@@ -132,7 +133,9 @@ async def _bench(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         cid = await seed(engine, args.suggestions, args.members, rng)
         seeded = time.perf_counter() - t0
-        settings = FanloopSettings(database_url="sqlite://", data_dir="/tmp")
+        settings = FanloopSettings.model_validate(
+            {"data_dir": tempfile.gettempdir(), "log_level": "WARNING"}
+        )
         app = await App.create(settings, FakeClock(NOW), engine=engine, migrate=False)
         pages = SitePages(app)
         servers = HttpServers()
@@ -215,7 +218,7 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--members", type=int, default=20_000)
     p.add_argument("--requests", type=int, default=1_000)
     p.add_argument("--vote-every", type=int, default=50, help="a vote every N requests (0: none)")
-    p.add_argument("--baseline-requests", type=int, default=10)
+    p.add_argument("--baseline-requests", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     p.add_argument("--json", action="store_true", help="one JSON object")

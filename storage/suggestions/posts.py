@@ -18,6 +18,8 @@ from storage.util import new_id
 #: The change-feed topic of suggestion changes (storage/change_feed.py): every event recorded
 #: (`add_event`: posted, status, merged, unmerged, hidden, shown) publishes {"id": sid}.
 TOPIC = "suggestion"
+# Rows read per part when a whole board is read (`board_entries`, `vote_seconds`).
+PART = 5000
 
 
 @dataclass(frozen=True)
@@ -288,20 +290,25 @@ class SuggestionRepo:
             return [suggestion_row(r) for r in await conn.execute(q.order_by(c.id))]
 
     async def board_entries(self, community_id: int, statuses: Sequence[str]) -> list[BoardEntry]:
-        """The visible suggestions in `statuses`, light (`BoardEntry`)."""
+        """The visible suggestions in `statuses`, light (`BoardEntry`). Read in parts, letting
+        other tasks run between them (a board may hold 100,000)."""
         c = suggestions.c
         q = select(c.id, c.status, c.category, c.votes).where(
             c.community_id == community_id, c.status.in_(list(statuses)), c.hidden.is_(False)
         )
+        out: list[BoardEntry] = []
         async with self.engine.connect() as conn:
-            result = await conn.execute(q)
-            return [BoardEntry(r[0], r[1], r[2], r[3]) for r in result.all()]
+            result = await conn.stream(q)
+            async for part in result.partitions(PART):
+                out.extend(BoardEntry(r[0], r[1], r[2], r[3]) for r in part)
+        return out
 
     async def vote_seconds(
         self, community_id: int, statuses: Sequence[str]
     ) -> list[tuple[int, float]]:
         """(suggestion, when, in seconds since 1970) of every vote for the visible suggestions
-        in `statuses`: `vote_times`, read as plain numbers for a large board."""
+        in `statuses`: `vote_times`, read as plain numbers and in parts, for a large board."""
+        out: list[tuple[int, float]] = []
         async with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 seconds: Any = (func.julianday(votes.c.created_at) - 2440587.5) * 86400.0
@@ -316,8 +323,20 @@ class SuggestionRepo:
                     suggestions.c.hidden.is_(False),
                 )
             )
-            result = await conn.execute(q)
-            return [(r[0], float(r[1])) for r in result.all()]
+            result = await conn.stream(q)
+            async for part in result.partitions(PART):
+                out.extend((r[0], float(r[1])) for r in part)
+        return out
+
+    async def visible(self, community_id: int, ids: Sequence[int]) -> dict[int, SuggestionRow]:
+        """The suggestions `ids` of the community that are not hidden, by id (looked up by
+        their keys: a page of a large board)."""
+        if not ids:
+            return {}
+        q = suggestion_query().where(suggestions.c.id.in_(list(ids)))
+        async with self.engine.connect() as conn:
+            rows = [suggestion_row(r) for r in await conn.execute(q)]
+        return {r.id: r for r in rows if r.community_id == community_id and not r.hidden}
 
     async def board_signature(self, community_id: int) -> BoardSignature:
         c = suggestions.c

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 SORTS = ("heat", "votes", "newest")
 # Rebuilt at least this often even when nothing changed (the heat figures shown move).
 REBUILD_EVERY = 300.0
+REBUILD_GAP = 5.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,20 @@ class Snapshot:
 
 
 class BoardCache:
-    def __init__(self, suggestions: SuggestionService, *, check_every: float = 2.0) -> None:
+    def __init__(
+        self,
+        suggestions: SuggestionService,
+        *,
+        check_every: float = 2.0,
+        rebuild_gap: float | None = None,
+    ) -> None:
         self.suggestions = suggestions
         self.check_every = check_every
+        # The least time between two rankings of one board (a large one costs a second or two
+        # of work); the vote counts shown are read afresh for every page meanwhile.
+        self.rebuild_gap = REBUILD_GAP if rebuild_gap is None else rebuild_gap
+        if check_every <= 0:
+            self.rebuild_gap = 0.0
         self._snapshots: dict[int, Snapshot] = {}
         self._checked: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -96,9 +108,12 @@ class BoardCache:
 
     async def _check(self, community_id: int, half_life_days: int) -> None:
         try:
+            snap = self._snapshots.get(community_id)
+            if snap is not None and time.monotonic() - snap.built_at < self.rebuild_gap:
+                self._checked[community_id] = snap.built_at + self.rebuild_gap - self.check_every
+                return  # ranked a moment ago: looked at again once the gap has passed
             signature = await self.suggestions.repo.board_signature(community_id)
             self._checked[community_id] = time.monotonic()
-            snap = self._snapshots.get(community_id)
             if (
                 snap is None
                 or snap.signature != signature

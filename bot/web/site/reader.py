@@ -170,10 +170,8 @@ class SiteReader:
             entries, total = snap.page(
                 sort, status if status in OPEN_STATUSES else None, category, offset, PAGE_SIZE
             )
-            found = {
-                r.id: r
-                for r in await self.suggestions.repo.find(site.id, ids=[e.id for e, _ in entries])
-            }  # read afresh: one hidden since the ranking is left out
+            # Read afresh: the votes as they are now; one hidden since the ranking is left out.
+            found = await self.suggestions.repo.visible(site.id, [e.id for e, _ in entries])
             rows = [(found[e.id], heat) for e, heat in entries if e.id in found]
             version = snap.version
         categories = sorted({c for (_, c) in snap.counts if c is not None}, key=str.lower)
