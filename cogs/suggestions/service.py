@@ -514,7 +514,11 @@ def _rank(
     entries: list[BoardEntry], times: list[tuple[int, float]], now: float, half_life: timedelta
 ) -> list[tuple[BoardEntry, float]]:
     scores = heat_from_seconds(times, now, half_life)
-    entries.sort(key=lambda e: (-scores.get(e.id, 0.0), -e.votes, -e.id))
+    # (heat, votes, id), all descending: stable sorts from the last key to the first, each on
+    # one number (quicker than one sort on tuples).
+    entries.sort(key=lambda e: e.id, reverse=True)
+    entries.sort(key=lambda e: e.votes, reverse=True)
+    entries.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
     return [(e, scores.get(e.id, 0.0)) for e in entries]
 
 

@@ -19,7 +19,7 @@ from storage.util import new_id
 #: (`add_event`: posted, status, merged, unmerged, hidden, shown) publishes {"id": sid}.
 TOPIC = "suggestion"
 # Rows read per part when a whole board is read (`board_entries`, `vote_seconds`).
-PART = 5000
+PART = 1000
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 SORTS = ("heat", "votes", "newest")
 # Rebuilt at least this often even when nothing changed (the heat figures shown move).
 REBUILD_EVERY = 300.0
-REBUILD_GAP = 5.0
+REBUILD_GAP = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,12 @@ class BoardCache:
                 )
         return snap
 
+    async def rebuild(self, community_id: int, half_life_days: int) -> Snapshot:
+        """Rank the board again now (what a change leads to, in the background)."""
+        return await self._build(
+            community_id, half_life_days, stale=self._snapshots.get(community_id)
+        )
+
     async def close(self) -> None:
         tasks = [t for t in self._checking.values() if not t.done()]
         for task in tasks:
@@ -135,16 +141,7 @@ class BoardCache:
                 return now  # built by another request meanwhile
             signature = await self.suggestions.repo.board_signature(community_id)
             by_heat = await self.suggestions.board(community_id, timedelta(days=half_life_days))
-            orders = {
-                "heat": by_heat,
-                "votes": sorted(by_heat, key=lambda p: (-p[0].votes, -p[0].id)),
-                "newest": sorted(by_heat, key=lambda p: -p[0].id),
-            }
-            counts: Counter[tuple[str | None, str | None]] = Counter()
-            for row, _ in by_heat:
-                for status in (None, row.status):
-                    for category in (None, row.category) if row.category else (None,):
-                        counts[(status, category)] += 1
+            orders, counts = await asyncio.to_thread(_orders, by_heat)
             digest = hashlib.sha1(repr((signature, half_life_days)).encode(), usedforsecurity=False)
             snap = Snapshot(
                 signature, half_life_days, time.monotonic(), orders, counts, digest.hexdigest()[:12]
@@ -152,3 +149,18 @@ class BoardCache:
             self._snapshots[community_id] = snap
             self._checked[community_id] = time.monotonic()
             return snap
+
+
+def _orders(
+    by_heat: list[tuple[BoardEntry, float]],
+) -> tuple[dict[str, list[tuple[BoardEntry, float]]], Counter[tuple[str | None, str | None]]]:
+    """The three orders and the counts by (status, category), in a worker thread."""
+    by_votes = sorted(by_heat, key=lambda p: p[0].id, reverse=True)
+    newest = list(by_votes)
+    by_votes.sort(key=lambda p: p[0].votes, reverse=True)  # stable: newer first among equals
+    counts: Counter[tuple[str | None, str | None]] = Counter()
+    for entry, _ in by_heat:
+        for status in (None, entry.status):
+            for category in (None, entry.category) if entry.category else (None,):
+                counts[(status, category)] += 1
+    return {"heat": by_heat, "votes": by_votes, "newest": newest}, counts
