@@ -17,16 +17,20 @@ import asyncio
 import hashlib
 import logging
 import time
+from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.status import OPEN_STATUSES
 from storage.suggestions.posts import BoardEntry, BoardSignature
 
 log = logging.getLogger(__name__)
 
 SORTS = ("heat", "votes", "newest")
+STATUSES: tuple[str, ...] = tuple(str(s) for s in OPEN_STATUSES)
 # Rebuilt at least this often even when nothing changed (the heat figures shown move).
 REBUILD_EVERY = 300.0
 REBUILD_GAP = 10.0
@@ -34,31 +38,58 @@ REBUILD_GAP = 10.0
 
 @dataclass(frozen=True)
 class Snapshot:
+    """A ranked board in flat arrays (no object per suggestion, nothing for the garbage
+    collector to walk): position i of the heat order is suggestion `ids[i]`, with `heat[i]`,
+    status `STATUSES[status[i]]` and category `categories[category[i]]` (-1: none). The other
+    orders are arrays of those positions."""
+
     signature: BoardSignature
     half_life_days: int
     built_at: float
-    orders: dict[str, list[tuple[BoardEntry, float]]]
-    counts: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
+    ids: array[int]
+    heat: array[float]
+    status: array[int]
+    category: array[int]
+    categories: tuple[str, ...]
+    orders: dict[str, array[int]]
+    counts: dict[tuple[str | None, str | None], int] = field(default_factory=dict)
     version: str = ""
 
     def page(
         self, sort: str, status: str | None, category: str | None, offset: int, limit: int
-    ) -> tuple[list[tuple[BoardEntry, float]], int]:
-        """One page of the board in `sort` order, filtered; and how many match in all."""
-        total = self.counts[(status, category)]
-        rows = self.orders[sort]
+    ) -> tuple[list[tuple[int, float]], int]:
+        """One page of the board in `sort` order, filtered, as (id, heat); and how many match
+        in all."""
+        total = self.counts.get((status, category), 0)
+        order = self.orders.get(sort)
+        if order is None:  # "heat": the positions themselves
+            positions: Iterable[int] = range(len(self.ids))
+        else:
+            positions = order
         if status is None and category is None:
-            return rows[offset : offset + limit], total
-        out: list[tuple[BoardEntry, float]] = []
+            if order is None:
+                chosen: Iterable[int] = range(offset, min(offset + limit, len(self.ids)))
+            else:
+                chosen = order[offset : offset + limit]
+            return [(self.ids[i], self.heat[i]) for i in chosen], total
+        want_status = STATUSES.index(status) if status in STATUSES else None
+        if status is not None and want_status is None:
+            return [], 0
+        want_category = -2
+        if category is not None:
+            if category not in self.categories:
+                return [], 0
+            want_category = self.categories.index(category)
+        out: list[tuple[int, float]] = []
         skip = offset
-        for row, heat in rows:
-            if (status is None or row.status == status) and (
-                category is None or row.category == category
+        for i in positions:
+            if (want_status is None or self.status[i] == want_status) and (
+                want_category == -2 or self.category[i] == want_category
             ):
                 if skip:
                     skip -= 1
                     continue
-                out.append((row, heat))
+                out.append((self.ids[i], self.heat[i]))
                 if len(out) == limit:
                     break
         return out, total
@@ -141,26 +172,45 @@ class BoardCache:
                 return now  # built by another request meanwhile
             signature = await self.suggestions.repo.board_signature(community_id)
             by_heat = await self.suggestions.board(community_id, timedelta(days=half_life_days))
-            orders, counts = await asyncio.to_thread(_orders, by_heat)
             digest = hashlib.sha1(repr((signature, half_life_days)).encode(), usedforsecurity=False)
-            snap = Snapshot(
-                signature, half_life_days, time.monotonic(), orders, counts, digest.hexdigest()[:12]
+            snap = await asyncio.to_thread(
+                _flatten, by_heat, signature, half_life_days, digest.hexdigest()[:12]
             )
             self._snapshots[community_id] = snap
             self._checked[community_id] = time.monotonic()
             return snap
 
 
-def _orders(
+def _flatten(
     by_heat: list[tuple[BoardEntry, float]],
-) -> tuple[dict[str, list[tuple[BoardEntry, float]]], Counter[tuple[str | None, str | None]]]:
-    """The three orders and the counts by (status, category), in a worker thread."""
-    by_votes = sorted(by_heat, key=lambda p: p[0].id, reverse=True)
-    newest = list(by_votes)
-    by_votes.sort(key=lambda p: p[0].votes, reverse=True)  # stable: newer first among equals
+    signature: BoardSignature,
+    half_life_days: int,
+    version: str,
+) -> Snapshot:
+    """The snapshot of a ranking, in a worker thread."""
+    names = sorted({e.category for e, _ in by_heat if e.category})
+    code = {name: i for i, name in enumerate(names)}
+    ids = array("q", (e.id for e, _ in by_heat))
+    votes = [e.votes for e, _ in by_heat]
+    status = array("b", (STATUSES.index(e.status) for e, _ in by_heat))
+    category = array("l", (code[e.category] if e.category else -1 for e, _ in by_heat))
+    newest = sorted(range(len(ids)), key=ids.__getitem__, reverse=True)
+    by_votes = sorted(newest, key=votes.__getitem__, reverse=True)  # stable: newer first
     counts: Counter[tuple[str | None, str | None]] = Counter()
     for entry, _ in by_heat:
-        for status in (None, entry.status):
-            for category in (None, entry.category) if entry.category else (None,):
-                counts[(status, category)] += 1
-    return {"heat": by_heat, "votes": by_votes, "newest": newest}, counts
+        for st in (None, entry.status):
+            for cat in (None, entry.category) if entry.category else (None,):
+                counts[(st, cat)] += 1
+    return Snapshot(
+        signature,
+        half_life_days,
+        time.monotonic(),
+        ids,
+        array("d", (h for _, h in by_heat)),
+        status,
+        category,
+        tuple(names),
+        {"votes": array("l", by_votes), "newest": array("l", newest)},
+        dict(counts),
+        version,
+    )

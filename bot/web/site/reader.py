@@ -171,10 +171,10 @@ class SiteReader:
                 sort, status if status in OPEN_STATUSES else None, category, offset, PAGE_SIZE
             )
             # Read afresh: the votes as they are now; one hidden since the ranking is left out.
-            found = await self.suggestions.repo.visible(site.id, [e.id for e, _ in entries])
-            rows = [(found[e.id], heat) for e, heat in entries if e.id in found]
+            found = await self.suggestions.repo.visible(site.id, [sid for sid, _ in entries])
+            rows = [(found[sid], heat) for sid, heat in entries if sid in found]
             version = snap.version
-        categories = sorted({c for (_, c) in snap.counts if c is not None}, key=str.lower)
+        categories = sorted(snap.categories, key=str.lower)
         return {
             "community": self._community(site),
             "sort": sort,
