@@ -127,6 +127,9 @@ class SitePages:
     async def _changelog(self, site: Site, request: web.Request) -> dict[str, Any]:
         return await self.reader.changelog_data(site)
 
+    async def _reports(self, site: Site, request: web.Request) -> dict[str, Any]:
+        return await self.reader.reports_data(site)
+
     def routes(self) -> list[web.RouteDef]:
         out = [web.get("/", self.index), web.get("/api/communities", self.api_index)]
         for base in ("/c/{cid:\\d+}", "/p/{token:[A-Za-z0-9_-]{16,64}}"):
@@ -136,6 +139,8 @@ class SitePages:
                 ("/s/{sid:\\d+}", "suggestion.html", self._suggestion),
                 ("/roadmap", "roadmap.html", self._roadmap),
                 ("/changelog", "changelog.html", self._changelog),
+                ("/reports", "reports.html", self._reports),
+                ("/api/reports", None, self._reports),
                 ("/api/board", None, self._board),
                 ("/api/s/{sid:\\d+}", None, self._suggestion),
                 ("/api/roadmap", None, self._roadmap),

@@ -24,6 +24,8 @@ from bot.core.errors import UserError
 from bot.web.site.board import SORTS, BoardCache
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.status import OPEN_STATUSES, ROADMAP_LANES, SuggestionStatus
+from cogs.weekly import config as weekly_config
+from cogs.weekly.ranking import ItemResult
 from cogs.weekly.service import WeeklyService
 from storage.suggestions.posts import SuggestionRow
 
@@ -32,6 +34,7 @@ MAX_PAGE = 400
 SEARCH_LIMIT = 100
 RECENTLY_SHIPPED = 10
 CHANGELOG_RELEASES = 30
+REPORTS = 12
 # Who turned the page on, read again at most this often (seconds).
 DIRECTORY_EVERY = 2.0
 # The history entries a visitor sees; hiding and showing are moderation, not shown.
@@ -286,6 +289,59 @@ class SiteReader:
                     }
                 )
         return {"community": self._community(site), "releases": out}
+
+    async def reports_data(self, site: Site) -> dict[str, Any]:
+        """The four-grid reports whose results were posted: ranking, the ones found not good
+        enough, the popcorn award, the most anticipated requests, turnout over the weeks."""
+        out: list[dict[str, Any]] = []
+        if self.weekly is not None:
+            cfg = await weekly_config.load(self.app.community_settings, site.id)
+            for report in await self.weekly.reports.published(site.id, REPORTS):
+                results = await self.weekly.results(report, cfg)
+                ids = {i.suggestion_id for i in results.items if i.suggestion_id}
+                ids |= {sid for sid, _, _ in results.anticipated}
+                visible = await self.suggestions.repo.visible(site.id, sorted(ids))
+
+                def shown(sid: int | None, visible: dict[int, SuggestionRow] = visible) -> bool:
+                    return sid is None or sid in visible
+
+                def item(r: ItemResult) -> dict[str, Any]:
+                    return {
+                        "title": r.title,
+                        "suggestion_id": r.suggestion_id,
+                        "counts": list(r.counts),
+                        "tried": r.tried,
+                        "love_share": round(r.love_share, 3),
+                        "score": round(r.score, 3),
+                    }
+
+                award = results.ranking.award
+                out.append(
+                    {
+                        "id": report.id,
+                        "period": report.period,
+                        "release": {"id": results.release.id, "version": results.release.version},
+                        "labels": report.labels or cfg.labels,
+                        "turnout": results.turnout,
+                        "ranking": [
+                            item(r) for r in results.ranking.ranked if shown(r.suggestion_id)
+                        ],
+                        "not_good_enough": [
+                            item(r)
+                            for r in results.ranking.not_good_enough
+                            if shown(r.suggestion_id)
+                        ],
+                        "award": item(award) if award and shown(award.suggestion_id) else None,
+                        "anticipated": [
+                            {"id": sid, "title": visible[sid].title, "picks": n}
+                            for sid, _, n in results.anticipated
+                            if sid in visible
+                        ],
+                        "trend": [{"period": p, "turnout": n} for p, n in results.trend],
+                    }
+                )
+        most = max((t["turnout"] for r in out for t in r["trend"]), default=0)
+        return {"community": self._community(site), "reports": out, "most_turnout": most}
 
     # -- pieces ----------------------------------------------------------------------------
 
