@@ -130,6 +130,16 @@ class SitePages:
     async def _reports(self, site: Site, request: web.Request) -> dict[str, Any]:
         return await self.reader.reports_data(site)
 
+    async def _drops(self, site: Site, request: web.Request) -> dict[str, Any]:
+        return await self.reader.drops_data(site)
+
+    async def _drop(self, site: Site, request: web.Request) -> dict[str, Any]:
+        try:
+            drop_id = int(request.match_info["did"])
+        except ValueError:
+            raise NotFound from None
+        return await self.reader.drop_data(site, drop_id)
+
     def routes(self) -> list[web.RouteDef]:
         out = [web.get("/", self.index), web.get("/api/communities", self.api_index)]
         for base in ("/c/{cid:\\d+}", "/p/{token:[A-Za-z0-9_-]{16,64}}"):
@@ -141,6 +151,10 @@ class SitePages:
                 ("/changelog", "changelog.html", self._changelog),
                 ("/reports", "reports.html", self._reports),
                 ("/api/reports", None, self._reports),
+                ("/drops", "drops.html", self._drops),
+                ("/api/drops", None, self._drops),
+                ("/drops/{did:\\d+}", "drop.html", self._drop),
+                ("/api/drops/{did:\\d+}", None, self._drop),
                 ("/api/board", None, self._board),
                 ("/api/s/{sid:\\d+}", None, self._suggestion),
                 ("/api/roadmap", None, self._roadmap),

@@ -22,11 +22,15 @@ from bot.core.app import App
 from bot.core.builtin_settings import WEB_PRIVATE
 from bot.core.errors import UserError
 from bot.web.site.board import SORTS, BoardCache
+from cogs.drops.modes import DropMode, WinSource
+from cogs.drops.service import DropService
+from cogs.drops.verify import check_stored_draw
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.status import OPEN_STATUSES, ROADMAP_LANES, SuggestionStatus
 from cogs.weekly import config as weekly_config
 from cogs.weekly.ranking import ItemResult
 from cogs.weekly.service import WeeklyService
+from storage.drops.drops import DropRow
 from storage.suggestions.posts import SuggestionRow
 
 PAGE_SIZE = 25
@@ -35,6 +39,8 @@ SEARCH_LIMIT = 100
 RECENTLY_SHIPPED = 10
 CHANGELOG_RELEASES = 30
 REPORTS = 12
+DROPS = 20
+ENTRANTS_SHOWN = 5000
 # Who turned the page on, read again at most this often (seconds).
 DIRECTORY_EVERY = 2.0
 # The history entries a visitor sees; hiding and showing are moderation, not shown.
@@ -342,6 +348,81 @@ class SiteReader:
                 )
         most = max((t["turnout"] for r in out for t in r["trend"]), default=0)
         return {"community": self._community(site), "reports": out, "most_turnout": most}
+
+    async def drops_data(self, site: Site) -> dict[str, Any]:
+        """The community's drops: live reservation and remaining counts, and the draw's public
+        parts (the seed only once drawn)."""
+        out: list[dict[str, Any]] = []
+        svc = self.app.services.find(DropService)
+        if svc is not None:
+            rows = await svc.drops.of_community(site.id)
+            for drop in sorted(rows, key=lambda d: (d.drop_at, d.id), reverse=True)[:DROPS]:
+                out.append(await self._drop(svc, drop))
+        return {"community": self._community(site), "drops": out}
+
+    async def drop_data(self, site: Site, drop_id: int) -> dict[str, Any]:
+        """One drop, with the lottery's verification recomputed and its entrant list."""
+        svc = self.app.services.find(DropService)
+        drop = await svc.drops.get(drop_id, site.id) if svc is not None else None
+        if svc is None or drop is None:
+            raise NotFound
+        data = await self._drop(svc, drop)
+        verification: dict[str, Any] | None = None
+        entrants: list[dict[str, Any]] = []
+        if drop.mode == DropMode.LOTTERY and drop.drawn_at is not None:
+            check = await check_stored_draw(self.app.engine, drop.id)
+            verification = {
+                "commitment_ok": check.commitment_ok,
+                "entrants_ok": check.entrants_ok,
+                "winners_ok": check.stored_ok,
+                "ok": check.ok,
+            }
+            listed = await svc.reservations.draw_entrants(drop.id, excluded_source=WinSource.FCODE)
+            won = dict(check.winners)
+            entrants = [
+                {
+                    "account_id": account,
+                    "handle": pseudonym(site.id, account),
+                    "units": units,
+                    "won": won.get(account, 0),
+                }
+                for account, units in sorted(listed)[:ENTRANTS_SHOWN]
+            ]
+            data["entrants_shown"] = len(entrants)
+        return {
+            "community": self._community(site),
+            "drop": data,
+            "verification": verification,
+            "entrants": entrants,
+        }
+
+    async def _drop(self, svc: DropService, drop: DropRow) -> dict[str, Any]:
+        counts = await svc.counts(drop.id)
+        drawn = drop.drawn_at is not None
+        return {
+            "id": drop.id,
+            "name": drop.name,
+            "description": drop.description,
+            "mode": drop.mode,
+            "quota": drop.quota,
+            "opens_at": _when(drop.opens_at),
+            "closes_at": _when(drop.closes_at),
+            "drop_at": _when(drop.drop_at),
+            "cancelled": drop.cancelled_at is not None,
+            "reservations": counts.reservations,
+            "taken": counts.taken,
+            "remaining": max(0, drop.quota - counts.taken),
+            "lottery": None
+            if drop.mode != DropMode.LOTTERY
+            else {
+                "commitment": drop.commitment,
+                "drawn_at": _when(drop.drawn_at),
+                "seed": drop.seed if drawn else None,  # secret until the draw
+                "entrants_hash": drop.entrants_hash if drawn else None,
+                "entrants": drop.entrants_count if drawn else None,
+                "slots": drop.drawn_slots if drawn else None,
+            },
+        }
 
     # -- pieces ----------------------------------------------------------------------------
 
