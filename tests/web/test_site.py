@@ -330,3 +330,12 @@ async def test_board_ranks_as_top_does(app: App) -> None:
     assert [e.id for e, _ in board] == [r.id for r, _ in top]
     for (_, a), (_, b) in zip(board, top, strict=True):
         assert abs(a - b) < 1e-9
+
+
+async def test_base_url_gives_the_public_address(app: App, client: Client) -> None:
+    cid, _owner = await setup_community(app)
+    app.settings.web_base_url = "https://fans.example"
+    data = await (await client.get(f"/c/{cid}/api/roadmap")).json()
+    assert data["community"]["url"] == f"https://fans.example/c/{cid}/"
+    html = await (await client.get(f"/c/{cid}/roadmap")).text()
+    assert f'<link rel="canonical" href="https://fans.example/c/{cid}/roadmap">' in html

@@ -427,7 +427,15 @@ class SiteReader:
     # -- pieces ----------------------------------------------------------------------------
 
     def _community(self, site: Site) -> dict[str, Any]:
-        return {"id": site.id, "name": site.name, "path": site.path, "private": site.private}
+        base = self.app.settings.web_base_url
+        return {
+            "id": site.id,
+            "name": site.name,
+            "path": site.path,
+            "private": site.private,
+            # The page's public address, behind the reverse proxy (`web_base_url`).
+            "url": f"{base}{site.path}/" if base else None,
+        }
 
     def _card(self, row: SuggestionRow, heat: float | None) -> dict[str, Any]:
         card: dict[str, Any] = {

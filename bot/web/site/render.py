@@ -87,6 +87,7 @@ class Renderer:
             switch_label=self.t(other, "web.language.name"),
             private=private,
             chosen=chosen,
+            request_path=request.path,
             page_name=template.removesuffix(".html"),
         )
         return cached(request, body.encode(), "text/html; charset=utf-8", private, status)
