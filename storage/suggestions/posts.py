@@ -280,6 +280,12 @@ class SuggestionRepo:
                 EventRow(r.kind, r.old, r.new, r.note, r.created_at) for r in await conn.execute(q)
             ]
 
+    async def vote_dates(self, sid: int) -> list[datetime]:
+        """When each of a suggestion's votes was cast (carried-over votes: when first cast)."""
+        q = select(votes.c.created_at).where(votes.c.suggestion_id == sid)
+        async with self.engine.connect() as conn:
+            return sorted(r[0] for r in await conn.execute(q))
+
     async def merged_into(self, community_id: int, sid: int) -> list[SuggestionRow]:
         """The visible suggestions merged into `sid` (its duplicates), oldest first."""
         c = suggestions.c

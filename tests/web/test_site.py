@@ -4,6 +4,7 @@ languages, caching headers, privacy and escaping."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -147,11 +148,15 @@ async def test_vote_shows_on_the_page(app: App, client: Client) -> None:
     before = await (await client.get(f"/c/{cid}/api/board")).json()
     assert before["suggestions"][0]["votes"] == 1
     fan = await member(app, "Fan")
+    app.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
     await svc.vote(cid, sid, fan.member.account_id)
     after = await (await client.get(f"/c/{cid}/api/board")).json()
     assert after["suggestions"][0]["votes"] == 2
     page = await (await client.get(f"/c/{cid}/api/s/{sid}")).json()
     assert page["suggestion"]["votes"] == 2
+    assert [p["votes"] for p in page["votes_over_time"]] == [1, 2]
+    html = await (await client.get(f"/c/{cid}/s/{sid}")).text()
+    assert "<polyline" in html and "Votes over time" in html
 
 
 async def test_suggestion_page_history_duplicates_and_release(app: App, client: Client) -> None:
@@ -174,6 +179,7 @@ async def test_suggestion_page_history_duplicates_and_release(app: App, client: 
     kinds = [(e["kind"], e["new"]) for e in data["history"]]
     assert kinds == [("created", "new"), ("status", "in_progress"), ("status", "shipped")]
     assert data["history"][1]["note"] == "Working on it <b>now</b>"
+    assert data["votes_over_time"] == [{"date": app.clock.now().date().isoformat(), "votes": 1}]
     status, html, _ = await get(client, f"/c/{cid}/s/{orig}")
     assert status == 200
     assert "Working on it &lt;b&gt;now&lt;/b&gt;" in html
@@ -313,8 +319,6 @@ async def test_console_end_to_end_settings_suggest_vote(app: App, client: Client
 
 async def test_board_ranks_as_top_does(app: App) -> None:
     """The web's light ranking (`SuggestionService.board`) is /top's order and heat."""
-    from datetime import timedelta
-
     owner = await member(app, "Olive", Role.OWNER)
     cid = owner.community.id
     svc = app.services.get(SuggestionService)

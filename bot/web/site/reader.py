@@ -220,6 +220,14 @@ class SiteReader:
             if target is not None and not target.hidden:
                 merged_into = {"id": target.id, "title": target.title}
         author = await self._author(site, row.author_id)
+        per_day: dict[str, int] = {}
+        for at in await self.suggestions.repo.vote_dates(sid):
+            day = at.date().isoformat()
+            per_day[day] = per_day.get(day, 0) + 1
+        running, over_time = 0, []
+        for day in sorted(per_day):
+            running += per_day[day]
+            over_time.append({"date": day, "votes": running})
         return {
             "community": self._community(site),
             "suggestion": {
@@ -242,6 +250,8 @@ class SiteReader:
             ],
             "duplicates": [{"id": d.id, "title": d.title} for d in duplicates],
             "releases": shipped_in,
+            # Cumulative votes by day (UTC), the days with a vote; the last 90 of them.
+            "votes_over_time": over_time[-90:],
         }
 
     async def roadmap_data(self, site: Site) -> dict[str, Any]:
