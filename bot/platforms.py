@@ -15,7 +15,7 @@ from typing import Any
 from bot.core.app import App
 from bot.core.platform import Platform
 from bot.core.scheduler import Scheduler
-from bot.web import ops
+from bot.web import ops, site
 from bot.web.server import HttpServers
 from config.settings import FanloopSettings
 
@@ -56,15 +56,24 @@ async def serve_platforms(settings: FanloopSettings) -> int:
         names = [p.name for p in platforms]
         ops_routes = ops.routes(app, names, tick_seconds=scheduler.interval)
         servers.add(settings.metrics_host, settings.metrics_port, ops_routes)
+    pages: site.SitePages | None = None
+    if settings.web_port:
+        site_routes, pages = site.routes(app)
+        servers.add(settings.web_host, settings.web_port, site_routes)
     serving: list[asyncio.Task[None]] = []
     try:
         try:
             await servers.start()
         except OSError as exc:
-            where = f"{settings.metrics_host}:{settings.metrics_port}"
-            raise ListenError(
-                f"metrics_port: cannot listen on {where}: {exc.strerror or exc}"
-            ) from None
+            where = [
+                f"{key}: cannot listen on {host}:{port}: {exc.strerror or exc}"
+                for key, host, port in (
+                    ("metrics_port", settings.metrics_host, settings.metrics_port),
+                    ("web_port", settings.web_host, settings.web_port),
+                )
+                if port
+            ]
+            raise ListenError(" / ".join(where)) from None
         scheduler.start()
         serving = [
             asyncio.create_task(p.serve(app, stop), name=f"serve-{p.name}") for p in platforms
@@ -78,6 +87,8 @@ async def serve_platforms(settings: FanloopSettings) -> int:
         await scheduler.stop()
         await stop_within(serving, settings.stop_grace_seconds)
         await servers.stop()
+        if pages is not None:
+            await pages.close()
         await app.close()
     return 0
 

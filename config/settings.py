@@ -106,6 +106,13 @@ class FanloopSettings(BaseSettings):
     metrics_port: int = Field(0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
 
+    # The public web pages (bot/web/site): served by `fanloop run` on this address when
+    # web_port is not 0 (the default: off), and by `fanloop web` alone. web_base_url: the
+    # address the public reaches them at (behind a reverse proxy), for links in absolute form.
+    web_port: int = Field(0, ge=0, le=65535)
+    web_host: str = "127.0.0.1"
+    web_base_url: str | None = None
+
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
     dedup_model: Path | None = None
     dedup_semantic_weight: float = Field(0.5, ge=0.0, le=1.0)
@@ -121,7 +128,17 @@ class FanloopSettings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("metrics_host")
+    @field_validator("web_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// address, such as https://fans.example")
+        return value
+
+    @field_validator("metrics_host", "web_host")
     @classmethod
     def _host(cls, value: str) -> str:
         value = value.strip()

@@ -21,6 +21,7 @@ BENCHES = [
     "devtools.bench.outbox",
     "devtools.bench.participation",
     "devtools.bench.cluster",
+    "devtools.bench.web",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The `fanloop` command: run, console, migrate, backup, and the benchmark and evaluation tools.
+"""The `fanloop` command: run, console, web, migrate, backup; benchmarks and evaluation tools.
 
 Each tool module exposes `register(subparsers)`; the subcommand's `func(args) -> int` runs it.
 The benchmarks (`fanloop bench NAME`) and `fanloop dedup-eval` are development tools, kept out of
@@ -23,6 +23,7 @@ TOOLS = [
     "bot.cli.backup",
     "bot.cli.drops",
     "bot.cli.participation",
+    "bot.cli.web",
 ]
 #: Sub-commands that only a development install provides, and what they are for.
 DEVELOPMENT_COMMANDS = {

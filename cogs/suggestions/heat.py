@@ -24,3 +24,14 @@ def heat_scores(
         age = max(0.0, (now - at).total_seconds())
         scores[sid] += 2.0 ** (-age / hl)
     return dict(scores)
+
+
+def heat_from_seconds(
+    votes: Iterable[tuple[int, float]], now: float, half_life: timedelta
+) -> dict[int, float]:
+    """`heat_scores` with the times as seconds since 1970 (a large board's votes, read light)."""
+    hl = half_life.total_seconds()
+    scores: dict[int, float] = defaultdict(float)
+    for sid, at in votes:
+        scores[sid] += 2.0 ** (-max(0.0, now - at) / hl)
+    return dict(scores)

@@ -19,7 +19,7 @@ from bot.core.events import (
     SUGGESTION_STATUS,
     Events,
 )
-from cogs.suggestions.heat import heat_scores
+from cogs.suggestions.heat import heat_from_seconds, heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from cogs.suggestions.status import (
     CLOSED_FOR_VOTES,
@@ -31,7 +31,14 @@ from cogs.suggestions.status import (
 )
 from cogs.suggestions.vote_writer import VoteKind, VoteWriter
 from storage.suggestions.merges import MergeRepo, MergeResult
-from storage.suggestions.posts import TOPIC, DraftRow, IndexRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.posts import (
+    TOPIC,
+    BoardEntry,
+    DraftRow,
+    IndexRow,
+    SuggestionRepo,
+    SuggestionRow,
+)
 from storage.suggestions.vote_batch import VoteBatchStore
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
@@ -334,6 +341,18 @@ class SuggestionService:
             rows = [r for r in rows if r.id in recent]
         rows.sort(key=lambda r: (-scores.get(r.id, 0.0), -r.votes, -r.id))
         return [(r, scores.get(r.id, 0.0)) for r in rows[:limit]]
+
+    async def board(
+        self, community_id: int, half_life: timedelta
+    ) -> list[tuple[BoardEntry, float]]:
+        """Every open, visible suggestion in `top`'s order (heat, then votes, then the newer),
+        with its heat: light rows, for a board of any size (the web pages)."""
+        entries = await self.repo.board_entries(community_id, OPEN_STATUSES)
+        times = await self.repo.vote_seconds(community_id, OPEN_STATUSES)
+        # Ranked in a worker thread: the event loop keeps serving meanwhile.
+        return await asyncio.to_thread(
+            _rank, entries, times, self.clock.now().timestamp(), half_life
+        )
 
     async def by_votes(
         self, community_id: int, limit: int = 10, *, category: str | None = None
@@ -644,6 +663,18 @@ def event_data(row: SuggestionRow) -> dict[str, Any]:
         "votes": row.votes,
         "created_at": row.created_at.isoformat(),
     }
+
+
+def _rank(
+    entries: list[BoardEntry], times: list[tuple[int, float]], now: float, half_life: timedelta
+) -> list[tuple[BoardEntry, float]]:
+    scores = heat_from_seconds(times, now, half_life)
+    # (heat, votes, id), all descending: stable sorts from the last key to the first, each on
+    # one number (quicker than one sort on tuples).
+    entries.sort(key=lambda e: e.id, reverse=True)
+    entries.sort(key=lambda e: e.votes, reverse=True)
+    entries.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
+    return [(e, scores.get(e.id, 0.0)) for e in entries]
 
 
 def _apply(

@@ -396,6 +396,15 @@ class IdentityRepo:
         async with self.engine.begin() as conn:
             return await _community(conn, platform, space_id, name, now)
 
+    async def community_names(self, community_ids: Sequence[int]) -> dict[int, str]:
+        if not community_ids:
+            return {}
+        q = select(communities.c.id, communities.c.name).where(
+            communities.c.id.in_(list(community_ids))
+        )
+        async with self.engine.connect() as conn:
+            return {int(r.id): str(r.name) for r in await conn.execute(q)}
+
     async def spaces_of(self, community_id: int) -> list[SpaceRow]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(

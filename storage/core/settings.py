@@ -21,6 +21,12 @@ class SettingsRepo:
             )
             return {r.key: r.value for r in rows}
 
+    async def with_key(self, key: str) -> dict[int, Any]:
+        """{community: value} of every community that stored `key`."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(cs.c.community_id, cs.c.value).where(cs.c.key == key))
+            return {int(r.community_id): r.value for r in rows}
+
     async def put(self, community_id: int, key: str, value: Any) -> None:
         async with self.engine.begin() as conn:
             res = await conn.execute(

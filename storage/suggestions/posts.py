@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -18,6 +19,8 @@ from storage.util import new_id
 #: (`add_event`: posted, status, merged, unmerged, hidden, shown, edited, deleted, restored,
 #: response) publishes {"id": sid}.
 TOPIC = "suggestion"
+# Rows read per part when a whole board is read (`board_entries`, `vote_seconds`).
+PART = 1000
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,38 @@ class SuggestionRow:
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One entry of a suggestion's history (`suggestion_events`)."""
+
+    kind: str  # created | status | merged | unmerged | hidden | shown
+    old: str | None
+    new: str | None
+    note: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """What ranking and filtering a board needs of a suggestion (no text)."""
+
+    id: int
+    status: str
+    category: str | None
+    votes: int
+
+
+@dataclass(frozen=True)
+class BoardSignature:
+    """What moves whenever a community's board may read differently: a post, a vote, a status,
+    a merge, hiding (`updated_at`, the vote counts, the newest id)."""
+
+    count: int
+    votes: int
+    newest_id: int
+    updated_at: str
 
 
 @dataclass(frozen=True)
@@ -253,6 +288,95 @@ class SuggestionRepo:
         )
         async with self.engine.connect() as conn:
             return [(r.suggestion_id, r.created_at) for r in await conn.execute(q)]
+
+    async def history(self, sid: int) -> list[EventRow]:
+        """What happened to a suggestion, oldest first."""
+        e = suggestion_events.c
+        q = (
+            select(e.kind, e.old, e.new, e.note, e.created_at)
+            .where(e.suggestion_id == sid)
+            .order_by(e.created_at, e.id)
+        )
+        async with self.engine.connect() as conn:
+            return [
+                EventRow(r.kind, r.old, r.new, r.note, r.created_at) for r in await conn.execute(q)
+            ]
+
+    async def vote_dates(self, sid: int) -> list[datetime]:
+        """When each of a suggestion's votes was cast (carried-over votes: when first cast)."""
+        q = select(votes.c.created_at).where(votes.c.suggestion_id == sid)
+        async with self.engine.connect() as conn:
+            return sorted(r[0] for r in await conn.execute(q))
+
+    async def merged_into(self, community_id: int, sid: int) -> list[SuggestionRow]:
+        """The visible suggestions merged into `sid` (its duplicates), oldest first."""
+        c = suggestions.c
+        q = suggestion_query().where(
+            c.community_id == community_id, c.merged_into == sid, c.hidden.is_(False)
+        )
+        async with self.engine.connect() as conn:
+            return [suggestion_row(r) for r in await conn.execute(q.order_by(c.id))]
+
+    async def board_entries(self, community_id: int, statuses: Sequence[str]) -> list[BoardEntry]:
+        """The visible suggestions in `statuses`, light (`BoardEntry`). Read in parts, letting
+        other tasks run between them (a board may hold 100,000)."""
+        c = suggestions.c
+        q = select(c.id, c.status, c.category, c.votes).where(
+            c.community_id == community_id, c.status.in_(list(statuses)), c.hidden.is_(False)
+        )
+        out: list[BoardEntry] = []
+        async with self.engine.connect() as conn:
+            result = await conn.stream(q)
+            async for part in result.partitions(PART):
+                out.extend(BoardEntry(r[0], r[1], r[2], r[3]) for r in part)
+        return out
+
+    async def vote_seconds(
+        self, community_id: int, statuses: Sequence[str]
+    ) -> list[tuple[int, float]]:
+        """(suggestion, when, in seconds since 1970) of every vote for the visible suggestions
+        in `statuses`: `vote_times`, read as plain numbers and in parts, for a large board."""
+        out: list[tuple[int, float]] = []
+        async with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                seconds: Any = (func.julianday(votes.c.created_at) - 2440587.5) * 86400.0
+            else:
+                seconds = func.extract("epoch", votes.c.created_at)
+            q = (
+                select(votes.c.suggestion_id, seconds)
+                .join(suggestions, suggestions.c.id == votes.c.suggestion_id)
+                .where(
+                    suggestions.c.community_id == community_id,
+                    suggestions.c.status.in_(list(statuses)),
+                    suggestions.c.hidden.is_(False),
+                )
+            )
+            result = await conn.stream(q)
+            async for part in result.partitions(PART):
+                out.extend((r[0], float(r[1])) for r in part)
+        return out
+
+    async def visible(self, community_id: int, ids: Sequence[int]) -> dict[int, SuggestionRow]:
+        """The suggestions `ids` of the community that are not hidden, by id (looked up by
+        their keys: a page of a large board)."""
+        if not ids:
+            return {}
+        q = suggestion_query().where(suggestions.c.id.in_(list(ids)))
+        async with self.engine.connect() as conn:
+            rows = [suggestion_row(r) for r in await conn.execute(q)]
+        return {r.id: r for r in rows if r.community_id == community_id and not r.hidden}
+
+    async def board_signature(self, community_id: int) -> BoardSignature:
+        c = suggestions.c
+        q = select(
+            func.count(),
+            func.coalesce(func.sum(c.votes), 0),
+            func.max(c.id),
+            func.max(c.updated_at),
+        ).where(c.community_id == community_id)
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(q)).one()
+        return BoardSignature(int(r[0]), int(r[1] or 0), int(r[2] or 0), str(r[3]))
 
     # -- status and hiding -----------------------------------------------------------------
 

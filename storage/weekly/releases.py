@@ -189,6 +189,36 @@ class ReleaseRepo:
                 .values(deleted_at=now, version=f"{version[:40]} (deleted #{release_id})")
             )
 
+    async def shipping(self, community_id: int, suggestion_id: int) -> list[ReleaseRow]:
+        """The releases that list `suggestion_id` among their items, oldest first."""
+        q = (
+            select(releases)
+            .join(release_items, release_items.c.release_id == releases.c.id)
+            .where(
+                releases.c.community_id == community_id,
+                release_items.c.suggestion_id == suggestion_id,
+                releases.c.deleted_at.is_(None),
+            )
+            .order_by(releases.c.created_at, releases.c.id)
+        )
+        async with self.engine.connect() as conn:
+            return [_release(m) for m in (await conn.execute(q)).mappings()]
+
+    async def items_of(self, release_ids: Sequence[int]) -> dict[int, list[ItemRow]]:
+        """The items of several releases at once, each release's in order."""
+        out: dict[int, list[ItemRow]] = {rid: [] for rid in release_ids}
+        if not release_ids:
+            return out
+        q = (
+            select(release_items)
+            .where(release_items.c.release_id.in_(list(release_ids)))
+            .order_by(release_items.c.release_id, release_items.c.position)
+        )
+        async with self.engine.connect() as conn:
+            for m in (await conn.execute(q)).mappings():
+                out[m["release_id"]].append(_item(m))
+        return out
+
     async def unannounced(self) -> list[ReleaseRow]:
         async with self.engine.connect() as conn:
             r = await conn.execute(

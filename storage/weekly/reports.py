@@ -179,6 +179,15 @@ class ReportRepo:
         async with self.engine.connect() as conn:
             return [(r.id, r.period) for r in await conn.execute(stmt)]
 
+    async def published(self, community_id: int, limit: int) -> list[ReportRow]:
+        """The community's closed reports whose results were posted, newest first."""
+        return await self._many(
+            (reports.c.community_id == community_id)
+            & (reports.c.status == REPORT_CLOSED)
+            & reports.c.results_posted_at.is_not(None),
+            limit=limit,
+        )
+
     async def _one(self, cond: Any) -> ReportRow | None:
         rows = await self._many(cond, limit=1)
         return rows[0] if rows else None

@@ -32,7 +32,12 @@ def free_port() -> int:
 
 
 def spawn(
-    db_kind: str, schema: str | None, tmp_path: Path, fake: FakeTelegram, port: int
+    db_kind: str,
+    schema: str | None,
+    tmp_path: Path,
+    fake: FakeTelegram,
+    port: int,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANLOOP_")}
     env.update(
@@ -43,6 +48,7 @@ def spawn(
         FANLOOP_METRICS_PORT=str(port),
         FANLOOP_LOG_FORMAT="json",
     )
+    env.update(extra or {})
     if db_kind == "sqlite":  # the command itself
         env["FANLOOP_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fanloop.db'}"
         command = [sys.executable, "-m", "bot.cli", "run"]

@@ -1,0 +1,123 @@
+"""Rendering: Jinja2 templates (autoescaped: every value from members is text, never markup),
+the visitor's language, and the caching headers (Cache-Control, ETag, 304)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.core.i18n import Translator
+
+LANGS = ("en", "zh_CN")
+MAX_AGE = 5  # seconds: a vote shows within a few seconds, yet a burst of visitors is served once
+
+
+def language(request: web.Request, fallback: str) -> tuple[str, bool]:
+    """The page's language, and whether the visitor chose it (`?lang=`): the choice, else the
+    best of the Accept-Language header, else the community's language."""
+    chosen = request.query.get("lang", "")
+    if chosen.lower() in ("en", "zh_cn", "zh", "zh-cn"):
+        return ("en" if chosen.lower() == "en" else "zh_CN"), True
+    best: tuple[float, str] | None = None
+    for part in request.headers.get("Accept-Language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        loc = "zh_CN" if tag.startswith("zh") else "en" if tag.startswith("en") else None
+        if loc and q > 0 and (best is None or q > best[0]):
+            best = (q, loc)
+    if best is not None:
+        return best[1], False
+    return (fallback if fallback in LANGS else "en"), False
+
+
+class Renderer:
+    def __init__(self) -> None:
+        self.t = Translator()
+        self.t.load_package("bot.web.site")
+        self.env = Environment(
+            loader=PackageLoader("bot.web.site", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def html(
+        self,
+        request: web.Request,
+        template: str,
+        data: dict[str, Any],
+        *,
+        lang: str,
+        chosen: bool,
+        private: bool = False,
+        status: int = 200,
+    ) -> web.Response:
+        def t(key: str, /, **params: Any) -> str:
+            return self.t(lang, key, **params)
+
+        def url(path: str, **params: Any) -> str:
+            """A link that keeps the chosen language; None values are left out."""
+            query = {k: v for k, v in params.items() if v not in (None, "")}
+            if chosen:
+                query["lang"] = lang
+            return path + ("?" + urlencode(query) if query else "")
+
+        here = {k: v for k, v in request.query.items() if k != "lang"}
+        other = "zh_CN" if lang == "en" else "en"
+        switch = request.path + "?" + urlencode({**here, "lang": other})
+        body = self.env.get_template(template).render(
+            **data,
+            t=t,
+            url=url,
+            lang=lang,
+            html_lang="zh-Hans" if lang == "zh_CN" else "en",
+            switch_url=switch,
+            switch_label=self.t(other, "web.language.name"),
+            private=private,
+            chosen=chosen,
+            request_path=request.path,
+            page_name=template.removesuffix(".html"),
+        )
+        return cached(request, body.encode(), "text/html; charset=utf-8", private, status)
+
+    def json(
+        self, request: web.Request, data: dict[str, Any], *, private: bool = False
+    ) -> web.Response:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return cached(request, body, "application/json; charset=utf-8", private, 200)
+
+
+def cached(
+    request: web.Request, body: bytes, content_type: str, private: bool, status: int
+) -> web.Response:
+    """The response with its caching headers; 304 when the visitor holds this very body."""
+    etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
+    headers = {
+        "Cache-Control": f"{'private' if private else 'public'}, max-age={MAX_AGE}",
+        "ETag": etag,
+        "Vary": "Accept-Language",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
+        "Referrer-Policy": "no-referrer" if private else "strict-origin-when-cross-origin",
+    }
+    if private:
+        headers["X-Robots-Tag"] = "noindex, nofollow"
+    if status != 200:
+        headers["Cache-Control"] = "no-store"
+    elif etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return web.Response(status=304, headers=headers)
+    response = web.Response(body=body, status=status, headers=headers)
+    response.headers["Content-Type"] = content_type
+    return response
