@@ -12,8 +12,10 @@ from bot.core.change_feed import ChangeFeed
 from bot.core.clock import Clock
 from bot.core.context import Receipt
 from bot.core.errors import UserError
+from cogs.suggestions.embeddings import Embeddings
 from cogs.suggestions.heat import heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
+from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.status import (
     CLOSED_FOR_VOTES,
     OPEN_STATUSES,
@@ -25,6 +27,7 @@ from cogs.suggestions.status import (
 from cogs.suggestions.vote_writer import VoteKind, VoteWriter
 from storage.suggestions.merges import MergeRepo, MergeResult
 from storage.suggestions.posts import TOPIC, DraftRow, IndexRow, SuggestionRepo, SuggestionRow
+from storage.suggestions.vectors import VectorRepo
 from storage.suggestions.vote_batch import VoteBatchStore
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
@@ -63,6 +66,10 @@ class SuggestionService:
         self._stale: set[int] = set()
         self._refresher: asyncio.Task[None] | None = None
         self._generation = 0
+        # With an embedding model (the `semantic` extra): vectors off the loop, stored, queued.
+        self.embeddings = Embeddings(
+            repo, VectorRepo(repo.engine), _doc, lambda r: _visible(r.status, r.hidden)
+        )
 
     # -- the similarity index, one per community, built from the database on first use ------
     #
@@ -88,17 +95,26 @@ class SuggestionService:
             if idx is None:
                 generation = self._generation
                 idx = self._make_index()
-                rows = await self.repo.all_for_index(
-                    community_id, excluded_status=SuggestionStatus.DUPLICATE
-                )
-                idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
+                if isinstance(idx, HybridIndex):
+                    await self.embeddings.load(community_id, idx, SuggestionStatus.DUPLICATE)
+                else:
+                    rows = await self.repo.all_for_index(
+                        community_id, excluded_status=SuggestionStatus.DUPLICATE
+                    )
+                    idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
                 if generation == self._generation:  # else read before a resync: not kept
                     self._indexes[community_id] = idx
             return idx
 
     async def _reindex(self, row: SuggestionRow) -> None:
         idx = await self.index(row.community_id)
-        _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
+        if isinstance(idx, HybridIndex) and _visible(row.status, row.hidden):
+            text = _doc(row.title, row.details)
+            vector = (await self.embeddings.embed(idx, [text]))[0]
+            idx.put(row.id, text, vector)
+            await self.embeddings.store(idx, row.id, text, vector)
+        else:
+            _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
         if self._changes is not None and self._changes.live:
             # Another process's change to the same suggestion may have been applied just
             # before this one: read it back after, in order with the rest.
@@ -112,6 +128,7 @@ class SuggestionService:
     def _resync(self) -> None:
         self._generation += 1
         self._indexes.clear()
+        self.embeddings.forget()
         self._stale.clear()
 
     def _refresh(self, sid: int) -> None:
@@ -146,7 +163,13 @@ class SuggestionService:
                 each.remove(sid)
             return
         idx = self._indexes.get(row.community_id)
-        if idx is not None:  # else not built here yet: it reads the database when it is
+        if idx is None:  # not built here yet: it reads the database when it is
+            return
+        if isinstance(idx, HybridIndex) and _visible(row.status, row.hidden):
+            # Words now; the vector from the database (the writer stores it) or the model.
+            idx.put(row.id, _doc(row.title, row.details), None)
+            self.embeddings.queue(row.community_id, idx, [row.id])
+        else:
             _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
 
     async def similar(
@@ -160,11 +183,13 @@ class SuggestionService:
         exclude: tuple[int, ...] = (),
     ) -> list[tuple[SuggestionRow, float]]:
         idx = await self.index(community_id)
-        hits = [
-            (sid, score)
-            for sid, score in idx.query(text, k=k * 4, exclude=exclude)
-            if score >= min_score
-        ]
+        if isinstance(idx, HybridIndex) and len(idx):
+            # The model runs in a worker thread: the event loop keeps serving votes meanwhile.
+            vector = (await self.embeddings.embed(idx, [text]))[0]
+            found = idx.query_vector(text, vector, k=k * 4, exclude=exclude)
+        else:
+            found = idx.query(text, k=k * 4, exclude=exclude)
+        hits = [(sid, score) for sid, score in found if score >= min_score]
         if not hits:
             return []
         rows = {r.id: r for r in await self.repo.find(community_id, ids=[sid for sid, _ in hits])}
@@ -409,10 +434,15 @@ def _apply(
     idx: SimilarityIndex, sid: int, title: str, details: str, status: str, hidden: bool
 ) -> None:
     """Index a suggestion as it is now: out when hidden or merged into another."""
-    if hidden or status == SuggestionStatus.DUPLICATE:
+    if not _visible(status, hidden):
         idx.remove(sid)
     else:
         idx.add(sid, _doc(title, details))
+
+
+def _visible(status: str, hidden: bool) -> bool:
+    """Whether the index holds a suggestion: not when hidden or merged into another."""
+    return not hidden and status != SuggestionStatus.DUPLICATE
 
 
 def _key(receipt: Receipt | None) -> tuple[str, str] | None:

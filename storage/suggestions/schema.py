@@ -7,6 +7,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -98,4 +99,17 @@ suggestion_events = Table(
     Column("note", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_suggestion_events_suggestion", "suggestion_id"),
+)
+
+# A suggestion's sentence embedding (the `semantic` extra), per model: float16, little-endian.
+# `text_hash` names the text it was made from, so an edited suggestion is embedded again.
+suggestion_vectors = Table(
+    "suggestion_vectors",
+    metadata,
+    Column(
+        "suggestion_id", ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("model", String(80), primary_key=True),
+    Column("text_hash", String(16), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
 )
