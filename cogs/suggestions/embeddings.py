@@ -104,6 +104,11 @@ class Embeddings:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._work(), name="similar-embed")
 
+    async def idle(self) -> None:
+        """Return once the queue is empty (for tests and orderly shutdowns)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
     def forget(self) -> None:
         """The indexes were thrown away (a resync): their queues go with them."""
         self._queue.clear()
