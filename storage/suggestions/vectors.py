@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -56,9 +55,7 @@ class VectorRepo:
         )
         async with self.engine.connect() as conn:
             result = await conn.execute(q)
-            return [
-                StoredText(r.id, r.title, r.details, r.text_hash, r.vector) for r in result
-            ]
+            return [StoredText(r.id, r.title, r.details, r.text_hash, r.vector) for r in result]
 
     async def stored(self, model: str, ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
         """(text hash, vector) of the suggestions `ids` that have one under `model`."""

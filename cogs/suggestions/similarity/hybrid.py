@@ -131,7 +131,9 @@ class VectorStore:
         best = np.argpartition(-scores, size - 1)[:size]
         return [int(d) for d, s in zip(self._doc[best], scores[best], strict=True) if s > 0.0]
 
-    def cosine(self, vector: Vectors, doc_ids: Sequence[int]) -> tuple[Vectors, npt.NDArray[np.int8]]:
+    def cosine(
+        self, vector: Vectors, doc_ids: Sequence[int]
+    ) -> tuple[Vectors, npt.NDArray[np.int8]]:
         rows = [self._row_of[d] for d in doc_ids]
         return self._rows[rows].astype(np.float32) @ vector, self._lang[rows]
 
