@@ -90,6 +90,29 @@ def test_dedup_eval_prints_a_sample_of_misses(
 
 def test_bench_dedup_with_a_model(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "dedup", "--size", "300", "--queries", "20", "--json"]
-    assert main([*args, "--model", str(tiny_model)]) == 0
+    assert main([*args, "--model", str(tiny_model), "--embed-sample", "50"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["engine"]["name"] == "hybrid" and out["engine"]["size"] == 300
+    assert out["engine"]["name"] == "engine" and out["engine"]["size"] == 300
+    semantic = out["semantic"]
+    assert semantic["size"] == 300 and semantic["embedded"] == 50
+    assert semantic["queries"] == 20 and semantic["startup_s"] > 0
+    assert semantic["model"].startswith("model2vec/")
+
+
+def test_dedup_eval_reads_a_pair_file(
+    tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("# a comment\napp crash\tfreeze\ndark mode\tnight theme\n", "utf-8")
+    args = ["dedup-eval", "--pairs", str(pairs), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["queries"] == 4
+    cache = tmp_path / "cache" / "v.npy"
+    assert main([*args, "--model", str(tiny_model), "--vector-cache", str(cache)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["r1"] == 100.0 and out["model"].startswith("model2vec/")
+    assert len(list(cache.parent.glob("v-*.npy"))) == 1
+    pairs.write_text("only one side\n", "utf-8")
+    assert main(args) == 2
+    assert "two texts" in capsys.readouterr().err
+    assert main(["dedup-eval", "--json"]) == 2
