@@ -191,8 +191,9 @@ def bench_dedup(args: argparse.Namespace) -> int:
             + ("" if s["embedded"] == s["size"] else ", the rest stand-ins")
         )
         print(
-            f"  start-up:        {s['startup_s']:.2f} s to read {s['size']:,} suggestions with "
-            f"their stored vectors, {s['startup_rss_mb']:.1f} MB RSS growth"
+            f"  start-up:        {s['startup_s']:.2f} s ({s['startup_cpu_s']:.2f} s CPU) to read "
+            f"{s['size']:,} suggestions with their stored vectors, "
+            f"{s['startup_rss_mb']:.1f} MB RSS growth"
         )
         print(
             f"  query latency:   p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, "

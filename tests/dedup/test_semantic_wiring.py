@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,40 @@ def test_dedup_eval_reads_a_pair_file(
     assert main(args) == 2
     assert "two texts" in capsys.readouterr().err
     assert main(["dedup-eval", "--json"]) == 2
+
+
+async def test_the_model_runs_off_the_event_loop(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
+) -> None:
+    import threading
+
+    from cogs.suggestions.similarity.semantic import load_embedder
+
+    model = load_embedder(tiny_model)
+    release, on_loop_meanwhile = threading.Event(), threading.Event()
+
+    class Blocking:
+        name, dim, baseline = model.name, model.dim, model.baseline
+
+        def encode(self, texts: list[str]) -> object:
+            # Waits for the event loop to do other work: it can only if this is not on it.
+            on_loop_meanwhile.set() if release.wait(10) else None
+            return model.encode(texts)
+
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(SuggestionService)
+    alice = await member(app, "alice")
+    cid, aid = alice.community.id, alice.member.account_id
+    await service.submit(cid, aid, "App crash", "", None, force=True)
+    index = await service.index(cid)
+    assert isinstance(index, HybridIndex)
+    index.embedder = Blocking()  # type: ignore[assignment]
+    query = asyncio.create_task(service.similar(cid, "freeze"))
+    await asyncio.sleep(0)
+    assert (
+        await service.top(cid, timedelta(days=7), limit=5) is not None
+    )  # the loop serves other work
+    release.set()
+    hits = await query
+    assert on_loop_meanwhile.is_set() and hits[0][0].title == "App crash"
