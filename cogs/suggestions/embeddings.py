@@ -80,8 +80,12 @@ class Embeddings:
         ]
         decoded = from_bytes([rows[i].vector or b"" for i in fresh], index.embedder.dim)
         vector_of = {} if decoded is None else dict(zip(fresh, decoded, strict=True))
-        for i, (r, text) in enumerate(zip(rows, texts, strict=True)):
-            index.put(r.id, text, vector_of.get(i))
+        index.put_many(
+            [
+                (r.id, text, vector_of.get(i))
+                for i, (r, text) in enumerate(zip(rows, texts, strict=True))
+            ]
+        )
         missing = index.missing()
         if missing:
             log.info(

@@ -155,6 +155,6 @@ def add_model_args(p: Any) -> None:
     p.add_argument(
         "--semantic-weight",
         type=float,
-        default=0.5,
-        help="share of the embedding cosine in the hybrid score (default 0.5)",
+        default=0.3,
+        help="share of the semantic score in the hybrid score (default 0.3, as dedup_semantic_weight)",
     )

@@ -38,8 +38,9 @@ from cogs.suggestions.similarity.dedup_index import SHORTLIST, DedupIndex
 from cogs.suggestions.similarity.semantic import Embedder, Vectors
 from cogs.suggestions.similarity.text import language
 
-#: Share of the semantic score in the final score of a same-language candidate.
-DEFAULT_WEIGHT = 0.5
+#: Share of the semantic score in the final score of a same-language candidate (tuned on the
+#: dev sets: 0.2-0.3 is best on both, see docs/dedup.md).
+DEFAULT_WEIGHT = 0.3
 #: Nearest vectors (by normalised coarse score) added to the lexical shortlist.
 SEMANTIC_SHORTLIST = 48
 #: Dimensions of the reduced space for the first pass over all vectors.
@@ -81,16 +82,26 @@ class VectorStore:
         return doc_id in self._row_of
 
     def put(self, doc_id: int, vector: Vectors, lang: int) -> None:
-        self.drop(doc_id)
-        row = self._free.pop() if self._free else self._grow()
-        self._row_of[doc_id] = row
-        self._rows[row] = vector
-        self._lang[row] = lang
-        self._doc[row] = doc_id
-        self.sums[lang] += vector
-        self.counts[lang] += 1
+        self.put_many([doc_id], vector.reshape(1, -1), np.array([lang], dtype=np.int8))
+
+    def put_many(
+        self, doc_ids: Sequence[int], vectors: Vectors, langs: npt.NDArray[np.int8]
+    ) -> None:
+        """Store several rows at once (a start reads a whole board)."""
+        for doc_id in doc_ids:
+            self.drop(doc_id)
+        rows = np.array([self._take() for _ in doc_ids], dtype=np.int64)
+        self._row_of.update(zip(doc_ids, rows.tolist(), strict=True))
+        stored = vectors.astype(np.float16)
+        self._rows[rows] = stored
+        self._lang[rows] = langs
+        self._doc[rows] = doc_ids
+        for lang in range(LANGUAGES):
+            mine = langs == lang
+            self.sums[lang] += stored[mine].sum(axis=0, dtype=np.float64)
+            self.counts[lang] += int(mine.sum())
         if self._coarse is not None and self._projection is not None:
-            self._coarse[row] = vector @ self._projection
+            self._coarse[rows] = (vectors - self._mean) @ self._projection
         elif len(self._row_of) >= PROJECT_AT:
             self._fit()
 
@@ -142,10 +153,13 @@ class VectorStore:
         live = np.flatnonzero(self._doc[: self._used] >= 0)
         if len(live) > PROJECT_SAMPLE:
             live = np.sort(np.random.default_rng(0).choice(live, PROJECT_SAMPLE, replace=False))
-        sample = self._rows[live].astype(np.float32)
-        self._mean = sample.mean(axis=0)
-        _, _, vt = np.linalg.svd(sample - self._mean, full_matrices=False)
-        self._projection = np.ascontiguousarray(vt[:COARSE_DIM].T, dtype=np.float32)
+        sample = self._rows[live].astype(np.float64)
+        self._mean = sample.mean(axis=0).astype(np.float32)
+        centred = sample - sample.mean(axis=0)
+        # The main directions: eigenvectors of the (dim x dim) covariance, largest first.
+        _, vectors = np.linalg.eigh(centred.T @ centred)
+        top = vectors[:, ::-1][:, :COARSE_DIM]
+        self._projection = np.ascontiguousarray(top, dtype=np.float32)
         # Rows hold (v - mean) in the reduced space; a query adds mean . q back.
         coarse = np.zeros((len(self._rows), COARSE_DIM), dtype=np.float32)
         for start in range(0, self._used, 8192):
@@ -153,6 +167,9 @@ class VectorStore:
             coarse[start : start + len(block)] = block @ self._projection
         coarse[self._doc < 0] = 0.0
         self._coarse = coarse
+
+    def _take(self) -> int:
+        return self._free.pop() if self._free else self._grow()
 
     def _grow(self) -> int:
         if self._used == len(self._rows):
@@ -205,6 +222,22 @@ class HybridIndex:
             self._vectors.drop(doc_id)
         else:
             self._vectors.put(doc_id, vector, lang)
+
+    def put_many(self, docs: Sequence[tuple[int, str, Vectors | None]]) -> None:
+        """`put` for several documents, the vectors stored in one step."""
+        with_vector: list[int] = []
+        rows: list[Vectors] = []
+        langs: list[int] = []
+        for doc_id, text, vector in docs:
+            self.put(doc_id, text, None)
+            if vector is not None:
+                with_vector.append(doc_id)
+                rows.append(vector)
+                langs.append(self._lang[doc_id])
+        if with_vector:
+            self._vectors.put_many(
+                with_vector, np.vstack(rows).astype(np.float32), np.array(langs, dtype=np.int8)
+            )
 
     def set_vector(self, doc_id: int, text: str, vector: Vectors) -> bool:
         """Give an indexed document the vector of `text`; False when the document is not
