@@ -156,5 +156,5 @@ def add_model_args(p: Any) -> None:
         "--semantic-weight",
         type=float,
         default=0.3,
-        help="share of the semantic score in the hybrid score (default 0.3, as dedup_semantic_weight)",
+        help="share of the semantic score in the hybrid score (default 0.3)",
     )
