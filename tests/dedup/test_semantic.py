@@ -141,7 +141,7 @@ def test_the_coarse_pass_in_a_reduced_space_finds_the_same(
     reduced = make_index(tiny_model)
     assert isinstance(reduced, HybridIndex)
     reduced.add_many(docs.items())
-    assert reduced._vectors._coarse is not None and full._vectors._coarse is None
+    assert reduced._vectors._projection is not None and full._vectors._projection is None
     for query in ("freeze", "night theme", "signin laggy", "卡死", "夜间模式"):
         got, want = reduced.query(query, k=3), full.query(query, k=3)
         assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-6), query
