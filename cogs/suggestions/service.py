@@ -110,9 +110,15 @@ class SuggestionService:
         idx = await self.index(row.community_id)
         if isinstance(idx, HybridIndex) and _visible(row.status, row.hidden):
             text = _doc(row.title, row.details)
-            vector = (await self.embeddings.embed(idx, [text]))[0]
-            idx.put(row.id, text, vector)
-            await self.embeddings.store(idx, row.id, text, vector)
+            try:
+                vector = (await self.embeddings.embed(idx, [text]))[0]
+            except Exception as exc:  # indexed by its words now, the vector in the background
+                log.warning("could not embed suggestion %d now: %s", row.id, exc)
+                idx.put(row.id, text, None)
+                self.embeddings.queue(row.community_id, idx, [row.id])
+            else:
+                idx.put(row.id, text, vector)
+                await self.embeddings.store(idx, row.id, text, vector)
         else:
             _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
         if self._changes is not None and self._changes.live:
@@ -185,8 +191,13 @@ class SuggestionService:
         idx = await self.index(community_id)
         if isinstance(idx, HybridIndex) and len(idx):
             # The model runs in a worker thread: the event loop keeps serving votes meanwhile.
-            vector = (await self.embeddings.embed(idx, [text]))[0]
-            found = idx.query_vector(text, vector, k=k * 4, exclude=exclude)
+            try:
+                vector = (await self.embeddings.embed(idx, [text]))[0]
+            except Exception as exc:  # the model failed: words still find duplicates
+                log.warning("could not embed a query, searching by words only: %s", exc)
+                found = idx.words.query(text, k=k * 4, exclude=exclude)
+            else:
+                found = idx.query_vector(text, vector, k=k * 4, exclude=exclude)
         else:
             found = idx.query(text, k=k * 4, exclude=exclude)
         hits = [(sid, score) for sid, score in found if score >= min_score]

@@ -155,3 +155,37 @@ async def test_the_model_runs_off_the_event_loop(
     release.set()
     hits = await query
     assert on_loop_meanwhile.is_set() and hits[0][0].title == "App crash"
+
+
+async def test_a_failing_model_leaves_the_words(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
+) -> None:
+    from cogs.suggestions.similarity.semantic import load_embedder
+
+    model = load_embedder(tiny_model)
+    broken = {"yes": True}
+
+    class Flaky:
+        name, dim, baseline = model.name, model.dim, model.baseline
+
+        def encode(self, texts: list[str]) -> object:
+            if broken["yes"]:
+                raise RuntimeError("engine out of memory")
+            return model.encode(texts)
+
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(SuggestionService)
+    alice = await member(app, "alice")
+    cid, aid = alice.community.id, alice.member.account_id
+    index = await service.index(cid)
+    assert isinstance(index, HybridIndex)
+    index.embedder = Flaky()  # type: ignore[assignment]
+    first = await service.submit(cid, aid, "App crash at start", "", None, force=True)
+    assert first.posted is not None and index.missing() == [first.posted.id]
+    hits = await service.similar(cid, "app crash")  # by its words
+    assert [row.id for row, _ in hits] == [first.posted.id]
+    broken["yes"] = False
+    await service.embeddings.idle()
+    assert index.missing() == []
+    assert [row.id for row, _ in await service.similar(cid, "freeze")] == [first.posted.id]

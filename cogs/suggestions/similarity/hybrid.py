@@ -212,6 +212,11 @@ class HybridIndex:
     def model(self) -> str:
         return self.embedder.name
 
+    @property
+    def words(self) -> DedupIndex:
+        """The lexical side alone (when the model cannot be used for a moment)."""
+        return self._lexical
+
     def add(self, doc_id: int, text: str) -> None:
         self.add_many([(doc_id, text)])
 
