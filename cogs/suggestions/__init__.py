@@ -47,6 +47,7 @@ def setup(feature: FeatureSetup) -> None:
     feature.services.add(service)
     feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
+    feature.on_shutdown(service.embeddings.close)
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
     feature.add_content_check(repo.any_in_community)

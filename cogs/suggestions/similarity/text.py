@@ -110,3 +110,15 @@ def terms(text: str) -> dict[str, float]:
         for i in range(len(token) - 1):
             out[token[i : i + 2]] += weight
     return out
+
+
+#: `language()` values.
+LATIN, CHINESE = 0, 1
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def language(text: str) -> int:
+    """`CHINESE` when the text has at least as many Chinese characters as Latin words (a
+    character counts as a word), else `LATIN` (which also covers text with no letters)."""
+    return CHINESE if len(_CJK.findall(text)) >= max(1, len(_LATIN_WORD.findall(text))) else LATIN

@@ -1,0 +1,182 @@
+"""Vectors for the `semantic` extra: made off the event loop, stored, and re-made in the background.
+
+- A query is embedded in a worker thread (the model's C engine releases the GIL), so votes and
+  other handlers keep running meanwhile; the same text posted right after is not embedded again
+  (the embedder keeps the last texts' vectors).
+- A start reads the stored vectors with the suggestions (`VectorRepo.for_index`); a suggestion
+  without a vector for the configured model (new, edited elsewhere, or made under another model)
+  is indexed by its words at once and queued here. `Embeddings` works through the queue in small
+  batches: a vector another process stored meanwhile is read, the rest is embedded and stored.
+  Progress is logged and kept in `progress`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import Vectors, from_bytes, text_hash, to_bytes
+from storage.suggestions.posts import IndexRow, SuggestionRepo
+from storage.suggestions.vectors import VectorRepo
+
+log = logging.getLogger(__name__)
+
+#: Texts embedded per step in the background: small, so a query waits at most one step.
+BATCH = 8
+#: Log the progress of a large queue every this many suggestions.
+LOG_EVERY = 1000
+
+
+@dataclass
+class Progress:
+    done: int = 0
+    total: int = 0
+
+
+class Embeddings:
+    def __init__(
+        self,
+        repo: SuggestionRepo,
+        vectors: VectorRepo,
+        text_of: Callable[[str, str], str],
+        visible: Callable[[IndexRow], bool],
+    ) -> None:
+        self.repo = repo
+        self.vectors = vectors
+        self._text_of = text_of
+        self._visible = visible
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="fanloop-embed")
+        self._queue: dict[int, tuple[HybridIndex, set[int]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        #: Per community: suggestions given a vector since the queue was last empty, of how many.
+        self.progress: dict[int, Progress] = {}
+
+    async def embed(self, index: HybridIndex, texts: Sequence[str]) -> Vectors:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, index.embedder.encode, list(texts))
+
+    async def store(self, index: HybridIndex, sid: int, text: str, vector: Vectors) -> None:
+        """Keep a vector the service just made (its own post or edit); best effort: a failure
+        only means it is made again on a later start."""
+        try:
+            await self.vectors.save(index.model, [(sid, text_hash(text), to_bytes(vector))])
+        except Exception as exc:
+            log.warning("could not store the vector of suggestion %d: %s", sid, exc)
+
+    async def load(self, community_id: int, index: HybridIndex, excluded_status: str) -> None:
+        """Fill a new index from the database: stored vectors at once, the rest queued."""
+        rows = await self.vectors.for_index(
+            community_id, index.model, excluded_status=excluded_status
+        )
+        texts = [self._text_of(r.title, r.details) for r in rows]
+        fresh = [
+            i
+            for i, (r, text) in enumerate(zip(rows, texts, strict=True))
+            if r.vector is not None and r.text_hash == text_hash(text)
+        ]
+        decoded = from_bytes([rows[i].vector or b"" for i in fresh], index.embedder.dim)
+        vector_of = {} if decoded is None else dict(zip(fresh, decoded, strict=True))
+        index.put_many(
+            [
+                (r.id, text, vector_of.get(i))
+                for i, (r, text) in enumerate(zip(rows, texts, strict=True))
+            ]
+        )
+        missing = index.missing()
+        if missing:
+            log.info(
+                "community %d: %d of %d suggestions have no vector for %s yet; embedding them "
+                "in the background (they are found by their words meanwhile)",
+                community_id,
+                len(missing),
+                len(rows),
+                index.model,
+            )
+            self.queue(community_id, index, missing)
+
+    def queue(self, community_id: int, index: HybridIndex, sids: Sequence[int]) -> None:
+        held = self._queue.get(community_id)
+        if held is None or held[0] is not index:
+            held = self._queue[community_id] = (index, set())
+        held[1].update(sids)
+        progress = self.progress.setdefault(community_id, Progress())
+        progress.total += len(sids)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._work(), name="similar-embed")
+
+    async def idle(self) -> None:
+        """Return once the queue is empty (for tests and orderly shutdowns)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    def forget(self) -> None:
+        """The indexes were thrown away (a resync): their queues go with them."""
+        self._queue.clear()
+        self.progress.clear()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _work(self) -> None:
+        failures = 0
+        while self._queue:
+            community_id = next(iter(self._queue))
+            index, sids = self._queue[community_id]
+            batch = sorted(sids)[:BATCH]
+            try:
+                await self._step(community_id, index, batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("could not embed %d suggestions: %s", len(batch), exc)
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                continue
+            failures = 0
+            sids.difference_update(batch)
+            progress = self.progress[community_id]
+            progress.done += len(batch)
+            if not sids:
+                del self._queue[community_id]
+            if progress.total >= LOG_EVERY and (
+                not sids or progress.done // LOG_EVERY != (progress.done - len(batch)) // LOG_EVERY
+            ):
+                log.info(
+                    "community %d: embedded %d of %d suggestions for %s",
+                    community_id,
+                    progress.done,
+                    progress.total,
+                    index.model,
+                )
+            if not sids:
+                del self.progress[community_id]
+
+    async def _step(self, community_id: int, index: HybridIndex, batch: list[int]) -> None:
+        rows = [
+            r
+            for r in await self.repo.index_rows(batch)
+            if r.community_id == community_id and self._visible(r)
+        ]
+        texts = {r.id: self._text_of(r.title, r.details) for r in rows}
+        stored = await self.vectors.stored(index.model, list(texts))
+        ready: dict[int, Vectors] = {}
+        for sid, (digest, blob) in stored.items():
+            decoded = from_bytes([blob], index.embedder.dim)
+            if decoded is not None and digest == text_hash(texts[sid]):
+                ready[sid] = decoded[0]
+        todo = [sid for sid in texts if sid not in ready]
+        if todo:
+            made = await self.embed(index, [texts[sid] for sid in todo])
+            ready.update(zip(todo, made, strict=True))
+            await self.vectors.save(
+                index.model, [(sid, text_hash(texts[sid]), to_bytes(ready[sid])) for sid in todo]
+            )
+        for sid, vector in ready.items():
+            index.set_vector(sid, texts[sid], vector)

@@ -1,0 +1,180 @@
+"""`fanloop bench dedup --model …`: the semantic extra at board scale.
+
+What a deployment pays for the model, measured the way a process meets it:
+
+- **embedding cost**: `--embed-sample` suggestions of the synthetic board embedded in batches
+  (CPU time per suggestion on one thread, and wall-clock);
+- **start-up with stored vectors**: a SQLite database holding `--size` suggestions and their
+  vectors, read into a new `HybridIndex` exactly as a start does (`Embeddings.load`: one query,
+  float16 vectors decoded, words indexed), with the RSS it adds;
+- **query latency**: each query embedded (the model, one thread) and looked up, timed together.
+
+Embedding a board of 100,000 takes the model about 40 minutes on one core, so only the sample
+is embedded; every other suggestion stores a stand-in vector (a sampled suggestion's vector
+plus noise, normalised). Start-up and latency depend on how many vectors there are and their
+size, not on what they mean; what they mean is measured by `fanloop dedup-eval --semantic`.
+`--embed-all` embeds the whole board instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from sqlalchemy import insert
+
+from cogs.suggestions.embeddings import Embeddings
+from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import Embedder, text_hash, to_bytes
+from devtools.similarity.evaluate import percentile
+from storage.core.schema import accounts, communities
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.suggestions.posts import SuggestionRepo
+from storage.suggestions.schema import suggestion_vectors, suggestions
+from storage.suggestions.vectors import VectorRepo
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+CHUNK = 5000
+
+
+def _split(text: str) -> tuple[str, str]:
+    title, _, details = text.partition("\n")
+    return title, details
+
+
+def _doc(title: str, details: str) -> str:
+    return f"{title}\n{details}"  # as the suggestion service indexes a suggestion
+
+
+def embed_board(
+    embedder: Embedder, texts: list[str], sample: int, seed: int
+) -> tuple[np.ndarray[Any, Any], dict[str, float]]:
+    """Vectors for `texts`: the first `sample` embedded for real (and timed), the rest
+    stand-ins made from them."""
+    n = min(sample, len(texts))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    real = np.vstack([embedder.encode(texts[i : min(i + 32, n)]) for i in range(0, n, 32)])
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    vectors[:n] = real
+    if len(texts) > n:
+        rng = np.random.default_rng(seed)
+        base = real[rng.integers(0, n, len(texts) - n)]
+        noisy = base + rng.normal(0.0, 0.02, base.shape).astype(np.float32)
+        vectors[n:] = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    return vectors, {
+        "embedded": n,
+        "embed_cpu_ms_per_suggestion": 1000.0 * cpu / max(n, 1),
+        "embed_wall_ms_per_suggestion": 1000.0 * wall / max(n, 1),
+    }
+
+
+async def _seed(url: str, texts: list[str], vectors: np.ndarray[Any, Any], model: str) -> int:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            res = await conn.execute(insert(communities).values(name="bench", created_at=NOW))
+            cid = int(res.inserted_primary_key[0])  # type: ignore[index]
+            await conn.execute(insert(accounts).values(id=1, created_at=NOW))
+        for start in range(0, len(texts), CHUNK):
+            posts, stored = [], []
+            for i in range(start, min(start + CHUNK, len(texts))):
+                title, details = _split(texts[i])
+                posts.append(
+                    {
+                        "id": i + 1,
+                        "community_id": cid,
+                        "author_id": 1,
+                        "title": title,
+                        "details": details,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                )
+                stored.append(
+                    {
+                        "suggestion_id": i + 1,
+                        "model": model,
+                        "text_hash": text_hash(_doc(title, details)),
+                        "vector": to_bytes(vectors[i]),
+                    }
+                )
+            async with engine.begin() as conn:
+                await conn.execute(insert(suggestions), posts)
+                await conn.execute(insert(suggestion_vectors), stored)
+        return cid
+    finally:
+        await engine.dispose()
+
+
+async def _start(url: str, cid: int, embedder: Embedder) -> tuple[HybridIndex, float, float, float]:
+    """A start: the community's index read from the database. (index, seconds, CPU seconds of
+    this process, RSS MB)."""
+    engine = create_engine(url)
+    try:
+        gc.collect()
+        rss0 = psutil.Process().memory_info().rss
+        index = HybridIndex(embedder)
+        embeddings = Embeddings(
+            SuggestionRepo(engine), VectorRepo(engine), _doc, lambda r: not r.hidden
+        )
+        start, cpu = time.perf_counter(), time.process_time()
+        await embeddings.load(cid, index, "duplicate")
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        await embeddings.close()
+        assert index.missing() == [], "every stored vector should have been read"
+        return index, seconds, cpu, (psutil.Process().memory_info().rss - rss0) / 2**20
+    finally:
+        await engine.dispose()
+
+
+def measure_semantic(
+    embedder: Embedder,
+    texts: list[str],
+    queries: list[str],
+    sample: int,
+    seed: int = 7,
+) -> dict[str, Any]:
+    vectors, cost = embed_board(embedder, texts, sample, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        cid = asyncio.run(_seed(url, texts, vectors, embedder.name))
+        del vectors
+        index, start_s, start_cpu_s, rss_mb = asyncio.run(_start(url, cid, embedder))
+    wall: list[float] = []
+    cpu: list[float] = []
+    embed_cpu: list[float] = []
+    for i, text in enumerate(queries):
+        text = f"{text} #{i}"  # never in the model's cache: every query is embedded
+        w0, c0 = time.perf_counter(), time.thread_time()
+        vector = embedder.encode([text])[0]
+        e = time.thread_time()
+        index.query_vector(text, vector, k=5)
+        cpu.append((time.thread_time() - c0) * 1000.0)
+        embed_cpu.append((e - c0) * 1000.0)
+        wall.append((time.perf_counter() - w0) * 1000.0)
+    return {
+        "model": embedder.name,
+        "size": len(texts),
+        "queries": len(queries),
+        **cost,
+        "startup_s": start_s,
+        "startup_cpu_s": start_cpu_s,
+        "startup_rss_mb": rss_mb,
+        "p50_ms": percentile(wall, 0.5),
+        "p99_ms": percentile(wall, 0.99),
+        "max_ms": max(wall, default=0.0),
+        "cpu_p50_ms": percentile(cpu, 0.5),
+        "cpu_p99_ms": percentile(cpu, 0.99),
+        "embed_cpu_p50_ms": percentile(embed_cpu, 0.5),
+        "embed_cpu_p99_ms": percentile(embed_cpu, 0.99),
+    }
