@@ -414,7 +414,13 @@ async def merge_participation_accounts(
     """One person, one record: the ledger rows of `from_id` become `to_id`'s (a contribution both
     accounts made, same kind and ref, counts once), the higher tier is kept, and contributions
     still reported under `from_id` count for `to_id` from now on. The communities concerned are
-    marked for a full reconciliation (the daily cap may now apply differently)."""
+    marked for a full reconciliation (the daily cap may now apply differently).
+
+    Merging back (`to_id` was merged into `from_id` before) voids that earlier alias instead of
+    pointing `to_id` at itself."""
+    await conn.execute(
+        delete(aliases).where(aliases.c.from_account == to_id, aliases.c.to_account == from_id)
+    )
     await conn.execute(
         update(aliases).where(aliases.c.to_account == from_id).values(to_account=to_id)
     )

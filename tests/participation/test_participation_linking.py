@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.app import App
 from bot.core.commands import Role
 from cogs.suggestions.service import SuggestionService
+from storage.participation.ledger import merge_participation_accounts
 from tests.helpers import member
 from tests.participation.support import ListSource, service, totals
 
@@ -72,3 +73,18 @@ async def test_linking_merges_the_record_and_counts_shared_contributions_once(ap
     # And recomputing from the sources gives the same record.
     result = await service(app).recompute(cid)
     assert result.points_before == result.points_after == 8
+
+
+async def test_merging_back_voids_the_earlier_alias(app: App) -> None:
+    """An account merged into another and later the other way round (an identity that still
+    resolved to the first): the earlier alias goes, no alias points an account at itself."""
+    a = (await member(app, "ann", platform="discord", space="guild-1")).member.account_id
+    b = (await member(app, "bo", platform="telegram", space="chat-9")).member.account_id
+    repo = service(app).ledger
+    now = app.clock.now()
+    async with app.engine.begin() as conn:
+        await merge_participation_accounts(conn, a, b, now)
+    assert await repo.aliases() == [(a, b)]
+    async with app.engine.begin() as conn:
+        await merge_participation_accounts(conn, b, a, now)
+    assert await repo.aliases() == [(b, a)]
