@@ -58,7 +58,8 @@ async def test_a_promotion_elsewhere_reaches_the_answer_from_memory(
     claims = b.app.services.get(DropService).claims
     start = time.monotonic()
     while 1 in claims._final:  # until B hears of it
-        assert time.monotonic() - start < 5, "B still answers from its old memory"
+        # A bound against a hang only (the change feed takes milliseconds on a quiet machine).
+        assert time.monotonic() - start < 30, "B still answers from its old memory"
         await asyncio.sleep(0.02)
     assert "already got" in await say(b, "/as bob fan", "/claim 1")
     assert "sold out" in (await say(b, "/as carol fan", "/claim 1")).lower()

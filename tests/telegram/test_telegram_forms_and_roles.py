@@ -68,7 +68,7 @@ async def test_permission_matrix(world: World, app: App) -> None:
     for who, role in ((CAROL, Role.FAN), (ADMIN, Role.ADMIN), (OWNER, Role.OWNER)):
         for spec in privileged:
             await world.say(who, f"/{spec.name}")
-            text = world.last(who["id"])["text"]
+            text = world.texts(who["id"])[-1]  # a text, or a document's caption
             needed = f"This needs the {spec.role.name.lower()} role."
             assert (text == needed) == (role < spec.role), (who["first_name"], spec.name, text)
 
