@@ -365,6 +365,7 @@ async def test_a_vote_a_merge_a_release_and_a_drop_show_after_a_reload(
     # A release: on the changelog.
     await b.open(f"{c}/changelog")
     assert "v2.1" not in await b.text("main")
+    assert "Export to CSV (1 vote)" in await b.text("main")
     await svc.set_status(s.cid, dark, "shipped", None, actor)
     await release(app, owner, "v2.1", [dark])
     await b.reload()
