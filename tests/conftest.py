@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from storage.engine import create_engine
 from storage.migrate import upgrade
 from tests import databases
 from tests.databases import TemplateDatabases, create_schema, sqlite_url
+from tests.helpers import artifacts_dir
 
 PG_URL = os.environ.get("FANLOOP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("FANLOOP_TEST_REQUIRE_POSTGRES") == "1"
@@ -97,6 +99,17 @@ def _templates() -> TemplateDatabases:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     asyncio.run(databases.close_templates())
+
+
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where this run's browser screenshots are (tests/web/test_browser.py)."""
+    shots = artifacts_dir("browser")
+    new = [p for p in shots.glob("*.png") if p.stat().st_mtime >= _STARTED]
+    if new:
+        terminalreporter.write_line(f"browser screenshots ({len(new)}): {shots}")
 
 
 @pytest_asyncio.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.context import Context
@@ -18,3 +21,10 @@ async def member(
         display_name=name,
         role=role,
     )
+
+
+def artifacts_dir(kind: str) -> Path:
+    """Where tests keep files for people to look at (screenshots): `tests/artifacts/<kind>`, or
+    `$FANLOOP_TEST_ARTIFACTS/<kind>`; ignored by git."""
+    base = os.environ.get("FANLOOP_TEST_ARTIFACTS") or Path(__file__).parent / "artifacts"
+    return Path(base) / kind
