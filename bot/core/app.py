@@ -27,6 +27,7 @@ from bot.core.events import Events
 from bot.core.feature import AdmissionCheck, FeatureSetup, Hook, Worker
 from bot.core.health import PlatformHealth
 from bot.core.i18n import Translator, normalize_locale
+from bot.core.web_links import WebLinks
 from bot.core.identity_cache import IdentityCache
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
@@ -78,6 +79,11 @@ class App:
         self.changes.on_resync(self.identity_cache.clear)
         self.community_settings = SettingsService(SettingsRepo(engine))
         self.outbox = Outbox(OutboxRepo(engine), self.identity, clock, self.community_locale)
+        # "View on the web" links on messages about a page of the community's site.
+        self.web_links = WebLinks(
+            self.community_settings, lambda: self.settings.web_base_url, self.translator
+        )
+        self.outbox.decorate = self.web_links.apply
         # Per-member limits: in memory with SQLite's one process, in the database otherwise.
         self.rate_limits: RateLimits = (
             SharedRateLimits(RateLimitRepo(engine), clock)
@@ -88,6 +94,7 @@ class App:
 
         self.dispatcher = Dispatcher(self)
         self.posts = PostViews()
+        self.posts.decorate = self.web_links.apply
         # What admins and owners did, written by the dispatcher (bot/core/audit.py).
         self.audit = AuditLog(AuditRepo(engine), clock)
         # Checks a cog adds before commands, buttons and replies (a muted member's vote).
