@@ -27,7 +27,6 @@ from bot.core.events import Events
 from bot.core.feature import AdmissionCheck, FeatureSetup, Hook, Worker
 from bot.core.health import PlatformHealth
 from bot.core.i18n import Translator, normalize_locale
-from bot.core.web_links import WebLinks
 from bot.core.identity_cache import IdentityCache
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
@@ -36,6 +35,7 @@ from bot.core.posts import PostViews
 from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedRateLimits
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
+from bot.core.web_links import WebLinks
 from config.settings import FanloopSettings
 from storage.core.audit import AuditRepo
 from storage.core.identity import TOPIC as IDENTITY_TOPIC
