@@ -1,4 +1,4 @@
-""""View on the web" on Discord: a link button (style 5, with its url) beside the vote button,
+""" "View on the web" on Discord: a link button (style 5, with its url) beside the vote button,
 through the local Discord API."""
 
 from __future__ import annotations

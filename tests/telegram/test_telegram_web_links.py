@@ -1,4 +1,4 @@
-""""View on the web" on Telegram: a URL button below the card, through the local Bot API."""
+""" "View on the web" on Telegram: a URL button below the card, through the local Bot API."""
 
 from __future__ import annotations
 
