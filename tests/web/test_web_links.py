@@ -112,3 +112,14 @@ def test_links_survive_the_outbox_payload() -> None:
     reply = Reply(text="x", web_path="/s/1", links=[Link("View on the web", f"{BASE}/c/1/s/1")])
     back = Reply.from_dict(reply.to_dict())
     assert back.links == reply.links and back.web_path == "/s/1"
+
+
+async def test_a_post_approved_from_the_review_queue_links_to_its_page(
+    console: ConsoleAdapter,
+) -> None:
+    await say(console, "/as alice fan", "/as boss owner", "/settings review_queue on")
+    await say(console, "/settings web on")
+    held = await say(console, "/as alice fan", '/suggest "Dark mode" "easier on the eyes"')
+    assert links(held) == [] and links(held, "alice") == []  # held: no page yet
+    approved = await say(console, "/as boss admin", "/approve 1")
+    assert links(approved) == [f"{BASE}/c/1/s/1"]
