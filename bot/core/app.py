@@ -35,6 +35,7 @@ from bot.core.posts import PostViews
 from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedRateLimits
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
+from bot.core.web_links import WebLinks
 from config.settings import FanloopSettings
 from storage.core.audit import AuditRepo
 from storage.core.identity import TOPIC as IDENTITY_TOPIC
@@ -78,6 +79,11 @@ class App:
         self.changes.on_resync(self.identity_cache.clear)
         self.community_settings = SettingsService(SettingsRepo(engine))
         self.outbox = Outbox(OutboxRepo(engine), self.identity, clock, self.community_locale)
+        # "View on the web" links on messages about a page of the community's site.
+        self.web_links = WebLinks(
+            self.community_settings, lambda: self.settings.web_base_url, self.translator
+        )
+        self.outbox.decorate = self.web_links.apply
         # Per-member limits: in memory with SQLite's one process, in the database otherwise.
         self.rate_limits: RateLimits = (
             SharedRateLimits(RateLimitRepo(engine), clock)
@@ -88,6 +94,7 @@ class App:
 
         self.dispatcher = Dispatcher(self)
         self.posts = PostViews()
+        self.posts.decorate = self.web_links.apply
         # What admins and owners did, written by the dispatcher (bot/core/audit.py).
         self.audit = AuditLog(AuditRepo(engine), clock)
         # Checks a cog adds before commands, buttons and replies (a muted member's vote).

@@ -89,7 +89,8 @@ class Dispatcher:
         self, ctx: Context, where: str, fn: Callable[[], Awaitable[Reply]]
     ) -> tuple[Reply, str]:
         try:
-            return await fn(), OK
+            reply = await fn()
+            return await self.app.web_links.apply(ctx.community.id, reply, ctx.locale), OK
         except UserError as exc:
             return Reply(text=user_message(ctx, exc), ephemeral=True, error=True), REFUSED_OUTCOME
         except Exception as exc:

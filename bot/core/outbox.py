@@ -79,6 +79,8 @@ class Outbox:
         self.clock = clock
         self._community_locale = community_locale
         self.wake = asyncio.Event()
+        # What a community's announcement gets before it is stored (its "view on the web" link).
+        self.decorate: Callable[[int, Reply, str], Awaitable[Reply]] | None = None
 
     async def announce(
         self,
@@ -92,6 +94,8 @@ class Outbox:
         (`LIVE_POST`, `LIVE_EDIT`): the message shows its subject's live state (see `LIVE`)."""
         locale = await self._community_locale(community_id)
         reply = render(locale)
+        if self.decorate is not None:
+            reply = await self.decorate(community_id, reply, locale)
         reply.ephemeral = False
         payload = reply.to_dict()
         if live is not None:

@@ -36,6 +36,9 @@ class PostViews:
         self._views: dict[str, PostView] = {}
         self._editors: list[PostEditor] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # What a view gets before it is shown (its "view on the web" link): (community, reply,
+        # locale) -> reply.
+        self.decorate: Callable[[int, Reply, str], Awaitable[Reply]] | None = None
 
     def add(self, prefix: str, view: PostView) -> None:
         self._views[prefix] = view
@@ -51,9 +54,12 @@ class PostViews:
         if view is None:
             return None
         try:
-            return await view(ctx, args)
+            reply = await view(ctx, args)
         except UserError:
             return None
+        if reply is not None and self.decorate is not None:
+            reply = await self.decorate(ctx.community.id, reply, ctx.locale)
+        return reply
 
     def changed(self, ctx: Context, subject: str, locale: str) -> None:
         """`subject` changed: its posts are edited in the background, shown in `locale` (the

@@ -3,6 +3,9 @@
 Text is plain text: adapters escape it for their markup. Buttons and select options carry
 *actions*, short strings that fit Telegram's 64-byte callback data and Discord's custom_id.
 An image (PNG) is shown inline; a file (`file` + `file_name`, e.g. a CSV) is attached.
+A link (`links`) opens an address: a Discord link button, a Telegram URL button, a line on the
+console. `web_path` names the community's web page the message is about ("/s/12"); the core
+turns it into a "view on the web" link when the community's page is on (bot.core.web_links).
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ class Button:
 
     def __post_init__(self) -> None:
         check_action(self.action)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A button that opens an address instead of sending an action."""
+
+    label: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,9 @@ class Reply:
     # A file to attach (e.g. a CSV export); adapters send it as a document.
     file: bytes | None = None
     file_name: str = ""
+    # The community web page this message is about ("/s/12"), and the links shown.
+    web_path: str = ""
+    links: list[Link] = field(default_factory=list)
 
     def plain_text(self) -> str:
         """Title, text, fields and footer as one plain string (console, logs, tests)."""
@@ -117,4 +131,6 @@ class Reply:
             error=bool(data.get("error", False)),
             file=base64.b64decode(data["file"]) if data.get("file") else None,
             file_name=data.get("file_name", ""),
+            web_path=data.get("web_path", ""),
+            links=[Link(**k) for k in data.get("links", [])],
         )

@@ -141,6 +141,7 @@ def card(
         fields=out,
         buttons=buttons,
         subject=subject(drop.id),
+        web_path=f"/drops/{drop.id}",
         footer=t("drop.footer.reserve", id=drop.id) if now_phase == DropPhase.RESERVING else "",
     )
 
@@ -194,6 +195,7 @@ def draw_result(t: Tr, drop: DropRow, winners: int, tz: ZoneInfo) -> Reply:
         ],
         footer=t("drop.draw.verify", id=drop.id),
         subject=subject(drop.id),
+        web_path=f"/drops/{drop.id}",
     )
 
 

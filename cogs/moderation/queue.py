@@ -190,6 +190,7 @@ class QueueService:
                     )
                 ],
                 subject=f"sg:{row.id}",
+                web_path=f"/s/{row.id}",
             )
 
         return render

@@ -68,6 +68,7 @@ def card(
         fields=fields,
         buttons=buttons,
         subject=subject(row.id),
+        web_path="" if row.hidden else f"/s/{row.id}",
         footer="\n".join(
             part
             for part in (

@@ -60,6 +60,7 @@ def changelog(
         text="\n".join(item_line(t, item) for item in items),
         footer=t("release.changelog.footer", when=next_report) if next_report else "",
         subject=f"rl:{release.id}",
+        web_path="/changelog",
     )
 
 

@@ -129,4 +129,5 @@ def results_reply(
         image=chart_png(t, locale, res, tz) if res.turnout else None,
         image_name=f"fourgrid-{res.release.version}.png".replace("/", "-").replace(" ", "-"),
         footer=t("fourgrid.results.footer"),
+        web_path="" if interim else "/reports",
     )

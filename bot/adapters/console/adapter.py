@@ -57,6 +57,8 @@ class OutEvent:
         }
         if self.file:
             data["file"] = self.file
+        if self.reply.links:
+            data["links"] = [{"label": k.label, "url": k.url} for k in self.reply.links]
         if self.update:
             data["update"] = True
         return data

@@ -26,6 +26,8 @@ def render_text(event: OutEvent, *, only_you: str) -> str:
         lines.append(f"    (image: {event.image})")
     if event.file:
         lines.append(f"    (file: {event.file})")
+    for link in reply.links:
+        lines.append(f"    {link.label}: {link.url}")
     if event.actions:
         lines.append(
             "    " + "  ".join(f"[{i}] {label}" for i, (label, _a) in enumerate(event.actions, 1))

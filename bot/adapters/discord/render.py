@@ -106,8 +106,9 @@ def _unique_options(options: tuple[SelectOption, ...]) -> list[SelectOption]:
 def view(reply: Reply) -> discord.ui.View | None:
     has_select = bool(reply.select and reply.select.options)
     rows_for_buttons = MAX_ROWS - (1 if has_select else 0)
-    buttons = _unique_buttons(list(reply.buttons), rows_for_buttons * PER_ROW)
-    if not buttons and not has_select:
+    links = list(reply.links)[: rows_for_buttons * PER_ROW]
+    buttons = _unique_buttons(list(reply.buttons), rows_for_buttons * PER_ROW - len(links))
+    if not buttons and not has_select and not links:
         return None
     v = discord.ui.View(timeout=None)
     for i, b in enumerate(buttons):
@@ -117,6 +118,16 @@ def view(reply: Reply) -> discord.ui.View | None:
                 style=STYLES.get(b.style, discord.ButtonStyle.secondary),
                 custom_id=b.action,
                 row=i // PER_ROW,
+            )
+        )
+    for j, link in enumerate(links, start=len(buttons)):
+        # A link button (style 5): it opens the address, no interaction comes back.
+        v.add_item(
+            discord.ui.Button(
+                label=clip(link.label, 80) or "·",
+                style=discord.ButtonStyle.link,
+                url=link.url,
+                row=j // PER_ROW,
             )
         )
     if reply.select and has_select:
@@ -132,7 +143,7 @@ def view(reply: Reply) -> discord.ui.View | None:
                     )
                     for o in _unique_options(reply.select.options)
                 ],
-                row=(len(buttons) + PER_ROW - 1) // PER_ROW,
+                row=(len(buttons) + len(links) + PER_ROW - 1) // PER_ROW,
             )
         )
     v.stop()

@@ -112,6 +112,10 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         for option in reply.select.options:
             label = f"{option.label} — {option.description}" if option.description else option.label
             rows.append([_button(label, option.action)])
+    # Links (a URL button each, on a row of its own): they open the address.
+    rows.extend(
+        [InlineKeyboardButton(link.label.strip() or "·", url=link.url)] for link in reply.links
+    )
     return InlineKeyboardMarkup(rows) if rows else None
 
 

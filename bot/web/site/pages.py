@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from bot.core.app import App
 from bot.web.site.reader import NotFound, Site, SiteReader
-from bot.web.site.render import Renderer, language
+from bot.web.site.render import Renderer, cached, language
 
 log = logging.getLogger(__name__)
+
+LIVE_JS = (resources.files("bot.web.site") / "static" / "live.js").read_bytes()
 
 Reader = Callable[[Site, web.Request], Awaitable[dict[str, Any]]]
 
@@ -140,8 +143,16 @@ class SitePages:
             raise NotFound from None
         return await self.reader.drop_data(site, drop_id)
 
+    async def live_js(self, request: web.Request) -> web.Response:
+        """The live counts' script (static/live.js): the only script the pages load."""
+        return cached(request, LIVE_JS, "text/javascript; charset=utf-8", False, 200)
+
     def routes(self) -> list[web.RouteDef]:
-        out = [web.get("/", self.index), web.get("/api/communities", self.api_index)]
+        out = [
+            web.get("/", self.index),
+            web.get("/api/communities", self.api_index),
+            web.get("/static/live.js", self.live_js),
+        ]
         for base in ("/c/{cid:\\d+}", "/p/{token:[A-Za-z0-9_-]{16,64}}"):
             for path, template, read in (
                 ("", "board.html", self._board),
