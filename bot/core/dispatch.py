@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -30,8 +31,17 @@ log = logging.getLogger(__name__)
 
 def storable(text: str) -> str:
     """`text` without NUL characters, which PostgreSQL cannot store in text (and no one types on
-    purpose): every text a member sends goes through here before a handler sees it."""
-    return text.replace("\x00", "") if "\x00" in text else text
+    purpose), and with any lone surrogate (a JSON escape such as "\\ud800" that pairs with
+    nothing, which no database can store as UTF-8) shown as U+FFFD: every text a member sends
+    goes through here before a handler sees it."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, a surrogate is always a lone one
 
 
 DEFAULT_COMMAND_RATE = (20, 60.0)

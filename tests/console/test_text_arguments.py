@@ -166,6 +166,16 @@ async def test_nul_characters_never_reach_the_database(console: ConsoleAdapter) 
     assert await _titles(console.app) == [("Dark mode", "for the settings")]
 
 
+async def test_lone_surrogates_are_kept_as_replacement_characters(
+    console: ConsoleAdapter,
+) -> None:
+    """A JSON escape of half a surrogate pair ("\\ud800", which a platform may pass on) cannot
+    be stored as UTF-8: it is kept as U+FFFD instead of failing the command."""
+    reply = await _one(console, "/suggest Dark\ud800 mode\nfor the settings")
+    assert not reply.error, reply.text
+    assert await _titles(console.app) == [("Dark\ufffd mode", "for the settings")]
+
+
 def test_the_separator_after_a_quoted_title_or_for_an_optional_one() -> None:
     """`"Dark mode" | details` drops the separator as an unquoted title does; an optional title
     (`/edit 12 | new details`) may be left out by starting with the separator."""
