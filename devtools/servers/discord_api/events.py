@@ -10,13 +10,11 @@ from devtools.servers.discord_api.rest import Rest
 from devtools.servers.discord_api.shards import session_for
 from devtools.servers.discord_api.world import (
     APP_ID,
-    BOT_USER,
     EVERYONE,
     GENERAL_ID,
     GUILD_ID,
-    MESSAGE_CONTENT,
     Interaction,
-    now_iso,
+    member_message,
     snowflake,
 )
 
@@ -198,40 +196,16 @@ class Events(Rest):
     ) -> dict[str, Any]:
         """A member replies to a message (MESSAGE_CREATE of type 19)."""
         guild = self.guilds[int(to.get("guild_id") or GUILD_ID)]
-        member = guild.member(user)
-        member.pop("user")
-        member.pop("permissions")
-        msg = {
-            "id": snowflake(),
+        reference = {
+            "type": 0,
+            "message_id": to["id"],
             "channel_id": to["channel_id"],
             "guild_id": str(guild.id),
-            "author": user,
-            "member": member,
-            "content": content,
-            "timestamp": now_iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [BOT_USER] if mention else [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "type": 19,
-            "flags": 0,
-            "message_reference": {
-                "type": 0,
-                "message_id": to["id"],
-                "channel_id": to["channel_id"],
-                "guild_id": str(guild.id),
-            },
-            "referenced_message": to,
         }
-        intents = int((self.identify or {}).get("intents") or 0)
-        if not mention and not intents & MESSAGE_CONTENT:
-            # Without the privileged intent Discord sends no text for messages not mentioning
-            # the bot.
-            msg = dict(msg, content="")
+        msg = member_message(
+            guild, user, to["channel_id"], content, mention=mention, kind=19,
+            identify=self.identify, message_reference=reference, referenced_message=to,
+        )  # fmt: skip
         await self.dispatch("MESSAGE_CREATE", msg)
         return msg
 

@@ -18,11 +18,9 @@ from typing import Any
 from devtools.servers.discord_api.responses import Responses
 from devtools.servers.discord_api.world import (
     APP_ID,
-    BOT_USER,
-    MESSAGE_CONTENT,
     Rejected,
+    member_message,
     now_iso,
-    snowflake,
 )
 
 PUBLIC_THREAD = 11
@@ -103,30 +101,8 @@ class Threads(Responses):
         guild = self.guild_of_channel(int(thread_id))
         if guild is None or int(thread_id) not in guild.threads:
             raise KeyError(f"no thread {thread_id}")
-        member = guild.member(user)
-        member.pop("user")
-        member.pop("permissions")
-        msg = {
-            "id": snowflake(),
-            "channel_id": str(thread_id),
-            "guild_id": str(guild.id),
-            "author": user,
-            "member": member,
-            "content": content,
-            "timestamp": now_iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [BOT_USER] if mention else [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "type": 0,
-            "flags": 0,
-        }
-        intents = int((self.identify or {}).get("intents") or 0)
-        if not mention and not intents & MESSAGE_CONTENT:
-            msg = dict(msg, content="")
+        msg = member_message(
+            guild, user, str(thread_id), content, mention=mention, kind=0, identify=self.identify
+        )
         await self.dispatch("MESSAGE_CREATE", msg)
         return msg

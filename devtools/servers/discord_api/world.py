@@ -235,3 +235,45 @@ def text_channel(cid: int, guild_id: int, name: str, position: int) -> dict[str,
         "topic": None,
         "last_message_id": None,
     }
+
+
+def member_message(
+    guild: Guild,
+    user: dict[str, Any],
+    channel_id: str,
+    content: str,
+    *,
+    mention: bool,
+    kind: int,
+    identify: dict[str, Any] | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A member's MESSAGE_CREATE payload in `channel_id` (`kind` 0: a message, 19: a reply)."""
+    member = guild.member(user)
+    member.pop("user")
+    member.pop("permissions")
+    msg = {
+        "id": snowflake(),
+        "channel_id": channel_id,
+        "guild_id": str(guild.id),
+        "author": user,
+        "member": member,
+        "content": content,
+        "timestamp": now_iso(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [BOT_USER] if mention else [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": kind,
+        "flags": 0,
+        **extra,
+    }
+    intents = int((identify or {}).get("intents") or 0)
+    if not mention and not intents & MESSAGE_CONTENT:
+        # Without the privileged intent Discord sends no text for messages not mentioning the bot.
+        msg["content"] = ""
+    return msg
