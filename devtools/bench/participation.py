@@ -25,20 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core import runtime
 from bot.core.clock import FakeClock
-from storage.core.schema import accounts, communities, identities, members, spaces
+from devtools.bench.seeding import insert_chunked, seed_members
+from storage.core.schema import communities, members, spaces
 from storage.engine import create_engine
 from storage.migrate import upgrade
 from storage.suggestions.schema import suggestion_events, suggestions, votes
 
 T = TypeVar("T")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-CHUNK = 5000
-
-
-async def _insert(engine: AsyncEngine, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        async with engine.begin() as conn:
-            await conn.execute(insert(table), rows[start : start + CHUNK])
 
 
 async def seed(engine: AsyncEngine, n_members: int, n_votes: int, rng: random.Random) -> int:
@@ -52,33 +46,11 @@ async def seed(engine: AsyncEngine, n_members: int, n_votes: int, rng: random.Ra
     admin = n_members + 1
     ids = list(range(1, admin + 1))
     start = NOW - timedelta(days=30)
-    await _insert(engine, accounts, [{"id": a, "created_at": start} for a in ids])
-    await _insert(
-        engine,
-        identities,
-        [
-            {
-                "platform": "console",
-                "platform_user_id": f"m{a}",
-                "account_id": a,
-                "display_name": f"m{a}",
-                "created_at": start,
-            }
-            for a in ids
-        ],
-    )
-    await _insert(
-        engine,
-        members,
-        [
-            {"community_id": cid, "account_id": a, "joined_at": start, "last_seen_at": start}
-            for a in ids
-        ],
-    )
+    await seed_members(engine, cid, ids, start)
     n_sugg = max(10, n_members // 10)
     authors = [rng.randint(1, n_members) for _ in range(n_sugg)]
     statuses = rng.choices(["new", "planned", "shipped"], weights=[8, 1, 1], k=n_sugg)
-    await _insert(
+    await insert_chunked(
         engine,
         suggestions,
         [
@@ -94,7 +66,7 @@ async def seed(engine: AsyncEngine, n_members: int, n_votes: int, rng: random.Ra
             for s in range(n_sugg)
         ],
     )
-    await _insert(
+    await insert_chunked(
         engine,
         suggestion_events,
         [
@@ -121,7 +93,7 @@ async def seed(engine: AsyncEngine, n_members: int, n_votes: int, rng: random.Ra
         seen.add(pair)
         at = start + timedelta(seconds=rng.randint(0, 30 * 86400 - 1))
         rows.append({"suggestion_id": pair[0], "account_id": pair[1], "created_at": at})
-    await _insert(engine, votes, rows)
+    await insert_chunked(engine, votes, rows)
     await _recount(engine)
     return cid
 
@@ -146,7 +118,7 @@ async def add_votes(
             continue
         have.add(pair)
         rows.append({"suggestion_id": pair[0], "account_id": pair[1], "created_at": at})
-    await _insert(engine, votes, rows)
+    await insert_chunked(engine, votes, rows)
     await _recount(engine)
 
 

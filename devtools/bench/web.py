@@ -36,19 +36,13 @@ from bot.web.server import HttpServers
 from bot.web.site import SitePages
 from cogs.suggestions.service import SuggestionService
 from config.settings import FanloopSettings
+from devtools.bench.seeding import insert_chunked, seed_members
 from devtools.scratch import ScratchDb
-from storage.core.schema import accounts, communities, community_settings, identities, members
+from storage.core.schema import communities, community_settings
 from storage.suggestions.schema import suggestions, votes
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-CHUNK = 5000
 CATEGORIES = ["UI", "Camera", "Battery", "Network", "相机"]
-
-
-async def _insert(engine: AsyncEngine, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        async with engine.begin() as conn:
-            await conn.execute(insert(table), rows[start : start + CHUNK])
 
 
 async def seed(engine: AsyncEngine, n: int, n_members: int, rng: random.Random) -> int:
@@ -60,29 +54,7 @@ async def seed(engine: AsyncEngine, n: int, n_members: int, rng: random.Random) 
         )
     start = NOW - timedelta(days=60)
     ids = range(1, n_members + 1)
-    await _insert(engine, accounts, [{"id": a, "created_at": start} for a in ids])
-    await _insert(
-        engine,
-        identities,
-        [
-            {
-                "platform": "console",
-                "platform_user_id": f"m{a}",
-                "account_id": a,
-                "display_name": f"m{a}",
-                "created_at": start,
-            }
-            for a in ids
-        ],
-    )
-    await _insert(
-        engine,
-        members,
-        [
-            {"community_id": cid, "account_id": a, "joined_at": start, "last_seen_at": start}
-            for a in ids
-        ],
-    )
+    await seed_members(engine, cid, ids, start)
     rows: list[dict[str, Any]] = []
     vote_rows: list[dict[str, Any]] = []
     for s in range(1, n + 1):
@@ -108,8 +80,8 @@ async def seed(engine: AsyncEngine, n: int, n_members: int, rng: random.Random) 
         vote_rows.extend(
             {"suggestion_id": s, "account_id": a, "created_at": created} for a in voters
         )
-    await _insert(engine, suggestions, rows)
-    await _insert(engine, votes, vote_rows)
+    await insert_chunked(engine, suggestions, rows)
+    await insert_chunked(engine, votes, vote_rows)
     return cid
 
 
