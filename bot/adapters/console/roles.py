@@ -46,5 +46,5 @@ def save(path: Path, roles: dict[str, Role]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         part.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
         os.replace(part, path)
-    except OSError as exc:  # the role holds for this session all the same
+    except OSError as exc:  # the role holds until the console stops, all the same
         log.warning("console roles could not be kept in %s: %s", path, exc)
