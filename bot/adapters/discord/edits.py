@@ -32,6 +32,24 @@ Key = tuple[int, int]  # channel id, message id
 Components = list[dict[str, Any]]  # a message's action rows, as Discord's JSON
 
 
+async def patch_message(
+    client: discord.Client,
+    responder: Responder,
+    channel_id: int | str,
+    message_id: int | str,
+    body: dict[str, Any],
+) -> None:
+    """Edit a message of the bot's with the bot token, in the last place of the response gate."""
+    route = discord.http.Route(
+        "PATCH",
+        "/channels/{channel_id}/messages/{message_id}",
+        channel_id=channel_id,
+        message_id=message_id,
+    )
+    async with responder.slot(EDIT):
+        await client.http.request(route, json=body)
+
+
 async def relabelled(rows: Components, label_for: LabelFor) -> Components | None:
     """`rows` with each button's label brought up to date; None if none changed."""
     out: Components = []
@@ -93,15 +111,10 @@ class CardEdits:
 
     async def _edit(self, key: Key, rows: Components) -> bool:
         channel_id, message_id = key
-        route = discord.http.Route(
-            "PATCH",
-            "/channels/{channel_id}/messages/{message_id}",
-            channel_id=channel_id,
-            message_id=message_id,
-        )
         try:
-            async with self.responder.slot(EDIT):
-                await self.client.http.request(route, json={"components": rows})
+            await patch_message(
+                self.client, self.responder, channel_id, message_id, {"components": rows}
+            )
         except discord.RateLimited as exc:  # longer than discord.py waits by itself
             raise EditLater(exc.retry_after) from exc
         except discord.HTTPException as exc:  # deleted, not ours any more, or Discord failing

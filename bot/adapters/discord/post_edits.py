@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.gate import EDIT
+from bot.adapters.discord.edits import patch_message
 from bot.adapters.discord.render import embed, view
 from bot.adapters.discord.respond import Responder
 from bot.core.context import Context
@@ -47,15 +47,8 @@ class PostEdits:
         for channel_id, message_id in await self.messages.messages_about(
             PLATFORM, subject, ctx.community.id
         ):
-            route = discord.http.Route(
-                "PATCH",
-                "/channels/{channel_id}/messages/{message_id}",
-                channel_id=channel_id,
-                message_id=message_id,
-            )
             try:
-                async with self.responder.slot(EDIT):
-                    await self.client.http.request(route, json=body)
+                await patch_message(self.client, self.responder, channel_id, message_id, body)
                 self.edits += 1
             except discord.HTTPException as exc:  # deleted, not ours any more, or failing
                 log.info("post %s/%s about %s not edited: %s", channel_id, message_id, subject, exc)
