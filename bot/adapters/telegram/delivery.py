@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from bot.adapters.telegram.members import PLATFORM
-from bot.adapters.telegram.render import render
+from bot.adapters.telegram.post_edits import edit_text, one_text
 from bot.adapters.telegram.sender import Sender, retry_after_seconds, unreachable_error
 from bot.core.outbox import LIVE, LIVE_EDIT, PARTS_SENT, DeliveryFailed, DeliveryRetry, OutboxItem
 from bot.core.reply import Reply
@@ -91,23 +89,15 @@ class OutboxDelivery:
             return False
         if known.item_id >= item.id:
             return True  # a newer update is shown already (this one was retried late)
-        parts = render(reply)
-        if len(parts) != 1 or parts[0].photo is not None or parts[0].document is not None:
+        out = one_text(reply)
+        if out is None:
             return False  # grew past one text message: a new post shows it whole
         await self.sender.throttle.wait(chat_id)
         try:
-            await self.sender.bot.edit_message_text(
-                parts[0].html,
-                chat_id=chat_id,
-                message_id=int(known.message_id),
-                parse_mode=ParseMode.HTML,
-                reply_markup=parts[0].keyboard,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            await edit_text(self.sender.bot, chat_id, int(known.message_id), out)
         except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.info("live message %s cannot be edited (%s): posting anew", known, exc)
-                return False
+            log.info("live message %s cannot be edited (%s): posting anew", known, exc)
+            return False
         now = self.sender.clock.now()
         await messages.set_live(
             PLATFORM, str(chat_id), reply.subject, known.message_id, item.id, now

@@ -12,7 +12,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.adapters.telegram.render import render
+from bot.adapters.telegram.render import Outgoing, render
 from bot.adapters.telegram.throttle import SendThrottle
 from bot.core.context import Context
 from bot.core.reply import Reply
@@ -21,6 +21,32 @@ from storage.platform.messages import MessagesRepo
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+
+
+def one_text(reply: Reply) -> Outgoing | None:
+    """The reply as the one text message an edit can show; None when it is more (several
+    messages, a photo, a file)."""
+    shown = render(reply)
+    if len(shown) != 1 or shown[0].photo is not None or shown[0].document is not None:
+        return None
+    return shown[0]
+
+
+async def edit_text(bot: Bot, chat_id: int, message_id: int, out: Outgoing) -> None:
+    """Show `out` in place of a message of the bot's; "message is not modified" (it shows that
+    already) is no failure. Other refusals raise (BadRequest, TelegramError)."""
+    try:
+        await bot.edit_message_text(
+            out.html,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=out.keyboard,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 class PostEdits:
@@ -33,32 +59,15 @@ class PostEdits:
     async def __call__(self, ctx: Context, subject: str, reply: Reply | None) -> None:
         if reply is None:
             return
-        shown = render(reply)
-        if len(shown) != 1 or shown[0].photo is not None or shown[0].document is not None:
+        out = one_text(reply)
+        if out is None:
             return  # not one text message: nothing a card edit could show
-        out = shown[0]
         for chat_id, message_id in await self.messages.messages_about(
             PLATFORM, subject, ctx.community.id
         ):
             await self.throttle.wait(int(chat_id))
             try:
-                await self.bot.edit_message_text(
-                    out.html,
-                    chat_id=int(chat_id),
-                    message_id=int(message_id),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=out.keyboard,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
+                await edit_text(self.bot, int(chat_id), int(message_id), out)
                 self.edits += 1
-            except BadRequest as exc:
-                if "not modified" not in exc.message.lower():
-                    log.info(
-                        "post %s/%s about %s not edited: %s", chat_id, message_id, subject, exc
-                    )
-            except TelegramError as exc:
+            except TelegramError as exc:  # BadRequest included: deleted, too old
                 log.info("post %s/%s about %s not edited: %s", chat_id, message_id, subject, exc)
-
-
-def _not_edited(chat_id: str, message_id: str, subject: str, exc: Exception) -> None:
-    log.info("post %s/%s about %s not edited: %s", chat_id, message_id, subject, exc)
