@@ -15,6 +15,12 @@ from storage.drops.schema import drops, reservations, wins
 from storage.types import UTCDateTime
 from storage.util import insert_ignore
 
+# Each reservation beside its win in the drop, if any (no win: the win's columns are NULL).
+_WITH_WINS = reservations.outerjoin(
+    wins,
+    and_(wins.c.drop_id == reservations.c.drop_id, wins.c.account_id == reservations.c.account_id),
+)
+
 
 class ReservationsRepo:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -139,13 +145,7 @@ class ReservationsRepo:
         slot already) and who did not turn the reminder off, by account."""
         q = (
             select(reservations.c.account_id)
-            .outerjoin(
-                wins,
-                and_(
-                    wins.c.drop_id == reservations.c.drop_id,
-                    wins.c.account_id == reservations.c.account_id,
-                ),
-            )
+            .select_from(_WITH_WINS)
             .where(
                 reservations.c.drop_id == drop_id,
                 reservations.c.remind.is_(True),
@@ -170,13 +170,7 @@ class ReservationsRepo:
         """(account, units) of every reservation without a win, sorted by account."""
         q = (
             select(reservations.c.account_id, reservations.c.units)
-            .outerjoin(
-                wins,
-                and_(
-                    wins.c.drop_id == reservations.c.drop_id,
-                    wins.c.account_id == reservations.c.account_id,
-                ),
-            )
+            .select_from(_WITH_WINS)
             .where(reservations.c.drop_id == drop_id, wins.c.account_id.is_(None))
             .order_by(reservations.c.account_id)
         )
@@ -188,13 +182,7 @@ class ReservationsRepo:
         `excluded_source` (the F-codes, redeemed before the draw)."""
         q = (
             select(reservations.c.account_id, reservations.c.units)
-            .outerjoin(
-                wins,
-                and_(
-                    wins.c.drop_id == reservations.c.drop_id,
-                    wins.c.account_id == reservations.c.account_id,
-                ),
-            )
+            .select_from(_WITH_WINS)
             .where(
                 reservations.c.drop_id == drop_id,
                 or_(wins.c.source.is_(None), wins.c.source != excluded_source),
