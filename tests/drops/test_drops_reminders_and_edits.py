@@ -18,7 +18,7 @@ from bot.core.commands import Role
 from bot.core.errors import UserError
 from cogs.drops.service import EDITABLE, DropService
 from tests.conftest import START
-from tests.helpers import member
+from tests.helpers import member, member_text
 
 
 def texts(events: list[OutEvent], to: str | None = None) -> str:
@@ -142,7 +142,7 @@ STRUCTURAL = {
     "tiers": ["Gold"],
 }
 ALLOWED = {
-    "description": st.text(max_size=20),
+    "description": member_text(max_size=20),
     "confirm_seconds": st.integers(60, 30 * 86400),
     "waitlist": st.integers(0, 50),
 }

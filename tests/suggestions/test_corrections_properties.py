@@ -14,7 +14,7 @@ from bot.core.app import App
 from bot.core.commands import Role
 from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
-from tests.helpers import member
+from tests.helpers import member, member_text
 
 PROPERTY = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -27,13 +27,7 @@ OPS = st.lists(
         st.sampled_from(["hide", "unhide", "delete", "restore"]),
         st.tuples(
             st.just("edit"),
-            # What a member can send: the dispatcher drops NULs and replaces lone surrogates
-            # before any handler (`dispatch.storable`).
-            st.text(
-                st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
-                min_size=3,
-                max_size=20,
-            ).filter(str.strip),
+            member_text(min_size=3, max_size=20).filter(str.strip),
         ),
     ),
     max_size=12,
