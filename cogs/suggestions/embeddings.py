@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import Vectors, from_bytes, text_hash, to_bytes
 from storage.suggestions.posts import IndexRow, SuggestionRepo
@@ -74,18 +76,17 @@ class Embeddings:
         )
         texts = [self._text_of(r.title, r.details) for r in rows]
         fresh = [
-            i
-            for i, (r, text) in enumerate(zip(rows, texts, strict=True))
-            if r.vector is not None and r.text_hash == text_hash(text)
+            r.vector is not None and r.text_hash == text_hash(text)
+            for r, text in zip(rows, texts, strict=True)
         ]
-        decoded = from_bytes([rows[i].vector or b"" for i in fresh], index.embedder.dim)
-        vector_of = {} if decoded is None else dict(zip(fresh, decoded, strict=True))
-        index.put_many(
-            [
-                (r.id, text, vector_of.get(i))
-                for i, (r, text) in enumerate(zip(rows, texts, strict=True))
-            ]
+        decoded = from_bytes(
+            [r.vector or b"" for r, ok in zip(rows, fresh, strict=True) if ok],
+            index.embedder.dim,
+            np.float16,
         )
+        if decoded is None:
+            fresh = [False] * len(rows)
+        index.put_many([(r.id, text) for r, text in zip(rows, texts, strict=True)], decoded, fresh)
         missing = index.missing()
         if missing:
             log.info(

@@ -60,8 +60,7 @@ class DedupIndex:
         self._store.add(doc_id, terms(text))
 
     def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
-        for doc_id, text in docs:
-            self.add(doc_id, text)
+        self._store.add_many((doc_id, terms(text)) for doc_id, text in docs)
 
     def remove(self, doc_id: int) -> None:
         self._store.remove(doc_id)

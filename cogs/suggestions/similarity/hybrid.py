@@ -55,6 +55,8 @@ PRIOR_DOCS = 20
 LANGUAGES = 2
 _EPSILON = 1e-6
 _FLOAT16_SLACK = 1e-3
+#: Rows converted to float32 at a time when the reduced space is filled.
+_BLOCK = 8192
 
 
 def _matvec(rows: Vectors, vector: Vectors) -> Vectors:
@@ -73,9 +75,9 @@ class VectorStore:
         self._rows = np.zeros((64, dim), dtype=np.float16)
         self._lang = np.zeros(64, dtype=np.int8)
         self._doc = np.full(64, -1, dtype=np.int64)
-        # What the first pass reads: float32 copies of the rows until the reduced space is
-        # fitted, then each row's (v - mean) in it.
-        self._coarse: Vectors = np.zeros((64, dim), dtype=np.float32)
+        # What the first pass reads once the reduced space is fitted: each row's (v - mean) in
+        # it. Until then the first pass reads the rows themselves.
+        self._coarse: Vectors | None = None
         self._projection: Vectors | None = None
         self._mean: Vectors = np.zeros(dim, dtype=np.float32)
         self._row_of: dict[int, int] = {}
@@ -98,10 +100,11 @@ class VectorStore:
     ) -> None:
         """Store several rows at once (a start reads a whole board)."""
         for doc_id in doc_ids:
-            self.drop(doc_id)
-        rows = np.array([self._take() for _ in doc_ids], dtype=np.int64)
+            if doc_id in self._row_of:
+                self.drop(doc_id)
+        rows = self._take(len(doc_ids))
         self._row_of.update(zip(doc_ids, rows.tolist(), strict=True))
-        stored = vectors.astype(np.float16)
+        stored = vectors.astype(np.float16, copy=False)
         self._rows[rows] = stored
         self._lang[rows] = langs
         self._doc[rows] = doc_ids
@@ -109,12 +112,12 @@ class VectorStore:
             mine = langs == lang
             self.sums[lang] += stored[mine].sum(axis=0, dtype=np.float64)
             self.counts[lang] += int(mine.sum())
-        if self._projection is not None:
-            self._coarse[rows] = (vectors - self._mean) @ self._projection
-        else:
-            self._coarse[rows] = stored
-            if len(self._row_of) >= PROJECT_AT:
-                self._fit()
+        if self._coarse is not None and self._projection is not None:
+            for start in range(0, len(rows), _BLOCK):
+                block = stored[start : start + _BLOCK].astype(np.float32) - self._mean
+                self._coarse[rows[start : start + _BLOCK]] = block @ self._projection
+        elif len(self._row_of) >= PROJECT_AT:
+            self._fit()
 
     def drop(self, doc_id: int) -> None:
         row = self._row_of.pop(doc_id, None)
@@ -125,7 +128,8 @@ class VectorStore:
         self.counts[lang] -= 1
         self._rows[row] = 0.0
         self._doc[row] = -1
-        self._coarse[row] = 0.0
+        if self._coarse is not None:
+            self._coarse[row] = 0.0
         self._free.append(row)
 
     def vector(self, doc_id: int) -> Vectors | None:
@@ -138,11 +142,11 @@ class VectorStore:
         if size <= 0:
             return []
         used = self._used
-        if self._projection is not None:
+        if self._coarse is not None and self._projection is not None:
             approx = _matvec(self._coarse[:used], vector @ self._projection)
             approx += float(self._mean @ vector)
         else:
-            approx = _matvec(self._coarse[:used], vector)
+            approx = _matvec(self._rows[:used].astype(np.float32), vector)
         scores = (approx - mu[self._lang[:used]]) / (1.0 - mu[self._lang[:used]])
         scores[self._doc[:used] < 0] = -np.inf
         for doc in exclude:
@@ -172,24 +176,34 @@ class VectorStore:
         self._projection = np.ascontiguousarray(top, dtype=np.float32)
         # Rows hold (v - mean) in the reduced space; a query adds mean . q back.
         coarse = np.zeros((len(self._rows), COARSE_DIM), dtype=np.float32)
-        for start in range(0, self._used, 8192):
-            block = self._rows[start : self._used][:8192].astype(np.float32) - self._mean
+        for start in range(0, self._used, _BLOCK):
+            block = self._rows[start : self._used][:_BLOCK].astype(np.float32) - self._mean
             coarse[start : start + len(block)] = block @ self._projection
         coarse[self._doc < 0] = 0.0
         self._coarse = coarse
 
-    def _take(self) -> int:
-        return self._free.pop() if self._free else self._grow()
+    def _take(self, count: int) -> npt.NDArray[np.int64]:
+        """`count` free rows: removed rows first, then new ones (grown once)."""
+        reused = [self._free.pop() for _ in range(min(count, len(self._free)))]
+        fresh = count - len(reused)
+        if self._used + fresh > len(self._rows):
+            self._grow(self._used + fresh)
+        new = np.arange(self._used, self._used + fresh, dtype=np.int64)
+        self._used += fresh
+        return np.concatenate([np.array(reused, dtype=np.int64), new])
 
-    def _grow(self) -> int:
-        if self._used == len(self._rows):
-            extra = len(self._rows)
-            self._rows = np.vstack([self._rows, np.zeros_like(self._rows)])
-            self._lang = np.concatenate([self._lang, np.zeros(extra, dtype=np.int8)])
-            self._doc = np.concatenate([self._doc, np.full(extra, -1, dtype=np.int64)])
-            self._coarse = np.vstack([self._coarse, np.zeros_like(self._coarse)])
-        self._used += 1
-        return self._used - 1
+    def _grow(self, needed: int) -> None:
+        size = len(self._rows)
+        while size < needed:
+            size *= 2
+        extra = size - len(self._rows)
+        self._rows = np.concatenate([self._rows, np.zeros((extra, self._dim), np.float16)])
+        self._lang = np.concatenate([self._lang, np.zeros(extra, dtype=np.int8)])
+        self._doc = np.concatenate([self._doc, np.full(extra, -1, dtype=np.int64)])
+        if self._coarse is not None:
+            self._coarse = np.concatenate(
+                [self._coarse, np.zeros((extra, COARSE_DIM), dtype=np.float32)]
+            )
 
 
 class HybridIndex:
@@ -237,21 +251,37 @@ class HybridIndex:
         else:
             self._vectors.put(doc_id, vector, lang)
 
-    def put_many(self, docs: Sequence[tuple[int, str, Vectors | None]]) -> None:
-        """`put` for several documents, the vectors stored in one step."""
-        with_vector: list[int] = []
-        rows: list[Vectors] = []
+    def put_many(
+        self,
+        docs: Sequence[tuple[int, str]],
+        vectors: Vectors | None = None,
+        with_vector: Sequence[bool] | None = None,
+    ) -> None:
+        """`put` for many documents at once (a start reads a whole board). `vectors` holds a
+        row for each document whose `with_vector` is true, in order; the others wait for
+        `set_vector`. A document given twice keeps its last text."""
+        if with_vector is None:
+            with_vector = [vectors is not None] * len(docs)
+        at = np.cumsum(with_vector) - 1  # each document's row in `vectors`
+        if len({doc_id for doc_id, _ in docs}) < len(docs):
+            for i, (doc_id, text) in enumerate(docs):  # in order, the last text stays
+                self.put(
+                    doc_id, text, vectors[at[i]] if with_vector[i] and vectors is not None else None
+                )
+            return
+        self._lexical.add_many(docs)
+        stored: list[int] = []
         langs: list[int] = []
-        for doc_id, text, vector in docs:
-            self.put(doc_id, text, None)
-            if vector is not None:
-                with_vector.append(doc_id)
-                rows.append(vector)
-                langs.append(self._lang[doc_id])
-        if with_vector:
-            self._vectors.put_many(
-                with_vector, np.vstack(rows).astype(np.float32), np.array(langs, dtype=np.int8)
-            )
+        for (doc_id, text), has in zip(docs, with_vector, strict=True):
+            lang = self._lang[doc_id] = language(text)
+            self._text[doc_id] = hash(text)
+            if has:
+                stored.append(doc_id)
+                langs.append(lang)
+            else:
+                self._vectors.drop(doc_id)
+        if stored and vectors is not None:
+            self._vectors.put_many(stored, vectors, np.array(langs, dtype=np.int8))
 
     def set_vector(self, doc_id: int, text: str, vector: Vectors) -> bool:
         """Give an indexed document the vector of `text`; False when the document is not

@@ -240,9 +240,12 @@ def to_bytes(vector: Vectors) -> bytes:
     return np.asarray(vector, dtype="<f2").tobytes()
 
 
-def from_bytes(blobs: Sequence[bytes], dim: int) -> Vectors | None:
-    """Stored vectors as float32 rows; None when one has the wrong size (another model's)."""
+def from_bytes(
+    blobs: Sequence[bytes], dim: int, dtype: type[np.floating[Any]] = np.float32
+) -> Vectors | None:
+    """Stored vectors as rows (float32 unless `dtype` says otherwise); None when one has the
+    wrong size (another model's)."""
     if any(len(b) != 2 * dim for b in blobs):
         return None
     flat = np.frombuffer(b"".join(blobs), dtype="<f2")
-    return flat.reshape(len(blobs), dim).astype(np.float32)
+    return flat.reshape(len(blobs), dim).astype(dtype)

@@ -10,7 +10,7 @@ dead; then everything is rebuilt from the live slots (amortised O(1) per change)
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +85,75 @@ class TermStore:
         self.doc_slot[doc_id] = slot
         self.total_len += length
 
+    def add_many(self, docs: Iterable[tuple[int, Mapping[str, float]]]) -> None:
+        """`add` for many documents at once, with the same result as adding them one by one
+        in order. New documents (a start reading a whole board) are added in one step, the
+        per-term work done in numpy."""
+        given = list(docs)
+        batch = dict(given)
+        if len(batch) < len(given) or any(doc_id in self.doc_slot for doc_id in batch):
+            # Replacing documents interleaves removes with adds: one at a time, as given.
+            for doc_id, tf in given:
+                self.add(doc_id, tf)
+            return
+        if not batch:
+            return
+        vocab = self.vocab
+        first_new = len(vocab)
+        all_terms: list[str] = []
+        counts: list[float] = []
+        for tf in batch.values():
+            all_terms.extend(tf)
+            counts.extend(tf.values())
+        sizes = np.fromiter(map(len, batch.values()), dtype=np.int64, count=len(batch))
+        for term in dict.fromkeys(all_terms):
+            if term not in vocab:
+                vocab[term] = len(vocab)
+        tids = list(map(vocab.__getitem__, all_terms))
+        new_terms = list(vocab)[first_new:]
+        if new_terms:
+            self._kind_weight.extend(KIND_WEIGHT[kind_of(term)] for term in new_terms)
+            self._df.extend(array("i", bytes(4 * len(new_terms))))
+            self._post_slot.extend(array("i") for _ in new_terms)
+            self._post_impact.extend(array("f") for _ in new_terms)
+
+        tid = np.array(tids, dtype=np.int64)
+        tf_all = np.array(counts, dtype=np.float64)
+        first_slot = len(self._slot_doc)
+        doc_of = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)
+        ends = np.cumsum(sizes)
+        length = np.bincount(doc_of, weights=tf_all, minlength=len(batch))
+        # The average length each document saw when it was added, as one `add` at a time.
+        before = len(self.doc_slot)
+        avgdl = (self.total_len + np.cumsum(length)) / (before + np.arange(1, len(batch) + 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            norm = np.where(length > 0, K1 * (1 - B + B * length / avgdl), K1)
+        impact = (tf_all * (K1 + 1) / (tf_all + norm[doc_of])).astype(np.float32)
+
+        df = np.frombuffer(self._df, dtype=np.int32)
+        df += np.bincount(tid, minlength=len(df)).astype(np.int32)
+        del df
+        order = np.argsort(tid, kind="stable")  # within a term, in slot order
+        sorted_tid = tid[order]
+        slot_bytes = (doc_of[order] + first_slot).astype(np.int32)
+        impact_sorted = impact[order]
+        if len(sorted_tid):
+            bounds = np.flatnonzero(np.diff(sorted_tid)) + 1
+            lo = np.concatenate([[0], bounds]).tolist()
+            hi = np.concatenate([bounds, [len(sorted_tid)]]).tolist()
+            for t, a, b in zip(sorted_tid[lo].tolist(), lo, hi, strict=True):
+                self._post_slot[t].frombytes(slot_bytes[a:b].tobytes())
+                self._post_impact[t].frombytes(impact_sorted[a:b].tobytes())
+
+        ids32 = tid.astype(np.int32)
+        spans = list(zip((ends - sizes).tolist(), ends.tolist(), strict=True))
+        self.slot_terms.extend([ids32[a:b] for a, b in spans])
+        self.slot_tf.extend([tf_all[a:b] for a, b in spans])
+        self._slot_doc.extend(batch)
+        self._slot_len.frombytes(length.astype(np.float64).tobytes())
+        self.doc_slot.update(zip(batch, range(first_slot, first_slot + len(batch)), strict=True))
+        self.total_len += float(length.sum())
+
     def remove(self, doc_id: int) -> None:
         slot = self.doc_slot.pop(doc_id, None)
         if slot is None:
@@ -109,8 +178,10 @@ class TermStore:
         ]
         terms = list(self.vocab)
         self._reset()
-        for doc, ids, tfs in live:
-            self.add(doc, dict(zip((terms[t] for t in ids.tolist()), tfs.tolist(), strict=True)))
+        self.add_many(
+            (doc, dict(zip((terms[t] for t in ids.tolist()), tfs.tolist(), strict=True)))
+            for doc, ids, tfs in live
+        )
 
     # Read side: numpy copies, so no view pins the growable arrays.
 

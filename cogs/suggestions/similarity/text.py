@@ -87,29 +87,39 @@ def kind_of(term: str) -> int:
 
 def terms(text: str) -> dict[str, float]:
     """Weighted term frequencies: lead terms count `LEAD_WEIGHT`, the rest 1."""
-    lead_end = text.find("\n") if "\n" in text.strip() else -1
-    norm = normalize(text)
-    lead_chars = len(normalize(text[:lead_end])) if lead_end > 0 else -1
     out: defaultdict[str, float] = defaultdict(float)
+    lead_end = text.find("\n") if "\n" in text.strip() else -1
+    if lead_end > 0:
+        # The first line is the lead. (Normalising never joins characters across a line end,
+        # so the two parts are the normalised text cut where the line ends.)
+        _add(_TOKEN.findall(normalize(text[:lead_end])), LEAD_WEIGHT, out)
+        _add(_TOKEN.findall(normalize(text[lead_end:])), 1.0, out)
+        return out
+    tokens = _TOKEN.findall(normalize(text))
+    cut = len(tokens)
     position = 0.0
-    for match in _TOKEN.finditer(norm):
-        token = match.group()
-        weight: float
-        if lead_chars >= 0:
-            weight = LEAD_WEIGHT if match.start() < lead_chars else 1.0
-        else:
-            weight = LEAD_WEIGHT if position < LEAD_TOKENS else 1.0
+    for i, token in enumerate(tokens):
+        if position >= LEAD_TOKENS:
+            cut = i
+            break
+        position += 1 if token[0] < _CJK_START else len(token) / 2
+    _add(tokens[:cut], LEAD_WEIGHT, out)
+    _add(tokens[cut:], 1.0, out)
+    return out
+
+
+def _add(tokens: list[str], weight: float, out: defaultdict[str, float]) -> None:
+    """Add the terms of `tokens` to `out`, each occurrence counting `weight`."""
+    stop, stem_of = _STOP, stem
+    for token in tokens:
         if token[0] < _CJK_START:
-            position += 1
-            if token not in _STOP:
-                out[stem(token)] += weight
+            if token not in stop:
+                out[stem_of(token)] += weight
             continue
-        position += len(token) / 2
         for char in token:
             out[char] += weight
-        for i in range(len(token) - 1):
-            out[token[i : i + 2]] += weight
-    return out
+        for pair in map(str.__add__, token, token[1:]):
+            out[pair] += weight
 
 
 #: `language()` values.
