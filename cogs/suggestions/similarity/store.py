@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping
+from itertools import chain, filterfalse
 
 import numpy as np
 import numpy.typing as npt
@@ -89,27 +90,46 @@ class TermStore:
         """`add` for many documents at once, with the same result as adding them one by one
         in order. New documents (a start reading a whole board) are added in one step, the
         per-term work done in numpy."""
-        given = list(docs)
-        batch = dict(given)
-        if len(batch) < len(given) or any(doc_id in self.doc_slot for doc_id in batch):
-            # Replacing documents interleaves removes with adds: one at a time, as given.
-            for doc_id, tf in given:
-                self.add(doc_id, tf)
-            return
-        if not batch:
-            return
+        items = iter(docs)
         vocab = self.vocab
         first_new = len(vocab)
-        all_terms: list[str] = []
-        counts: list[float] = []
-        for tf in batch.values():
-            all_terms.extend(tf)
-            counts.extend(tf.values())
-        sizes = np.fromiter(map(len, batch.values()), dtype=np.int64, count=len(batch))
-        for term in dict.fromkeys(all_terms):
-            if term not in vocab:
+        known = vocab.__contains__
+        doc_ids: list[int] = []
+        seen: set[int] = set()
+        tids = array("q")
+        counts = array("d")
+        sizes = array("q")
+        rest: list[tuple[int, Mapping[str, float]]] = []
+        # Read as they come (a board's term dicts are not all held at once) until a document
+        # replaces one: from there on, one at a time, in order.
+        for doc_id, tf in items:
+            if doc_id in seen or doc_id in self.doc_slot:
+                rest.append((doc_id, tf))
+                break
+            seen.add(doc_id)
+            doc_ids.append(doc_id)
+            for term in filterfalse(known, tf):
                 vocab[term] = len(vocab)
-        tids = list(map(vocab.__getitem__, all_terms))
+            tids.extend(map(vocab.__getitem__, tf))
+            counts.extend(tf.values())
+            sizes.append(len(tf))
+        if doc_ids:
+            self._add_new(doc_ids, first_new, tids, counts, sizes)
+        for doc_id, tf in chain(rest, items):
+            self.add(doc_id, tf)
+
+    def _add_new(
+        self,
+        doc_ids: list[int],
+        first_new: int,
+        tids: array[int],
+        counts: array[float],
+        doc_sizes: array[int],
+    ) -> None:
+        """Index documents not indexed yet, whose terms (vocabulary ids from `first_new` on
+        new) and counts are given flat, `doc_sizes` per document."""
+        vocab = self.vocab
+        sizes = np.frombuffer(doc_sizes, dtype=np.int64)
         new_terms = list(vocab)[first_new:]
         if new_terms:
             self._kind_weight.extend(KIND_WEIGHT[kind_of(term)] for term in new_terms)
@@ -117,15 +137,15 @@ class TermStore:
             self._post_slot.extend(array("i") for _ in new_terms)
             self._post_impact.extend(array("f") for _ in new_terms)
 
-        tid = np.array(tids, dtype=np.int64)
-        tf_all = np.array(counts, dtype=np.float64)
+        tid = np.frombuffer(tids, dtype=np.int64)
+        tf_all = np.frombuffer(counts, dtype=np.float64)
         first_slot = len(self._slot_doc)
-        doc_of = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)
+        doc_of = np.repeat(np.arange(len(doc_ids), dtype=np.int64), sizes)
         ends = np.cumsum(sizes)
-        length = np.bincount(doc_of, weights=tf_all, minlength=len(batch))
+        length = np.bincount(doc_of, weights=tf_all, minlength=len(doc_ids))
         # The average length each document saw when it was added, as one `add` at a time.
         before = len(self.doc_slot)
-        avgdl = (self.total_len + np.cumsum(length)) / (before + np.arange(1, len(batch) + 1))
+        avgdl = (self.total_len + np.cumsum(length)) / (before + np.arange(1, len(doc_ids) + 1))
         with np.errstate(divide="ignore", invalid="ignore"):
             norm = np.where(length > 0, K1 * (1 - B + B * length / avgdl), K1)
         impact = (tf_all * (K1 + 1) / (tf_all + norm[doc_of])).astype(np.float32)
@@ -149,9 +169,11 @@ class TermStore:
         spans = list(zip((ends - sizes).tolist(), ends.tolist(), strict=True))
         self.slot_terms.extend([ids32[a:b] for a, b in spans])
         self.slot_tf.extend([tf_all[a:b] for a, b in spans])
-        self._slot_doc.extend(batch)
+        self._slot_doc.extend(doc_ids)
         self._slot_len.frombytes(length.astype(np.float64).tobytes())
-        self.doc_slot.update(zip(batch, range(first_slot, first_slot + len(batch)), strict=True))
+        self.doc_slot.update(
+            zip(doc_ids, range(first_slot, first_slot + len(doc_ids)), strict=True)
+        )
         self.total_len += float(length.sum())
 
     def remove(self, doc_id: int) -> None:
