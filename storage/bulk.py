@@ -101,7 +101,9 @@ async def _insert_many(
     for const in constants.values():
         value = const.value
         if const.type_ is not None:
-            process = const.type_.bind_processor(conn.dialect)
+            # The dialect's own type (SQLite's DATETIME renders the text it stores): the
+            # generic type would hand the driver a datetime to adapt again for every row.
+            process = const.type_.dialect_impl(conn.dialect).bind_processor(conn.dialect)
             value = process(value) if process is not None else value
         tail += (value,)
     json_at = [i for i, (_, kind) in enumerate(columns) if kind == "JSON"]

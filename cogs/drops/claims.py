@@ -140,7 +140,10 @@ class ClaimEngine:
         receipt: Receipt | None = None,
     ) -> ClaimResult:
         """Claim for an account; returns once the answer is durable."""
-        return (await self.submit(drop_id, account_id, notice=notice, receipt=receipt))[0]
+        answer = self._from_memory(drop_id, account_id)
+        if answer is not None:
+            return answer
+        return await self._enqueue(drop_id, account_id, notice, receipt)
 
     async def submit(
         self,
@@ -152,17 +155,30 @@ class ClaimEngine:
     ) -> tuple[ClaimResult, bool]:
         """(the answer, whether `receipt` was stored with it). `notice` builds the private
         message of a fresh win, stored in the win's own transaction."""
-        if drop_id in self._final:
-            # Decided by committed state alone, and changing nothing: answer now.
-            self.from_memory += 1
-            self._presses[drop_id] = self._presses.get(drop_id, 0) + 1
-            if self._idle or self._task is None or self._task.done():
-                self._start()  # the writer counts presses within PRESS_COUNT_DELAY
-            return self._answer_final(self._states[drop_id], account_id), False
+        answer = self._from_memory(drop_id, account_id)
+        if answer is not None:
+            return answer, False
+        return await self._enqueue(drop_id, account_id, notice, receipt), receipt is not None
+
+    def _from_memory(self, drop_id: int, account_id: int) -> ClaimResult | None:
+        """The answer when the drop's committed state is final (decided by it alone, and
+        changing nothing); None when the claim must go through a batch."""
+        if drop_id not in self._final:
+            return None
+        self.from_memory += 1
+        presses = self._presses
+        presses[drop_id] = presses.get(drop_id, 0) + 1
+        if self._idle or self._task is None or self._task.done():
+            self._start()  # the writer counts presses within PRESS_COUNT_DELAY
+        return self._answer_final(self._states[drop_id], account_id)
+
+    def _enqueue(
+        self, drop_id: int, account_id: int, notice: Notice | None, receipt: Receipt | None
+    ) -> asyncio.Future[ClaimResult]:
         future: asyncio.Future[ClaimResult] = asyncio.get_running_loop().create_future()
         self._queue.append(_Op(drop_id, account_id, future, notice, receipt))
         self._start()
-        return await future, receipt is not None
+        return future
 
     async def prepare(self, drop_id: int) -> None:
         """Load a drop's state before its burst (reservations are fixed by then)."""
@@ -396,7 +412,12 @@ class ClaimEngine:
             return CLOSED
         if account in st.lapsed:
             return LAPSED
-        if not _contains(st, account):
+        bits = st.bitmap  # _contains, inlined: every press of a burst asks
+        if not (
+            (0 <= account < len(bits) << 3 and bits[account >> 3] >> (account & 7) & 1)
+            if bits is not None
+            else _contains(st, account)
+        ):
             return NOT_RESERVED
         position = st.waiting.get(account)
         if position is not None:
@@ -421,14 +442,19 @@ class ClaimEngine:
         units = min(st.multi_units.get(account, 1), st.per_account)
         free = st.free
         if free:
-            numbers = [free.pop() for _ in range(min(units, len(free)))]
             code = self.new_code()
-            st.winners[account] = HeldWin(code, len(numbers), w.confirm_by)
-            w.wins.append((account, code, len(numbers)))
-            w.slots.extend((slot, account, unit) for unit, slot in enumerate(numbers, start=1))
+            if units == 1:
+                w.slots.append((free.pop(), account, 1))
+                got = 1
+            else:
+                numbers = [free.pop() for _ in range(min(units, len(free)))]
+                w.slots.extend((slot, account, unit) for unit, slot in enumerate(numbers, 1))
+                got = len(numbers)
+            st.winners[account] = HeldWin(code, got, w.confirm_by)
+            w.wins.append((account, code, got))
             if not free:
                 w.sold_out = True
-            result = ClaimResult(ClaimStatus.WON, code, len(numbers), w.confirm_by)
+            result = ClaimResult(ClaimStatus.WON, code, got, w.confirm_by)
             if op.notice is not None:
                 message = op.notice(account, result)
                 if message is not None:
