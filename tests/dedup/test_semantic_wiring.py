@@ -51,6 +51,15 @@ def test_the_setting_names_its_key(tmp_path: Path) -> None:
         FanloopSettings(dedup_semantic_weight=2)
 
 
+def test_the_models_known_by_name_are_accepted_in_any_case() -> None:
+    from cogs.suggestions.similarity.semantic import BUILTIN
+    from config.settings import BUILTIN_MODELS
+
+    assert set(BUILTIN_MODELS) == set(BUILTIN)
+    for name in BUILTIN:
+        assert FanloopSettings(dedup_model=f" {name.upper()} ").dedup_model == name
+
+
 def write_set(tmp_path: Path) -> tuple[str, str]:
     corpus, queries = tmp_path / "corpus.jsonl", tmp_path / "queries.jsonl"
     rows = ["app crash", "dark mode", "login slow", "freeze", "night theme", "signin laggy"]
