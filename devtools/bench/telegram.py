@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -157,8 +158,11 @@ async def run_adapter(
                     {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": base_url}
                 )
                 stop = asyncio.Event()
+                async with control.get("/_fake/times") as r:
+                    server_cpu = (await r.json())["cpu_s"]
+                load_before = os.getloadavg()[0]
                 task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 waves = [presses[i : i + burst] for i in range(0, updates, burst)]
                 if scenario == "claim":  # everyone at once, then wait for every answer
                     for wave in waves:
@@ -173,12 +177,15 @@ async def run_adapter(
                             r.raise_for_status()
                         await _answered(control, wave, ANSWER_WAIT)
                 elapsed = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+                load_after = os.getloadavg()[0]
                 if scenario != "claim":
                     answered_in = elapsed
                 stop.set()
                 await task
                 async with control.get("/_fake/times") as r:
                     times = await r.json()
+                server_cpu = times["cpu_s"] - server_cpu
             start_key = "pushed_at" if scenario == "claim" else "delivered_at"
             latencies = [
                 (
@@ -211,6 +218,14 @@ async def run_adapter(
                 "answered": len(latencies),
                 "late": sum(1 for ms in latencies if ms > TELEGRAM_GIVES_UP_MS),
                 "fetched_p99_ms": round(_percentile(fetch, 0.99), 2),
+                # CPU of the bot's process for the burst (its event loop and the database's
+                # threads; with the bench's own driving, which is small): a figure that depends
+                # less on the machine's load than the rate does. Then the server's, and the
+                # machine's load average (1 minute) before and after.
+                "bot_cpu_s": round(cpu, 2),
+                "bot_cpu_ms_per_update": round(cpu * 1000 / updates, 3),
+                "server_cpu_s": round(server_cpu, 2),
+                "load_avg": [round(load_before, 2), round(load_after, 2)],
             }
             if stub is not None:
                 result["votes"] = len(stub.voters)
@@ -324,6 +339,19 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+# The adapter run's figures repeated at the top of the JSON.
+SHOWN = (
+    "updates",
+    "per_s",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "votes",
+    "bot_cpu_ms_per_update",
+    "load_avg",
+)
+
+
 def bench(args: argparse.Namespace) -> int:
     if args.updates < 1 or args.concurrency < 1 or args.burst < 1:
         print("fanloop bench telegram: sizes must be positive", file=sys.stderr)
@@ -344,7 +372,7 @@ def bench(args: argparse.Namespace) -> int:
         return 0 if ok else 1
     core = runtime.run(run_core(args.updates, args.concurrency))
     result = {
-        **{k: tg[k] for k in ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "votes")},
+        **{k: tg[k] for k in SHOWN},
         "concurrency": args.concurrency,
         "burst": args.burst,
         "server": args.server,
