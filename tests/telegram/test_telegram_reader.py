@@ -95,3 +95,20 @@ def test_what_the_shortcut_does_not_know_is_read_by_python_telegram_bot() -> Non
         assert reader.read(raw).to_dict() == _as_ptb_reads_it(raw)
     assert reader.read(unknown_field).callback_query.api_kwargs == {"new_field": {"x": 1}}  # type: ignore[union-attr]
     assert reader.messages_parsed == 0
+
+
+def test_what_orjson_refuses_is_read_all_the_same() -> None:
+    """A lone surrogate (Telegram's JSON may carry one escaped): the card's key and the Bot API's
+    answer fall back to the standard library."""
+    from bot.adapters.telegram.api import _loads
+
+    reader = UpdateReader(BOT)
+    odd = callback_update(user(1, "A"), {**_card(), "chat": group(-100, "Fans \ud800")}, "sv:0")
+    assert reader.read(odd).to_dict() == _as_ptb_reads_it(odd)
+    assert reader.read(odd).callback_query.message.chat.title == "Fans \ud800"  # type: ignore[union-attr]
+    assert reader.messages_parsed == 1
+    assert _loads(b'{"ok": true, "result": [{"t": "\\ud800"}]}') == {
+        "ok": True,
+        "result": [{"t": "\ud800"}],
+    }
+    assert _loads(b'{"ok":true}') == {"ok": True}

@@ -16,6 +16,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+import orjson
 from telegram import Bot, CallbackQuery, Message, Update, User
 
 # What a button press needs of the message its button is on: where it is and its keyboard.
@@ -50,7 +51,7 @@ class UpdateReader:
     def __init__(self, bot: Bot, kept: int = MESSAGES_KEPT) -> None:
         self.bot = bot
         self.kept = kept
-        self._messages: OrderedDict[str, Message] = OrderedDict()
+        self._messages: OrderedDict[bytes, Message] = OrderedDict()
         self.messages_parsed = 0  # pressed messages read by python-telegram-bot (tests)
 
     def read(self, raw: Raw) -> Update:
@@ -84,7 +85,7 @@ class UpdateReader:
         return update
 
     def _message(self, kept: Raw) -> Message:
-        key = json.dumps(kept, separators=(",", ":"), sort_keys=True)
+        key = _key(kept)
         message = self._messages.get(key)
         if message is not None:
             self._messages.move_to_end(key)
@@ -95,3 +96,12 @@ class UpdateReader:
         if len(self._messages) > self.kept:
             self._messages.popitem(last=False)
         return message
+
+
+def _key(kept: Raw) -> bytes:
+    """The pressed message's content as canonical JSON (orjson: a tenth of the stdlib's cost;
+    the stdlib for what orjson refuses, such as a lone surrogate)."""
+    try:
+        return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(kept, separators=(",", ":"), sort_keys=True).encode()
