@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -25,6 +27,7 @@ from bot.core.app import App
 from bot.core.clock import SystemClock
 from bot.core.commands import Role
 from config.settings import FanloopSettings
+from devtools.scratch import ScratchDb
 from devtools.servers.process import WHERE, local_server
 
 GROUP_ID = -1007000000
@@ -34,11 +37,19 @@ FIRST_UPDATE = 1_000_000  # after the update that posts the suggestion
 ANSWER_WAIT = 60.0  # seconds for one wave's callback queries to be answered
 
 
-async def _app(tmp: Path, name: str) -> App:
-    """A fresh SQLite database (the default deployment) with the default cogs."""
-    url = f"sqlite+aiosqlite:///{tmp / f'{name}.db'}"
-    settings = FanloopSettings.model_validate({"data_dir": tmp, "database_url": url})
-    return await App.create(settings, SystemClock())
+@contextlib.asynccontextmanager
+async def _app(db: str | None) -> AsyncIterator[tuple[App, str]]:
+    """A fresh database with the default cogs, and a temporary folder: a SQLite file (the
+    default deployment), or a schema of its own in the PostgreSQL database `db`, removed after.
+    The App is closed when the block ends."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with ScratchDb(db) as engine:
+            settings = FanloopSettings.model_validate({"data_dir": tmp})
+            app = await App.create(settings, SystemClock(), engine=engine, migrate=False)
+            try:
+                yield app, tmp
+            finally:
+                await app.close()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -98,6 +109,7 @@ async def run_adapter(
     quota: int = 1000,
     waitlist: int = 500,
     adapter_only: bool = False,
+    db: str | None = None,
 ) -> dict[str, Any]:
     """`vote`: N members press "+1" on one suggestion, `burst` updates at a time (each wave is
     answered before the next is sent). `claim`: N reservers press "Claim now" on a flash drop
@@ -109,119 +121,128 @@ async def run_adapter(
     from devtools.bench.telegram_claims import claim_outcome, seed_claim_world
     from devtools.servers.telegram_api import BOT_USER, callback_update, group, message_update, user
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = await _app(Path(tmp), "telegram")
-        try:
-            async with (
-                local_server("telegram", server) as port,
-                aiohttp.ClientSession(f"http://127.0.0.1:{port}") as control,
-            ):
-                base_url = f"http://127.0.0.1:{port}/bot"
-                adapter = TelegramAdapter(app, TOKEN, base_url=base_url, concurrency=concurrency)
-                chat = group(GROUP_ID, "Bench fans")
-                drop_id = 0
-                if scenario == "claim":
-                    drop_id = await seed_claim_world(
-                        app,
-                        group_id=GROUP_ID,
-                        first_member=FIRST_MEMBER,
-                        pressers=updates,
-                        quota=quota,
-                        waitlist=waitlist,
-                    )
-                    card: dict[str, Any] = {
-                        "message_id": 1, "date": 0, "chat": chat, "from": BOT_USER,
-                        "text": "Flash bench",
-                    }  # fmt: skip
-                    data = f"dc:{drop_id}"
-                else:
-                    author = user(FIRST_MEMBER - 1, "Author")
-                    async with adapter.application:
-                        await adapter.process(
-                            Update.de_json(
-                                message_update(chat, author, '/suggest "Dark mode" "bench"'),
-                                adapter.bot,
-                            )
-                        )
-                    async with control.get("/_fake/sent", params={"chat_id": GROUP_ID}) as r:
-                        card = (await r.json())[-1]
-                    data = "sv:1"
-                presses = [
-                    callback_update(
-                        user(FIRST_MEMBER + i, f"Fan {i}"), card, data, update_id=FIRST_UPDATE + i
-                    )
-                    for i in range(updates)
-                ]
-                stub = StubCore(adapter, app) if adapter_only else None
-                settings = FanloopSettings.model_validate(
-                    {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": base_url}
+    async with _app(db) as (app, tmp):
+        async with (
+            local_server("telegram", server) as port,
+            aiohttp.ClientSession(f"http://127.0.0.1:{port}") as control,
+        ):
+            base_url = f"http://127.0.0.1:{port}/bot"
+            adapter = TelegramAdapter(app, TOKEN, base_url=base_url, concurrency=concurrency)
+            chat = group(GROUP_ID, "Bench fans")
+            drop_id = 0
+            if scenario == "claim":
+                drop_id = await seed_claim_world(
+                    app,
+                    group_id=GROUP_ID,
+                    first_member=FIRST_MEMBER,
+                    pressers=updates,
+                    quota=quota,
+                    waitlist=waitlist,
                 )
-                stop = asyncio.Event()
-                task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
-                started = time.perf_counter()
-                waves = [presses[i : i + burst] for i in range(0, updates, burst)]
-                if scenario == "claim":  # everyone at once, then wait for every answer
-                    for wave in waves:
-                        async with control.post("/_fake/updates", json={"updates": wave}) as r:
-                            r.raise_for_status()
-                    await _answered(control, presses, ANSWER_WAIT + updates / 50)
-                    answered_in = time.perf_counter() - started
-                    await _all_handled(adapter, presses)  # answered "received" is not done
-                else:
-                    for wave in waves:
-                        async with control.post("/_fake/updates", json={"updates": wave}) as r:
-                            r.raise_for_status()
-                        await _answered(control, wave, ANSWER_WAIT)
-                elapsed = time.perf_counter() - started
-                if scenario != "claim":
-                    answered_in = elapsed
-                stop.set()
-                await task
-                async with control.get("/_fake/times") as r:
-                    times = await r.json()
-            start_key = "pushed_at" if scenario == "claim" else "delivered_at"
-            latencies = [
-                (
-                    times["answered_at"][str(u["callback_query"]["id"])]
-                    - times[start_key][str(u["update_id"])]
-                )
-                * 1000
-                for u in presses
-                if str(u["callback_query"]["id"]) in times["answered_at"]
-            ]
-            fetch = [
-                (
-                    times["delivered_at"][str(u["update_id"])]
-                    - times["pushed_at"][str(u["update_id"])]
-                )
-                * 1000
-                for u in presses
-                if str(u["update_id"]) in times["delivered_at"]
-            ]
-            result: dict[str, Any] = {
-                "updates": updates,
-                "seconds": round(answered_in, 3),
-                "per_s": round(updates / answered_in, 1),
-                "seconds_all_handled": round(elapsed, 3),
-                "answered_busy": adapter.busy_answers,
-                "p50_ms": round(_percentile(latencies, 0.50), 2),
-                "p99_ms": round(_percentile(latencies, 0.99), 2),
-                "max_ms": round(max(latencies, default=0.0), 2),
-                "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
-                "answered": len(latencies),
-                "late": sum(1 for ms in latencies if ms > TELEGRAM_GIVES_UP_MS),
-                "fetched_p99_ms": round(_percentile(fetch, 0.99), 2),
-            }
-            if stub is not None:
-                result["votes"] = len(stub.voters)
-            elif scenario == "claim":
-                outcome = await claim_outcome(app.engine, drop_id)
-                result.update(outcome)
-                result["oversold"] = max(0, outcome["units_taken"] - quota)
+                card: dict[str, Any] = {
+                    "message_id": 1, "date": 0, "chat": chat, "from": BOT_USER,
+                    "text": "Flash bench",
+                }  # fmt: skip
+                data = f"dc:{drop_id}"
             else:
-                result["votes"] = await _votes(app)
-        finally:
-            await app.close()
+                author = user(FIRST_MEMBER - 1, "Author")
+                async with adapter.application:
+                    await adapter.process(
+                        Update.de_json(
+                            message_update(chat, author, '/suggest "Dark mode" "bench"'),
+                            adapter.bot,
+                        )
+                    )
+                async with control.get("/_fake/sent", params={"chat_id": GROUP_ID}) as r:
+                    card = (await r.json())[-1]
+                data = "sv:1"
+            presses = [
+                callback_update(
+                    user(FIRST_MEMBER + i, f"Fan {i}"), card, data, update_id=FIRST_UPDATE + i
+                )
+                for i in range(updates)
+            ]
+            stub = StubCore(adapter, app) if adapter_only else None
+            settings = FanloopSettings.model_validate(
+                {"data_dir": tmp, "telegram_token": TOKEN, "telegram_base_url": base_url}
+            )
+            stop = asyncio.Event()
+            # Encoded before the clock starts: the bench's own JSON work is no part of the
+            # bot's CPU time (the real Telegram runs elsewhere).
+            waves = [presses[i : i + burst] for i in range(0, updates, burst)]
+            pushes = [_json({"updates": wave}) for wave in waves]
+            waits = [_json(_answered_body(wave, ANSWER_WAIT)) for wave in waves]
+            async with control.get("/_fake/times") as r:
+                server_cpu = (await r.json())["cpu_s"]
+            load_before = os.getloadavg()[0]
+            task = asyncio.create_task(run(adapter, settings, stop, poll_timeout=1))
+            started, cpu = time.perf_counter(), time.process_time()
+            if scenario == "claim":  # everyone at once, then wait for every answer
+                for push in pushes:
+                    await _post(control, "/_fake/updates", push)
+                await _answered(control, _json(_answered_body(presses, ANSWER_WAIT + updates / 50)))
+                answered_in = time.perf_counter() - started
+                await _all_handled(adapter, presses)  # answered "received" is not done
+            else:
+                for push, wait in zip(pushes, waits, strict=True):
+                    await _post(control, "/_fake/updates", push)
+                    await _answered(control, wait)
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            load_after = os.getloadavg()[0]
+            if scenario != "claim":
+                answered_in = elapsed
+            stop.set()
+            await task
+            async with control.get("/_fake/times") as r:
+                times = await r.json()
+            server_cpu = times["cpu_s"] - server_cpu
+        start_key = "pushed_at" if scenario == "claim" else "delivered_at"
+        latencies = [
+            (
+                times["answered_at"][str(u["callback_query"]["id"])]
+                - times[start_key][str(u["update_id"])]
+            )
+            * 1000
+            for u in presses
+            if str(u["callback_query"]["id"]) in times["answered_at"]
+        ]
+        fetch = [
+            (times["delivered_at"][str(u["update_id"])] - times["pushed_at"][str(u["update_id"])])
+            * 1000
+            for u in presses
+            if str(u["update_id"]) in times["delivered_at"]
+        ]
+        result: dict[str, Any] = {
+            "updates": updates,
+            "seconds": round(answered_in, 3),
+            "per_s": round(updates / answered_in, 1),
+            "seconds_all_handled": round(elapsed, 3),
+            "answered_busy": adapter.busy_answers,
+            "p50_ms": round(_percentile(latencies, 0.50), 2),
+            "p99_ms": round(_percentile(latencies, 0.99), 2),
+            "max_ms": round(max(latencies, default=0.0), 2),
+            "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
+            "answered": len(latencies),
+            "late": sum(1 for ms in latencies if ms > TELEGRAM_GIVES_UP_MS),
+            "fetched_p99_ms": round(_percentile(fetch, 0.99), 2),
+            # CPU of the bot's process for the burst (its event loop and the database's
+            # threads; with the bench's own driving, which is small): a figure that depends
+            # less on the machine's load than the rate does. Then the server's, and the
+            # machine's load average (1 minute) before and after.
+            "bot_cpu_s": round(cpu, 2),
+            "bot_cpu_ms_per_update": round(cpu * 1000 / updates, 3),
+            "server_cpu_s": round(server_cpu, 2),
+            "load_avg": [round(load_before, 2), round(load_after, 2)],
+        }
+        if stub is not None:
+            result["votes"] = len(stub.voters)
+        elif scenario == "claim":
+            outcome = await claim_outcome(app.engine, drop_id)
+            result.update(outcome)
+            result["oversold"] = max(0, outcome["units_taken"] - quota)
+        else:
+            result["votes"] = await _votes(app)
     return result
 
 
@@ -246,53 +267,62 @@ async def _all_handled(adapter: Any, presses: list[dict[str, Any]]) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _answered(
-    control: aiohttp.ClientSession, updates: list[dict[str, Any]], within: float
-) -> None:
-    ids = [u["callback_query"]["id"] for u in updates]
-    async with control.post("/_fake/answered", json={"query_ids": ids, "within": within}) as r:
+def _json(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def _answered_body(updates: list[dict[str, Any]], within: float) -> dict[str, Any]:
+    return {"query_ids": [u["callback_query"]["id"] for u in updates], "within": within}
+
+
+async def _post(control: aiohttp.ClientSession, path: str, body: bytes) -> None:
+    headers = {"Content-Type": "application/json"}
+    async with control.post(path, data=body, headers=headers) as r:
+        r.raise_for_status()
+
+
+async def _answered(control: aiohttp.ClientSession, body: bytes) -> None:
+    """Wait until the server has every query of `body` (`_answered_body`, encoded) answered."""
+    headers = {"Content-Type": "application/json"}
+    async with control.post("/_fake/answered", data=body, headers=headers) as r:
         if r.status != 200:
             missing = (await r.json())["missing"]
             raise TimeoutError(f"{missing} callback queries were not answered")
 
 
-async def run_core(updates: int, concurrency: int) -> dict[str, Any]:
+async def run_core(updates: int, concurrency: int, db: str | None = None) -> dict[str, Any]:
     """Baseline: the same presses straight into the dispatcher, no Telegram in between."""
-    with tempfile.TemporaryDirectory() as tmp:
-        app = await _app(Path(tmp), "core")
-        try:
-            author = await app.context(
-                platform="bench",
-                space_id="g",
-                space_name="Bench fans",
-                user_id="author",
-                display_name="Author",
-                role=Role.FAN,
-            )
-            await app.dispatcher.run_line(author, '/suggest "Dark mode" "bench"')
-            gate = asyncio.Semaphore(concurrency)
-            latencies: list[float] = []
+    async with _app(db) as (app, _):
+        author = await app.context(
+            platform="bench",
+            space_id="g",
+            space_name="Bench fans",
+            user_id="author",
+            display_name="Author",
+            role=Role.FAN,
+        )
+        await app.dispatcher.run_line(author, '/suggest "Dark mode" "bench"')
+        gate = asyncio.Semaphore(concurrency)
+        latencies: list[float] = []
 
-            async def press(i: int) -> None:
-                async with gate:
-                    t0 = time.perf_counter()
-                    ctx = await app.context(
-                        platform="bench",
-                        space_id="g",
-                        space_name="Bench fans",
-                        user_id=str(FIRST_MEMBER + i),
-                        display_name=f"Fan {i}",
-                        role=Role.FAN,
-                    )
-                    await app.dispatcher.press(ctx, "sv:1")
-                    latencies.append((time.perf_counter() - t0) * 1000)
+        async def press(i: int) -> None:
+            async with gate:
+                t0 = time.perf_counter()
+                ctx = await app.context(
+                    platform="bench",
+                    space_id="g",
+                    space_name="Bench fans",
+                    user_id=str(FIRST_MEMBER + i),
+                    display_name=f"Fan {i}",
+                    role=Role.FAN,
+                )
+                await app.dispatcher.press(ctx, "sv:1")
+                latencies.append((time.perf_counter() - t0) * 1000)
 
-            started = time.perf_counter()
-            await asyncio.gather(*(press(i) for i in range(updates)))
-            elapsed = time.perf_counter() - started
-            votes = await _votes(app)
-        finally:
-            await app.close()
+        started = time.perf_counter()
+        await asyncio.gather(*(press(i) for i in range(updates)))
+        elapsed = time.perf_counter() - started
+        votes = await _votes(app)
     return {
         "updates": updates,
         "seconds": round(elapsed, 3),
@@ -324,6 +354,19 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+# The adapter run's figures repeated at the top of the JSON.
+SHOWN = (
+    "updates",
+    "per_s",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "votes",
+    "bot_cpu_ms_per_update",
+    "load_avg",
+)
+
+
 def bench(args: argparse.Namespace) -> int:
     if args.updates < 1 or args.concurrency < 1 or args.burst < 1:
         print("fanloop bench telegram: sizes must be positive", file=sys.stderr)
@@ -333,7 +376,12 @@ def bench(args: argparse.Namespace) -> int:
         return _bench_claim(args)
     tg = runtime.run(
         run_adapter(
-            args.updates, args.concurrency, args.burst, args.server, adapter_only=args.adapter_only
+            args.updates,
+            args.concurrency,
+            args.burst,
+            args.server,
+            adapter_only=args.adapter_only,
+            db=args.db,
         )
     )
     if args.adapter_only:
@@ -342,9 +390,9 @@ def bench(args: argparse.Namespace) -> int:
         out = {**{k: tg[k] for k in keys}, "adapter_only": True, "ok": ok, "telegram": tg}
         print(json.dumps(out) if args.json else _adapter_only_summary(tg, ok))
         return 0 if ok else 1
-    core = runtime.run(run_core(args.updates, args.concurrency))
+    core = runtime.run(run_core(args.updates, args.concurrency, args.db))
     result = {
-        **{k: tg[k] for k in ("updates", "per_s", "p50_ms", "p99_ms", "max_ms", "votes")},
+        **{k: tg[k] for k in SHOWN},
         "concurrency": args.concurrency,
         "burst": args.burst,
         "server": args.server,
@@ -377,6 +425,7 @@ def _bench_claim(args: argparse.Namespace) -> int:
             scenario="claim",
             quota=args.quota,
             waitlist=args.waitlist,
+            db=args.db,
         )
     )
     result = {
@@ -449,6 +498,11 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--adapter-only",
         action="store_true",
         help="vote: the core's part replaced by dictionaries (the adapter's own cost)",
+    )
+    p.add_argument(
+        "--db",
+        help="a PostgreSQL database URL: each run gets a schema of its own there, dropped after "
+        "(default: a temporary SQLite file)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=bench)

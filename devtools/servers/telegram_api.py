@@ -350,12 +350,15 @@ class FakeTelegram:
 
     async def _control_times(self, request: web.Request) -> web.Response:
         """When each update was pushed (the member pressed), handed out, and each callback
-        query answered (the server's `perf_counter`, so only differences mean anything)."""
+        query answered (the server's `perf_counter`, so only differences mean anything), and
+        the CPU seconds this server's process has used (the bench's figure is the bot's only if
+        the server is not what limits it)."""
         return web.json_response(
             {
                 "pushed_at": {str(k): v for k, v in self.pushed_at.items()},
                 "delivered_at": {str(k): v for k, v in self.delivered_at.items()},
                 "answered_at": self.answered_at,
+                "cpu_s": time.process_time(),
             }
         )
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.core.schema import spaces
 from storage.platform.schema import message_refs, telegram_homes
-from storage.util import insert_ignore
 
 PLATFORM = "telegram"
 
@@ -37,23 +37,32 @@ class TelegramRepo:
             return Home(row.chat_id, row.chat_title) if row else None
 
     async def set_homes(self, homes: list[tuple[str, Home, datetime]]) -> None:
-        """Record (user id, home group, when) for many members in one transaction."""
+        """Record (user id, home group, when) for many members in one transaction: one upsert
+        run for every row (`executemany`), so a burst of new members costs one round trip to
+        the database, not two statements each holding the write lock."""
         if not homes:
             return
+        rows = [
+            {
+                "user_id": user_id,
+                "chat_id": home.chat_id,
+                "chat_title": home.chat_title[:128],
+                "updated_at": now,
+            }
+            for user_id, home, now in homes
+        ]
         async with self.engine.begin() as conn:
-            for user_id, home, now in homes:
-                values = {
-                    "chat_id": home.chat_id,
-                    "chat_title": home.chat_title[:128],
-                    "updated_at": now,
-                }
-                res = await conn.execute(
-                    update(telegram_homes)
-                    .where(telegram_homes.c.user_id == user_id)
-                    .values(**values)
-                )
-                if not res.rowcount:
-                    await insert_ignore(conn, telegram_homes, {"user_id": user_id, **values})
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            stmt = insert(telegram_homes)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[telegram_homes.c.user_id],
+                set_={
+                    "chat_id": stmt.excluded.chat_id,
+                    "chat_title": stmt.excluded.chat_title,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+            await conn.execute(stmt, rows)
 
     async def posted(self, chat_id: str, subject: str) -> bool:
         """Whether the bot has posted a message about `subject` in the chat."""

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.discord.http1 import Http1, HttpError, _parse
+from bot.adapters.http1 import Http1, HttpError, _parse
 from devtools.servers.discord_api import FakeDiscord
 
 RESPONSES = [

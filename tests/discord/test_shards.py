@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.discord.http1 import USER_AGENT
+from bot.adapters.discord.acks import USER_AGENT
 from bot.adapters.discord.sync import schema_hash
 from bot.core.actions import ActionSpec
 from bot.core.app import App

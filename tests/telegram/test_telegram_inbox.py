@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.telegram.api import LeanApi
+from bot.adapters.http1 import Http1, HttpError
+from bot.adapters.telegram.api import LeanApi, answer_params
 from bot.adapters.telegram.polling import replay
 from devtools.bench.telegram import run_adapter
 from devtools.bench.telegram_claims import claim_outcome, seed_claim_world
@@ -97,18 +97,18 @@ async def test_a_press_whose_answer_may_be_lost_is_handled_again_and_answered_as
     card = {"message_id": 1, "date": 1, "chat": group(GROUP, "Fans"), "from": BOT_USER}
     press = callback_update(fan, card, f"dc:{drop_id}")
     query_id = str(press["callback_query"]["id"])
-    call = LeanApi.call
+    request = Http1.request
     lost: list[str] = []
 
     async def drop_the_first_answer(
-        api: LeanApi, method: str, body: bytes, seconds: float = 30.0
-    ) -> Any:
-        if method == "answerCallbackQuery" and not lost:
-            lost.append(method)  # the connection breaks: did Telegram get it? Not known.
-            raise aiohttp.ServerDisconnectedError()
-        return await call(api, method, body, seconds)
+        http: Http1, method: str, path: str, body: bytes | None = None
+    ) -> tuple[int, bytes]:
+        if path == "/answerCallbackQuery" and not lost:
+            lost.append(path)  # the connection breaks: did Telegram get it? Not known.
+            raise HttpError("connection lost")
+        return await request(http, method, path, body)
 
-    monkeypatch.setattr(LeanApi, "call", drop_the_first_answer)
+    monkeypatch.setattr(Http1, "request", drop_the_first_answer)
     repo = TelegramInboxRepo(world.app.engine)
     for raw in await world.adapter.inbox.store([press]):
         world.adapter.dispatch(raw)
@@ -150,3 +150,18 @@ async def test_handled_updates_are_forgotten_after_a_while_unhandled_ones_never(
     assert await repo.forget_handled_before(now + timedelta(days=3)) == 1
     assert await repo.unhandled() == [{"update_id": 2}]
     assert await repo.counts() == (1, 0)
+
+
+async def test_an_answer_telegram_refused_is_out_and_one_cut_off_is_not(world: World) -> None:
+    """The answer's request: Telegram's reply, even a refusal ("query is too old"), means the
+    answer is settled; a request cut off on its way (whether Telegram got it is unknown) is not,
+    so its update is handled again at the next start."""
+    api = world.adapter.api
+    assert await api.answer_callback(answer_params("q-1", "Voted"))
+    assert await api.answer_callback(answer_params("q-1", "Voted"))  # refused: answered before
+    assert "q-1" in world.fake.answered_at
+    nowhere = LeanApi("http://127.0.0.1:9/bot123:x")  # nothing listens there
+    try:
+        assert not await nowhere.answer_callback(answer_params("q-2"))
+    finally:
+        await nowhere.close()

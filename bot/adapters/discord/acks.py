@@ -31,10 +31,12 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from bot.adapters.discord.http1 import Http1, HttpError
+from bot.adapters.http1 import Http1, HttpError
 
 log = logging.getLogger(__name__)
 
+# Discord asks bots to say who they are this way.
+USER_AGENT = "DiscordBot (https://github.com/fanloop/fanloop, 1) fanloop"
 UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction it no longer knows (expired)
 ALREADY_ACKNOWLEDGED = 40060  # ... for a second response to an interaction
 
@@ -159,7 +161,7 @@ class Acknowledger:
     @property
     def http(self) -> Http1:
         if self._http is None:
-            self._http = Http1(self.api_base, self.connections)
+            self._http = Http1(self.api_base, self.connections, user_agent=USER_AGENT)
         return self._http
 
     @property

@@ -20,8 +20,8 @@ import logging
 import aiohttp
 import discord
 
-from bot.adapters.discord.http1 import HttpError
 from bot.adapters.discord.render import is_private
+from bot.adapters.http1 import HttpError
 from bot.core.app import App
 from bot.core.reply import Reply
 

@@ -47,10 +47,10 @@ import discord
 
 from bot.adapters.discord.acks import COMPONENT, Ack, Acknowledger, Arrival, message_body
 from bot.adapters.discord.gate import ANSWER, EDIT, WORK, PriorityGate
-from bot.adapters.discord.http1 import HttpError
 from bot.adapters.discord.outage import LaterPosts, Unavailable, outage, unavailable
 from bot.adapters.discord.redelivery import Redeliveries, event_id
 from bot.adapters.discord.render import NO_MENTIONS, Rendered, is_private, render
+from bot.adapters.http1 import HttpError
 from bot.core.app import App
 from bot.core.context import Receipt
 from bot.core.errors import log_unexpected

@@ -28,6 +28,7 @@ from bot.adapters.telegram.members import RECEIPT, Homes, RoleCache, Who
 from bot.adapters.telegram.menu import CommandMenu
 from bot.adapters.telegram.ordering import MemberOrderedProcessor
 from bot.adapters.telegram.post_edits import PostEdits
+from bot.adapters.telegram.reader import UpdateReader
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.throttle import SendThrottle, SharedThrottle
 from bot.core.app import App
@@ -120,6 +121,7 @@ class TelegramAdapter:
         self._no_posts = app.posts.on_change(self.posts)
         self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
         self.api = LeanApi(self.bot.base_url)
+        self.reader = UpdateReader(self.bot)
         # Callback queries whose webhook request waits for the answer (webhook.py).
         self.answer_slots: dict[str, AnswerSlot] = {}
         self.room = asyncio.Event()  # set while fewer than MAX_PENDING updates are in hand
@@ -169,7 +171,7 @@ class TelegramAdapter:
         if len(self._dispatched) > DISPATCHED_KEPT:
             self._dispatched.popitem(last=False)
         self.received(raw)
-        update = Update.de_json(_lean(raw), self.bot)
+        update = self.reader.read(raw)
         self._pending += 1
         if self._pending >= MAX_PENDING:
             self.room.clear()
@@ -581,24 +583,6 @@ class TelegramAdapter:
         text = self.app.translator(locale, key)
         with contextlib.suppress(TelegramError):
             await self.sender.send(chat.id, Reply(text=text), None, reply_to=msg.message_id)
-
-
-# What a button press needs of the message its button is on: where it is and its keyboard.
-PRESSED_MESSAGE_KEYS = ("message_id", "date", "chat", "from", "reply_markup")
-
-
-def _lean(raw: dict[str, Any]) -> dict[str, Any]:
-    """The update without what the adapter never reads and python-telegram-bot is slow to
-    parse: the text and entities of the message whose button was pressed (a card's entities
-    were most of the cost of parsing a press)."""
-    query = raw.get("callback_query")
-    if not isinstance(query, dict):
-        return raw
-    message = query.get("message")
-    if not isinstance(message, dict) or not message.get("date"):
-        return raw  # an inaccessible message (date 0) is parsed as it is
-    kept = {k: message[k] for k in PRESSED_MESSAGE_KEYS if k in message}
-    return {**raw, "callback_query": {**query, "message": kept}}
 
 
 def _fits_toast(reply: Reply) -> bool:

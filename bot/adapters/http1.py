@@ -1,7 +1,9 @@
-"""A small HTTP/1.1 client for the requests of a burst: interaction responses and follow-ups.
+"""A small HTTP/1.1 client for the requests of a burst: Discord's interaction responses and
+follow-ups, Telegram's answers to button presses.
 
-Under a burst every interaction costs two requests (the acknowledgement, the follow-up), all
-to one host, with small JSON bodies built in advance. aiohttp's client costs a few hundred
+Under a burst every press costs one or two requests (on Discord the acknowledgement and the
+follow-up, on Telegram the callback query's answer), all to one host, with small JSON bodies
+built in advance. aiohttp's client costs a few hundred
 microseconds of the event loop for each (request and response objects, cookies, tracing,
 timeouts, headers parsed into multidicts); this client keeps `limit` kept-alive connections
 (TLS for https), writes a request as one buffer and reads back the status, the body and
@@ -17,7 +19,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 TIMEOUT = 15.0  # seconds for one request
-USER_AGENT = "DiscordBot (https://github.com/fanloop/fanloop, 1) fanloop"
+USER_AGENT = "fanloop"
 
 
 class HttpError(Exception):
@@ -124,7 +126,7 @@ class Http1:
     """Kept-alive HTTP/1.1 connections to the host of `base` (its path is every request's
     prefix): at most `limit` at once, one request on each at a time."""
 
-    def __init__(self, base: str, limit: int = 32) -> None:
+    def __init__(self, base: str, limit: int = 32, *, user_agent: str = USER_AGENT) -> None:
         url = urlsplit(base.rstrip("/"))
         self.https = url.scheme == "https"
         self.host = url.hostname or "localhost"
@@ -132,6 +134,7 @@ class Http1:
         self.prefix = url.path
         default_port = (443 if self.https else 80) == self.port
         self._host_header = self.host if default_port else f"{self.host}:{self.port}"
+        self.user_agent = user_agent
         self._ssl = ssl.create_default_context() if self.https else None
         self._free = asyncio.Semaphore(limit)
         self._idle: list[_Connection] = []
@@ -150,7 +153,7 @@ class Http1:
     def _request(self, method: str, path: str, body: bytes | None) -> bytes:
         head = (
             f"{method} {self.prefix}{path} HTTP/1.1\r\nHost: {self._host_header}\r\n"
-            f"User-Agent: {USER_AGENT}\r\n"
+            f"User-Agent: {self.user_agent}\r\n"
         )
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
