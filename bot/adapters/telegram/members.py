@@ -109,6 +109,7 @@ class Homes:
         self.app = app
         self._known: dict[int, tuple[Home, datetime]] = {}
         self._pending: dict[int, tuple[Home, datetime]] = {}
+        self._writing: asyncio.Future[None] | None = None
 
     async def get(self, user_id: int) -> Home | None:
         known = self._known.get(user_id)
@@ -130,9 +131,21 @@ class Homes:
         self._known[user_id] = self._pending[user_id] = (home, now)
 
     async def flush(self) -> None:
+        """Write the homes noted since the last flush. The write is shielded: a stop that
+        cancels the caller lets it finish (cut short inside its transaction, it would leave
+        SQLite's write lock with a half-closed connection and lose the batch), and the next
+        flush waits for it first."""
+        if self._writing is not None and not self._writing.done():
+            await asyncio.wait([self._writing])
         if not self._pending:
             return
         batch, self._pending = self._pending, {}
+        self._writing = asyncio.ensure_future(self._write(batch))
+        # Its error is raised to the caller below, or to nobody after a stop: seen either way.
+        self._writing.add_done_callback(lambda f: f.cancelled() or f.exception())
+        await asyncio.shield(self._writing)
+
+    async def _write(self, batch: dict[int, tuple[Home, datetime]]) -> None:
         try:
             await self.repo.set_homes([(str(u), home, at) for u, (home, at) in batch.items()])
         except Exception:
