@@ -3,14 +3,18 @@ with the group of their last write, new members and known ones alike."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.telegram.members import Homes
+from bot.core.app import App
 from storage.platform.schema import telegram_homes
 from storage.platform.telegram import Home, TelegramRepo
 from tests.conftest import START
@@ -60,3 +64,31 @@ async def test_after_any_batches_each_member_has_their_last_home(
         assert await repo.home(str(u)) == Home(str(-g), f"Group {g}")
     async with engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(telegram_homes)) == len(expected)
+
+
+class _HeldRepo(TelegramRepo):
+    """Writes homes once `release` is set, so a flush can be caught mid-write."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def set_homes(self, homes: list[tuple[str, Home, datetime]]) -> None:
+        self.started.set()
+        await self.release.wait()
+        await super().set_homes(homes)
+
+
+async def test_a_stop_that_cancels_a_flush_lets_its_write_finish(app: App) -> None:
+    repo = _HeldRepo(app.engine)
+    homes = Homes(repo, app)
+    homes.touch(101, -100, "Fans")
+    flushing = asyncio.create_task(homes.flush())
+    await repo.started.wait()
+    flushing.cancel()  # as a stop cancels the housekeeping task
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    repo.release.set()
+    await homes.flush()  # the last flush of a stop waits for the write still running
+    assert await TelegramRepo(app.engine).home("101") == Home("-100", "Fans")
