@@ -11,10 +11,15 @@ from devtools.similarity.evaluate import Report, evaluate
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dedup-dev"
 
 
-def _report(name: str) -> Report:
+def _dev_set(name: str) -> Path:
     folder = DATA / name
     if not (folder / "corpus.jsonl").is_file():
         pytest.skip(f"{folder} is not present (the shared dev sets sit beside the repository)")
+    return folder
+
+
+def _report(name: str) -> Report:
+    folder = _dev_set(name)
     return evaluate(folder / "corpus.jsonl", folder / "queries.jsonl")
 
 
@@ -38,9 +43,7 @@ def _semantic_report(name: str) -> Report:
     from cogs.suggestions.similarity import make_index
     from cogs.suggestions.similarity.semantic import DEFAULT_MODEL, ModelError, load_embedder
 
-    folder = DATA / name
-    if not (folder / "corpus.jsonl").is_file():
-        pytest.skip(f"{folder} is not present (the shared dev sets sit beside the repository)")
+    folder = _dev_set(name)
     try:
         load_embedder(DEFAULT_MODEL)
     except ModelError as exc:
