@@ -157,6 +157,11 @@ class Node:
             )
         await until_listening(self.proc, self.port, START_WAIT, f"{self.name} (see {self.log})")
 
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): whatever it holds stays unanswered until it is killed."""
+        assert self.proc is not None and self.proc.returncode is None
+        self.proc.send_signal(signal.SIGSTOP)
+
     async def kill(self) -> None:
         assert self.proc is not None and self.proc.returncode is None
         self.proc.send_signal(signal.SIGKILL)

@@ -29,6 +29,7 @@ class WebhookFront:
     port: int = 0
     copies: int = 1
     served: Counter[str] = field(default_factory=Counter)  # requests answered 200, per worker
+    forwarded: Counter[str] = field(default_factory=Counter)  # requests sent, per worker
 
     def __post_init__(self) -> None:
         self._turn = itertools.count()
@@ -78,6 +79,7 @@ class WebhookFront:
         self, backend: str, body: bytes, headers: dict[str, str]
     ) -> tuple[int, bytes] | None:
         assert self._client is not None
+        self.forwarded[backend] += 1
         try:
             async with self._client.post(backend, data=body, headers=headers) as r:
                 payload = await r.read()

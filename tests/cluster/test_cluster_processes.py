@@ -130,22 +130,30 @@ async def test_three_processes_report_once_claim_once_and_survive_a_kill(
 
     await _until(closed, "the four-grid report closed", cluster)
 
-    # Every reserver presses "Claim now" at once, spread over the three processes; B is killed
-    # once a third are answered and each process has answered some (the front hands out every
-    # press at once, so a process killed before its first answer would have served none), and
-    # restarted.
+    # Every reserver presses "Claim now", spread over the three processes, in two waves. Once
+    # every process has answered some of the first, B is frozen (SIGSTOP); the second wave goes
+    # out, and once the front has handed B a press after the freeze (a press B never answered),
+    # B is SIGKILLed mid-burst and restarted.
     presses = claim_presses(world, drop_card(), 0, PRESSERS)
     query_ids = {p["callback_query"]["id"] for p in presses}
-    await fake.push_updates(presses)
-    served = cluster.front.served
+    first, second = presses[: PRESSERS // 2], presses[PRESSERS // 2 :]
+    front, b = cluster.front, cluster.front.backends[1]
+    await fake.push_updates(first)
 
-    async def a_third_answered_by_all() -> bool:
-        by_all = all(served[b] for b in cluster.front.backends)
-        return by_all and len(query_ids & fake.answered_at.keys()) >= PRESSERS // 3
+    async def served_by_all() -> bool:
+        return all(front.served[w] for w in front.backends)
 
-    await _until(a_third_answered_by_all, "a third answered, by every process", cluster)
+    await _until(served_by_all, "an answer from every process", cluster)
+    cluster.nodes[1].pause()
+    handed_before = front.forwarded[b]
+    await fake.push_updates(second)
+
+    async def b_handed_a_press() -> bool:
+        return front.forwarded[b] > handed_before
+
+    await _until(b_handed_a_press, "a press handed to the frozen process", cluster)
     await cluster.nodes[1].kill()
-    assert len(query_ids & fake.answered_at.keys()) < PRESSERS, "the burst ended first"
+    assert len(query_ids & fake.answered_at.keys()) < PRESSERS
     await cluster.nodes[1].start()
 
     async def all_answered() -> bool:
