@@ -113,6 +113,11 @@ class Worker:
             assert loop.time() < deadline, "it never became ready"
             await asyncio.sleep(0.05)
 
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): what it was handed stays unanswered until it is killed."""
+        assert self.proc is not None and self.proc.returncode is None
+        self.proc.send_signal(signal.SIGSTOP)
+
     async def kill(self) -> None:
         assert self.proc is not None and self.proc.returncode is None
         self.proc.send_signal(signal.SIGKILL)
@@ -285,18 +290,29 @@ async def test_two_workers_act_once_answer_once_and_share_the_group_limit(
 async def test_a_worker_killed_mid_burst_loses_nothing(
     fake: FakeTelegram, cluster: tuple[list[Worker], WebhookFront, AsyncEngine]
 ) -> None:
-    workers, _front, engine = cluster
+    workers, front, engine = cluster
     card = await _post_card(fake)
     presses = _presses(card, 0, 200)
     query_ids = {p["callback_query"]["id"] for p in presses}
-    await fake.push_updates(presses)
+    # Two waves: once a fifth of the first is answered, the first worker is frozen; the second
+    # wave goes out, and once the front has handed the frozen worker a press (one it never
+    # answered), it is killed: mid-burst by construction, however fast the workers are.
+    await fake.push_updates(presses[:100])
 
     async def a_fifth_answered() -> bool:
         return len(query_ids & fake.answered_at.keys()) >= len(presses) // 5
 
     await _until(a_fifth_answered, "a fifth of the presses answered")
+    workers[0].pause()
+    frozen, handed_before = front.backends[0], front.forwarded[front.backends[0]]
+    await fake.push_updates(presses[100:])
+
+    async def handed_a_press() -> bool:
+        return front.forwarded[frozen] > handed_before
+
+    await _until(handed_a_press, "a press handed to the frozen worker")
     await workers[0].kill()
-    assert len(query_ids & fake.answered_at.keys()) < len(presses), "the burst ended first"
+    assert len(query_ids & fake.answered_at.keys()) < len(presses)
     # The survivor answers everything: what reaches it through the front, and what the dead
     # worker had stored and not handled (it takes that over).
     await _wait_answered(fake, engine, query_ids)
