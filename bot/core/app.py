@@ -33,6 +33,7 @@ from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
 from bot.core.posts import PostViews
 from bot.core.ratelimit import LocalRateLimits, RateLimiter, RateLimits, SharedRateLimits
+from bot.core.retention import Purge
 from bot.core.services import ServiceRegistry
 from bot.core.settings import SettingsService
 from bot.core.web_links import WebLinks
@@ -101,6 +102,8 @@ class App:
         self.admission_checks: list[AdmissionCheck] = []
         # Time-driven work: the scheduler runs it, and so does the console's /advance.
         self.due_work: list[Hook] = []
+        # The features' clean-ups of old rows, run by the scheduler's retention.
+        self.retention_purges: list[tuple[str, Purge]] = []
         self.shutdown_hooks: list[Hook] = []
         # What happened, for sinks outside the chat (bot/core/events.py), and the cogs'
         # long-running workers (started with `start_feed`, stopped by `close`).

@@ -22,6 +22,7 @@ from bot.core.events import Events, Sink
 from bot.core.i18n import Translator
 from bot.core.outbox import Outbox
 from bot.core.participation import ContributionSource
+from bot.core.retention import Purge
 from bot.core.settings import SettingsService
 from storage.core.jobs import JobsRepo
 
@@ -115,6 +116,11 @@ class FeatureSetup:
         """Time-driven work: the scheduler runs it every tick, and so does the console's
         /advance."""
         self._app.due_work.append(work)
+
+    def add_retention(self, name: str, purge: Purge) -> None:
+        """Rows this cog no longer needs after `retention_days`: the scheduler's hourly clean-up
+        calls `purge(cut_off)` (see bot/core/retention.py); `name` labels its count in the log."""
+        self._app.retention_purges.append((name, purge))
 
     def add_event_sink(self, sink: Sink) -> None:
         """Hear every event any cog emits (see bot/core/events.py)."""

@@ -127,6 +127,7 @@ class Scheduler:
             app.engine,
             timedelta(days=app.settings.retention_days),
             events=timedelta(days=app.settings.event_retention_days),
+            purges=app.retention_purges,
         )
         self._sched = AsyncIOScheduler(timezone="UTC")
         self._ticking: asyncio.Task[None] | None = None

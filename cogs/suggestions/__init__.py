@@ -71,6 +71,7 @@ def setup(feature: FeatureSetup) -> None:
     feature.services.add(talk)
     feature.add_account_merger(merge_comment_accounts)
     feature.add_due_work(talk.tell_followers)
+    feature.add_retention("suggestion_drafts", repo.purge_drafts)
     discussion_commands.register(feature, commands.ID)
     corrections.register(feature)
     category_commands.register(feature)

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.change_feed import publish
+from storage.core.retention import purge_rows
 from storage.suggestions.schema import drafts, suggestion_events, suggestions, votes
 from storage.util import new_id
 
@@ -545,6 +546,11 @@ class SuggestionRepo:
             return DraftRow(
                 r.id, r.community_id, r.account_id, r.title, r.details, r.category, r.posted_id
             )
+
+    async def purge_drafts(self, before: datetime) -> int:
+        """Delete drafts made before `before`, posted or not (retention): a later "post it"
+        on one is told the draft is gone. A post held for review keeps its own copy."""
+        return await purge_rows(self.engine, drafts, drafts.c.created_at < before)
 
     async def post_draft(
         self, draft: DraftRow, now: datetime, *, anonymous: bool = False

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.retention import Retention
 from storage.core.retention import (
     purge_job_runs,
+    purge_one_time_codes,
     purge_outbox,
     purge_processed_events,
     purge_telegram_inbox,
 )
-from storage.core.schema import communities, job_runs, outbox
+from storage.core.schema import communities, job_runs, one_time_codes, outbox
 from storage.platform.schema import processed_events, telegram_inbox
 from tests.conftest import make_engine
 
@@ -89,7 +90,13 @@ def _update(update_id: int, received: datetime, *, handled: bool) -> dict[str, o
 async def test_retention_deletes_what_is_old_and_done(engine: AsyncEngine) -> None:
     await _seed(engine)
     deleted = await Retention(engine, timedelta(days=90), events=timedelta(days=7)).run(NOW)
-    assert deleted == {"outbox": 8, "job_runs": 1, "processed_events": 2, "telegram_inbox": 1}
+    assert deleted == {
+        "outbox": 8,
+        "job_runs": 1,
+        "processed_events": 2,
+        "telegram_inbox": 1,
+        "one_time_codes": 0,
+    }
     async with engine.connect() as conn:
         targets = set((await conn.execute(select(outbox.c.target))).scalars())
         keys = set((await conn.execute(select(job_runs.c.key))).scalars())
@@ -99,6 +106,37 @@ async def test_retention_deletes_what_is_old_and_done(engine: AsyncEngine) -> No
     assert keys == {"old-unfinished", "recent"}
     assert events == {"i2"}
     assert updates == {2, 3}
+
+
+async def test_one_time_codes_are_deleted_once_expired_before_the_cutoff(
+    engine: AsyncEngine,
+) -> None:
+    def code(name: str, expired_days_ago: float, *, used: bool) -> dict[str, object]:
+        expires = NOW - timedelta(days=expired_days_ago)
+        return {
+            "code": name,
+            "kind": "link",
+            "created_at": expires - timedelta(minutes=15),
+            "expires_at": expires,
+            "used_at": expires - timedelta(minutes=5) if used else None,
+        }
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(one_time_codes),
+            [
+                code("OLDUSED", 9, used=True),
+                code("OLDIDLE", 8, used=False),
+                code("WEEKOLD", 6, used=False),  # younger than the cut-off: kept
+                code("LIVE", -0.01, used=False),  # not expired yet: kept
+            ],
+        )
+    deleted = await Retention(engine, timedelta(days=90), events=timedelta(days=7)).run(NOW)
+    assert deleted["one_time_codes"] == 2
+    async with engine.connect() as conn:
+        kept = set((await conn.execute(select(one_time_codes.c.code))).scalars())
+    assert kept == {"WEEKOLD", "LIVE"}
+    assert await purge_one_time_codes(engine, NOW) == 1  # the expired one of this week
 
 
 async def test_outbox_purge_goes_in_batches(engine: AsyncEngine) -> None:
