@@ -22,6 +22,18 @@ async def test_catalogs_complete_and_consistent(app: App) -> None:
         assert _fields(tr.all(key)["en"]) == _fields(tr.all(key)["zh_CN"]), key
 
 
+# The Chinese word for a suggestion is 需求, the forum's "需求" board, everywhere; 建议 ("to
+# suggest") is only the name of the /suggest command.
+SUGGEST_COMMAND = "discord.name.suggest"
+
+
+async def test_chinese_calls_a_suggestion_one_thing(app: App) -> None:
+    tr = app.translator
+    mixed = [k for k in tr.keys("zh_CN") if k != SUGGEST_COMMAND and "建议" in tr.all(k)["zh_CN"]]
+    assert mixed == []
+    assert sum("需求" in tr.all(k)["zh_CN"] for k in tr.keys("zh_CN")) > 50
+
+
 async def test_every_declared_key_exists(app: App) -> None:
     tr = app.translator
     for spec in app.commands.all():

@@ -31,7 +31,7 @@ async def test_the_card_follows_edit_response_delete_and_restore(world: World, a
     assert [c.method for c in world.fake.edits(GROUP, card["message_id"])] == ["editMessageText"]
 
     await world.say(BOB, "/edit 1 | 我的")  # not his
-    assert "不是你的建议" in world.last(BOB["id"])["text"]
+    assert "不是你的需求" in world.last(BOB["id"])["text"]
 
     await world.say(ADMIN, "/respond 1 Coming in <b>2.1</b>")
     await app.posts.settle()

@@ -127,4 +127,4 @@ async def test_refusals_and_hostile_input(console: ConsoleAdapter) -> None:
 
 async def test_chinese_messages(console: ConsoleAdapter) -> None:
     await run(console, SETUP.replace("/as boss owner", "/as boss owner\n/settings language zh_cn"))
-    assert "恢复为之前状态的建议：2 条" in said(await console.handle_line("/release delete v1.2"))
+    assert "恢复为之前状态的需求：2 条" in said(await console.handle_line("/release delete v1.2"))
