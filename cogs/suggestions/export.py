@@ -31,14 +31,10 @@ SUGGESTIONS_HEADER = (
 )
 VOTES_HEADER = ("suggestion_id", "account_id", "voter", "voted_at", "carried_by_merge")
 NAMES_CHUNK = 5_000
-#: What makes a spreadsheet read a cell as a formula: a fan's text starting so is kept as text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text(value: str | None) -> str:
-    if value and value.startswith(FORMULA_START):
-        return "'" + value
-    return value or ""
+    return value or ""  # csv_bytes keeps a formula-like text as text
 
 
 def _time(value: datetime) -> str:
