@@ -1,7 +1,9 @@
 """What happened in a community, for whoever listens outside the chat (outgoing webhooks).
 
 A cog emits an `Event` once its change is committed, where it already tells the community (a
-suggestion posted, a status changed, a merge, a release, four-grid results, a drop's results).
+suggestion posted, a status changed, a merge or its undoing, a correction, a suggestion hidden
+or shown, deleted or restored, a comment added or removed, a release, four-grid results, a
+drop's results).
 Each event carries a `key` that is the same however often the step that emits it runs (a retry
 after a crash, a second process): sinks use it to store the event once. The core knows no sink:
 a cog adds one with `FeatureSetup.add_event_sink`. A sink that fails is logged; the change it
@@ -25,6 +27,14 @@ log = logging.getLogger(__name__)
 SUGGESTION_CREATED = "suggestion.created"
 SUGGESTION_STATUS = "suggestion.status_changed"
 SUGGESTION_MERGED = "suggestion.merged"
+SUGGESTION_UNMERGED = "suggestion.unmerged"
+SUGGESTION_EDITED = "suggestion.edited"
+SUGGESTION_HIDDEN = "suggestion.hidden"
+SUGGESTION_SHOWN = "suggestion.shown"
+SUGGESTION_DELETED = "suggestion.deleted"
+SUGGESTION_RESTORED = "suggestion.restored"
+COMMENT_CREATED = "comment.created"
+COMMENT_REMOVED = "comment.removed"
 RELEASE_PUBLISHED = "release.published"
 REPORT_RESULTS = "report.results"
 DROP_RESULTS = "drop.results"
@@ -32,6 +42,14 @@ EVENT_TYPES = (
     SUGGESTION_CREATED,
     SUGGESTION_STATUS,
     SUGGESTION_MERGED,
+    SUGGESTION_UNMERGED,
+    SUGGESTION_EDITED,
+    SUGGESTION_HIDDEN,
+    SUGGESTION_SHOWN,
+    SUGGESTION_DELETED,
+    SUGGESTION_RESTORED,
+    COMMENT_CREATED,
+    COMMENT_REMOVED,
     RELEASE_PUBLISHED,
     REPORT_RESULTS,
     DROP_RESULTS,

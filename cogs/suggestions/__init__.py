@@ -67,6 +67,7 @@ def setup(feature: FeatureSetup) -> None:
         feature.outbox,
         feature.translator,
         feature.identity,
+        feature.events,
     )
     feature.services.add(talk)
     feature.add_account_merger(merge_comment_accounts)

@@ -16,6 +16,7 @@ from bot.core.actions import make_action
 from bot.core.clock import Clock
 from bot.core.commands import strip_blank, visible_length
 from bot.core.errors import UserError
+from bot.core.events import COMMENT_CREATED, COMMENT_REMOVED, Events
 from bot.core.i18n import Translator
 from bot.core.outbox import Outbox
 from bot.core.reply import Button, Reply
@@ -63,12 +64,14 @@ class DiscussionService:
         outbox: Outbox,
         translator: Translator,
         identity: IdentityRepo,
+        events: Events | None = None,
     ) -> None:
         self.repo = repo
         self.clock = clock
         self.outbox = outbox
         self.translator = translator
         self.identity = identity
+        self.events = events
 
     @staticmethod
     def clean(body: str) -> str:
@@ -116,24 +119,46 @@ class DiscussionService:
             skip_platform=platform if in_thread else None,
         )
         await self.tell_due(suggestion_id=suggestion.id)
+        if self.events is not None and not suggestion.hidden:  # as the suggestion's own events
+            data = {
+                "suggestion": {"id": suggestion.id, "title": suggestion.title},
+                "comment": {
+                    "id": row.id,
+                    "text": row.body,
+                    "created_at": row.created_at.isoformat(),
+                },
+            }
+            await self.events.emit(
+                suggestion.community_id, COMMENT_CREATED, data, key=f"comment:{row.id}"
+            )
         return Posted(row, suggestion)
 
     async def latest(self, suggestion_id: int, limit: int = 5) -> tuple[list[CommentRow], int]:
         return await self.repo.latest(suggestion_id, limit)
 
-    async def delete(self, comment_id: int, account_id: int) -> CommentRow:
+    async def delete(self, community_id: int, comment_id: int, account_id: int) -> CommentRow:
         """The author deletes their own comment."""
         row = await self._visible(comment_id)
         if row.author_id != account_id:
             raise UserError("comment.not_yours", id=comment_id)
         await self.repo.remove(comment_id, account_id, hide=False, now=self.clock.now())
+        await self._removed(community_id, row, "author")
         return row
 
-    async def hide(self, comment_id: int, account_id: int) -> CommentRow:
+    async def hide(self, community_id: int, comment_id: int, account_id: int) -> CommentRow:
         """An admin hides anyone's comment (the command is an admin's, so it is audited)."""
         row = await self._visible(comment_id)
         await self.repo.remove(comment_id, account_id, hide=True, now=self.clock.now())
+        await self._removed(community_id, row, "admin")
         return row
+
+    async def _removed(self, community_id: int, row: CommentRow, by: str) -> None:
+        """Tell the listeners a comment is gone: its ids alone, never its text."""
+        if self.events is not None:
+            data = {"suggestion": {"id": row.suggestion_id}, "comment": {"id": row.id}, "by": by}
+            await self.events.emit(
+                community_id, COMMENT_REMOVED, data, key=f"comment-removed:{row.id}"
+            )
 
     async def _visible(self, comment_id: int) -> CommentRow:
         row = await self.repo.get(comment_id)

@@ -86,14 +86,14 @@ async def _in_community(ctx: Context, comment: int) -> None:
 
 async def uncomment(ctx: Context, comment: int) -> Reply:
     await _in_community(ctx, comment)
-    removed = await discussion(ctx).delete(comment, ctx.member.account_id)
+    removed = await discussion(ctx).delete(ctx.community.id, comment, ctx.member.account_id)
     text = ctx.t("comment.deleted", comment=comment, id=removed.suggestion_id)
     return Reply(text=text, ephemeral=True)
 
 
 async def hidecomment(ctx: Context, comment: int) -> Reply:
     await _in_community(ctx, comment)
-    removed = await discussion(ctx).hide(comment, ctx.member.account_id)
+    removed = await discussion(ctx).hide(ctx.community.id, comment, ctx.member.account_id)
     text = ctx.t("comment.hidden", comment=comment, id=removed.suggestion_id)
     return Reply(text=text, ephemeral=True)
 

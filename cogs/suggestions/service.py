@@ -15,8 +15,14 @@ from bot.core.context import Receipt
 from bot.core.errors import UserError
 from bot.core.events import (
     SUGGESTION_CREATED,
+    SUGGESTION_DELETED,
+    SUGGESTION_EDITED,
+    SUGGESTION_HIDDEN,
     SUGGESTION_MERGED,
+    SUGGESTION_RESTORED,
+    SUGGESTION_SHOWN,
     SUGGESTION_STATUS,
+    SUGGESTION_UNMERGED,
     Events,
 )
 from cogs.suggestions.embeddings import Embeddings
@@ -553,6 +559,12 @@ class SuggestionService:
         original, taken = await self.merges.unmerge(community_id, dup_id, actor, self.clock.now())
         row = await self.get(community_id, dup_id, include_hidden=True)
         await self._reindex(row)
+        await self._emit(
+            SUGGESTION_UNMERGED,
+            row,
+            _changed("unmerge", row),
+            {"from": {"id": original}, "removed_votes": taken},
+        )
         return row, original, taken
 
     async def set_status(
@@ -580,15 +592,25 @@ class SuggestionService:
             row.community_id, type, {"suggestion": event_data(row), **extra}, key=key
         )
 
+    async def _emit_gone(self, type: str, row: SuggestionRow, key: str) -> None:
+        """A suggestion taken out of sight (hidden, deleted): its id alone, never its text."""
+        if self.events is not None:
+            await self.events.emit(row.community_id, type, {"suggestion": {"id": row.id}}, key=key)
+
     async def set_hidden(
         self, community_id: int, sid: int, hidden: bool, actor: int
     ) -> SuggestionRow:
         row = await self.get(community_id, sid, include_hidden=True)
         if row.deleted:
             raise UserError("delete.is_deleted", id=sid)
+        was_hidden = row.hidden
         await self.repo.set_hidden(community_id, sid, hidden, actor, self.clock.now())
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
+        if hidden and not was_hidden:
+            await self._emit_gone(SUGGESTION_HIDDEN, row, _changed("hide", row))
+        elif was_hidden and not hidden:
+            await self._emit(SUGGESTION_SHOWN, row, _changed("show", row), {})
         return row
 
     # -- corrections ---------------------------------------------------------------------------
@@ -635,15 +657,19 @@ class SuggestionService:
             community_id, sid, new_title, new_details, actor, self.clock.now()
         )
         await self._reindex(edited)
+        old = {"title": row.title, "details": row.details}
+        await self._emit(SUGGESTION_EDITED, edited, _changed("edit", edited), {"old": old})
         return edited
 
     async def delete(
         self, community_id: int, sid: int, actor: int, *, admin: bool, window: timedelta
     ) -> SuggestionRow:
-        await self._correctable(community_id, sid, actor, admin, window)
+        before = await self._correctable(community_id, sid, actor, admin, window)
         await self.repo.delete(community_id, sid, actor, self.clock.now())
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
+        if not before.hidden:  # a hidden one was never told, nor is its deletion
+            await self._emit_gone(SUGGESTION_DELETED, row, _changed("delete", row))
         return row
 
     async def restore(self, community_id: int, sid: int, actor: int) -> SuggestionRow:
@@ -653,6 +679,7 @@ class SuggestionService:
         await self.repo.restore(community_id, sid, actor, self.clock.now())
         row = await self.get(community_id, sid, include_hidden=True)
         await self._reindex(row)
+        await self._emit(SUGGESTION_RESTORED, row, _changed("restore", row), {})
         return row
 
     async def set_response(
@@ -684,6 +711,11 @@ class SuggestionService:
 
 async def _never(community_id: int) -> bool:
     return False
+
+
+def _changed(kind: str, row: SuggestionRow) -> str:
+    """An event's key for a change of `row` (the same however often its emission runs)."""
+    return f"{kind}:{row.id}:{row.updated_at.isoformat()}"
 
 
 def event_data(row: SuggestionRow) -> dict[str, Any]:

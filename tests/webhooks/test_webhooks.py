@@ -92,6 +92,72 @@ def check_signature(secret: str, received_headers: dict[str, str], body: bytes, 
     assert not signing.verify(secret + "x", value, body, now)
 
 
+async def test_corrections_moderation_and_comments_reach_the_receiver(
+    console: ConsoleAdapter, app: App, hook: Receiver
+) -> None:
+    """An edit, a hide and its undoing, a deletion and its undoing, an unmerge, a comment and
+    its removal (by its author, by an admin): each one event, in order; a suggestion taken out
+    of sight is sent by id alone, its text never; a hidden suggestion's comment sends nothing."""
+    await configure(console, hook.url)
+    out = await say(
+        console,
+        '/suggest "Dark mode for the app" "The white screen hurts at night"',
+        '/suggest "A night theme" force',
+        "/merge 2 into 1",
+        "/unmerge 2",
+        '/edit 1 "Dark mode everywhere" | Also the widgets',
+        "/comment 1 Yes please",
+        "/comment 1 +1 from me",
+        "/hide 1",
+        "/comment 1 Said while it is hidden",
+        "/unhide 1",
+        "/uncomment 1",
+        "/hidecomment 2",
+        "/delete 2",
+        "/restore 2",
+    )
+    assert "error" not in text(out).lower(), text(out)
+    await deliver_all(app)
+    bodies = [r.json for r in hook.received]
+    assert [b["type"] for b in bodies] == [
+        "suggestion.created",
+        "suggestion.created",
+        "suggestion.merged",
+        "suggestion.unmerged",
+        "suggestion.edited",
+        "comment.created",
+        "comment.created",
+        "suggestion.hidden",
+        "suggestion.shown",
+        "comment.removed",
+        "comment.removed",
+        "suggestion.deleted",
+        "suggestion.restored",
+    ]
+    by_type = {b["type"]: b["data"] for b in bodies}
+    unmerged = by_type["suggestion.unmerged"]
+    assert unmerged["suggestion"]["id"] == 2 and unmerged["from"] == {"id": 1}
+    assert unmerged["suggestion"]["status"] != "duplicate"
+    edited = by_type["suggestion.edited"]
+    assert edited["old"] == {
+        "title": "Dark mode for the app",
+        "details": "The white screen hurts at night",
+    }
+    assert edited["suggestion"]["title"] == "Dark mode everywhere"
+    comment = bodies[5]["data"]
+    assert comment["suggestion"]["id"] == 1 and comment["comment"]["text"] == "Yes please"
+    assert by_type["suggestion.hidden"] == {"suggestion": {"id": 1}}
+    assert by_type["suggestion.shown"]["suggestion"]["title"] == "Dark mode everywhere"
+    assert [b["data"]["by"] for b in bodies[9:11]] == ["author", "admin"]
+    assert bodies[9]["data"]["comment"] == {"id": 1}
+    assert by_type["suggestion.deleted"] == {"suggestion": {"id": 2}}
+    assert by_type["suggestion.restored"]["suggestion"]["title"] == "A night theme"
+    received = b"".join(r.body for r in hook.received).decode()
+    assert "Said while it is hidden" not in received
+    assert len({b["id"] for b in bodies}) == len(bodies)
+    assert await deliver_all(app) == 0  # nothing twice
+
+
 async def test_every_event_reaches_the_receiver_signed(
     console: ConsoleAdapter, app: App, clock: FakeClock, hook: Receiver
 ) -> None:
