@@ -96,6 +96,7 @@ class App:
         self.dispatcher = Dispatcher(self)
         self.posts = PostViews()
         self.posts.decorate = self.web_links.apply
+        self.posts.elsewhere = self.outbox.edit_posts
         # What admins and owners did, written by the dispatcher (bot/core/audit.py).
         self.audit = AuditLog(AuditRepo(engine), clock)
         # Checks a cog adds before commands, buttons and replies (a muted member's vote).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from datetime import timedelta
 
 from bot.core.clock import Clock
@@ -61,6 +61,11 @@ THREAD_NAME = "thread_name"
 LIVE = "live"
 LIVE_POST = "post"
 LIVE_EDIT = "edit"
+
+#: The kind of outbox row that carries a subject's new view to a platform's messages about it,
+#: and its payload's key (`Outbox.edit_posts`).
+POST_EDIT = "post_edit"
+POST_VIEW = "reply"
 
 #: Members looked up and stored per step by `Outbox.notify`.
 NOTIFY_CHUNK = 10_000
@@ -219,6 +224,27 @@ class Outbox:
             for r in await recipients(self.identity.engine, [account_id], platforms)
         ]
         return await self._store(messages)
+
+    async def edit_posts(
+        self, community_id: int, subject: str, reply: Reply | None, skip: Collection[str]
+    ) -> int:
+        """Hand a subject's new view (`bot.core.posts`) to each platform of the community but
+        those in `skip` (edited already by this process): kind `post_edit`, target the subject,
+        payload {"reply": the view or None}. The platform's worker edits its messages about
+        the subject with it, unless a newer row for the subject waits (`OutboxRepo.superseded`)."""
+        platforms = dict.fromkeys(s.platform for s in await self.identity.spaces_of(community_id))
+        payload = {POST_VIEW: None if reply is None else reply.to_dict()}
+        messages = [
+            NewMessage(community_id, platform, POST_EDIT, subject, payload)
+            for platform in platforms
+            if platform not in skip
+        ]
+        return await self._store(messages)
+
+    async def superseded(self, item: OutboxItem) -> bool:
+        """A newer row for the same platform, kind and target exists (a `post_edit` that a
+        later view of its subject replaces)."""
+        return await self.repo.newer_exists(item)
 
     async def park(
         self,

@@ -6,6 +6,11 @@ A cog declares how a subject looks now (`PostViews.add("sg", view)`: the public 
 editor (`PostViews.on_change`), which finds the messages it posted about the subject
 (`message_refs`) and edits them with the view. The edits run in the background, after the
 answer; a failed edit leaves the message as it was (logged).
+
+The community's other platforms, those this process does not serve (a process that serves
+Telegram only, beside one that serves Discord), get the view through the outbox
+(`Outbox.edit_posts`, kind `post_edit`): the process that serves the platform edits its
+messages when it delivers the row, unless a newer view of the subject is queued for it.
 """
 
 from __future__ import annotations
@@ -29,24 +34,30 @@ log = logging.getLogger(__name__)
 PostView = Callable[["Context", list[str]], Awaitable["Reply | None"]]
 # (context in the community's language, subject, its view) -> edit the messages about it.
 PostEditor = Callable[["Context", str, "Reply | None"], Awaitable[None]]
+# (community, subject, its view, the platforms edited here) -> hand it to the other platforms.
+Elsewhere = Callable[[int, str, "Reply | None", frozenset[str]], Awaitable[object]]
 
 
 class PostViews:
     def __init__(self) -> None:
         self._views: dict[str, PostView] = {}
-        self._editors: list[PostEditor] = []
+        self._editors: list[tuple[str, PostEditor]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         # What a view gets before it is shown (its "view on the web" link): (community, reply,
         # locale) -> reply.
         self.decorate: Callable[[int, Reply, str], Awaitable[Reply]] | None = None
+        # Where the view goes for the platforms this process does not edit (the outbox).
+        self.elsewhere: Elsewhere | None = None
 
     def add(self, prefix: str, view: PostView) -> None:
         self._views[prefix] = view
 
-    def on_change(self, editor: PostEditor) -> Callable[[], None]:
-        """Register an adapter's editor; returns what unregisters it (the adapter stops)."""
-        self._editors.append(editor)
-        return lambda: self._editors.remove(editor) if editor in self._editors else None
+    def on_change(self, platform: str, editor: PostEditor) -> Callable[[], None]:
+        """Register an adapter's editor of its platform's messages; returns what unregisters
+        it (the adapter stops)."""
+        entry = (platform, editor)
+        self._editors.append(entry)
+        return lambda: self._editors.remove(entry) if entry in self._editors else None
 
     async def view(self, ctx: Context, subject: str) -> Reply | None:
         prefix, args = split_action(subject)
@@ -64,7 +75,7 @@ class PostViews:
     def changed(self, ctx: Context, subject: str, locale: str) -> None:
         """`subject` changed: its posts are edited in the background, shown in `locale` (the
         community's language: a post in a channel is everyone's)."""
-        if not self._editors or split_action(subject)[0] not in self._views:
+        if split_action(subject)[0] not in self._views:
             return
         task = asyncio.create_task(self._edit(replace(ctx, locale=locale), subject))
         self._tasks.add(task)
@@ -73,11 +84,15 @@ class PostViews:
     async def _edit(self, ctx: Context, subject: str) -> None:
         try:
             reply = await self.view(ctx, subject)
-            for editor in list(self._editors):
+            editors = list(self._editors)
+            for _, editor in editors:
                 try:
                     await editor(ctx, subject, reply)
                 except Exception as exc:
                     log_unexpected(exc, f"editing posts about {subject}")
+            if self.elsewhere is not None:
+                here = frozenset(platform for platform, _ in editors)
+                await self.elsewhere(ctx.community.id, subject, reply, here)
         except Exception as exc:
             log_unexpected(exc, f"viewing {subject}")
 

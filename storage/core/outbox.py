@@ -213,6 +213,23 @@ class OutboxRepo:
                 )
             )
 
+    async def newer_exists(self, item: OutboxItem) -> bool:
+        """A row added after `item` for the same community, platform, kind and target (read
+        along the primary key from `item` on: the rows after it)."""
+        async with self.engine.connect() as conn:
+            found = await conn.execute(
+                select(outbox.c.id)
+                .where(
+                    outbox.c.id > item.id,
+                    outbox.c.community_id == item.community_id,
+                    outbox.c.platform == item.platform,
+                    outbox.c.kind == item.kind,
+                    outbox.c.target == item.target,
+                )
+                .limit(1)
+            )
+            return found.first() is not None
+
     async def pending_count(self, platform: str | None = None) -> int:
         async with self.engine.connect() as conn:
             q = select(outbox.c.id).where(

@@ -4,10 +4,13 @@ commands answer in private."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.core.app import App
-from devtools.servers.discord_api import FakeDiscord
+from bot.core.commands import Role
+from cogs.suggestions.service import SuggestionService
+from devtools.servers.discord_api import GUILD_ID, FakeDiscord
 from tests.discord.conftest import (
     StartBot,
     assert_mention_safe,
@@ -59,3 +62,35 @@ async def test_the_card_follows_edit_response_delete_and_restore(
     assert [b["label"] for b in buttons(fake.messages[card["id"]])] == ["👍 +1 #1 (1)"]
     assert all(c.status == 200 for c in fake.edits(card["id"]))
     assert_mention_safe(fake)
+
+
+async def test_a_card_follows_an_edit_made_by_a_process_that_does_not_serve_discord(
+    fake: FakeDiscord, app: App, start_bot: StartBot
+) -> None:
+    """Another process on the same database, serving no Discord (Telegram only, say), edits
+    the suggestion: it hands the new view to the outbox, and this process's Discord worker
+    edits the card."""
+    bot = await start_bot()
+    card = await suggest(bot, fake.add_member("Alice"), "Dark mode", details="Too bright")
+    other = await App.create(app.settings, app.clock, engine=app.engine, migrate=False)
+    ctx = await other.context(
+        platform="discord",
+        space_id=str(GUILD_ID),
+        space_name="Fan Club",
+        user_id=str(fake.owner["id"]),
+        display_name="Owner",
+        role=Role.OWNER,
+    )
+    service = other.services.get(SuggestionService)
+    await service.edit(
+        ctx.community.id,
+        1,
+        ctx.member.account_id,
+        admin=True,
+        window=timedelta(0),
+        title="Dark mode everywhere",
+    )
+    await ctx.subject_changed("sg:1")
+    await other.posts.settle()
+    await reads(fake, card, "#1 Dark mode everywhere", "(edited)")
+    assert [b["label"] for b in buttons(fake.messages[card["id"]])] == ["👍 +1 #1 (1)"]

@@ -3,10 +3,15 @@ a delete and a restore (`editMessageText`), and an anonymous card names nobody."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.core.app import App
-from tests.telegram.world import ADMIN, ALICE, BOB, GROUP, OWNER, World
+from bot.core.commands import Role
+from cogs.suggestions.service import SuggestionService
+from tests.telegram.world import ADMIN, ALICE, BOB, GROUP, OWNER, World, worker
+
+ZERO = timedelta(0)
 
 
 def shown(world: World, message: dict[str, Any]) -> dict[str, Any]:
@@ -59,3 +64,34 @@ async def test_an_anonymous_card_names_nobody(world: World, app: App) -> None:
     private = world.last(ADMIN["id"])["text"]
     assert "Posted anonymously by (only admins see this): Alice" in private
     assert "Alice" not in world.last(GROUP)["text"]
+
+
+async def test_a_card_follows_edits_made_by_a_process_that_does_not_serve_telegram(
+    world: World, app: App
+) -> None:
+    """Another process on the same database, serving no Telegram (Discord only, say), edits
+    the suggestion twice before this process's worker runs: the worker shows the newest view
+    once (the older one is superseded), by one edit of the card."""
+    await world.say(ALICE, '/suggest "Dark mode" "Too bright at night"')
+    card = world.last(GROUP)
+    other = await App.create(app.settings, app.clock, engine=app.engine, migrate=False)
+    ctx = await other.context(
+        platform="telegram",
+        space_id=str(GROUP),
+        space_name="Fans of Orange",
+        user_id=str(ADMIN["id"]),
+        display_name="Admin",
+        role=Role.ADMIN,
+    )
+    service = other.services.get(SuggestionService)
+    for title in ("Dark mode everywhere", "Dark mode in every app"):
+        await service.edit(
+            ctx.community.id, 1, ctx.member.account_id, admin=True, window=ZERO, title=title
+        )
+        await ctx.subject_changed("sg:1")
+        await other.posts.settle()
+    assert world.fake.edits(GROUP, card["message_id"]) == []  # not served there: not edited
+    await worker(world).run_once()
+    now = shown(world, card)
+    assert "#1 Dark mode in every app" in now["text"] and buttons(now) == ["👍 +1 #1 (1)"]
+    assert len(world.fake.edits(GROUP, card["message_id"])) == 1

@@ -98,7 +98,11 @@ class World:
 def worker(world: World) -> OutboxWorker:
     """The Telegram outbox worker of the adapter under test."""
     adapter = world.adapter
-    return OutboxWorker(world.app.outbox, "telegram", OutboxDelivery(adapter.sender, adapter.repo))
+    return OutboxWorker(
+        world.app.outbox,
+        "telegram",
+        OutboxDelivery(adapter.sender, adapter.repo, adapter.posts, world.app.outbox),
+    )
 
 
 def make_adapter(app: App, fake: FakeTelegram, time: FakeMonotonic) -> TelegramAdapter:

@@ -21,7 +21,7 @@ from bot.core.app import App
 from bot.core.clock import FakeClock, parse_duration
 from bot.core.commands import Role
 from bot.core.context import Context
-from bot.core.outbox import LIVE, LIVE_EDIT, OutboxItem, OutboxWorker
+from bot.core.outbox import LIVE, LIVE_EDIT, POST_EDIT, OutboxItem, OutboxWorker
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 
@@ -252,7 +252,7 @@ class ConsoleAdapter:
             return str(path)
 
     async def _deliver(self, item: OutboxItem) -> None:
-        if item.kind == "thread":  # no threads here: /show lists a suggestion's comments
+        if item.kind in ("thread", POST_EDIT):  # no threads here, nor messages to edit
             return
         if item.kind == "role":  # the console has no roles: show what a platform would do
             names = await self.app.identity.display_names(

@@ -77,7 +77,7 @@ class FanloopBase(discord.Client):
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.interactions = Interactions(self, app, self.tuning)
         self._hook_interactions()
-        self.deliveries = Deliveries(self, app)
+        self.deliveries = Deliveries(self, app, self.interactions.posts)
         self._stop_worker = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None

@@ -25,10 +25,19 @@ from collections.abc import Sequence
 import discord
 
 from bot.adapters.discord.members import PLATFORM
+from bot.adapters.discord.post_edits import PostEdits
 from bot.adapters.discord.render import render
 from bot.adapters.discord.threads import DiscussionThreads
 from bot.core.app import App
-from bot.core.outbox import LIVE, LIVE_EDIT, DeliveryFailed, DeliveryRetry, OutboxItem
+from bot.core.outbox import (
+    LIVE,
+    LIVE_EDIT,
+    POST_EDIT,
+    POST_VIEW,
+    DeliveryFailed,
+    DeliveryRetry,
+    OutboxItem,
+)
 from bot.core.reply import Reply
 from storage.platform.messages import MessagesRepo
 
@@ -51,9 +60,10 @@ def outbox_nonce(item_id: int) -> str:
 
 
 class Deliveries:
-    def __init__(self, client: discord.Client, app: App) -> None:
+    def __init__(self, client: discord.Client, app: App, posts: PostEdits) -> None:
         self.client = client
         self.app = app
+        self.posts = posts
         self.messages = MessagesRepo(app.engine)
         self.threads = DiscussionThreads(client, app)
 
@@ -67,6 +77,8 @@ class Deliveries:
                 await self._role(item)
             elif item.kind == "thread":
                 await self.threads.post(item, outbox_nonce(item.id))
+            elif item.kind == POST_EDIT:
+                await self._post_edit(item)
             else:
                 raise DeliveryFailed(f"unknown outbox kind {item.kind!r}")
         except discord.RateLimited as exc:
@@ -75,6 +87,16 @@ class Deliveries:
             if exc.status == 429:
                 raise DeliveryRetry(_retry_after(exc)) from exc
             raise
+
+    async def _post_edit(self, item: OutboxItem) -> None:
+        """A subject's new view from a process that does not serve Discord: edit the cards
+        about it, unless a newer view of it is queued (that one shows it)."""
+        if await self.app.outbox.superseded(item):
+            return
+        view = item.payload.get(POST_VIEW)
+        await self.posts.edit(
+            item.community_id, item.target, Reply.from_dict(view) if view else None
+        )
 
     # -- channels --------------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ class Interactions:
         self.threads = DiscussionThreads(client, app)
         # Posts about a changed subject edited in place (bot.core.posts).
         self.posts = PostEdits(client, self.responder, self.messages)
-        self._no_posts = app.posts.on_change(self.posts)
+        self._no_posts = app.posts.on_change(PLATFORM, self.posts)
         self.arrived: dict[int, float] = {}  # slash commands read, not yet handed to the tree
 
     def t(self, interaction: discord.Interaction, key: str, **params: Any) -> str:

@@ -41,11 +41,15 @@ class PostEdits:
         self.edits = 0
 
     async def __call__(self, ctx: Context, subject: str, reply: Reply | None) -> None:
+        await self.edit(ctx.community.id, subject, reply)
+
+    async def edit(self, community_id: int, subject: str, reply: Reply | None) -> None:
+        """Show `reply` (the subject's view) on this platform's messages about `subject`."""
         if reply is None:
             return
         body = edit_body(reply)
         for channel_id, message_id in await self.messages.messages_about(
-            PLATFORM, subject, ctx.community.id
+            PLATFORM, subject, community_id
         ):
             try:
                 await patch_message(self.client, self.responder, channel_id, message_id, body)

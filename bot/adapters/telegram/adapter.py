@@ -118,7 +118,7 @@ class TelegramAdapter:
         self.edits = KeyboardEdits(self.bot, self.sender.throttle)
         # Posts about a changed subject edited in place (bot.core.posts).
         self.posts = PostEdits(self.bot, self.sender.throttle, self.messages)
-        self._no_posts = app.posts.on_change(self.posts)
+        self._no_posts = app.posts.on_change(PLATFORM, self.posts)
         self.inbox = Inbox(TelegramInboxRepo(app.engine), app.clock)
         self.api = LeanApi(self.bot.base_url)
         self.reader = UpdateReader(self.bot)

@@ -13,9 +13,19 @@ import logging
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from bot.adapters.telegram.members import PLATFORM
-from bot.adapters.telegram.post_edits import edit_text, one_text
+from bot.adapters.telegram.post_edits import PostEdits, edit_text, one_text
 from bot.adapters.telegram.sender import Sender, retry_after_seconds, unreachable_error
-from bot.core.outbox import LIVE, LIVE_EDIT, PARTS_SENT, DeliveryFailed, DeliveryRetry, OutboxItem
+from bot.core.outbox import (
+    LIVE,
+    LIVE_EDIT,
+    PARTS_SENT,
+    POST_EDIT,
+    POST_VIEW,
+    DeliveryFailed,
+    DeliveryRetry,
+    Outbox,
+    OutboxItem,
+)
 from bot.core.reply import Reply
 from storage.platform.telegram import TelegramRepo
 
@@ -27,9 +37,13 @@ MAX_PACE_WAIT = 2.0
 
 
 class OutboxDelivery:
-    def __init__(self, sender: Sender, repo: TelegramRepo) -> None:
+    def __init__(
+        self, sender: Sender, repo: TelegramRepo, posts: PostEdits, outbox: Outbox
+    ) -> None:
         self.sender = sender
         self.repo = repo
+        self.posts = posts
+        self.outbox = outbox
 
     async def __call__(self, item: OutboxItem) -> None:
         if item.kind == "role":
@@ -37,6 +51,14 @@ class OutboxDelivery:
             return
         if item.kind == "thread":
             # Nor threads: a suggestion's discussion is the replies to its card (and /show).
+            return
+        if item.kind == POST_EDIT:
+            # A subject's new view from a process that does not serve Telegram; a newer one
+            # queued for it shows it instead.
+            if not await self.outbox.superseded(item):
+                view = item.payload.get(POST_VIEW)
+                reply = Reply.from_dict(view) if view else None
+                await self.posts.edit(item.community_id, item.target, reply)
             return
         chat_id = int(item.target)
         reply = Reply.from_dict(item.payload)

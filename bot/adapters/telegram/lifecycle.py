@@ -91,7 +91,11 @@ async def run(
                 received=adapter.received,
                 replay_first=None if presence is None else lambda: _adopt(adapter, presence),
             )
-        worker = OutboxWorker(app.outbox, PLATFORM, OutboxDelivery(adapter.sender, adapter.repo))
+        worker = OutboxWorker(
+            app.outbox,
+            PLATFORM,
+            OutboxDelivery(adapter.sender, adapter.repo, adapter.posts, app.outbox),
+        )
         delivering = asyncio.create_task(worker.run_forever(stop), name="telegram-outbox")
         tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(_housekeeping(adapter, stop), name="telegram-housekeeping"),

@@ -57,13 +57,17 @@ class PostEdits:
         self.edits = 0
 
     async def __call__(self, ctx: Context, subject: str, reply: Reply | None) -> None:
+        await self.edit(ctx.community.id, subject, reply)
+
+    async def edit(self, community_id: int, subject: str, reply: Reply | None) -> None:
+        """Show `reply` (the subject's view) on this platform's messages about `subject`."""
         if reply is None:
             return
         out = one_text(reply)
         if out is None:
             return  # not one text message: nothing a card edit could show
         for chat_id, message_id in await self.messages.messages_about(
-            PLATFORM, subject, ctx.community.id
+            PLATFORM, subject, community_id
         ):
             await self.throttle.wait(int(chat_id))
             try:
