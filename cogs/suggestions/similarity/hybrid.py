@@ -400,7 +400,8 @@ class HybridIndex:
         return np.clip(mu, 0.0, 0.99).astype(np.float32)
 
     def _mu(self, vector: Vectors) -> Vectors:
-        """The query's expected cosine to an unrelated suggestion, per language."""
+        """The query's expected (raw) cosine to an unrelated suggestion, per language: what the
+        nearest-vector pass reads its cosines against."""
         store = self._vectors
         prior = self.embedder.baseline * PRIOR_DOCS
         mu = (store.sums @ vector.astype(np.float64) + prior) / (store.counts + PRIOR_DOCS)
