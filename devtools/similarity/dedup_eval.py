@@ -156,6 +156,6 @@ def add_model_args(p: Any) -> None:
     p.add_argument(
         "--semantic-weight",
         type=float,
-        default=0.3,
-        help="share of the semantic score in the hybrid score (default 0.3)",
+        default=None,
+        help="share of the semantic score in the hybrid score (default: the index's, 0.35)",
     )

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cogs.suggestions.similarity import LIKELY_DUPLICATE, make_index
+from cogs.suggestions.similarity import LIKELY_DUPLICATE, RELATED, make_index
 from cogs.suggestions.similarity.dedup_index import DedupIndex
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import (
@@ -198,3 +198,43 @@ def test_an_ensemble_name_fits_the_stored_column_and_tells_ensembles_apart(
     assert 0 < len(name) <= MODEL_NAME_LENGTH
     other = EnsembleEmbedder([*parts, (Fixed("another", rows, 0.5), 1.0)]).name
     assert other != name
+
+
+def _board_with_language_directions(strength: float, size: int) -> tuple[HybridIndex, int]:
+    """`size` requests in English and their translations in Chinese, as a multilingual model
+    that adds a language direction to each vector embeds them: each request has a direction
+    of its own, and every vector also leans (by `strength`) toward its language's direction.
+    Unrelated requests of one language then have cosine s^2 / (1 + s^2) (0.8 at strength 2),
+    a request and its translation 1 / (1 + s^2) (0.2). Request i is document i in English and
+    size + i in Chinese."""
+    basis = np.linalg.qr(np.random.default_rng(3).normal(size=(2 * size + 2, size + 2)))[0].T
+    english, chinese = basis[size], basis[size + 1]
+    rows: dict[str, Vectors] = {}
+    docs: list[tuple[int, str]] = []
+    for i in range(size):
+        en, zh = f"feature{i} ask{i}", chr(0x4E00 + 2 * i) + chr(0x4E01 + 2 * i)
+        rows[en] = normalize((basis[i] + strength * english)[None, :].astype(np.float32))[0]
+        rows[zh] = normalize((basis[i] + strength * chinese)[None, :].astype(np.float32))[0]
+        docs += [(i, en), (size + i, zh)]
+    model = Fixed("directions", rows, strength**2 / (1 + strength**2))
+    index = HybridIndex(model)
+    index.add_many(docs)
+    return index, size
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.0, 2.0, 3.0])
+def test_a_language_direction_neither_hides_a_translation_nor_joins_unrelated_requests(
+    strength: float,
+) -> None:
+    index, size = _board_with_language_directions(strength, 200)
+    for i in (0, 7, 199):
+        english, chinese = f"feature{i} ask{i}", chr(0x4E00 + 2 * i) + chr(0x4E01 + 2 * i)
+        to_chinese = index.query(english, k=3, exclude=[i])
+        to_english = index.query(chinese, k=3, exclude=[size + i])
+        # The translation comes first and is a likely duplicate, both ways ...
+        assert to_chinese[0][0] == size + i and to_chinese[0][1] >= LIKELY_DUPLICATE, to_chinese
+        assert to_english[0][0] == i and to_english[0][1] >= LIKELY_DUPLICATE, to_english
+        # ... and the requests that only share the language are not even related.
+        assert all(score < RELATED for _, score in to_chinese[1:] + to_english[1:])
+        # The same text is still 1.0.
+        assert index.query(english, k=1)[0] == (i, pytest.approx(1.0, abs=1e-6))

@@ -4,15 +4,20 @@ Candidates come from both sides: the lexical shortlist (BM25) and the nearest ve
 candidate is then scored exactly, both ways.
 
 **Per-language normalisation.** A multilingual model places two unrelated texts of one language
-closer (cosine 0.87-0.93 with e5) than a request and its translation (0.82-0.86). So the cosine
-is read against what is usual for the query *in the candidate's language*: the query's mean
-cosine to every suggestion in that language (`mu`, exact and cheap: the dot product with the
-language's centroid, kept as a running sum), and
+closer (cosine 0.87-0.93 with e5) than a request and its translation (0.82-0.86): every vector
+of a language shares a part, the language's mean direction, that says nothing about the request.
+So each vector loses its language's mean before the two are compared (the means are exact and
+cheap: running sums per language), and the cosine of what is left is read against its expected
+value for two unrelated texts, `mu`:
 
-    semantic = clip((cosine - mu) / (1 - mu), 0, 1)
+    semantic = clip((cos(q - mean[lang(q)], d - mean[lang(d)]) - mu) / (1 - mu), 0, 1)
 
-which is 1 for the same text and 0 for a typical unrelated one, in either language. On a board
-with few suggestions in a language, `mu` leans on the model's `baseline`.
+which is 1 for the same text and 0 for a typical unrelated one, in either language. A language
+with few suggestions has a poorly known mean, so its mean is shrunk toward zero as if
+`PRIOR_DOCS` zero vectors were there too; `mu` then goes from the model's `baseline` (an empty
+board: nothing is centred) to 0 (a large one: unrelated texts are centred to 0 on average).
+The nearest-vector pass ranks by the query-side half of this (the raw cosine minus the query's
+mean cosine to the language, over one minus it), which needs no per-row work.
 
 **Blend.** For a candidate in the query's language the score is
 `(1 - weight) * lexical + weight * semantic`; across languages, where words cannot match, the
@@ -39,9 +44,9 @@ from cogs.suggestions.similarity.dedup_index import SHORTLIST, DedupIndex
 from cogs.suggestions.similarity.semantic import Embedder, Vectors
 from cogs.suggestions.similarity.text import language
 
-#: Share of the semantic score in the final score of a same-language candidate (tuned on the
-#: dev sets: 0.2-0.3 is best on both, see docs/dedup.md).
-DEFAULT_WEIGHT = 0.3
+#: Share of the semantic score in the final score of a same-language candidate (measured on the
+#: dev sets: 0.3-0.45 is a plateau; see docs/dedup.md).
+DEFAULT_WEIGHT = 0.35
 #: Nearest vectors (by normalised coarse score) added to the lexical shortlist.
 SEMANTIC_SHORTLIST = 48
 #: Dimensions of the reduced space for the first pass over all vectors.
@@ -49,8 +54,9 @@ COARSE_DIM = 64
 #: The reduced space is fitted (PCA of a sample) once the board has this many vectors.
 PROJECT_AT = 2048
 PROJECT_SAMPLE = 8192
-#: Weight of the model's `baseline` in `mu`, in suggestions: a language with few suggestions
-#: on the board is normalised mostly by the baseline.
+#: Weight of the model's `baseline` in `mu`, in suggestions, and the zero vectors a language's
+#: mean is shrunk with: a language with few suggestions on the board is barely centred and
+#: normalised mostly by the baseline.
 PRIOR_DOCS = 20
 #: Languages `language()` tells apart (Latin-script and other, Chinese).
 LANGUAGES = 2
@@ -169,11 +175,15 @@ class VectorStore:
         best = np.argpartition(-scores, size - 1)[:size]
         return [int(d) for d, s in zip(self._doc[best], scores[best], strict=True) if s > 0.0]
 
-    def cosine(
-        self, vector: Vectors, doc_ids: Sequence[int]
-    ) -> tuple[Vectors, npt.NDArray[np.int8]]:
+    def rows(self, doc_ids: Sequence[int]) -> tuple[Vectors, npt.NDArray[np.int8]]:
+        """The documents' vectors (float32) and languages."""
         rows = [self._row_of[d] for d in doc_ids]
-        return _matvec(self._rows[rows].astype(np.float32), vector), self._lang[rows]
+        return self._rows[rows].astype(np.float32), self._lang[rows]
+
+    def centres(self) -> Vectors:
+        """Each language's mean vector, shrunk toward zero as if `PRIOR_DOCS` zero vectors
+        were on the board too (a language with few suggestions is barely centred)."""
+        return (self.sums / (self.counts + PRIOR_DOCS)[:, None]).astype(np.float32)
 
     def _fit(self) -> None:
         """Fit the reduced space on (a sample of) the rows there are now."""
@@ -343,13 +353,11 @@ class HybridIndex:
         cross = np.zeros(len(docs), dtype=bool)
         have = [d for d, ok in zip(docs, with_vector, strict=True) if ok]
         if have:
-            cos, langs = self._vectors.cosine(vector, have)
-            # float16 rows: the same text comes back at 0.9995 or so; it is the same text.
-            cos = np.where(cos >= 1.0 - _FLOAT16_SLACK, 1.0, cos)
-            m = mu[langs]
+            rows, langs = self._vectors.rows(have)
+            lang = language(text)
             at = np.flatnonzero(with_vector)
-            sem[at] = np.clip((cos - m) / (1.0 - m), 0.0, 1.0)
-            cross[at] = langs != language(text)
+            sem[at] = self._semantic(vector, lang, rows, langs)
+            cross[at] = langs != lang
         w = self._weight
         blend = (1.0 - w) * lex + w * sem
         # A document without its vector yet is scored by its words alone.
@@ -360,8 +368,40 @@ class HybridIndex:
         hits.sort(key=lambda hit: (-hit[1], hit[0]))
         return hits[:k]
 
+    def _semantic(
+        self, vector: Vectors, lang: int, rows: Vectors, langs: npt.NDArray[np.int8]
+    ) -> Vectors:
+        """The semantic score of each row for the query `vector` (in language `lang`): the
+        cosine of the two vectors once each has lost its language's mean, read against its
+        expected value for an unrelated text (see the module's docstring)."""
+        if float(vector @ vector) < _EPSILON:  # no known token: the model says nothing
+            return np.zeros(len(rows), dtype=np.float32)
+        centres = self._vectors.centres()
+        query = vector - centres[lang]
+        docs = rows - centres[langs]
+        norms = np.sqrt(np.einsum("ij,ij->i", docs, docs)) * float(np.linalg.norm(query))
+        cos = _matvec(docs, query) / np.maximum(norms, _EPSILON)
+        # float16 rows: the same text comes back at 0.9995 or so; it is the same text.
+        cos = np.where(_matvec(rows, vector) >= 1.0 - _FLOAT16_SLACK, 1.0, cos)
+        # A stored text with no known token has a zero row: it is like nothing.
+        cos = np.where(np.einsum("ij,ij->i", rows, rows) < _EPSILON, 0.0, cos)
+        m = self._centred_mu()[langs]
+        return np.clip((cos - m) / (1.0 - m), 0.0, 1.0).astype(np.float32)
+
+    def _centred_mu(self) -> Vectors:
+        """The expected centred cosine of two unrelated texts, per language. With the model's
+        `baseline` b as their cosine, as the squared length of the language's mean and as each
+        text's cosine to it, a mean shrunk by s = n / (n + PRIOR_DOCS) leaves
+        b (1 - s)^2 / (1 - 2 s b + s^2 b): b on an empty board, 0 on a large one."""
+        store = self._vectors
+        s = store.counts / (store.counts + PRIOR_DOCS)
+        b = min(max(self.embedder.baseline, 0.0), 0.99)
+        mu = b * (1.0 - s) ** 2 / (1.0 - 2.0 * s * b + s * s * b)
+        return np.clip(mu, 0.0, 0.99).astype(np.float32)
+
     def _mu(self, vector: Vectors) -> Vectors:
-        """The query's expected cosine to an unrelated suggestion, per language."""
+        """The query's expected (raw) cosine to an unrelated suggestion, per language: what the
+        nearest-vector pass reads its cosines against."""
         store = self._vectors
         prior = self.embedder.baseline * PRIOR_DOCS
         mu = (store.sums @ vector.astype(np.float64) + prior) / (store.counts + PRIOR_DOCS)
