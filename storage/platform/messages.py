@@ -136,6 +136,16 @@ class MessagesRepo:
                 )
             )
 
+    async def forget_event(self, platform: str, event_id: str) -> None:
+        """Forget one recorded event (what it stood for did not happen after all)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(processed_events).where(
+                    processed_events.c.platform == platform,
+                    processed_events.c.event_id == event_id,
+                )
+            )
+
     async def forget_events_before(self, when: datetime) -> int:
         async with self.engine.begin() as conn:
             res = await conn.execute(

@@ -19,6 +19,7 @@ from bot.core.context import Context
 from bot.core.reply import Reply
 from config.settings import FanloopSettings
 from devtools.servers.telegram_api import FakeTelegram, callback_update, message_update
+from storage.platform.messages import MessagesRepo
 from storage.platform.telegram_inbox import TelegramInboxRepo
 from tests.telegram.world import ALICE, BOB, GROUP, TOKEN, FakeMonotonic, World, make_adapter
 
@@ -55,6 +56,39 @@ async def test_menus_per_language_and_role(app: App, fake: FakeTelegram) -> None
     assert not {"merge", "status", "settings"} & set(fan_en)
     assert "community" in admin_en  # "/community code"
     assert all(re.fullmatch(r"[a-z0-9_]{1,32}", name) for name in admin_en)
+
+
+async def test_the_menu_is_published_once_per_version_across_processes(
+    app: App, fake: FakeTelegram
+) -> None:
+    """Two processes (adapters) on one database start: the first sets the four menus, the
+    second finds them up to date; a release whose commands differ sets them again; a publish
+    that fails is tried again by the next start."""
+    repo = MessagesRepo(app.engine)
+
+    async def start() -> bool:
+        adapter = make_adapter(app, fake, FakeMonotonic())
+        async with adapter.application:
+            return await adapter.menu.publish_once(adapter.bot, repo, app.clock.now())
+
+    assert await start() is True
+    assert len(fake.calls_to("setMyCommands")) == 4
+    assert await start() is False
+    assert len(fake.calls_to("setMyCommands")) == 4
+
+    add_demo_commands(app)  # the next release's commands
+    broken = make_adapter(app, fake, FakeMonotonic())
+
+    async def refused(bot: object) -> None:
+        raise RuntimeError("Telegram refused")
+
+    broken.menu.publish = refused  # type: ignore[method-assign,assignment]
+    async with broken.application:
+        with pytest.raises(RuntimeError):
+            await broken.menu.publish_once(broken.bot, repo, app.clock.now())
+    assert await start() is True
+    assert len(fake.calls_to("setMyCommands")) == 8
+    assert "demo" in {c["command"] for c in fake.commands[("default", "")]}
 
 
 async def test_group_commands_and_photos(app: App, fake: FakeTelegram) -> None:

@@ -64,7 +64,7 @@ async def run(
             adapter.inbox.worker = await presence.start()
             log.info("telegram: worker %s", adapter.inbox.worker)
         try:
-            await adapter.menu.publish(adapter.bot)
+            await adapter.menu.publish_once(adapter.bot, adapter.messages, app.clock.now())
         except Exception:
             log.exception("telegram: could not publish the command menu")
         webhook: WebhookServer | None = None

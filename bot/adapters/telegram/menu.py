@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
+from datetime import datetime
 
 from telegram import (
     Bot,
@@ -14,6 +18,9 @@ from telegram import (
 
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Role
+from storage.platform.messages import MessagesRepo
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 # Telegram locale code per catalog: the English menu is the default one.
@@ -72,18 +79,45 @@ class CommandMenu:
             out.append(BotCommand(telegram_name(head), _fit(description)))
         return out[:MAX_COMMANDS]
 
-    async def publish(self, bot: Bot) -> None:
+    def menus(self) -> list[tuple[BotCommandScope, str | None, list[BotCommand]]]:
         """Everyone sees the fan commands; administrators see every command. English is the
         default menu, Chinese is shown to members whose Telegram is set to Chinese."""
         scopes: list[tuple[BotCommandScope, Role]] = [
             (BotCommandScopeDefault(), Role.FAN),
             (BotCommandScopeAllChatAdministrators(), Role.OWNER),
         ]
-        for scope, role in scopes:
-            for locale, code in MENU_LANGUAGES.items():
-                await bot.set_my_commands(
-                    self.entries(locale, role), scope=scope, language_code=code
-                )
+        return [
+            (scope, code, self.entries(locale, role))
+            for scope, role in scopes
+            for locale, code in MENU_LANGUAGES.items()
+        ]
+
+    async def publish(self, bot: Bot) -> None:
+        for scope, code, entries in self.menus():
+            await bot.set_my_commands(entries, scope=scope, language_code=code)
+
+    def fingerprint(self) -> str:
+        """What the menus say, in 32 hex digits: equal for every process of one release."""
+        shown = [
+            [scope.type, code, [(c.command, c.description) for c in entries]]
+            for scope, code, entries in self.menus()
+        ]
+        return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:32]
+
+    async def publish_once(self, bot: Bot, messages: MessagesRepo, now: datetime) -> bool:
+        """Publish the menus unless a process on this database published these very menus in
+        the last `event_retention_days` (remembered as a platform event): several processes
+        starting together, or one restarting, set them once. False when skipped."""
+        key = f"menu:{self.fingerprint()}"
+        if not await messages.first_time(PLATFORM, key, now):
+            log.info("telegram: the command menu is up to date")
+            return False
+        try:
+            await self.publish(bot)
+        except BaseException:
+            await messages.forget_event(PLATFORM, key)  # the next start tries again
+            raise
+        return True
 
 
 def _fit(text: str) -> str:
