@@ -21,6 +21,21 @@ from sqlalchemy.types import TypeEngine
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
+def encode_json(value: Any) -> str:
+    """The text a "JSON" column of `insert_rows` stores for `value`."""
+    return _ENCODE(value)
+
+
+class EncodedJSON(str):
+    """A "JSON" column's value already encoded (`encode_json`): stored as it is."""
+
+    __slots__ = ()
+
+
+def _encode(value: Any) -> str:
+    return value if type(value) is EncodedJSON else _ENCODE(value)
+
+
 @dataclass(frozen=True)
 class Constant:
     """A value every row gets (bound once), with the column type that stores it."""
@@ -41,7 +56,8 @@ async def insert_rows(
     """Insert `rows` (tuples in the order of `columns`, given as (name, PostgreSQL array
     element type) pairs, e.g. ("account_id", "INTEGER")) into `table`, with `constants` for the
     columns every row shares. Values are ints, strings or None; a column of type "JSON" takes
-    any JSON value and stores its text (for a JSON-as-text column). A unique violation raises
+    any JSON value and stores its text (for a JSON-as-text column), or that text already made
+    (`EncodedJSON`). A unique violation raises
     as any INSERT would, unless `ignore_conflicts` (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
@@ -70,7 +86,7 @@ async def _insert_unnest(
         ", ".join(f"c{i}" for i in range(len(columns))),
     )
     for i, values in enumerate(zip(*rows, strict=True)):
-        params[f"c{i}"] = [_ENCODE(v) for v in values] if columns[i][1] == "JSON" else list(values)
+        params[f"c{i}"] = [_encode(v) for v in values] if columns[i][1] == "JSON" else list(values)
     picks = [f"src.c{i}" for i in range(len(columns))]
     binds = []
     for name, const in constants.items():
@@ -112,7 +128,7 @@ async def _insert_many(
         for row in rows:
             values = list(row)
             for i in json_at:
-                values[i] = _ENCODE(values[i])
+                values[i] = _encode(values[i])
             prepared.append((*values, *tail))
     else:
         prepared = [(*row, *tail) for row in rows]

@@ -125,6 +125,9 @@ class ClaimEngine:
         self._task: asyncio.Task[None] | None = None
         self._inflight: list[_Op] = []
         self._idle = False  # the writer waits for work with no deadline
+        # A checkpoint started once a batch was answered (SQLite): it copies the WAL back on a
+        # connection of its own while the next batches are decided and written.
+        self._checkpoint: asyncio.Task[None] | None = None
         self.batches = 0
         self.fallbacks = 0
         self.from_memory = 0
@@ -228,6 +231,8 @@ class ClaimEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._checkpointed()
+        self.store.close()
 
     # -- the writer ----------------------------------------------------------------------------
 
@@ -364,6 +369,31 @@ class ClaimEngine:
         for op, result in zip(batch, results, strict=True):
             if not op.future.done():
                 op.future.set_result(result)
+        self._start_checkpoint()
+
+    def _start_checkpoint(self) -> None:
+        """Once a batch is answered, copy the WAL back into the database file beside the next
+        batches (SQLite), unless a copy is still running: the commit that reaches
+        `wal_autocheckpoint` then finds little left to copy (docs/bursts.md, "Drops: the
+        checkpoint beside the batches")."""
+        if not self.store.checkpoints:
+            return
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        self._checkpoint = asyncio.create_task(
+            self._run_checkpoint(), name="drops-claim-checkpoint"
+        )
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            await self.store.checkpoint()
+        except Exception:  # the commits' own checkpoint is still there
+            log.exception("checkpoint beside the claim batches failed")
+
+    async def _checkpointed(self) -> None:
+        task, self._checkpoint = self._checkpoint, None
+        if task is not None:
+            await task
 
     async def _settle_one_by_one(self, batch: list[_Op]) -> None:
         """After a collision: each claim in its own transaction, reloading after each conflict."""

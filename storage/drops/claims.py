@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.bulk import Constant, insert_rows
 from storage.core.outbox import NewMessage, add_in
 from storage.drops.schema import drops, lapses, reservations, slots, waitlist, wins
+from storage.engine import Checkpointer
 from storage.platform.schema import processed_events
 from storage.types import UTCDateTime
 
@@ -85,6 +86,7 @@ class BatchWrite:
 class ClaimStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._checkpointer = Checkpointer.of(engine)
 
     async def load(
         self, drop_id: int, *, reserved: array[int] | None = None
@@ -157,6 +159,21 @@ class ClaimStore:
             next_position=last + 1,
             lapsed=lapsed,
         )
+
+    @property
+    def checkpoints(self) -> bool:
+        """Whether `checkpoint` does anything here (a SQLite file)."""
+        return self._checkpointer is not None
+
+    async def checkpoint(self) -> None:
+        """Copy the committed batches back into the database file beside the batches that
+        follow (a SQLite file; `storage.engine.Checkpointer`)."""
+        if self._checkpointer is not None:
+            await self._checkpointer.run()
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
     async def commit(self, batch: BatchWrite, now: datetime) -> None:
         """Write one batch atomically, a few set-based statements per drop;
