@@ -171,6 +171,10 @@ class ClaimStore:
         if self._checkpointer is not None:
             await self._checkpointer.run()
 
+    @property
+    def checkpoint_runs(self) -> int:
+        return 0 if self._checkpointer is None else self._checkpointer.runs
+
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.close()

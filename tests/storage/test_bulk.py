@@ -9,8 +9,14 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.bulk import Constant, insert_rows
-from storage.engine import SQLITE_CACHE_KIB, SQLITE_WAL_AUTOCHECKPOINT, create_engine
+from storage.bulk import Constant, EncodedJSON, encode_json, insert_rows
+from storage.core.schema import communities, outbox
+from storage.engine import (
+    SQLITE_CACHE_KIB,
+    SQLITE_WAL_AUTOCHECKPOINT,
+    Checkpointer,
+    create_engine,
+)
 from storage.platform.schema import processed_events
 from storage.types import UTCDateTime
 
@@ -61,3 +67,70 @@ async def test_sqlite_connections_keep_a_cache_the_size_of_a_burst(tmp_path: Pat
             assert wal == SQLITE_WAL_AUTOCHECKPOINT
     finally:
         await eng.dispose()
+
+
+async def test_json_already_encoded_is_stored_as_it_is(engine: AsyncEngine) -> None:
+    """A "JSON" column takes a value (encoded here) or its text made beforehand (EncodedJSON):
+    both store the same text and read back as the same value."""
+    at = MOMENTS[0]
+    payload = {"text": 'won "A-B" \\ 中文 🎉\x1f', "buttons": [{"action": "dk:1"}], "n": 1}
+    async with engine.begin() as conn:
+        cid = (
+            await conn.execute(insert(communities).values(name="c", created_at=at))
+        ).inserted_primary_key[0]  # type: ignore[index]
+        await insert_rows(
+            conn,
+            outbox.name,
+            (("target", "TEXT"), ("payload", "JSON")),
+            [("value", payload), ("text", EncodedJSON(encode_json(payload)))],
+            constants={
+                "community_id": Constant(cid),
+                "platform": Constant("p"),
+                "kind": Constant("member"),
+                "created_at": Constant(at, UTCDateTime()),
+                "next_attempt_at": Constant(at, UTCDateTime()),
+            },
+        )
+    async with engine.connect() as conn:
+        raw = dict(
+            (await conn.execute(text("SELECT target, CAST(payload AS TEXT) FROM outbox"))).all()
+        )
+        read = dict((await conn.execute(select(outbox.c.target, outbox.c.payload))).all())
+    assert raw["value"] == raw["text"] == encode_json(payload)
+    assert read == {"value": payload, "text": payload}
+
+
+async def test_the_checkpointer_copies_the_wal_back_into_the_file(tmp_path: Path) -> None:
+    """What is committed is in the database file itself once the checkpointer ran (a copy of
+    the file without its WAL holds it), on a connection outside the engine's pool."""
+    path = tmp_path / "f.db"
+    eng = create_engine(f"sqlite:///{path}")
+    checkpointer = Checkpointer.of(eng)
+    assert checkpointer is not None
+    try:
+        async with eng.begin() as conn:
+            await conn.run_sync(processed_events.create)
+        async with eng.begin() as conn:
+            await conn.execute(
+                insert(processed_events).values(platform="p", event_id="1", created_at=MOMENTS[0])
+            )
+        await checkpointer.run()
+        await checkpointer.run()  # again, with nothing new: harmless
+        assert checkpointer.runs == 2
+        alone = tmp_path / "alone.db"
+        alone.write_bytes(path.read_bytes())  # the file only, not its WAL
+        copy = create_engine(f"sqlite:///{alone}")
+        try:
+            async with copy.connect() as conn:
+                rows = (await conn.execute(select(processed_events.c.event_id))).scalars().all()
+            assert rows == ["1"]
+        finally:
+            await copy.dispose()
+    finally:
+        checkpointer.close()
+        await eng.dispose()
+
+
+def test_no_checkpointer_but_for_a_sqlite_file() -> None:
+    assert Checkpointer.of(create_engine("sqlite:///:memory:")) is None
+    assert Checkpointer.of(create_engine("postgresql://postgres@127.0.0.1:5432/x")) is None
