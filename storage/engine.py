@@ -59,12 +59,13 @@ class Checkpointer:
     """Copies a SQLite database's WAL back into its file (a PASSIVE checkpoint: it waits for no
     reader or writer) on a connection and a thread of its own, beside the writers.
 
-    A writer that commits often starts one between its commits: when a commit then reaches
-    `wal_autocheckpoint` it finds little left to copy, so no commit (and nobody waiting for
-    one) pays for a checkpoint of many batches. Not a connection of the engine's pool: a
-    pooled connection that took turns with the writer would make the writer's next connection
-    one whose page cache the other's commits had made stale. Durability is unchanged: a commit
-    is in the WAL before it returns either way."""
+    A writer that commits often starts one as each commit starts: the checkpoint copies what
+    earlier commits wrote while this one writes, so when a commit reaches
+    `wal_autocheckpoint` it finds little left to copy, and nobody waiting for that commit
+    waits for a checkpoint of many batches. Not a connection of the engine's pool: taking
+    turns with the writer, a pooled connection left the writer a connection whose page cache
+    the other's commits had made stale. Durability is unchanged: a commit is in the WAL
+    before it returns either way."""
 
     def __init__(self, path: str) -> None:
         self.path = path

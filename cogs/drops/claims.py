@@ -125,8 +125,8 @@ class ClaimEngine:
         self._task: asyncio.Task[None] | None = None
         self._inflight: list[_Op] = []
         self._idle = False  # the writer waits for work with no deadline
-        # A checkpoint started once a batch was answered (SQLite): it copies the WAL back on a
-        # connection of its own while the next batches are decided and written.
+        # A checkpoint started as a batch's commit starts (SQLite): it copies the batches
+        # committed before back into the database file, on a connection of its own, beside it.
         self._checkpoint: asyncio.Task[None] | None = None
         self.batches = 0
         self.fallbacks = 0
@@ -344,6 +344,7 @@ class ClaimEngine:
         counted = {drop_id: w.attempts for drop_id, w in write.drops.items()}
         decide = self._decide
         results = [decide(states[op.drop_id], op, write, now) for op in batch]
+        self._start_checkpoint()
         try:
             await self.store.commit(write, now)
         except BatchCollision:
@@ -369,13 +370,14 @@ class ClaimEngine:
         for op, result in zip(batch, results, strict=True):
             if not op.future.done():
                 op.future.set_result(result)
-        self._start_checkpoint()
 
     def _start_checkpoint(self) -> None:
-        """Once a batch is answered, copy the WAL back into the database file beside the next
-        batches (SQLite), unless a copy is still running: the commit that reaches
-        `wal_autocheckpoint` then finds little left to copy (docs/bursts.md, "Drops: the
-        checkpoint beside the batches")."""
+        """As a batch's commit starts: copy the batches committed before it back into the
+        database file beside it (SQLite), unless a copy is still running. The commit that
+        reaches `wal_autocheckpoint` then finds little left to copy, and the copying runs on
+        the core that the event loop leaves idle while SQLite writes; started once a batch was
+        answered instead, it ran beside the loop's deciding of the next batch and slowed it
+        (docs/bursts.md, "Drops: the checkpoint beside the commits")."""
         if not self.store.checkpoints:
             return
         if self._checkpoint is not None and not self._checkpoint.done():
