@@ -137,6 +137,9 @@ async def app(
 ) -> AsyncIterator[App]:
     application = await App.create(settings, clock, engine=engine, migrate=False)
     yield application
+    # Edits of posts run in the background after a correction (bot.core.posts): let them end
+    # before the engine goes, or a task cut off mid-transaction leaves its connection behind.
+    await application.posts.settle()
 
 
 @pytest_asyncio.fixture
