@@ -283,10 +283,18 @@ async def test_a_fans_pages_in_a_real_browser(
     from selenium.webdriver.common.by import By
 
     def search(words: str) -> None:
+        from selenium.webdriver.support import expected_conditions as loaded
+        from selenium.webdriver.support.wait import WebDriverWait
+
         box = b.driver.find_element(By.CSS_SELECTOR, "input[type=search]")
         box.clear()
         box.send_keys(words)
         box.submit()
+        # submit() returns before the results page is there: wait for the old page to go and
+        # the new one to be read whole, or its cards would be read half-loaded (none).
+        wait = WebDriverWait(b.driver, 30)
+        wait.until(loaded.staleness_of(box))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     await b._run(search, "深色模式")
     assert (await b.texts(".card h3"))[0] == f"#{s.ids['深色']} 支持深色模式"
