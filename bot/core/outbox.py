@@ -66,6 +66,8 @@ LIVE_EDIT = "edit"
 #: and its payload's key (`Outbox.edit_posts`).
 POST_EDIT = "post_edit"
 POST_VIEW = "reply"
+#: A platform's editor of its messages about a subject: (community, subject, its view).
+PostEdit = Callable[[int, str, Reply | None], Awaitable[None]]
 
 #: Members looked up and stored per step by `Outbox.notify`.
 NOTIFY_CHUNK = 10_000
@@ -231,7 +233,7 @@ class Outbox:
         """Hand a subject's new view (`bot.core.posts`) to each platform of the community but
         those in `skip` (edited already by this process): kind `post_edit`, target the subject,
         payload {"reply": the view or None}. The platform's worker edits its messages about
-        the subject with it, unless a newer row for the subject waits (`OutboxRepo.superseded`)."""
+        the subject with it (`deliver_post_edit`), unless a newer row for the subject waits."""
         platforms = dict.fromkeys(s.platform for s in await self.identity.spaces_of(community_id))
         payload = {POST_VIEW: None if reply is None else reply.to_dict()}
         messages = [
@@ -241,10 +243,14 @@ class Outbox:
         ]
         return await self._store(messages)
 
-    async def superseded(self, item: OutboxItem) -> bool:
-        """A newer row for the same platform, kind and target exists (a `post_edit` that a
-        later view of its subject replaces)."""
-        return await self.repo.newer_exists(item)
+    async def deliver_post_edit(self, item: OutboxItem, edit: PostEdit) -> None:
+        """Deliver a `post_edit` row with the platform's editor of its messages about the
+        subject, unless a newer row for the subject was queued after it (that one shows the
+        newer view; `OutboxRepo.newer_exists`)."""
+        if await self.repo.newer_exists(item):
+            return
+        view = item.payload.get(POST_VIEW)
+        await edit(item.community_id, item.target, Reply.from_dict(view) if view else None)
 
     async def park(
         self,

@@ -33,7 +33,6 @@ from bot.core.outbox import (
     LIVE,
     LIVE_EDIT,
     POST_EDIT,
-    POST_VIEW,
     DeliveryFailed,
     DeliveryRetry,
     OutboxItem,
@@ -78,7 +77,8 @@ class Deliveries:
             elif item.kind == "thread":
                 await self.threads.post(item, outbox_nonce(item.id))
             elif item.kind == POST_EDIT:
-                await self._post_edit(item)
+                # A subject's new view from a process that does not serve Discord.
+                await self.app.outbox.deliver_post_edit(item, self.posts.edit)
             else:
                 raise DeliveryFailed(f"unknown outbox kind {item.kind!r}")
         except discord.RateLimited as exc:
@@ -87,16 +87,6 @@ class Deliveries:
             if exc.status == 429:
                 raise DeliveryRetry(_retry_after(exc)) from exc
             raise
-
-    async def _post_edit(self, item: OutboxItem) -> None:
-        """A subject's new view from a process that does not serve Discord: edit the cards
-        about it, unless a newer view of it is queued (that one shows it)."""
-        if await self.app.outbox.superseded(item):
-            return
-        view = item.payload.get(POST_VIEW)
-        await self.posts.edit(
-            item.community_id, item.target, Reply.from_dict(view) if view else None
-        )
 
     # -- channels --------------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from bot.core.outbox import (
     LIVE_EDIT,
     PARTS_SENT,
     POST_EDIT,
-    POST_VIEW,
     DeliveryFailed,
     DeliveryRetry,
     Outbox,
@@ -53,12 +52,8 @@ class OutboxDelivery:
             # Nor threads: a suggestion's discussion is the replies to its card (and /show).
             return
         if item.kind == POST_EDIT:
-            # A subject's new view from a process that does not serve Telegram; a newer one
-            # queued for it shows it instead.
-            if not await self.outbox.superseded(item):
-                view = item.payload.get(POST_VIEW)
-                reply = Reply.from_dict(view) if view else None
-                await self.posts.edit(item.community_id, item.target, reply)
+            # A subject's new view from a process that does not serve Telegram.
+            await self.outbox.deliver_post_edit(item, self.posts.edit)
             return
         chat_id = int(item.target)
         reply = Reply.from_dict(item.payload)
