@@ -283,18 +283,24 @@ async def test_a_fans_pages_in_a_real_browser(
     from selenium.webdriver.common.by import By
 
     def search(words: str) -> None:
-        from selenium.webdriver.support import expected_conditions as loaded
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.wait import WebDriverWait
 
         box = b.driver.find_element(By.CSS_SELECTOR, "input[type=search]")
         box.clear()
         box.send_keys(words)
+        # submit() returns before the results page is there. A mark on the old page's window
+        # tells the pages apart: wait until the page has no mark (a new window) and is read
+        # whole, or its cards would be read half-loaded (none). Asking the browser while it
+        # navigates can fail (the old page's nodes are going): such answers are asked again.
+        b.driver.execute_script("window.fanloopOldPage = true")
         box.submit()
-        # submit() returns before the results page is there: wait for the old page to go and
-        # the new one to be read whole, or its cards would be read half-loaded (none).
-        wait = WebDriverWait(b.driver, 30)
-        wait.until(loaded.staleness_of(box))
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        wait = WebDriverWait(b.driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return !window.fanloopOldPage && document.readyState === 'complete'"
+            )
+        )
 
     await b._run(search, "深色模式")
     assert (await b.texts(".card h3"))[0] == f"#{s.ids['深色']} 支持深色模式"
