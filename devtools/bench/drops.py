@@ -35,7 +35,7 @@ from bot.core.clock import FakeClock
 from bot.core.i18n import Translator
 from cogs.drops import lottery
 from cogs.drops.claims import MAX_BATCH, NOT_RESERVED, ClaimEngine, ClaimResult, ClaimStatus
-from cogs.drops.notices import WinNotices, dedup_key
+from cogs.drops.notices import WinNotices
 from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.reservation_batcher import ReservationBatcher
 from devtools.scratch import ScratchDb
@@ -230,7 +230,7 @@ async def naive_claim(
                     insert(outbox).values(
                         community_id=community_id, platform="bench", kind="member",
                         target=str(account), account_id=account, payload={"text": code},
-                        dedup_key=dedup_key(drop_id, account), created_at=now,
+                        created_at=now,
                         next_attempt_at=now,
                     )
                 )  # fmt: skip
@@ -267,23 +267,23 @@ async def audit(engine: AsyncEngine, drop_id: int, quota: int, answers: Answers)
                 select(wins.c.account_id, wins.c.code).where(wins.c.drop_id == drop_id)
             )
         }
-        messaged = {
-            int(a)
-            for a in (
-                await conn.execute(
-                    select(outbox.c.account_id).where(
-                        outbox.c.dedup_key.like(f"drop:{drop_id}:claim:%")
-                    )
-                )
-            ).scalars()
-        }
+        # A winner's message: a private message to them holding their code (win messages
+        # carry no dedup key: the win's primary key makes them once).
+        told_codes: dict[int, int] = {}
+        for r in await conn.execute(
+            select(outbox.c.account_id, outbox.c.payload).where(outbox.c.kind == "member")
+        ):
+            code = stored.get(int(r.account_id)) if r.account_id is not None else None
+            if code is not None and code in r.payload.get("text", ""):
+                told_codes[int(r.account_id)] = told_codes.get(int(r.account_id), 0) + 1
+        messaged = set(told_codes)
     lost = sum(1 for a, code in answers.told.items() if stored.get(a) != code)
     return {
         "winners": len(stored),
         "oversold": max(0, int(taken) - quota) + int(beyond),
         "duplicate_winners": int(dup),
         "lost_wins": lost,
-        "win_messages": len(messaged),
+        "win_messages": sum(told_codes.values()),
         "winners_without_message": len(set(stored) - messaged),
     }
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from cogs.drops.claims import ClaimEngine, ClaimResult, ClaimStatus
-from cogs.drops.notices import dedup_key
 from cogs.drops.redemption_codes import new_redemption_code
 from cogs.drops.service import DropService, Recipient
 from storage.core.schema import outbox
@@ -261,7 +260,7 @@ async def test_a_claim_stores_its_receipt_and_its_message_with_the_win(
             (
                 await conn.execute(
                     select(outbox.c.payload).where(
-                        outbox.c.dedup_key == dedup_key(drop.id, accounts[0])
+                        outbox.c.kind == "member", outbox.c.account_id == accounts[0]
                     )
                 )
             ).scalars()

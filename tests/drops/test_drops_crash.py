@@ -11,11 +11,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cogs.drops.notices import dedup_key
 from devtools.bench.drops import seed
 from storage.core.schema import outbox
 from storage.drops.schema import slots, wins
@@ -96,18 +96,17 @@ async def _assert_promises_kept(engine: AsyncEngine, drop_id: int, told: dict[in
         }
         numbers = list((await conn.execute(select(slots.c.slot))).scalars())
         holders = list((await conn.execute(select(slots.c.account_id))).scalars())
-        messages = {
-            r.dedup_key: r.payload
-            for r in await conn.execute(select(outbox.c.dedup_key, outbox.c.payload))
-        }
+        messages: dict[int, list[dict[str, Any]]] = {}
+        for r in await conn.execute(select(outbox.c.account_id, outbox.c.payload)):
+            messages.setdefault(int(r.account_id), []).append(r.payload)
     # Every "won" is stored with the code told; nothing oversold; nobody holds two slots.
     assert all(stored.get(account) == code for account, code in told.items())
     assert len(numbers) == len(set(numbers)) <= QUOTA
     assert all(1 <= n <= QUOTA for n in numbers)
     assert len(holders) == len(set(holders)) == len(stored)
-    # Every winner's private message, with their code, committed with the win.
+    # Every winner's private message, with their code, committed with the win, and one only.
     for account, code in stored.items():
-        payload = messages.get(dedup_key(drop_id, account))
-        assert payload is not None, f"winner {account} has no message"
-        assert code in payload["text"]
+        payloads = messages.get(account, [])
+        assert len(payloads) == 1, f"winner {account} has {len(payloads)} messages"
+        assert code in payloads[0]["text"]
     assert len(messages) == len(stored)
