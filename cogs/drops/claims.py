@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.core.clock import Clock
 from storage.core.outbox import NewMessage
@@ -67,8 +68,10 @@ class ClaimStatus(StrEnum):
     NOT_ELIGIBLE = "not_eligible"  # decided by the service, not by the engine
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimResult:
+class ClaimResult(NamedTuple):
+    """An answer, immutable (the shared ones below are handed to every presser). A tuple: made
+    a thousand times per batch of wins, it costs a third of a frozen dataclass."""
+
     status: ClaimStatus
     code: str | None = None
     units: int = 0

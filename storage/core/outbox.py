@@ -28,7 +28,7 @@ class OutboxItem:
     attempts: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a burst makes one per winner, and frozen costs ~4x
 class NewMessage:
     community_id: int
     platform: str

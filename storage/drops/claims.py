@@ -30,7 +30,7 @@ class BatchCollision(Exception):
     place): the database refused it whole."""
 
 
-@dataclass
+@dataclass(slots=True)
 class HeldWin:
     code: str
     units: int
