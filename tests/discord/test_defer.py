@@ -4,17 +4,21 @@ followed up; a burst beyond the concurrency limit is deferred at once."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from bot.adapters.discord import Tuning
+from bot.adapters.discord.acks import Arrival
+from bot.adapters.discord.respond import QUICK_AT_ONCE, Incoming, Outcome, Responder
 from bot.core.actions import ActionSpec
 from bot.core.app import App
 from bot.core.commands import CommandSpec, Param
 from bot.core.context import Context
 from bot.core.reply import Button, Reply
 from devtools.servers.discord_api import FakeDiscord
+from devtools.servers.discord_api.world import Interaction
 from tests.discord.conftest import StartBot, eventually, is_ephemeral, suggest, text_of
 
 SLOW = Tuning(ack_budget=0.05, max_concurrency=8, guild_ready_timeout=0.05)
@@ -174,3 +178,52 @@ async def test_what_discord_gave_up_on_is_not_done(
     # The members were told it failed, and indeed nothing happened: only the author's vote.
     answer = await bot.slash(fake.add_member("Checker"), "show", id="1")
     assert "Votes\n1" in text_of(answer.message)
+
+
+async def test_clicks_read_together_are_acknowledged_before_any_work(
+    fake: FakeDiscord, app: App
+) -> None:
+    """More than `QUICK_AT_ONCE` interactions read in one stretch of the gateway are a burst
+    from the first: each is acknowledged before its work starts (the work then owns it). A
+    lone click is worked on at once, and its reply is its one response."""
+    responder = Responder(app, Tuning(ack_budget=1.0, max_concurrency=64))
+    message = fake.bot_message(["x:1"])
+    owned: dict[str, bool] = {}  # interaction → acknowledged before its work began
+
+    def click() -> tuple[Interaction, Incoming]:
+        payload = fake.press(fake.add_member(f"Fan{len(fake.interactions)}"), message, "x:1")
+        record = Interaction(payload, time.monotonic())
+        fake.interactions[record.id] = record
+        fake.by_token[record.token] = record
+        return record, Incoming(Arrival.of(payload), payload)
+
+    def work(record: Interaction, incoming: Incoming) -> Callable[[], Awaitable[Outcome]]:
+        async def run() -> Outcome:
+            owned[record.id] = incoming.owned
+            return Outcome(Reply(text="ok", ephemeral=True))
+
+        return run
+
+    burst: list[tuple[Interaction, Incoming]] = []
+
+    async def all_worked() -> bool:
+        return len(owned) == 1 + len(burst)
+
+    try:
+        lone, incoming = click()
+        responder.admit(incoming, work(lone, incoming), "lone")
+        burst.extend(click() for _ in range(QUICK_AT_ONCE + 6))
+
+        async def lone_answered() -> bool:
+            return lone.answered_at is not None
+
+        await eventually(lone_answered)
+        assert owned[lone.id] is False and lone.ack_type == 4  # one response, after the work
+
+        for record, incoming in burst:  # one stretch: no await in between
+            responder.admit(incoming, work(record, incoming), "burst")
+        await eventually(all_worked, within=20)
+        assert [owned[r.id] for r, _ in burst] == [True] * len(burst)
+        assert all(r.ack_type == 6 for r, _ in burst)  # a silent acknowledgement first
+    finally:
+        await responder.close()

@@ -5,8 +5,9 @@ done within `ack_budget` seconds, its reply is the interaction's one response, e
 interaction is deferred (a "thinking…" state for commands and forms, a silent acknowledgement
 for buttons) and the reply follows when the work ends.
 
-Otherwise (a burst: interactions waiting for their acknowledgement, or more than
-`max_concurrency` at work) an interaction is acknowledged first (`acks`: stamped on arrival,
+Otherwise (a burst: interactions waiting for their acknowledgement, more than
+`QUICK_AT_ONCE` read from the gateway together, or more than `max_concurrency` at work) an
+interaction is acknowledged first (`acks`: stamped on arrival,
 newest first when the queue is old, nothing sent once it is too old) and its work starts only
 after that acknowledgement was accepted, so a member Discord showed "This interaction failed"
 finds that nothing happened. New work waits until the burst is acknowledged (at most
@@ -187,6 +188,8 @@ class Responder:
         self._workers: list[asyncio.Task[None]] = []
         self._busy_bodies: dict[str, bytes] = {}
         self._quick_now = 0  # interactions of the calm case on their way
+        # Read since the loop's last turn, not admitted yet: (interaction, work, where).
+        self._arrived: list[tuple[Incoming, Work, str]] = []
         self._burst = asyncio.Event()  # set when an interaction had to be acknowledged first
         self.busy = 0  # interactions answered "busy, try again"
         self.elsewhere = 0  # deliveries another delivery of the same interaction answered
@@ -225,20 +228,36 @@ class Responder:
 
     def admit(self, incoming: Incoming, work: Work, where: str) -> None:
         """An interaction arrived: see that it is answered, and worked on once. Called before
-        any await (and costs no task while it waits for its acknowledgement)."""
-        arrival = incoming.arrival
-        if self._calm(arrival):
-            self._burst.clear()
-            self._admitted += 1
-            self._quick_now += 1
-            self._spawn(self._answer_calm(incoming, work, where))
-        elif self._overloaded():
-            self._refuse(incoming)
-        else:
-            self._burst.set()
-            self._admitted += 1
-            ack = self.acks.acknowledge(arrival)
-            ack.add_done_callback(functools.partial(self._acknowledged, incoming, work, where))
+        any await (and costs no task while it waits for its acknowledgement).
+
+        Whether it is calm is decided at the loop's next turn, with every interaction read
+        in the same stretch: discord.py reads all the gateway frames it has before it yields,
+        so a burst arrives in stretches of hundreds. More than `QUICK_AT_ONCE` read together
+        are a burst from its first click: none of them is worked on before its
+        acknowledgement (worked on first, the first few of a burst opened database
+        connections while the rest of it was being read, and delayed every acknowledgement;
+        docs/bursts.md)."""
+        self._arrived.append((incoming, work, where))
+        if len(self._arrived) == 1:
+            asyncio.get_running_loop().call_soon(self._admit_arrived)
+
+    def _admit_arrived(self) -> None:
+        arrived, self._arrived = self._arrived, []
+        together = len(arrived) > QUICK_AT_ONCE
+        for incoming, work, where in arrived:
+            arrival = incoming.arrival
+            if not together and self._calm(arrival):
+                self._burst.clear()
+                self._admitted += 1
+                self._quick_now += 1
+                self._spawn(self._answer_calm(incoming, work, where))
+            elif self._overloaded():
+                self._refuse(incoming)
+            else:
+                self._burst.set()
+                self._admitted += 1
+                ack = self.acks.acknowledge(arrival)
+                ack.add_done_callback(functools.partial(self._acknowledged, incoming, work, where))
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(job)
