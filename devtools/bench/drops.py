@@ -269,22 +269,24 @@ async def audit(engine: AsyncEngine, drop_id: int, quota: int, answers: Answers)
         }
         # A winner's message: a private message to them holding their code (win messages
         # carry no dedup key: the win's primary key makes them once).
-        told_codes: dict[int, int] = {}
+        told_codes: Counter[int] = Counter()  # winner -> messages holding their code
         for r in await conn.execute(
             select(outbox.c.account_id, outbox.c.payload).where(outbox.c.kind == "member")
         ):
-            code = stored.get(int(r.account_id)) if r.account_id is not None else None
+            if r.account_id is None:
+                continue
+            account = int(r.account_id)
+            code = stored.get(account)
             if code is not None and code in r.payload.get("text", ""):
-                told_codes[int(r.account_id)] = told_codes.get(int(r.account_id), 0) + 1
-        messaged = set(told_codes)
+                told_codes[account] += 1
     lost = sum(1 for a, code in answers.told.items() if stored.get(a) != code)
     return {
         "winners": len(stored),
         "oversold": max(0, int(taken) - quota) + int(beyond),
         "duplicate_winners": int(dup),
         "lost_wins": lost,
-        "win_messages": sum(told_codes.values()),
-        "winners_without_message": len(set(stored) - messaged),
+        "win_messages": told_codes.total(),
+        "winners_without_message": len(stored.keys() - told_codes.keys()),
     }
 
 

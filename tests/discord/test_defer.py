@@ -4,7 +4,6 @@ followed up; a burst beyond the concurrency limit is deferred at once."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -192,10 +191,7 @@ async def test_clicks_read_together_are_acknowledged_before_any_work(
 
     def click() -> tuple[Interaction, Incoming]:
         payload = fake.press(fake.add_member(f"Fan{len(fake.interactions)}"), message, "x:1")
-        record = Interaction(payload, time.monotonic())
-        fake.interactions[record.id] = record
-        fake.by_token[record.token] = record
-        return record, Incoming(Arrival.of(payload), payload)
+        return fake.record(payload), Incoming(Arrival.of(payload), payload)
 
     def work(record: Interaction, incoming: Incoming) -> Callable[[], Awaitable[Outcome]]:
         async def run() -> Outcome:

@@ -179,13 +179,20 @@ class Events(Rest):
         The same interaction (same id) sent again is a redelivery, as Discord makes one: it is
         the same interaction, with the same record, deadline and acknowledgement, so a second
         response to it is refused (400, "already acknowledged")."""
+        record = self.record(payload)
+        record.deliveries += 1
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    def record(self, payload: dict[str, Any]) -> Interaction:
+        """The record of an interaction (made on first sight), whose responses this server
+        takes: `send` delivers it too; a test that hands the payload to the bot by another way
+        uses this alone."""
         record = self.interactions.get(str(payload["id"]))
         if record is None:
             record = Interaction(payload, time.monotonic())
             self.interactions[record.id] = record
             self.by_token[record.token] = record
-        record.deliveries += 1
-        await self.dispatch("INTERACTION_CREATE", payload)
         return record
 
     async def run(self, payload: dict[str, Any], within: float = 10.0) -> Interaction:
