@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.bulk import Constant, insert_rows
 from storage.core.outbox import NewMessage, add_in
 from storage.drops.schema import drops, lapses, reservations, slots, waitlist, wins
+from storage.drops.slots import check_slots_by_key
 from storage.engine import Checkpointer
 from storage.platform.schema import processed_events
 from storage.types import UTCDateTime
@@ -219,6 +220,7 @@ async def _write_drop(conn: AsyncConnection, drop_id: int, w: DropWrites, now: d
     when = Constant(now, UTCDateTime())
     drop = Constant(drop_id)
     if w.wins:
+        await check_slots_by_key(conn)
         await insert_rows(
             conn,
             wins.name,

@@ -22,6 +22,7 @@ from storage.drops.fcodes import FcodeQueries, NewCode
 from storage.drops.schema import drops, lapses, slots, waitlist, wins
 from storage.drops.slots import (
     WinRow,
+    check_slots_by_key,
     insert_win,
     lapse_win,
     lock_drop,
@@ -196,6 +197,7 @@ class WinsRepo(FcodeQueries):
                 )
                 new_slots.extend(slot_rows(drop_id, quota, per_account, account_id, numbers))
             if win_rows:
+                await check_slots_by_key(conn)
                 await conn.execute(insert(wins), win_rows)
                 await conn.execute(insert(slots), new_slots)
             if waiting:

@@ -1,0 +1,112 @@
+"""A burst's slots are checked against their wins by key, however small `drop_wins` was when the
+check was first planned (PostgreSQL keeps a foreign-key check's plan per connection; planned on a
+small table, it read every win for each new slot and a burst of 100,000 took minutes:
+`storage.drops.slots.check_slots_by_key`). SQLite checks a foreign key through the parent's
+key index whatever the table holds, so this is PostgreSQL's test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from devtools.bench.drops import DROP_AT, seed
+from storage.drops.claims import BatchWrite, ClaimStore, DropWrites
+from storage.engine import create_engine
+from tests.conftest import PG_URL, REQUIRE_PG, drop_schema, make_fresh_engine, pg_available
+
+BATCHES = 6
+PER_BATCH = 50
+
+
+@pytest.fixture
+def postgresql() -> None:
+    if not pg_available():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required here but does not answer at {PG_URL}")
+        pytest.skip("PostgreSQL does not answer")
+
+
+@pytest_asyncio.fixture
+async def one_connection(postgresql: None, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A new schema, and an engine over it that always uses the same server connection (so the
+    checks' plans, kept per connection, are the ones each batch meets)."""
+    migrated, schema = await make_fresh_engine("postgresql", tmp_path)
+    await migrated.dispose()
+    assert schema is not None
+    engine = create_engine(PG_URL, schema=schema, pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_schema(schema)
+
+
+async def _scans(engine: AsyncEngine) -> dict[str, int]:
+    """How `drop_wins` was read so far: whole-table scans, and scans of each of its indexes.
+    The connection's own counts are published first (PostgreSQL does so when it goes idle)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_stat_force_next_flush()"))
+        await conn.commit()
+    async with engine.connect() as conn:
+        table = (
+            await conn.execute(
+                text(
+                    "SELECT seq_scan FROM pg_stat_user_tables"
+                    " WHERE relid = to_regclass('drop_wins')"
+                )
+            )
+        ).scalar_one()
+        indexes = await conn.execute(
+            text(
+                "SELECT indexrelname, idx_scan FROM pg_stat_user_indexes"
+                " WHERE relid = to_regclass('drop_wins')"
+            )
+        )
+        return {"table": int(table), **{str(r[0]): int(r[1]) for r in indexes}}
+
+
+async def test_a_bursts_slots_are_checked_by_key_on_a_table_that_was_empty(
+    one_connection: AsyncEngine,
+) -> None:
+    engine = one_connection
+    # Reservers, and statistics that say `drop_wins` is empty, as after a first small drop.
+    drop_id = await seed(engine, BATCHES * PER_BATCH, BATCHES * PER_BATCH, 0)
+    async with engine.connect() as conn:
+        first = (
+            await conn.execute(
+                text("SELECT min(account_id) FROM drop_reservations WHERE drop_id = :d"),
+                {"d": drop_id},
+            )
+        ).scalar_one()
+    store = ClaimStore(engine)
+    before = await _scans(engine)
+    now = DROP_AT + timedelta(seconds=1)
+    account, slot = int(first), 1
+    for b in range(BATCHES):
+        w = DropWrites(quota=BATCHES * PER_BATCH, per_account=1, confirm_by=now + timedelta(days=1))
+        for _ in range(PER_BATCH):
+            w.wins.append((account, f"C{b}-{account}", 1))
+            w.slots.append((slot, account, 1))
+            account, slot = account + 1, slot + 1
+        await store.commit(BatchWrite(drops={drop_id: w}), now)
+    after = await _scans(engine)
+    store.close()
+
+    grew = {name: after[name] - before.get(name, 0) for name in after}
+    slots_added = BATCHES * PER_BATCH
+    assert grew["table"] == 0, grew  # no check read the whole table
+    assert grew["pk_drop_wins"] >= slots_added, grew  # each slot's win looked up by its key
+    assert grew["ix_drop_wins_deadline"] == 0, grew  # not through the deadline index
+    async with engine.connect() as conn:
+        held = (
+            await conn.execute(
+                text("SELECT count(*) FROM drop_slots WHERE drop_id = :d"), {"d": drop_id}
+            )
+        ).scalar_one()
+    assert held == slots_added
