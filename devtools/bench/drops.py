@@ -30,6 +30,8 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.discord.respond import Tuning as DiscordTuning
+from bot.adapters.telegram.adapter import CONCURRENCY as TELEGRAM_CONCURRENCY
 from bot.core import runtime
 from bot.core.clock import FakeClock
 from bot.core.i18n import Translator
@@ -47,6 +49,12 @@ from storage.drops.schema import drops, reservations, slots, waitlist, wins
 from storage.types import UTCDateTime
 
 DROP_AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+# The most claims one process can have waiting on its engine: every claim is awaited by a
+# handler, and the Discord and Telegram adapters each run at most this many handlers at once
+# (the rest of a burst waits, acknowledged, in the adapter's queue). With a closed loop the
+# latency of a claim is the claims in flight divided by the rate, so the count matters:
+# `--concurrency` sets another (docs/drops.md, *Measuring*).
+IN_FLIGHT = DiscordTuning().max_concurrency + TELEGRAM_CONCURRENCY
 Claim = Callable[[int], Awaitable[ClaimResult]]
 
 
@@ -392,7 +400,7 @@ async def run(
     url: str | None,
     quota: int,
     reservers: int,
-    concurrency: int = 1000,
+    concurrency: int = IN_FLIGHT,
     batch: int = MAX_BATCH,
     naive_max: int = 20_000,
     rng_seed: int = 7,
@@ -547,7 +555,13 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--quota", type=int, default=100_000)
     p.add_argument("--reservers", type=int, default=1_000_000)
     p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
-    p.add_argument("--concurrency", type=int, default=1000, help="claims in flight at once")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=IN_FLIGHT,
+        help=f"claims in flight at once (default {IN_FLIGHT}: the Discord and Telegram "
+        "adapters' handlers at work together)",
+    )
     p.add_argument("--batch", type=int, default=MAX_BATCH, help="largest group commit")
     p.add_argument(
         "--naive-max",
