@@ -47,7 +47,14 @@ def test_ctrl_c_stops_without_a_traceback(tmp_path: Path) -> None:
     while "Dark mode for the app" not in proc.stdout.readline():
         pass
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    # Wait with stdin still open: closing it (as `communicate` does) is the end of input, a
+    # clean stop of its own that could win the race with the signal.
+    proc.wait(timeout=60)
+    assert proc.stderr
+    err = proc.stderr.read()
+    proc.stdin.close()
+    proc.stdout.close()
+    proc.stderr.close()
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
 
