@@ -31,15 +31,22 @@ def test_quit_and_end_of_input_with_the_real_clock(tmp_path: Path, ending: str) 
 
 
 def test_ctrl_c_stops_without_a_traceback(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "console"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(tmp_path),
-        cwd=tmp_path,
-    )
+    # A command started in the background by a shell without job control (`make test &`)
+    # ignores Ctrl-C, and so would the console started here: an ignored signal stays ignored
+    # across exec, a handled one is reset to its default. Handle it while the console starts.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "console"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(tmp_path),
+            cwd=tmp_path,
+        )
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert proc.stdin and proc.stdout
     proc.stdin.write('/suggest "Dark mode for the app"\n')
     proc.stdin.flush()
