@@ -56,13 +56,26 @@ def pg_available() -> bool:
     return _PG_OK
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_kind(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgresql" and not pg_available():
+def require_postgresql() -> None:
+    """Skip the test when PostgreSQL does not answer (fail it where PostgreSQL is required)."""
+    if not pg_available():
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required here but does not answer at {PG_URL}")
         pytest.skip("PostgreSQL does not answer")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        require_postgresql()
     return str(request.param)
+
+
+@pytest.fixture
+def postgresql() -> None:
+    """For a test that is about PostgreSQL alone: several processes sharing one database, its
+    planner."""
+    require_postgresql()
 
 
 async def make_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | None]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,7 +24,7 @@ from cogs.suggestions.service import SuggestionService
 from config.settings import FanloopSettings
 from devtools.servers.discord_api import APP_ID, GUILD_ID, FakeDiscord, Guild
 from devtools.servers.discord_api.shards import shard_of
-from tests.conftest import PG_URL, REQUIRE_PG, make_engine, pg_available
+from tests.conftest import PG_URL, make_engine
 from tests.discord.conftest import TOKEN, buttons, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,15 +69,6 @@ async def _until(condition: Callable[[], bool], what: str, cluster: Cluster) -> 
         cluster.alive()
         await asyncio.sleep(0.05)
     raise AssertionError(f"never: {what}")
-
-
-@pytest.fixture
-def postgresql() -> None:
-    """Several processes share a database only on PostgreSQL."""
-    if not pg_available():
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required here but does not answer at {PG_URL}")
-        pytest.skip("PostgreSQL does not answer")
 
 
 @pytest_asyncio.fixture

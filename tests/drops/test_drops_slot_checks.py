@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,18 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from devtools.bench.drops import DROP_AT, seed
 from storage.drops.claims import BatchWrite, ClaimStore, DropWrites
 from storage.engine import create_engine
-from tests.conftest import PG_URL, REQUIRE_PG, drop_schema, make_fresh_engine, pg_available
+from tests.conftest import PG_URL, drop_schema, make_fresh_engine
 
 BATCHES = 6
 PER_BATCH = 50
-
-
-@pytest.fixture
-def postgresql() -> None:
-    if not pg_available():
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required here but does not answer at {PG_URL}")
-        pytest.skip("PostgreSQL does not answer")
 
 
 @pytest_asyncio.fixture
