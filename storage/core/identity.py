@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.change_feed import publish
 from storage.core.schema import accounts, communities, identities, members, spaces
+from storage.growth import Growth
 from storage.types import UTCDateTime
 from storage.util import insert_ignore, new_id
 
@@ -142,6 +143,7 @@ async def publish_change(conn: AsyncConnection, change: IdentityChange) -> None:
 class IdentityRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._growth = Growth.of(engine)
         # Called after each write below commits (see `changed`).
         self.listeners: list[Callable[[IdentityChange], None]] = []
 
@@ -262,7 +264,11 @@ class IdentityRepo:
         if not arrivals:
             return []
         async with self.engine.begin() as conn:
-            return await _create_many(conn, arrivals)
+            resolved, added = await _create_many(conn, arrivals)
+        if self._growth is not None:
+            # A burst of new members grows the tables other rows are checked against.
+            await self._growth.added(added)
+        return resolved
 
     async def known(
         self, wanted: Sequence[tuple[str, str, str]]
@@ -531,7 +537,10 @@ async def _identities_of(
     }
 
 
-async def _create_many(conn: AsyncConnection, arrivals: Sequence[Arrival]) -> list[Resolved]:
+async def _create_many(
+    conn: AsyncConnection, arrivals: Sequence[Arrival]
+) -> tuple[list[Resolved], dict[str, int]]:
+    """The members resolved, and the rows added to each table."""
     # What is wanted, each once, in one order (every process takes its row locks in the same
     # order, so two batches that overlap wait for each other rather than deadlock).
     names: dict[tuple[str, str], str] = {}  # the latest display name given, else ""
@@ -651,7 +660,8 @@ async def _create_many(conn: AsyncConnection, arrivals: Sequence[Arrival]) -> li
                 IdentityRow(a.platform, a.user_id, aid, name), locale, cid, cname, seen[(cid, aid)]
             )
         )
-    return out
+    joined_now = len(pairs) - len(there)
+    return out, {"accounts": len(created), "identities": len(created), "members": joined_now}
 
 
 async def _account(conn: AsyncConnection, account_id: int) -> AccountRow:

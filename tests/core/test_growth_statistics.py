@@ -1,0 +1,79 @@
+"""A burst of new members on PostgreSQL: once it has doubled `accounts`, the table is analysed,
+and the rows the burst adds are checked against their accounts by key, not by reading the whole
+table with a plan made while it was small (`storage.growth`). SQLite checks a foreign key
+through the parent's key whatever the table holds, so this is PostgreSQL's test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.core.identity import Arrival, IdentityRepo
+from storage.engine import create_engine
+from storage.growth import ANALYZE_FROM, Growth
+from tests.conftest import PG_URL, drop_schema, make_fresh_engine
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+BATCH = 250
+
+
+@pytest_asyncio.fixture
+async def one_connection(postgresql: None, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A new schema, and an engine over it that always uses the same server connection (the
+    checks' plans are kept per connection)."""
+    migrated, schema = await make_fresh_engine("postgresql", tmp_path)
+    await migrated.dispose()
+    assert schema is not None
+    engine = create_engine(PG_URL, schema=schema, pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_schema(schema)
+
+
+async def _whole_table_reads(engine: AsyncEngine, table: str) -> int:
+    """Whole-table scans of `table` so far (the connection's own counts published first)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_stat_force_next_flush()"))
+        await conn.commit()
+    async with engine.connect() as conn:
+        q = "SELECT seq_scan FROM pg_stat_user_tables WHERE relid = to_regclass(:t)"
+        return int((await conn.execute(text(q), {"t": table})).scalar_one())
+
+
+async def _join(repo: IdentityRepo, first: int, count: int) -> None:
+    for start in range(first, first + count, BATCH):
+        await repo.create_many(
+            [
+                Arrival("discord", f"u{n}", f"Fan {n}", "g1", "Guild", NOW)
+                for n in range(start, min(start + BATCH, first + count))
+            ]
+        )
+
+
+async def test_a_burst_of_new_members_is_checked_by_key_once_accounts_doubled(
+    one_connection: AsyncEngine,
+) -> None:
+    engine = one_connection
+    repo = IdentityRepo(engine)
+    await _join(repo, 0, 20)
+    async with engine.begin() as conn:  # a young community: statistics of a small table
+        await conn.execute(text("ANALYZE"))
+
+    await _join(repo, 20, ANALYZE_FROM)  # the burst doubles `accounts` (and more)
+    before = await _whole_table_reads(engine, "accounts")
+    await _join(repo, 20 + ANALYZE_FROM, 2 * ANALYZE_FROM)
+    after = await _whole_table_reads(engine, "accounts")
+
+    assert after - before < 10, after - before  # was two whole-table reads per new member
+    growth = Growth.of(engine)
+    assert growth is not None and growth.analyses >= 1
+    async with engine.connect() as conn:
+        members = (await conn.execute(text("SELECT count(*) FROM members"))).scalar_one()
+    assert members == 20 + 3 * ANALYZE_FROM
