@@ -78,6 +78,22 @@ def postgresql() -> None:
     require_postgresql()
 
 
+@pytest_asyncio.fixture
+async def pg_one_connection(postgresql: None, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A new PostgreSQL schema, and an engine over it that always uses the same server
+    connection: what PostgreSQL keeps per connection (the plans of foreign-key checks) is what
+    each transaction of the test meets."""
+    migrated, schema = await make_fresh_engine("postgresql", tmp_path)
+    await migrated.dispose()
+    assert schema is not None
+    engine = create_engine(PG_URL, schema=schema, pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_schema(schema)
+
+
 async def make_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | None]:
     """A migrated, empty database for one test: a copy of the SQLite template at
     `tmp_path / "fanloop.db"`, or the process's PostgreSQL schema, emptied (its name is returned

@@ -5,36 +5,16 @@ through the parent's key whatever the table holds, so this is PostgreSQL's test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.core.identity import Arrival, IdentityRepo
-from storage.engine import create_engine
 from storage.growth import ANALYZE_FROM, Growth
-from tests.conftest import PG_URL, drop_schema, make_fresh_engine
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 BATCH = 250
-
-
-@pytest_asyncio.fixture
-async def one_connection(postgresql: None, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A new schema, and an engine over it that always uses the same server connection (the
-    checks' plans are kept per connection)."""
-    migrated, schema = await make_fresh_engine("postgresql", tmp_path)
-    await migrated.dispose()
-    assert schema is not None
-    engine = create_engine(PG_URL, schema=schema, pool_size=1, max_overflow=0)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        await drop_schema(schema)
 
 
 async def _whole_table_reads(engine: AsyncEngine, table: str) -> int:
@@ -58,9 +38,9 @@ async def _join(repo: IdentityRepo, first: int, count: int) -> None:
 
 
 async def test_a_burst_of_new_members_is_checked_by_key_once_accounts_doubled(
-    one_connection: AsyncEngine,
+    pg_one_connection: AsyncEngine,
 ) -> None:
-    engine = one_connection
+    engine = pg_one_connection
     repo = IdentityRepo(engine)
     await _join(repo, 0, 20)
     async with engine.begin() as conn:  # a young community: statistics of a small table

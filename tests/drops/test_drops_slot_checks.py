@@ -6,36 +6,16 @@ key index whatever the table holds, so this is PostgreSQL's test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devtools.bench.drops import DROP_AT, seed
 from storage.drops.claims import BatchWrite, ClaimStore, DropWrites
-from storage.engine import create_engine
-from tests.conftest import PG_URL, drop_schema, make_fresh_engine
 
 BATCHES = 6
 PER_BATCH = 50
-
-
-@pytest_asyncio.fixture
-async def one_connection(postgresql: None, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A new schema, and an engine over it that always uses the same server connection (so the
-    checks' plans, kept per connection, are the ones each batch meets)."""
-    migrated, schema = await make_fresh_engine("postgresql", tmp_path)
-    await migrated.dispose()
-    assert schema is not None
-    engine = create_engine(PG_URL, schema=schema, pool_size=1, max_overflow=0)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        await drop_schema(schema)
 
 
 async def _scans(engine: AsyncEngine) -> dict[str, int]:
@@ -63,9 +43,9 @@ async def _scans(engine: AsyncEngine) -> dict[str, int]:
 
 
 async def test_a_bursts_slots_are_checked_by_key_on_a_table_that_was_empty(
-    one_connection: AsyncEngine,
+    pg_one_connection: AsyncEngine,
 ) -> None:
-    engine = one_connection
+    engine = pg_one_connection
     # Reservers, and statistics that say `drop_wins` is empty, as after a first small drop.
     drop_id = await seed(engine, BATCHES * PER_BATCH, BATCHES * PER_BATCH, 0)
     async with engine.connect() as conn:
