@@ -183,3 +183,27 @@ async def close_templates() -> None:
         await _TEMPLATES.close()
         shutil.rmtree(_TEMPLATES.folder, ignore_errors=True)
         _TEMPLATES = None
+
+
+async def table_scans(engine: AsyncEngine, table: str) -> dict[str, int]:
+    """How a PostgreSQL table was read so far: "table" for its whole-table scans, and each of its
+    indexes by name. The counts of the engine's connection are published first (PostgreSQL
+    publishes them when it goes idle), so use an engine of one connection."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_stat_force_next_flush()"))
+        await conn.commit()
+    async with engine.connect() as conn:
+        whole = (
+            await conn.execute(
+                text("SELECT seq_scan FROM pg_stat_user_tables WHERE relid = to_regclass(:t)"),
+                {"t": table},
+            )
+        ).scalar_one()
+        indexes = await conn.execute(
+            text(
+                "SELECT indexrelname, idx_scan FROM pg_stat_user_indexes"
+                " WHERE relid = to_regclass(:t)"
+            ),
+            {"t": table},
+        )
+        return {"table": int(whole), **{str(r[0]): int(r[1]) for r in indexes}}

@@ -12,19 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.core.identity import Arrival, IdentityRepo
 from storage.growth import ANALYZE_FROM, Growth
+from tests.databases import table_scans
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 BATCH = 250
-
-
-async def _whole_table_reads(engine: AsyncEngine, table: str) -> int:
-    """Whole-table scans of `table` so far (the connection's own counts published first)."""
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT pg_stat_force_next_flush()"))
-        await conn.commit()
-    async with engine.connect() as conn:
-        q = "SELECT seq_scan FROM pg_stat_user_tables WHERE relid = to_regclass(:t)"
-        return int((await conn.execute(text(q), {"t": table})).scalar_one())
 
 
 async def _join(repo: IdentityRepo, first: int, count: int) -> None:
@@ -47,9 +38,9 @@ async def test_a_burst_of_new_members_is_checked_by_key_once_accounts_doubled(
         await conn.execute(text("ANALYZE"))
 
     await _join(repo, 20, ANALYZE_FROM)  # the burst doubles `accounts` (and more)
-    before = await _whole_table_reads(engine, "accounts")
+    before = (await table_scans(engine, "accounts"))["table"]
     await _join(repo, 20 + ANALYZE_FROM, 2 * ANALYZE_FROM)
-    after = await _whole_table_reads(engine, "accounts")
+    after = (await table_scans(engine, "accounts"))["table"]
 
     assert after - before < 10, after - before  # was two whole-table reads per new member
     growth = Growth.of(engine)

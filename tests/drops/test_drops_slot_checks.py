@@ -13,33 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devtools.bench.drops import DROP_AT, seed
 from storage.drops.claims import BatchWrite, ClaimStore, DropWrites
+from tests.databases import table_scans
 
 BATCHES = 6
 PER_BATCH = 50
-
-
-async def _scans(engine: AsyncEngine) -> dict[str, int]:
-    """How `drop_wins` was read so far: whole-table scans, and scans of each of its indexes.
-    The connection's own counts are published first (PostgreSQL does so when it goes idle)."""
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT pg_stat_force_next_flush()"))
-        await conn.commit()
-    async with engine.connect() as conn:
-        table = (
-            await conn.execute(
-                text(
-                    "SELECT seq_scan FROM pg_stat_user_tables"
-                    " WHERE relid = to_regclass('drop_wins')"
-                )
-            )
-        ).scalar_one()
-        indexes = await conn.execute(
-            text(
-                "SELECT indexrelname, idx_scan FROM pg_stat_user_indexes"
-                " WHERE relid = to_regclass('drop_wins')"
-            )
-        )
-        return {"table": int(table), **{str(r[0]): int(r[1]) for r in indexes}}
 
 
 async def test_a_bursts_slots_are_checked_by_key_on_a_table_that_was_empty(
@@ -56,7 +33,7 @@ async def test_a_bursts_slots_are_checked_by_key_on_a_table_that_was_empty(
             )
         ).scalar_one()
     store = ClaimStore(engine)
-    before = await _scans(engine)
+    before = await table_scans(engine, "drop_wins")
     now = DROP_AT + timedelta(seconds=1)
     account, slot = int(first), 1
     for b in range(BATCHES):
@@ -66,7 +43,7 @@ async def test_a_bursts_slots_are_checked_by_key_on_a_table_that_was_empty(
             w.slots.append((slot, account, 1))
             account, slot = account + 1, slot + 1
         await store.commit(BatchWrite(drops={drop_id: w}), now)
-    after = await _scans(engine)
+    after = await table_scans(engine, "drop_wins")
     store.close()
 
     grew = {name: after[name] - before.get(name, 0) for name in after}
