@@ -107,6 +107,19 @@ class Metrics:
             "Time-driven work that raised (logged; its period key is tried again).",
             registry=r,
         )
+        self.suggestion_vectors_waiting = Gauge(
+            "fanloop_suggestion_vectors_waiting",
+            "Suggestions in this process's similarity indexes still waiting for their vector "
+            "from dedup_model (new, or the whole board after a model change); they are found "
+            "by their words meanwhile.",
+            registry=r,
+        )
+        self.suggestion_vectors_added = Counter(
+            "fanloop_suggestion_vectors_added",
+            "Suggestions the background work gave their vector in this process's indexes "
+            "(embedded here, or read when another process had stored it).",
+            registry=r,
+        )
         self._scraped = _ScrapeTime()
         r.register(self._scraped)
 

@@ -48,6 +48,8 @@ def setup(feature: FeatureSetup) -> None:
     feature.services.add(CategoryService(CategoryRepo(feature.engine), feature.clock))
     feature.on_shutdown(service.writer.close)
     feature.on_shutdown(service.embeddings.close)
+    feature.metrics.suggestion_vectors_waiting.set_function(service.embeddings.waiting)
+    service.embeddings.on_added = feature.metrics.suggestion_vectors_added.inc
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
     feature.add_content_check(repo.any_in_community)

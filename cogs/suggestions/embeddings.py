@@ -56,6 +56,8 @@ class Embeddings:
         self._task: asyncio.Task[None] | None = None
         #: Per community: suggestions given a vector since the queue was last empty, of how many.
         self.progress: dict[int, Progress] = {}
+        #: Told how many suggestions each background step gave their vector (the metrics).
+        self.on_added: Callable[[int], None] = _nothing
 
     async def embed(self, index: HybridIndex, texts: Sequence[str]) -> Vectors:
         loop = asyncio.get_running_loop()
@@ -109,6 +111,11 @@ class Embeddings:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._work(), name="similar-embed")
 
+    def waiting(self) -> int:
+        """Suggestions queued for their vector, in every community (found by their words
+        meanwhile)."""
+        return sum(len(sids) for _, sids in self._queue.values())
+
     async def idle(self) -> None:
         """Return once the queue is empty (for tests and orderly shutdowns)."""
         while self._task is not None and not self._task.done():
@@ -142,6 +149,7 @@ class Embeddings:
                 continue
             failures = 0
             sids.difference_update(batch)
+            self.on_added(len(batch))
             progress = self.progress[community_id]
             progress.done += len(batch)
             if not sids:
@@ -181,3 +189,7 @@ class Embeddings:
             )
         for sid, vector in ready.items():
             index.set_vector(sid, texts[sid], vector)
+
+
+def _nothing(count: int) -> None:
+    pass

@@ -167,13 +167,19 @@ async def test_vectors_are_stored_reused_after_a_restart_and_remade_for_a_new_mo
     hits = await again.similar(cid, "我希望设置页面支持深色模式")
     assert hits[0][0].id == posted[3] and second.embedded == 1  # the query, once
 
-    # Another model: found by words at once, every vector re-made in the background, stored.
-    _, third_service, third = await start(engine, clock, tmp_path, "model-b")
+    # Another model: found by words at once, every vector re-made in the background, stored,
+    # and the operator sees the work go down (GET /metrics).
+    third_app, third_service, third = await start(engine, clock, tmp_path, "model-b")
     index = await third_service.index(cid)
     assert isinstance(index, HybridIndex)
     assert sorted(index.missing()) == sorted(posted)
+    metric = third_app.metrics.registry.get_sample_value
+    assert metric("fanloop_suggestion_vectors_waiting") == len(posted)
+    assert metric("fanloop_suggestion_vectors_added_total") == 0
     await third_service.embeddings.idle()
     assert index.missing() == [] and third.embedded == len(posted)
+    assert metric("fanloop_suggestion_vectors_waiting") == 0
+    assert metric("fanloop_suggestion_vectors_added_total") == len(posted)
     assert await repo.count("model-b") == len(posted)
     assert third_service.embeddings.progress == {}
     hits = await third_service.similar(cid, "我希望设置页面支持深色模式")
