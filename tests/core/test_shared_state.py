@@ -132,15 +132,14 @@ def test_a_suggestion_posted_through_one_process_is_offered_by_the_other(
     two: tuple[Child, Child],
 ) -> None:
     a, b = two
-    b.say("/as bob fan")
-    assert "#1" not in b.say("/search dark mode")  # B's index is built, empty, before the post
-    a.say("/as alice fan")
-    posted = a.say('/suggest "Dark mode for the app" "The white screen hurts at night"')
-    assert "#1 Dark mode for the app" in posted
-
-    until(lambda: "#1 Dark mode" in b.say("/search dark theme"), "B finds A's post")
-    hint = b.say('/suggest "Add a dark theme" "Night mode please"')
-    assert "Is it one of these?" in hint and "#1 Dark mode for the app" in hint
+    hint = _posted_by_a_offered_by_b(
+        a,
+        b,
+        '"Dark mode for the app" "The white screen hurts at night"',
+        "dark theme",
+        '"Add a dark theme" "Night mode please"',
+    )
+    assert "Is it one of these?" in hint
 
     # A second one through A (past the hint), then merged there: B drops it from its index
     # (a merged suggestion is still found by id, so only the index can leave it out).
@@ -170,15 +169,29 @@ def test_a_translation_posted_through_one_process_is_offered_by_the_other(
     """With the semantic extra, the other process gets the post's vector too (words alone
     cannot match across languages): its "is it one of these?" step offers the translation."""
     a, b = two
-    b.say("/as bob fan")
-    assert "#1" not in b.say("/search 深色模式")  # B's index is built, empty, before the post
-    a.say("/as alice fan")
-    posted = a.say('/suggest "Dark mode for the settings page" "The white screen hurts at night"')
-    assert "#1 Dark mode for the settings page" in posted
+    _posted_by_a_offered_by_b(
+        a,
+        b,
+        '"Dark mode for the settings page" "The white screen hurts at night"',
+        "设置页面深色模式",
+        '"我希望设置页面支持深色模式" "晚上白色的屏幕太刺眼了"',
+    )
 
-    until(lambda: "#1 Dark mode" in b.say("/search 设置页面深色模式"), "B finds A's post")
-    hint = b.say('/suggest "我希望设置页面支持深色模式" "晚上白色的屏幕太刺眼了"')
-    assert "#1 Dark mode for the settings page" in hint
+
+def _posted_by_a_offered_by_b(a: Child, b: Child, post: str, search: str, similar: str) -> str:
+    """Alice posts `post` (title and details, quoted) through A as #1; once B's `/search`
+    finds it, Bob's `/suggest` of `similar` through B is offered it. B's index is built, empty,
+    before the post, so only the change feed can bring it. Returns B's answer to the
+    `/suggest`."""
+    title = post.split('"')[1]
+    b.say("/as bob fan")
+    assert "#1" not in b.say(f"/search {search}")
+    a.say("/as alice fan")
+    assert f"#1 {title}" in a.say(f"/suggest {post}")
+    until(lambda: f"#1 {title}" in b.say(f"/search {search}"), "B finds A's post")
+    hint = b.say(f"/suggest {similar}")
+    assert f"#1 {title}" in hint
+    return hint
 
 
 def test_a_rate_limit_holds_across_processes(two: tuple[Child, Child]) -> None:
