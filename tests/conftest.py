@@ -103,6 +103,12 @@ async def make_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | Non
     return await _templates().postgresql()
 
 
+def engine_url(kind: str, tmp_path: Path) -> str:
+    """The URL another process opens to reach the database `make_engine(kind, tmp_path)` made
+    (on PostgreSQL, with the schema it returned as the search path)."""
+    return sqlite_url(tmp_path / "fanloop.db") if kind == "sqlite" else PG_URL
+
+
 async def make_fresh_engine(kind: str, tmp_path: Path) -> tuple[AsyncEngine, str | None]:
     """A database migrated from nothing (for the tests of the migrations); drop the schema it
     returns with `drop_schema`."""

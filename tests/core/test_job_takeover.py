@@ -23,7 +23,7 @@ from config.settings import DEFAULT_COGS, FanloopSettings
 from storage.core.schema import job_runs, outbox
 from storage.drops.schema import drops, waitlist, wins
 from storage.weekly.schema import fourgrid_reports as reports
-from tests.conftest import PG_URL, make_engine
+from tests.conftest import engine_url, make_engine
 from tests.weekly.weekly_helpers import member, release
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ async def test_a_draw_killed_half_way_is_finished_after_a_restart(
     db_kind: str, tmp_path: Path
 ) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     try:
         drop_id = await _lottery_due(engine, tmp_path)
         key = f"drop:{drop_id}:start"
@@ -128,7 +128,7 @@ async def test_a_report_opened_but_not_announced_is_announced_after_a_restart(
     db_kind: str, tmp_path: Path
 ) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     try:
         # A release eight days ago: the weekly four-grid time (Tuesday 10:00) has passed since.
         start = datetime.now(UTC) - timedelta(days=8)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devtools.servers.telegram_api import FakeTelegram, group, message_update, user
 from storage.core.schema import outbox
-from tests.conftest import PG_URL, make_engine
+from tests.conftest import engine_url, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("stop_child.py")
@@ -65,7 +65,7 @@ async def test_a_post_parked_in_an_outage_is_sent_once_after_a_sigkill(
     db_kind: str, tmp_path: Path
 ) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     fake = await FakeTelegram().start()
     fake.titles[GROUP] = "Fans"
     fake.set_admins(GROUP, admins=(ADMIN["id"],))

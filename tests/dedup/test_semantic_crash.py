@@ -25,7 +25,7 @@ from cogs.suggestions.service import SuggestionService
 from cogs.suggestions.similarity.semantic import text_hash
 from config.settings import FanloopSettings
 from storage.suggestions.schema import suggestion_vectors, suggestions
-from tests.conftest import PG_URL, make_engine
+from tests.conftest import engine_url, make_engine
 from tests.helpers import member
 
 pytestmark = pytest.mark.skipif(
@@ -116,7 +116,7 @@ async def test_sigkill_mid_board_keeps_what_was_stored_and_makes_the_rest(
     db_kind: str, tmp_path: Path
 ) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     try:
         cid, wanted, texts = await _seed(engine, tmp_path)
 

@@ -22,7 +22,7 @@ from bot.core.clock import SystemClock
 from devtools.bench.discord import claim_outcome, seed_claim_drop
 from devtools.servers.discord_api import FakeDiscord, Interaction
 from storage.suggestions.schema import votes as votes_table
-from tests.conftest import PG_URL, _templates
+from tests.conftest import _templates, engine_url
 from tests.discord.conftest import StartBot, eventually, suggest, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,7 +156,7 @@ def _told_voted(records: list[Interaction]) -> set[str]:
 async def test_sigkill_mid_burst_loses_no_announced_vote(
     db_kind: str, tmp_path: Path, fake: FakeDiscord, app: App, start_bot: StartBot
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     schema = "" if db_kind == "sqlite" else str(_templates().pg_schema)
     bot = await start_bot(BURST)
     card = await suggest(bot, fake.add_member("Alice"), "Dark mode")

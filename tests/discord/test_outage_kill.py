@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.core.app import App
 from devtools.servers.discord_api import GENERAL_ID, FakeDiscord
 from storage.core.schema import outbox
-from tests.conftest import PG_URL, _templates
+from tests.conftest import _templates, engine_url
 from tests.discord.conftest import StartBot, eventually, is_ephemeral, suggest, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def _cards(fake: FakeDiscord) -> list[dict[str, Any]]:
 async def test_a_post_kept_in_an_outage_is_posted_once_after_a_sigkill(
     db_kind: str, tmp_path: Path, fake: FakeDiscord, app: App, start_bot: StartBot
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     schema = "" if db_kind == "sqlite" else str(_templates().pg_schema)
     bot = await start_bot()
     await suggest(bot, fake.owner, "Dark mode")

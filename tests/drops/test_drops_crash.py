@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from devtools.bench.drops import seed
 from storage.core.schema import outbox
 from storage.drops.schema import slots, wins
-from tests.conftest import PG_URL, make_engine
+from tests.conftest import engine_url, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -58,7 +58,7 @@ def _lines(out: Path) -> int:
 
 async def test_sigkill_mid_burst_loses_no_announced_win(db_kind: str, tmp_path: Path) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     try:
         drop_id = await seed(engine, QUOTA, RESERVERS, 0)
         out = tmp_path / "told.txt"

@@ -17,7 +17,7 @@ from bot.core.clock import FakeClock
 from config.settings import DEFAULT_COGS, FanloopSettings
 from storage.core.schema import job_runs, outbox
 from storage.drops.schema import drops, reservations
-from tests.conftest import PG_URL, START, make_engine
+from tests.conftest import START, engine_url, make_engine
 from tests.core.test_job_takeover import _spawn, _wait_for
 
 FANS = 6
@@ -99,7 +99,7 @@ async def test_a_reminder_killed_half_way_is_sent_once_after_a_restart(
     db_kind: str, tmp_path: Path
 ) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     try:
         # On the real clock: the drop is 6 to 7 minutes away, inside the 10-minute lead time.
         now = datetime.now(UTC)

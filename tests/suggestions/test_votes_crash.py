@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.core.schema import accounts, communities, identities, members, spaces
 from storage.platform.schema import processed_events
 from storage.suggestions.schema import suggestions, votes
-from tests.conftest import PG_URL, make_engine
+from tests.conftest import engine_url, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -121,7 +121,7 @@ async def _state(engine: AsyncEngine, sid: int) -> tuple[set[int], int, int]:
 
 async def test_sigkill_mid_burst_loses_no_announced_vote(db_kind: str, tmp_path: Path) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     try:
         sid, account = await _seed(engine)
         out = tmp_path / "told.txt"

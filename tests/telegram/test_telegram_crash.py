@@ -37,7 +37,7 @@ from devtools.servers.telegram_api import (
 )
 from storage.drops.schema import wins
 from storage.platform.schema import telegram_inbox
-from tests.conftest import PG_URL, make_engine
+from tests.conftest import engine_url, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -156,7 +156,7 @@ async def test_votes_survive_a_sigkill_mid_burst(
     from cogs.suggestions.service import SuggestionService
 
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     bot = Bot(url, schema or "", fake.base_url, mode)
     chat = group(GROUP_ID, "Crash fans")
     try:
@@ -193,7 +193,7 @@ async def test_claims_survive_a_sigkill_mid_burst(
     db_kind: str, tmp_path: Path, fake: FakeTelegram, mode: int
 ) -> None:
     engine, schema = await make_engine(db_kind, tmp_path)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fanloop.db'}" if db_kind == "sqlite" else PG_URL
+    url = engine_url(db_kind, tmp_path)
     app = await App.create(
         FanloopSettings(data_dir=tmp_path / "data"), SystemClock(), engine=engine, migrate=False
     )
