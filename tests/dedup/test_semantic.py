@@ -156,6 +156,49 @@ def test_the_coarse_pass_in_a_reduced_space_finds_the_same(
         assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-6), query
 
 
+def _topic(rng: np.random.Generator, axes: range, count: int) -> Vectors:
+    """`count` unit vectors on the given axes (a topic), with a little noise everywhere."""
+    rows = rng.normal(0.0, 0.002, (count, 256))
+    rows[:, list(axes)] += rng.normal(0.0, 1.0, (count, len(axes)))
+    return normalize(rows.astype(np.float32))
+
+
+def test_the_reduced_space_follows_the_board_as_it_grows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board of one topic, then a second topic past the first fit: the first pass finds the
+    second topic's suggestions once the board has doubled, as reading every vector would."""
+    import cogs.suggestions.similarity.hybrid as hybrid_module
+
+    monkeypatch.setattr(hybrid_module, "COARSE_DIM", 16)
+    monkeypatch.setattr(hybrid_module, "PROJECT_AT", 200)
+    rng = np.random.default_rng(3)
+    store = hybrid_module.VectorStore(256)
+    store.put_many(range(200), _topic(rng, range(8), 200), np.zeros(200, np.int8))
+    assert store._projection is not None  # fitted on the first topic alone
+    store.put_many(range(200, 400), _topic(rng, range(100, 108), 200), np.zeros(200, np.int8))
+    query = normalize(np.eye(256, dtype=np.float32)[100:101] + 0.5 * np.eye(256)[101:102])[0]
+    mu = np.zeros(2, np.float32)
+    exact = np.argsort(-(np.vstack([store.vector(d) for d in range(400)]) @ query))[:10]
+    assert set(store.nearest(query, mu, 10, set())) == set(exact.tolist())
+    assert all(d >= 200 for d in exact)
+
+
+def test_a_model_with_few_dimensions_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No reduced space for a model no wider than it (a small model2vec model): past the fit
+    size its rows are read whole, and the first pass is exact."""
+    import cogs.suggestions.similarity.hybrid as hybrid_module
+
+    monkeypatch.setattr(hybrid_module, "PROJECT_AT", 100)
+    rng = np.random.default_rng(4)
+    dim = hybrid_module.COARSE_DIM // 2
+    rows = normalize(rng.normal(size=(300, dim)).astype(np.float32))
+    store = hybrid_module.VectorStore(dim)
+    store.put_many(range(300), rows, np.zeros(300, np.int8))
+    assert store._projection is None
+    query = rows[7]
+    exact = np.argsort(-(rows @ query))[:5]
+    assert store.nearest(query, np.zeros(2, np.float32), 5, set()) == exact.tolist()
+
+
 class Fixed:
     """A stand-in model: a fixed unit vector per text."""
 

@@ -28,8 +28,10 @@ higher). Identical texts score 1.0, unrelated texts near 0, so the cut-offs keep
 is ready (`set_vector`): a suggestion waiting for its vector is still found by its words.
 
 The nearest vectors are found by one pass over every row in a reduced space (the board's
-`COARSE_DIM` main directions, fitted once the board has `PROJECT_AT` vectors), then scored
-exactly from float16 rows: a quarter (and a half) of the memory of full float32 vectors.
+`COARSE_DIM` main directions, fitted once the board has `PROJECT_AT` vectors and again each
+time it has doubled since, so the space follows what the board is about), then scored exactly
+from float16 rows: a quarter (and a half) of the memory of full float32 vectors. A model with
+no more than `COARSE_DIM` dimensions is read whole.
 """
 
 from __future__ import annotations
@@ -48,11 +50,13 @@ from cogs.suggestions.similarity.text import language
 #: dev sets: 0.3-0.45 is a plateau; see docs/dedup.md).
 DEFAULT_WEIGHT = 0.35
 #: Nearest vectors (by normalised coarse score) added to the lexical shortlist.
-SEMANTIC_SHORTLIST = 48
+SEMANTIC_SHORTLIST = 64
 #: Dimensions of the reduced space for the first pass over all vectors.
-COARSE_DIM = 64
-#: The reduced space is fitted (PCA of a sample) once the board has this many vectors.
+COARSE_DIM = 128
+#: The reduced space is fitted (PCA of a sample) once the board has this many vectors, and
+#: fitted again each time the board has grown by REFIT_GROWTH since.
 PROJECT_AT = 2048
+REFIT_GROWTH = 2.0
 PROJECT_SAMPLE = 8192
 #: Weight of the model's `baseline` in `mu`, in suggestions, and the zero vectors a language's
 #: mean is shrunk with: a language with few suggestions on the board is barely centred and
@@ -98,6 +102,9 @@ class VectorStore:
         # it. Until then the first pass reads the rows themselves.
         self._coarse: Vectors | None = None
         self._projection: Vectors | None = None
+        # Dimensions of the reduced space; 0: the model is small enough to be read whole.
+        self._coarse_dim = COARSE_DIM if dim > COARSE_DIM else 0
+        self._fitted = 0  # vectors on the board when the reduced space was last fitted
         self._mean: Vectors = np.zeros(dim, dtype=np.float32)
         self._row_of: dict[int, int] = {}
         self._free: list[int] = []
@@ -131,12 +138,12 @@ class VectorStore:
             mine = langs == lang
             self.sums[lang] += stored[mine].sum(axis=0, dtype=np.float64)
             self.counts[lang] += int(mine.sum())
-        if self._coarse is not None and self._projection is not None:
+        if self._coarse_dim and len(self._row_of) >= max(PROJECT_AT, REFIT_GROWTH * self._fitted):
+            self._fit()
+        elif self._coarse is not None and self._projection is not None:
             for start in range(0, len(rows), _BLOCK):
                 block = stored[start : start + _BLOCK].astype(np.float32) - self._mean
                 self._coarse[rows[start : start + _BLOCK]] = block @ self._projection
-        elif len(self._row_of) >= PROJECT_AT:
-            self._fit()
 
     def drop(self, doc_id: int) -> None:
         row = self._row_of.pop(doc_id, None)
@@ -199,10 +206,11 @@ class VectorStore:
         centred = sample - sample.mean(axis=0)
         # The main directions: eigenvectors of the (dim x dim) covariance, largest first.
         _, vectors = np.linalg.eigh(centred.T @ centred)
-        top = vectors[:, ::-1][:, :COARSE_DIM]
+        top = vectors[:, ::-1][:, : self._coarse_dim]
         self._projection = np.ascontiguousarray(top, dtype=np.float32)
+        self._fitted = len(self._row_of)
         # Rows hold (v - mean) in the reduced space; a query adds mean . q back.
-        coarse = np.zeros((len(self._rows), COARSE_DIM), dtype=np.float32)
+        coarse = np.zeros((len(self._rows), self._coarse_dim), dtype=np.float32)
         for start in range(0, self._used, _BLOCK):
             block = self._rows[start : self._used][:_BLOCK].astype(np.float32) - self._mean
             coarse[start : start + len(block)] = block @ self._projection
@@ -229,7 +237,7 @@ class VectorStore:
         self._doc = np.concatenate([self._doc, np.full(extra, -1, dtype=np.int64)])
         if self._coarse is not None:
             self._coarse = np.concatenate(
-                [self._coarse, np.zeros((extra, COARSE_DIM), dtype=np.float32)]
+                [self._coarse, np.zeros((extra, self._coarse_dim), dtype=np.float32)]
             )
 
 
