@@ -1,8 +1,10 @@
-"""A process that gives a community's suggestions their vectors, for the SIGKILL test.
+"""A process that gives a community's suggestions their vectors, for the tests of several
+processes (tests/dedup/test_semantic_processes.py).
 
 Usage: vectors_child.py URL SCHEMA DATA_DIR COMMUNITY_ID MODEL_NAME HOLD QUERY
-Starts the App with the semantic extra's model under MODEL_NAME and builds the community's index,
-which queues every suggestion without a stored vector for the background work. With HOLD > 0,
+Starts the App with the semantic extra's model under MODEL_NAME, prints {"ready": true} and
+waits for a line on stdin; then builds the community's index, which queues every suggestion
+without a stored vector for the background work. With HOLD > 0,
 the model stops for good once it has embedded HOLD texts, after printing {"held": n}: the work
 is stuck mid-board, as a process is when it is killed. Otherwise, once the queue is empty, it
 prints {"embedded": n, "first": id}: the texts it embedded, and the first suggestion QUERY
@@ -11,6 +13,7 @@ finds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
@@ -58,6 +61,8 @@ async def main(
     service = app.services.get(SuggestionService)
     service._make_index = lambda: HybridIndex(model)
     try:
+        print(json.dumps({"ready": True}), flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
         await service.index(int(cid))
         await service.embeddings.idle()
         embedded = model.embedded
