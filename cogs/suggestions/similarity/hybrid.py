@@ -228,9 +228,9 @@ class VectorStore:
         return np.concatenate([np.array(reused, dtype=np.int64), new])
 
     def _grow(self, needed: int) -> None:
-        size = len(self._rows)
-        while size < needed:
-            size *= 2
+        # Doubling, so rows added one by one cost O(1) each; a board read at once (a start)
+        # gets exactly its size.
+        size = max(needed, 2 * len(self._rows))
         extra = size - len(self._rows)
         self._rows = np.concatenate([self._rows, np.zeros((extra, self._dim), np.float16)])
         self._lang = np.concatenate([self._lang, np.zeros(extra, dtype=np.int8)])
