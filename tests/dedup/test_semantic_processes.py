@@ -15,11 +15,13 @@ import select
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import select as sql_select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -139,54 +141,58 @@ async def _stored(engine: AsyncEngine) -> dict[int, str]:
         return {int(r.suggestion_id): str(r.text_hash) for r in rows}
 
 
-async def test_sigkill_mid_board_keeps_what_was_stored_and_makes_the_rest(
-    db_kind: str, tmp_path: Path
-) -> None:
+@pytest_asyncio.fixture
+async def database(db_kind: str, tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, str]]:
+    """The test's database, and its PostgreSQL schema ("" on SQLite) for the processes."""
     engine, schema = await make_engine(db_kind, tmp_path)
     try:
-        cid, wanted, texts = await _seed(engine, tmp_path, 200)
-
-        first = Child(db_kind, tmp_path, schema or "", cid, HOLD)
-        try:
-            first.go()
-            assert first.answer() == {"held": HOLD}  # stuck before its next batch
-        finally:
-            first.end(kill=True)
-        stored = await _stored(engine)
-        assert len(stored) == HOLD  # five batches of 8, each stored as it was made
-        assert all(stored[sid] == text_hash(texts[sid]) for sid in stored)
-
-        # A new process reads those, makes the other 160 (none twice), and the board is whole.
-        second = Child(db_kind, tmp_path, schema or "", cid, 0)
-        try:
-            second.go()
-            done = second.answer()
-        finally:
-            assert second.end() == 0
-        assert done == {"embedded": len(texts) - HOLD, "first": wanted}
-        assert await _stored(engine) == {sid: text_hash(text) for sid, text in texts.items()}
+        yield engine, schema or ""
     finally:
         await engine.dispose()
+
+
+async def test_sigkill_mid_board_keeps_what_was_stored_and_makes_the_rest(
+    database: tuple[AsyncEngine, str], db_kind: str, tmp_path: Path
+) -> None:
+    engine, schema = database
+    cid, wanted, texts = await _seed(engine, tmp_path, 200)
+
+    first = Child(db_kind, tmp_path, schema, cid, HOLD)
+    try:
+        first.go()
+        assert first.answer() == {"held": HOLD}  # stuck before its next batch
+    finally:
+        first.end(kill=True)
+    stored = await _stored(engine)
+    assert len(stored) == HOLD  # five batches of 8, each stored as it was made
+    assert all(stored[sid] == text_hash(texts[sid]) for sid in stored)
+
+    # A new process reads those, makes the other 160 (none twice), and the board is whole.
+    second = Child(db_kind, tmp_path, schema, cid, 0)
+    try:
+        second.go()
+        done = second.answer()
+    finally:
+        assert second.end() == 0
+    assert done == {"embedded": len(texts) - HOLD, "first": wanted}
+    assert await _stored(engine) == {sid: text_hash(text) for sid, text in texts.items()}
 
 
 async def test_two_processes_share_a_board_they_start_on_together(
-    db_kind: str, tmp_path: Path
+    database: tuple[AsyncEngine, str], db_kind: str, tmp_path: Path
 ) -> None:
-    engine, schema = await make_engine(db_kind, tmp_path)
+    engine, schema = database
+    cid, wanted, texts = await _seed(engine, tmp_path, 600)
+    children = [Child(db_kind, tmp_path, schema, cid, 0) for _ in range(2)]
     try:
-        cid, wanted, texts = await _seed(engine, tmp_path, 600)
-        children = [Child(db_kind, tmp_path, schema or "", cid, 0) for _ in range(2)]
-        try:
-            for child in children:  # both loaded: they start together
-                child.go()
-            done = [child.answer() for child in children]
-        finally:
-            assert [child.end() for child in children] == [0, 0]
-        assert all(d["first"] == wanted for d in done)
-        embedded = [d["embedded"] for d in done]
-        # Each takes the board in its own order and reads what the other stored: together
-        # they embed little more than the board (taken in one order, each made all of it).
-        assert sum(embedded) <= 1.25 * len(texts), embedded
-        assert await _stored(engine) == {sid: text_hash(text) for sid, text in texts.items()}
+        for child in children:  # both loaded: they start together
+            child.go()
+        done = [child.answer() for child in children]
     finally:
-        await engine.dispose()
+        assert [child.end() for child in children] == [0, 0]
+    assert all(d["first"] == wanted for d in done)
+    embedded = [d["embedded"] for d in done]
+    # Each takes the board in its own order and reads what the other stored: together they
+    # embed little more than the board (taken in one order, each made all of it).
+    assert sum(embedded) <= 1.25 * len(texts), embedded
+    assert await _stored(engine) == {sid: text_hash(text) for sid, text in texts.items()}
