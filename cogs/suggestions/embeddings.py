@@ -173,6 +173,7 @@ class Embeddings:
             batch = queue.take(BATCH)
             if not batch:
                 del self._queue[community_id]
+                self.progress.pop(community_id, None)
                 continue
             self._busy = len(batch)
             try:
@@ -182,11 +183,11 @@ class Embeddings:
             except Exception as exc:
                 failures += 1
                 log.warning("could not embed %d suggestions: %s", len(batch), exc)
+                self._busy = 0
                 queue.add(batch)  # tried again after a pause
                 await asyncio.sleep(min(0.1 * 2**failures, 5.0))
                 continue
-            finally:
-                self._busy = 0
+            self._busy = 0
             failures = 0
             self.on_added(len(batch))
             done = not queue
