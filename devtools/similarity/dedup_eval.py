@@ -46,9 +46,13 @@ def dedup_eval(args: argparse.Namespace) -> int:
     if (args.pairs is None) == (args.corpus is None or args.queries is None):
         print("fanloop dedup-eval: give --corpus and --queries, or --pairs", file=sys.stderr)
         return 2
+    if args.among and args.pairs is None:
+        print("fanloop dedup-eval: --among goes with --pairs", file=sys.stderr)
+        return 2
     try:
         if args.pairs is not None:
             docs, queries = load_pairs(Path(args.pairs))
+            docs = [*among(args.among, first_id=len(docs)), *docs]
         else:
             docs, queries = load(Path(args.corpus), Path(args.queries))
     except (OSError, ValueError) as exc:
@@ -110,6 +114,14 @@ def register(subparsers: Any) -> None:
         "duplicate is the other (tests/dedup/data/crosslingual_pairs.tsv)",
     )
     p.add_argument(
+        "--among",
+        nargs="+",
+        default=[],
+        metavar="CORPUS",
+        help="with --pairs: put the pairs on a board that also holds these corpus.jsonl posts, "
+        "added first, as a board grows (a large board is read through its reduced vectors)",
+    )
+    p.add_argument(
         "--vector-cache",
         type=Path,
         help="an .npy path: keep the set's vectors there and reuse them (same model and texts)",
@@ -121,6 +133,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=1, help="seed of the --misses sample")
     add_model_args(p)
     p.set_defaults(func=dedup_eval)
+
+
+def among(corpora: list[str], first_id: int) -> list[tuple[int, str]]:
+    """The posts of `corpora` (corpus.jsonl files), numbered from `first_id`."""
+    from devtools.similarity.evaluate import read_corpus
+
+    texts = [text for path in corpora for text in read_corpus(Path(path))]
+    return [(first_id + i, text) for i, text in enumerate(texts)]
 
 
 def load_pairs(path: Path) -> tuple[list[tuple[int, str]], list[Query]]:

@@ -105,6 +105,11 @@ def load(corpus: Path, queries: Path) -> tuple[list[tuple[int, str]], list[Query
     return docs, qs
 
 
+def read_corpus(path: Path) -> list[str]:
+    """The texts of a corpus.jsonl, in order."""
+    return [str(row["text"]) for row in _lines(path)]
+
+
 def ranks(results: Sequence[int], duplicates: frozenset[int]) -> int | None:
     """1-based rank of the first duplicate in `results`, or None."""
     for rank, doc in enumerate(results, 1):

@@ -80,20 +80,16 @@ def test_translations_are_found_on_a_large_board_as_by_reading_every_vector(
     import cogs.suggestions.similarity.hybrid as hybrid
     from cogs.suggestions.similarity import make_index
     from cogs.suggestions.similarity.semantic import DEFAULT_MODEL, ModelError, load_embedder
-    from devtools.similarity.dedup_eval import load_pairs
-    from devtools.similarity.evaluate import load, run
+    from devtools.similarity.dedup_eval import among, load_pairs
+    from devtools.similarity.evaluate import run
 
     try:
         load_embedder(DEFAULT_MODEL)
     except ModelError as exc:
         pytest.skip(str(exc))
-    board: list[tuple[int, str]] = []
-    for name in ("lcqmc-dev-zh", "askubuntu-en"):
-        folder = _dev_set(name)
-        docs, _ = load(folder / "corpus.jsonl", folder / "queries.jsonl")
-        board += [(1_000_000 + len(board) + i, text) for i, (_, text) in enumerate(docs)]
     pairs, queries = load_pairs(Path(__file__).with_name("data") / "crosslingual_pairs.tsv")
-    board += pairs
+    corpora = [str(_dev_set(name) / "corpus.jsonl") for name in ("lcqmc-dev-zh", "askubuntu-en")]
+    board = [*among(corpora, first_id=len(pairs)), *pairs]  # as `dedup-eval --pairs … --among`
     assert len(dict(board)) == 17_943
 
     vectors = tmp_path / "vectors.npy"  # the board is embedded once for both runs

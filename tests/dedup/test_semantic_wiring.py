@@ -123,6 +123,18 @@ def test_dedup_eval_reads_a_pair_file(
     out = json.loads(capsys.readouterr().out)
     assert out["r1"] == 100.0 and out["model"].startswith("model2vec/")
     assert len(list(cache.parent.glob("v-*.npy"))) == 1
+    # Among other posts (a board): the same queries, more to rank them against. One post says
+    # exactly what a query says, so it comes before the query's pair.
+    pairs.write_text("dark mode\tdark mode for the chat window\nexport winners\twinners as csv\n")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "a", "text": "dark mode"}\n{"id": "b", "text": "pin a post"}\n')
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["r1"] == 100.0
+    assert main([*args, "--among", str(corpus)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["queries"] == 4 and out["r1"] == 75.0 and out["r5"] == 100.0
+    assert main(["dedup-eval", "--corpus", str(corpus), "--queries", "q", "--among", "x"]) == 2
+    assert "--among goes with --pairs" in capsys.readouterr().err
     pairs.write_text("only one side\n", "utf-8")
     assert main(args) == 2
     assert "two texts" in capsys.readouterr().err
