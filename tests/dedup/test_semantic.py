@@ -17,10 +17,12 @@ from cogs.suggestions.similarity.semantic import (
     MODEL_NAME_LENGTH,
     EnsembleEmbedder,
     ModelError,
+    RoutedEmbedder,
     Vectors,
     load_embedder,
     normalize,
 )
+from cogs.suggestions.similarity.text import CHINESE, LATIN
 
 DOCS = {
     1: "app crash at start",
@@ -178,7 +180,7 @@ def test_the_reduced_space_follows_the_board_as_it_grows(monkeypatch: pytest.Mon
     query = normalize(np.eye(256, dtype=np.float32)[100:101] + 0.5 * np.eye(256)[101:102])[0]
     mu = np.zeros(2, np.float32)
     exact = np.argsort(-(np.vstack([store.vector(d) for d in range(400)]) @ query))[:10]
-    assert set(store.nearest(query, mu, 10, set())) == set(exact.tolist())
+    assert set(store.nearest(query, mu, mu + 1, 10, set())) == set(exact.tolist())
     assert all(d >= 200 for d in exact)
 
 
@@ -196,7 +198,10 @@ def test_a_model_with_few_dimensions_is_read_whole(monkeypatch: pytest.MonkeyPat
     assert store._projection is None
     query = rows[7]
     exact = np.argsort(-(rows @ query))[:5]
-    assert store.nearest(query, np.zeros(2, np.float32), 5, set()) == exact.tolist()
+    assert (
+        store.nearest(query, np.zeros(2, np.float32), np.ones(2, np.float32), 5, set())
+        == exact.tolist()
+    )
 
 
 class Fixed:
@@ -281,3 +286,84 @@ def test_a_language_direction_neither_hides_a_translation_nor_joins_unrelated_re
         assert all(score < RELATED for _, score in to_chinese[1:] + to_english[1:])
         # The same text is still 1.0.
         assert index.query(english, k=1)[0] == (i, pytest.approx(1.0, abs=1e-6))
+
+
+class Hashed:
+    """A stand-in model: a pseudo-random unit vector per text (the same text, the same
+    vector), counting the texts it embeds."""
+
+    def __init__(self, name: str, dim: int, baseline: float) -> None:
+        self.name, self.dim, self.baseline, self.seen = name, dim, baseline, []
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.seen += list(texts)
+        rows = [np.random.default_rng(list(t.encode()) or [0]).normal(size=self.dim) for t in texts]
+        return normalize(np.array(rows, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+latin_text = st.lists(
+    st.sampled_from(["dark", "mode", "app", "crash", "login", "slow"]), min_size=1
+)
+chinese_text = st.lists(st.sampled_from(list("深色模式闪退登录很慢")), min_size=1)
+
+
+@given(
+    latin=st.lists(latin_text.map(" ".join), min_size=2, max_size=2),
+    chinese=st.lists(chinese_text.map("".join), min_size=2, max_size=2),
+    share=st.floats(0.05, 0.95),
+)
+def test_a_routed_vector_adds_the_english_model_to_latin_text_only(
+    latin: list[str], chinese: list[str], share: float
+) -> None:
+    shared, english = Hashed("shared", 6, 0.2), Hashed("english", 4, 0.5)
+    routed = RoutedEmbedder(shared, english, share)
+    en1, en2, zh1, zh2 = routed.encode([*latin, *chinese])
+    assert english.seen == latin  # the English model never reads Chinese
+    s, e = shared.encode, english.encode
+    # Two Latin texts: the weighted mean of the two models' cosines.
+    expected = share * s([latin[0]])[0] @ s([latin[1]])[0]
+    expected += (1 - share) * e([latin[0]])[0] @ e([latin[1]])[0]
+    assert float(en1 @ en2) == pytest.approx(float(expected), abs=1e-5)
+    # Two Chinese texts: the shared model's cosine, as with it alone.
+    assert float(zh1 @ zh2) == pytest.approx(
+        float(s([chinese[0]])[0] @ s([chinese[1]])[0]), abs=1e-5
+    )
+    # Across languages the shared parts compare, each of the length `layout` says.
+    d = routed.layout.shared_dim
+    alone = float(s([latin[0]])[0] @ s([chinese[0]])[0])
+    assert d == 6 and routed.dim == 10
+    assert float(en1[:d] @ zh1[:d]) == pytest.approx(np.sqrt(share) * alone, abs=1e-5)
+    assert routed.layout.shared_norms[LATIN] == pytest.approx(np.sqrt(share))
+    assert routed.layout.shared_norms[CHINESE] == 1.0
+    for row in (en1, en2, zh1, zh2):
+        assert float(row @ row) == pytest.approx(1.0, abs=1e-5)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    latin=st.lists(latin_text.map(" ".join), min_size=1, max_size=12, unique=True),
+    chinese=st.lists(chinese_text.map("".join), min_size=1, max_size=12, unique=True),
+    share=st.floats(0.1, 0.9),
+)
+def test_across_languages_a_routed_model_scores_as_its_shared_model_alone(
+    latin: list[str], chinese: list[str], share: float
+) -> None:
+    """The English part of a Latin text's vector must not blur its score against a Chinese one
+    (the English model knows no Chinese): across languages, the semantic score (weight 1) is
+    the shared model's, whatever the English model says."""
+    docs = list(enumerate(latin + chinese))
+    shared = Hashed("shared", 6, 0.2)
+    alone = HybridIndex(shared, 1.0)
+    routed = HybridIndex(RoutedEmbedder(shared, Hashed("english", 4, 0.5), share), 1.0)
+    alone.add_many(docs)
+    routed.add_many(docs)
+    for query, others in (
+        (latin[0], range(len(latin), len(docs))),
+        (chinese[0], range(len(latin))),
+    ):
+        by_alone = dict(alone.query(query, k=len(docs)))
+        by_routed = dict(routed.query(query, k=len(docs)))
+        for doc in others:  # the other language's documents
+            assert by_routed.get(doc, 0.0) == pytest.approx(by_alone.get(doc, 0.0), abs=2e-3)
+    # The same text is still 1.0.
+    assert routed.query(latin[0], k=1)[0] == (0, pytest.approx(1.0, abs=1e-6))

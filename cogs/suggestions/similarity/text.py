@@ -124,6 +124,8 @@ def _add(tokens: list[str], weight: float, out: defaultdict[str, float]) -> None
 
 #: `language()` values.
 LATIN, CHINESE = 0, 1
+#: Languages `language()` tells apart (Latin-script and other, Chinese).
+LANGUAGES = 2
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
