@@ -274,15 +274,19 @@ class EnsembleEmbedder(_Named):
             model.name if equal else f"{model.name}*{share:.3g}"
             for (model, _), share in zip(parts, shares, strict=True)
         )
-        if len(name) > MODEL_NAME_LENGTH:  # the column's size: still one name per ensemble
-            name = (
-                name[: MODEL_NAME_LENGTH - 17] + "#" + hashlib.sha1(name.encode()).hexdigest()[:16]
-            )
-        self._name = name
+        self._name = _stored_name(name)
         self.baseline = sum(model.baseline * share / total for model, share in parts)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         return np.hstack([model.encode(texts) * scale for model, scale in self._parts])
+
+
+def _stored_name(name: str) -> str:
+    """`name` as it fits the stored column (`MODEL_NAME_LENGTH`): a long one keeps its start
+    and a hash of the whole, so two models still have two names."""
+    if len(name) <= MODEL_NAME_LENGTH:
+        return name
+    return name[: MODEL_NAME_LENGTH - 17] + "#" + hashlib.sha1(name.encode()).hexdigest()[:16]
 
 
 class BgeEmbedder(_CachingEmbedder):
@@ -323,12 +327,7 @@ class RoutedEmbedder(_Named):
         self._shared, self._english = shared, english
         self._scale = (float(np.sqrt(share)), float(np.sqrt(1.0 - share)))
         self._dim = shared.dim + english.dim
-        name = f"{shared.name}+{english.name}*{1.0 - share:.3g}"
-        if len(name) > MODEL_NAME_LENGTH:
-            name = (
-                name[: MODEL_NAME_LENGTH - 17] + "#" + hashlib.sha1(name.encode()).hexdigest()[:16]
-            )
-        self._name = name
+        self._name = _stored_name(f"{shared.name}+{english.name}*{1.0 - share:.3g}")
         base = layout(shared).shared_baseline
         latin = share * base + (1.0 - share) * english.baseline
         self.baseline = latin
