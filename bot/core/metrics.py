@@ -120,6 +120,12 @@ class Metrics:
             "(embedded here, or read when another process had stored it).",
             registry=r,
         )
+        self.suggestion_vectors_set_aside = Counter(
+            "fanloop_suggestion_vectors_set_aside",
+            "Suggestions whose text dedup_model failed on every time while it embedded others "
+            "(logged with the reason); they are found by their words only until edited.",
+            registry=r,
+        )
         self._scraped = _ScrapeTime()
         r.register(self._scraped)
 

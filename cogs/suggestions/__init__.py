@@ -50,6 +50,7 @@ def setup(feature: FeatureSetup) -> None:
     feature.on_shutdown(service.embeddings.close)
     feature.metrics.suggestion_vectors_waiting.set_function(service.embeddings.waiting)
     service.embeddings.on_added = feature.metrics.suggestion_vectors_added.inc
+    service.embeddings.on_set_aside = feature.metrics.suggestion_vectors_set_aside.inc
     feature.add_contribution_source(contributions.source(ContributionRepo(feature.engine)))
     feature.add_account_merger(merge_suggestion_accounts)
     feature.add_content_check(repo.any_in_community)

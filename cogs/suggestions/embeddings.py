@@ -8,6 +8,12 @@
   is indexed by its words at once and queued here. `Embeddings` works through the queue in small
   batches: a vector another process stored meanwhile is read, the rest is embedded and stored.
   Progress is logged and kept in `progress`.
+- A text the model fails on does not hold up the rest: a batch that fails is embedded text by
+  text, and a text the model fails on, when it embeds a probe text right after, is tried again
+  after the rest of its queue. After `STRIKES` such failures
+  it is set aside, logged once with the model's reason and counted in `set_aside`: it is found
+  by its words only, until an edit changes its text. When the model fails on everything (out of
+  memory, say) nothing is struck: the batch is tried again after a pause.
 - Each process takes its queue in its own random order. Processes that start on one board
   together (a model change, a deploy) then mostly read what the others stored instead of making
   the same vectors in step: k processes re-embed a board about k times faster, not k times over.
@@ -35,6 +41,10 @@ log = logging.getLogger(__name__)
 BATCH = 8
 #: Log the progress of a large queue every this many suggestions.
 LOG_EVERY = 1000
+#: Failures on one text, each followed by a probe the model embeds, before it is set aside.
+STRIKES = 3
+#: Start of the probe text that tells a model that fails on a text from one that fails on any.
+PROBE = "fanloop probe"
 
 
 @dataclass
@@ -64,6 +74,12 @@ class _Queue:
         self._waiting.update(new)
         return len(new)
 
+    def later(self, sids: Iterable[int]) -> None:
+        """Queue `sids` to be taken after everything queued now."""
+        new = [sid for sid in dict.fromkeys(sids) if sid not in self._waiting]
+        self._order[:0] = new
+        self._waiting.update(new)
+
     def take(self, count: int) -> list[int]:
         batch = self._order[-count:]
         del self._order[-count:]
@@ -78,6 +94,7 @@ class Embeddings:
         vectors: VectorRepo,
         text_of: Callable[[str, str], str],
         visible: Callable[[IndexRow], bool],
+        rng: random.Random | None = None,
     ) -> None:
         self.repo = repo
         self.vectors = vectors
@@ -85,13 +102,21 @@ class Embeddings:
         self._visible = visible
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="fanloop-embed")
         self._queue: dict[int, _Queue] = {}
-        self._rng = random.Random()  # this process's order (seeded from the system)
+        # This process's order (seeded from the system).
+        self._rng = random.Random() if rng is None else rng
         self._busy = 0  # suggestions in the step being made
         self._task: asyncio.Task[None] | None = None
         #: Per community: suggestions given a vector since the queue was last empty, of how many.
         self.progress: dict[int, Progress] = {}
         #: Told how many suggestions each background step gave their vector (the metrics).
         self.on_added: Callable[[int], None] = _nothing
+        #: Told how many texts were set aside because the model fails on them (the metrics).
+        self.on_set_aside: Callable[[int], None] = _nothing
+        #: Suggestions whose text the model fails on: id -> the text's hash. Found by words only.
+        self.set_aside: dict[int, str] = {}
+        self._strikes: dict[int, tuple[int, str]] = {}  # id -> (failures, the last reason)
+        #: Seconds to wait after the n-th failure in a row before the batch is tried again.
+        self.pause: Callable[[int], float] = _backoff
 
     async def embed(self, index: HybridIndex, texts: Sequence[str]) -> Vectors:
         loop = asyncio.get_running_loop()
@@ -100,6 +125,8 @@ class Embeddings:
     async def store(self, index: HybridIndex, sid: int, text: str, vector: Vectors) -> None:
         """Keep a vector the service just made (its own post or edit); best effort: a failure
         only means it is made again on a later start."""
+        self.set_aside.pop(sid, None)
+        self._strikes.pop(sid, None)
         try:
             await self.vectors.save(index.model, [(sid, text_hash(text), to_bytes(vector))])
         except Exception as exc:
@@ -177,7 +204,7 @@ class Embeddings:
                 continue
             self._busy = len(batch)
             try:
-                await self._step(community_id, queue.index, batch)
+                again = await self._step(community_id, queue.index, batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -185,11 +212,13 @@ class Embeddings:
                 log.warning("could not embed %d suggestions: %s", len(batch), exc)
                 self._busy = 0
                 queue.add(batch)  # tried again after a pause
-                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                await asyncio.sleep(self.pause(failures))
                 continue
             self._busy = 0
             failures = 0
-            self.on_added(len(batch))
+            queue.later(again)
+            batch = [sid for sid in batch if sid not in again]
+            self.on_added(len([sid for sid in batch if sid not in self.set_aside]))
             done = not queue
             if done and self._queue.get(community_id) is queue:
                 del self._queue[community_id]
@@ -210,7 +239,8 @@ class Embeddings:
             if done and community_id not in self._queue:
                 del self.progress[community_id]
 
-    async def _step(self, community_id: int, index: HybridIndex, batch: list[int]) -> None:
+    async def _step(self, community_id: int, index: HybridIndex, batch: list[int]) -> list[int]:
+        """Give `batch` its vectors; the suggestions to try again after the rest."""
         rows = [
             r
             for r in await self.repo.index_rows(batch)
@@ -223,16 +253,80 @@ class Embeddings:
             decoded = from_bytes([blob], index.embedder.dim)
             if decoded is not None and digest == text_hash(texts[sid]):
                 ready[sid] = decoded[0]
-        todo = [sid for sid in texts if sid not in ready]
+        todo = {
+            sid: text
+            for sid, text in texts.items()
+            if sid not in ready and self.set_aside.get(sid) != text_hash(text)
+        }
+        again: list[int] = []
         if todo:
-            made = await self.embed(index, [texts[sid] for sid in todo])
-            ready.update(zip(todo, made, strict=True))
-            await self.vectors.save(
-                index.model, [(sid, text_hash(texts[sid]), to_bytes(ready[sid])) for sid in todo]
-            )
+            made = await self._make(index, todo)
+            if made:
+                await self.vectors.save(
+                    index.model,
+                    [(sid, text_hash(todo[sid]), to_bytes(vector)) for sid, vector in made.items()],
+                )
+            ready.update(made)
+            again = [sid for sid in todo if sid not in made and not self._struck_out(sid, todo)]
         for sid, vector in ready.items():
+            self.set_aside.pop(sid, None)
+            self._strikes.pop(sid, None)
             index.set_vector(sid, texts[sid], vector)
+        return again
+
+    async def _make(self, index: HybridIndex, texts: dict[int, str]) -> dict[int, Vectors]:
+        """The vectors of `texts`, as many as the model makes. When it fails on the batch, each
+        text is tried alone; the texts it still fails on get a strike if it embeds a probe text
+        after them. If it embeds nothing, the first failure is raised (the model, not a text)."""
+        sids = list(texts)
+        try:
+            made = await self.embed(index, [texts[sid] for sid in sids])
+        except Exception as exc:
+            failure = exc
+        else:
+            return dict(zip(sids, made, strict=True))
+        ready: dict[int, Vectors] = {}
+        failed: dict[int, Exception] = {}
+        for sid in sids:
+            try:
+                ready[sid] = (await self.embed(index, [texts[sid]]))[0]
+            except Exception as alone:
+                failed[sid] = alone
+        if failed:
+            # Does the model work now, after those failures? A text it has not seen (its cache
+            # would answer for one it has). An outage strikes a text once at most, when it ends
+            # between the text's failure and this probe.
+            try:
+                await self.embed(index, [f"{PROBE} {self._rng.getrandbits(64):x}"])
+            except Exception:
+                if not ready:
+                    raise failure from None
+                return ready
+        for sid, why in failed.items():
+            count = self._strikes.get(sid, (0, ""))[0] + 1
+            self._strikes[sid] = (count, f"{type(why).__name__}: {why}")
+        return ready
+
+    def _struck_out(self, sid: int, texts: dict[int, str]) -> bool:
+        """Whether `sid`, which the model just failed on, is set aside now."""
+        count, reason = self._strikes.get(sid, (0, ""))
+        if count < STRIKES:
+            return False
+        del self._strikes[sid]
+        self.set_aside[sid] = text_hash(texts[sid])
+        log.error(
+            "suggestion %d: the model fails on its text every time (%s); it is found by its "
+            "words only until its text is edited",
+            sid,
+            reason,
+        )
+        self.on_set_aside(1)
+        return True
 
 
 def _nothing(count: int) -> None:
     pass
+
+
+def _backoff(failures: int) -> float:
+    return min(0.1 * 2**failures, 5.0)

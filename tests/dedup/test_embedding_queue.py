@@ -1,51 +1,95 @@
-"""The background embedding queue of one community: whatever is queued is taken once, in a
-random order per process, until it is queued again."""
+"""The background queue of `Embeddings`, against a model that fails on some texts and at times
+on everything, with the database stood in for by dicts."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Sequence
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cogs.suggestions.embeddings import _Queue
+from cogs.suggestions.embeddings import BATCH, STRIKES, Embeddings
 from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import Vectors
+from storage.suggestions.posts import IndexRow
+from tests.dedup.test_semantic import Hashed
 
-steps = st.lists(
-    st.one_of(
-        st.tuples(st.just("add"), st.lists(st.integers(0, 40), max_size=12)),
-        st.tuples(st.just("take"), st.integers(1, 8)),
-    ),
-    max_size=40,
+
+class Board:
+    """`SuggestionRepo.index_rows` and `VectorRepo.stored` / `save` over dicts."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.rows = {
+            sid: IndexRow(sid, 1, text, "", "open", False) for sid, text in enumerate(texts)
+        }
+        self.saved: dict[int, bytes] = {}
+
+    async def index_rows(self, ids: Sequence[int]) -> list[IndexRow]:
+        return [self.rows[sid] for sid in ids if sid in self.rows]
+
+    async def stored(self, model: str, ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
+        return {}
+
+    async def save(self, model: str, rows: Sequence[tuple[int, str, bytes]]) -> int:
+        self.saved.update((sid, blob) for sid, _, blob in rows)
+        return len(rows)
+
+
+class Outages(Hashed):
+    """Fails on any batch holding a `§`, and on every call of the outages: each is (calls
+    that work before it, calls it lasts)."""
+
+    def __init__(self, outages: Sequence[tuple[int, int]]) -> None:
+        super().__init__("outages", 16, 0.1)
+        self.down: set[int] = set()
+        call = 0
+        for up, length in outages:
+            call += up
+            self.down.update(range(call, call + length))
+            call += length
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.calls += 1
+        if self.calls - 1 in self.down:
+            raise MemoryError("out of memory")
+        if any("§" in text for text in texts):
+            raise ValueError("cannot read §")
+        return super().encode(texts)
+
+
+@settings(max_examples=300, deadline=None)
+# An outage that starts and ends inside one batch's tries, twice.
+@example(poisoned=[False] * 5 + [True], order=random.Random(0), outages=[(0, 3), (6, 4)])
+@given(
+    poisoned=st.lists(st.booleans(), min_size=1, max_size=3 * BATCH),
+    order=st.randoms(use_true_random=False),
+    outages=st.lists(st.tuples(st.integers(0, 12), st.integers(1, 40)), max_size=STRIKES - 1),
 )
-
-
-@given(steps=steps, seed=st.integers(0, 2**32 - 1))
-def test_everything_queued_is_taken_once_until_queued_again(
-    steps: list[tuple[str, object]], seed: int
+def test_every_text_gets_its_vector_but_those_the_model_always_fails_on(
+    poisoned: list[bool], order: random.Random, outages: list[tuple[int, int]]
 ) -> None:
-    queue = _Queue(HybridIndex.__new__(HybridIndex), random.Random(seed))
-    waiting: set[int] = set()
-    for op, arg in steps:
-        if op == "add":
-            assert isinstance(arg, list)
-            assert queue.add(arg) == len(set(arg) - waiting)  # what was not queued yet
-            waiting |= set(arg)
-        else:
-            assert isinstance(arg, int)
-            batch = queue.take(arg)
-            assert len(batch) == min(arg, len(waiting)) == len(set(batch))
-            assert set(batch) <= waiting
-            waiting -= set(batch)
-        assert len(queue) == len(waiting)
-    assert set(queue.take(len(waiting) + 1)) == waiting and len(queue) == 0
+    texts = [f"request {n}" + (" §" if bad else "") for n, bad in enumerate(poisoned)]
+    board = Board(texts)
+    model = Outages(outages)
+    index = HybridIndex(model)
 
+    async def run() -> Embeddings:
+        embeddings = Embeddings(board, board, lambda t, d: t, lambda r: True, order)  # type: ignore[arg-type]
+        embeddings.pause = lambda failures: 0.0
+        for sid, text in enumerate(texts):
+            index.put(sid, text, None)
+        embeddings.queue(1, index, list(range(len(texts))))
+        await embeddings.idle()
+        await embeddings.close()
+        return embeddings
 
-def test_two_processes_take_a_board_in_different_orders() -> None:
-    board = range(1000)
-    first = _Queue(HybridIndex.__new__(HybridIndex), random.Random(1))
-    second = _Queue(HybridIndex.__new__(HybridIndex), random.Random(2))
-    first.add(board)
-    second.add(board)
-    a, b = first.take(100), second.take(100)
-    assert len(set(a) & set(b)) < 30  # about 10 by chance; the same order would share 100
+    embeddings = asyncio.run(asyncio.wait_for(run(), 60))
+    bad = {sid for sid, flag in enumerate(poisoned) if flag}
+    # Fewer outages than STRIKES never set a readable text aside; an unreadable one always is.
+    assert set(embeddings.set_aside) == bad
+    assert set(index.missing()) == bad
+    assert set(board.saved) == set(range(len(texts))) - bad
+    assert embeddings.waiting() == 0 and embeddings.progress == {}

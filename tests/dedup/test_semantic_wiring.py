@@ -231,3 +231,117 @@ async def test_a_failing_model_leaves_the_words(
     await service.embeddings.idle()
     assert index.missing() == []
     assert [row.id for row, _ in await service.similar(cid, "freeze")] == [first.posted.id]
+
+
+class Picky:
+    """The tiny model under another name, failing on every batch that holds a `§`, or on
+    everything while `down` is set; it counts its calls."""
+
+    def __init__(self, tiny_model: Path) -> None:
+        from cogs.suggestions.similarity.semantic import load_embedder
+
+        self.model = load_embedder(tiny_model)
+        self.name, self.dim, self.baseline = "picky", self.model.dim, self.model.baseline
+        self.down = False
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> object:
+        self.calls += 1
+        if self.down:
+            raise MemoryError("engine out of memory")
+        if any("§" in text for text in texts):
+            raise ValueError("tokenizer: cannot read '§'")
+        return self.model.encode(texts)
+
+
+async def board_under(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path, texts: list[str]
+) -> tuple[SuggestionService, int, list[int], Picky]:
+    """`texts` posted under the tiny model, then a restart with `Picky`: every suggestion
+    waits for its vector under the new name."""
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    service = app.services.get(SuggestionService)
+    alice = await member(app, "alice")
+    cid, aid = alice.community.id, alice.member.account_id
+    ids = []
+    for text in texts:
+        sub = await service.submit(cid, aid, text.replace("§", ""), "", None, force=True)
+        assert sub.posted is not None
+        if "§" in text:  # the model of the first run read it; the new one will not
+            await service.edit(
+                cid, sub.posted.id, aid, admin=True, window=timedelta(days=1), title=text
+            )
+        ids.append(sub.posted.id)
+    await service.embeddings.idle()
+    again = await App.create(settings, clock, engine=engine, migrate=False)
+    service = again.services.get(SuggestionService)
+    picky = Picky(tiny_model)
+    service._make_index = lambda: HybridIndex(picky)  # type: ignore[method-assign]
+    return service, cid, ids, picky
+
+
+FEATURES = [f"Feature request number {n}: export the board as a spreadsheet" for n in range(19)]
+
+
+async def test_a_text_the_model_always_fails_on_is_set_aside_and_holds_up_nothing(
+    engine: AsyncEngine,
+    clock: FakeClock,
+    tmp_path: Path,
+    tiny_model: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from cogs.suggestions.embeddings import STRIKES
+    from storage.suggestions.vectors import VectorRepo
+
+    texts = [*FEATURES[:9], "Crash when a title holds § signs", *FEATURES[9:]]
+    service, cid, ids, picky = await board_under(engine, clock, tmp_path, tiny_model, texts)
+    poison = ids[9]
+    index = await service.index(cid)
+    assert isinstance(index, HybridIndex) and len(index.missing()) == len(texts)
+    # Bounded: before, the batch holding the text was tried again and again, with the rest.
+    await asyncio.wait_for(service.embeddings.idle(), 60)
+    assert index.missing() == [poison]
+    assert service.embeddings.set_aside.keys() == {poison}
+    assert await VectorRepo(service.repo.engine).count("picky") == len(texts) - 1
+    told = [r for r in caplog.records if r.levelname == "ERROR" and str(poison) in r.getMessage()]
+    assert len(told) == 1 and "cannot read" in told[0].getMessage()
+    # Found by its words meanwhile; the model is not asked again about the same text.
+    hits = await service.similar(cid, "crash title signs")
+    assert hits[0][0].id == poison
+    calls = picky.calls
+    service.embeddings.queue(cid, index, [poison])
+    await service.embeddings.idle()
+    assert picky.calls == calls and index.missing() == [poison]
+    assert STRIKES > 1
+    # An edit that the model can read gives it its vector.
+    await service.edit(
+        cid, poison, 1, admin=True, window=timedelta(days=1), title="Crash when a title holds signs"
+    )
+    await service.embeddings.idle()
+    assert index.missing() == [] and service.embeddings.set_aside == {}
+
+
+async def test_a_model_that_fails_on_everything_sets_nothing_aside(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
+) -> None:
+    from cogs.suggestions.embeddings import BATCH, STRIKES
+
+    service, cid, _ids, picky = await board_under(engine, clock, tmp_path, tiny_model, FEATURES[:3])
+    picky.down = True
+    index = await service.index(cid)
+    assert isinstance(index, HybridIndex)
+    # Each try: the batch, each text alone, one probe; more tries than STRIKES before it is up.
+    outage = (STRIKES + 1) * (1 + min(BATCH, 3) + 1)
+
+    class Recovering(Picky):
+        def encode(self, texts: list[str]) -> object:
+            self.down = self.calls < outage
+            return super().encode(texts)
+
+    recovering = Recovering(Path(tiny_model))
+    recovering.calls = picky.calls
+    index.embedder = recovering  # type: ignore[assignment]
+    await asyncio.wait_for(service.embeddings.idle(), 60)
+    assert recovering.calls > outage
+    assert index.missing() == [] and service.embeddings.set_aside == {}
