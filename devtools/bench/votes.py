@@ -16,6 +16,10 @@ member presses at the same moment; 500 by default), in rounds on a fresh databas
   (`--baseline-members` of them) created one transaction each, as before they were created
   together (the vote writer and the identity cache as in the first round), on a fifth
   suggestion.
+- with `--model NAME` (a `dedup_model`), "members press, suggestions posted": the same members
+  press the +1 of a sixth suggestion while one author posts suggestions one after another
+  (each embedded in the model's worker thread, compared with the board, stored): its figures
+  beside "members press" tell whether embedding slows a burst of votes.
 
 Every press carries a receipt (a delivery id, as the Telegram and Discord adapters pass), which
 the vote writer records with the vote. For each round it prints presses per second, the time of
@@ -174,15 +178,49 @@ async def _round(
     }
 
 
+#: What the author posts during the round with a model: English and Chinese requests, each
+#: posted with a number so that no text is embedded twice.
+POSTED = (
+    "Let me pin a message in the group chat",
+    "Show who read my message in a group",
+    "Scheduled messages that send themselves later",
+    "希望可以设置消息免打扰的时间段",
+    "支持把聊天记录导出成文件",
+    "群里的投票可以匿名吗",
+)
+
+
+async def _poster(app: App, author: Context, stop: asyncio.Event) -> int:
+    """Post suggestions one after another until `stop`; how many were posted."""
+    from cogs.suggestions.service import SuggestionService
+
+    service = app.services.get(SuggestionService)
+    posted = 0
+    while not stop.is_set():
+        text = f"{POSTED[posted % len(POSTED)]} ({posted})"
+        sub = await service.submit(
+            author.community.id, author.member.account_id, text, "", None, force=True
+        )
+        assert sub.posted is not None
+        posted += 1
+    return posted
+
+
 async def run(
-    members: int, concurrency: int, db: str | None, baseline_members: int = 500
+    members: int,
+    concurrency: int,
+    db: str | None,
+    baseline_members: int = 500,
+    model: str | None = None,
 ) -> dict[str, Any]:
     from cogs.suggestions.service import SuggestionService
 
     postgres = bool(db) and not str(db).startswith("sqlite")
     with tempfile.TemporaryDirectory() as tmp:
         async with ScratchDb(db) as engine:
-            settings = FanloopSettings.model_validate({"data_dir": tmp, "log_level": "WARNING"})
+            settings = FanloopSettings.model_validate(
+                {"data_dir": tmp, "log_level": "WARNING", "dedup_model": model}
+            )
             app = await App.create(settings, SystemClock(), engine=engine, migrate=False)
             author = await _context(app, "author", "Author")
             cid = author.community.id
@@ -194,6 +232,7 @@ async def run(
                 "Bigger fonts in settings",
                 "Export my data",
                 "Widgets on the home screen",
+                "Search in the chat history",
             )
             for title in titles:
                 sub = await s.submit(cid, author.member.account_id, title, "", None, force=True)
@@ -229,6 +268,28 @@ async def run(
                 rounds.append(
                     await _round(app, counter, name, n, concurrency, act, cid, sid, receipts)
                 )
+            posting: dict[str, Any] | None = None
+            if model is not None:
+
+                async def press_posting(ctx: Context) -> object:
+                    return await d.press(ctx, f"sv:{sids[5]}")
+
+                stop = asyncio.Event()
+                poster = asyncio.create_task(_poster(app, author, stop))
+                posting = await _round(
+                    app,
+                    counter,
+                    "members press, posts",
+                    members,
+                    concurrency,
+                    press_posting,
+                    cid,
+                    sids[5],
+                    "posting",
+                )
+                stop.set()
+                posting["posted"] = await poster
+                posting["posted_per_s"] = round(posting["posted"] / posting["seconds"], 1)
             n = min(members, baseline_members)
             # The first round's baseline: other new members, each created in a transaction of
             # its own (the rest of the path as in the first round).
@@ -285,7 +346,12 @@ async def run(
             "cpu_ratio": round(before_new["cpu_ms"] / new["cpu_ms"], 1) if new["cpu_ms"] else None,
             "load_avg": new["load_avg"],
         },
-        "votes_ok": all(r["votes"] == r["presses"] for r in [*rounds, before_new, before]),
+        "votes_ok": all(
+            r["votes"] == r["presses"]
+            for r in [*rounds, before_new, before, *([posting] if posting else [])]
+        ),
+        "model": model,
+        "posting": posting,
     }
 
 
@@ -312,6 +378,15 @@ def summary(result: dict[str, Any]) -> str:
         f"  known members: {result['speedup']}x the presses/s of the path before "
         f"({result['baseline']['presses']} presses, same run)"
     )
+    posting = result["posting"]
+    if posting is not None:
+        known = result["rounds"][1]
+        lines.append(
+            f"  while {posting['posted']} suggestions were posted ({posting['posted_per_s']:g}/s, "
+            f"{result['model']}): {posting['per_s']:.0f} presses/s, p99 "
+            f"{posting['p99_ms']:.1f} ms; without: {known['per_s']:.0f} presses/s, p99 "
+            f"{known['p99_ms']:.1f} ms"
+        )
     lines.append(f"  votes counted: {ok}")
     return "\n".join(lines)
 
@@ -321,7 +396,9 @@ def bench(args: argparse.Namespace) -> int:
         print("fanloop bench votes: sizes must be positive", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING)
-    result = runtime.run(run(args.members, args.concurrency, args.db, args.baseline_members))
+    result = runtime.run(
+        run(args.members, args.concurrency, args.db, args.baseline_members, args.model)
+    )
     print(json.dumps(result) if args.json else summary(result))
     return 0 if result["votes_ok"] else 1
 
@@ -339,6 +416,11 @@ def register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     p.add_argument(
         "--db", help="database URL (default: a temporary SQLite file; PostgreSQL: a new schema)"
+    )
+    p.add_argument(
+        "--model",
+        help="a dedup_model: one more round of presses while suggestions are posted (each "
+        "embedded off the event loop), beside the round without",
     )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(func=bench)

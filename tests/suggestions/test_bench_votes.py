@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,20 @@ def test_bench_votes_counts_every_vote(db_kind: str, capsys: pytest.CaptureFixtu
     assert new["per_s"] == result["rounds"][0]["per_s"]
     assert new["baseline_cpu_ms"] == new_before["cpu_ms"] and new["cpu_ratio"] > 0
     assert all("load_avg" in r for r in [*result["rounds"], before, new_before])
+
+
+def test_bench_votes_with_a_model_presses_while_suggestions_are_posted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.dedup.conftest import save_tiny_model
+
+    model = save_tiny_model(tmp_path / "model")
+    args = ["--members", "12", "--concurrency", "4", "--baseline-members", "5"]
+    assert fanloop(["bench", "votes", *args, "--model", str(model), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    posting = result["posting"]
+    assert posting["round"] == "members press, posts"
+    assert posting["votes"] == posting["presses"] == 12 and result["votes_ok"]
+    assert posting["posted"] >= 1 and result["model"] == str(model)
+    assert fanloop(["bench", "votes", *args, "--model", str(model)]) == 0
+    assert "suggestions were posted" in capsys.readouterr().out
