@@ -14,6 +14,8 @@
   it is set aside, logged once with the model's reason and counted in `set_aside`: it is found
   by its words only, until an edit changes its text. When the model fails on everything (out of
   memory, say) nothing is struck: the batch is tried again after a pause.
+- Communities take turns, a batch each, so one board re-embedded whole (a model change) does
+  not hold up the suggestions of the others.
 - Each process takes its queue in its own random order. Processes that start on one board
   together (a model change, a deploy) then mostly read what the others stored instead of making
   the same vectors in step: k processes re-embed a board about k times faster, not k times over.
@@ -197,6 +199,9 @@ class Embeddings:
         failures = 0
         while self._queue:
             community_id, queue = next(iter(self._queue.items()))
+            # Round robin: this community goes behind the others, so a board being re-embedded
+            # whole does not keep another community's new suggestions waiting.
+            self._queue[community_id] = self._queue.pop(community_id)
             batch = queue.take(BATCH)
             if not batch:
                 del self._queue[community_id]

@@ -93,3 +93,28 @@ def test_every_text_gets_its_vector_but_those_the_model_always_fails_on(
     assert set(index.missing()) == bad
     assert set(board.saved) == set(range(len(texts))) - bad
     assert embeddings.waiting() == 0 and embeddings.progress == {}
+
+
+def test_communities_take_turns() -> None:
+    """A board being re-embedded whole does not keep another community's suggestion waiting."""
+    texts = [f"request {n}" for n in range(5 * BATCH)] + ["another community's request"]
+    board = Board(texts)
+    late = len(texts) - 1
+    board.rows[late] = IndexRow(late, 2, texts[late], "", "open", False)
+    model = Outages([])
+    big, small = HybridIndex(model), HybridIndex(model)
+
+    async def run() -> None:
+        embeddings = Embeddings(board, board, lambda t, d: t, lambda r: True)  # type: ignore[arg-type]
+        for sid in range(late):
+            big.put(sid, texts[sid], None)
+        small.put(late, texts[late], None)
+        embeddings.queue(1, big, list(range(late)))
+        embeddings.queue(2, small, [late])
+        await embeddings.idle()
+        await embeddings.close()
+
+    asyncio.run(asyncio.wait_for(run(), 60))
+    assert big.missing() == [] and small.missing() == []
+    # The first batch of the big board, then the other community's suggestion.
+    assert model.seen.index(texts[late]) == BATCH
