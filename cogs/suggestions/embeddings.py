@@ -10,9 +10,9 @@
   Progress is logged and kept in `progress`.
 - A text the model fails on does not hold up the rest: a batch that fails is embedded text by
   text, and a text the model fails on, when it embeds a probe text right after, is tried again
-  after the rest of its queue. After `STRIKES` such failures
-  it is set aside, logged once with the model's reason and counted in `set_aside`: it is found
-  by its words only, until an edit changes its text. When the model fails on everything (out of
+  after the rest of its queue. After `STRIKES` such failures it is set aside, logged once with
+  the model's reason and counted in `set_aside`: it is found by its words only, until an edit
+  changes its text. When the model fails on everything (out of
   memory, say) nothing is struck: the batch is tried again after a pause.
 - Communities take turns, a batch each, so one board re-embedded whole (a model change) does
   not hold up the suggestions of the others.
@@ -70,17 +70,20 @@ class _Queue:
 
     def add(self, sids: Iterable[int]) -> int:
         """Queue `sids`; how many were not queued already."""
-        new = [sid for sid in dict.fromkeys(sids) if sid not in self._waiting]
+        new = self._new(sids)
         self._rng.shuffle(new)
         self._order.extend(new)
-        self._waiting.update(new)
         return len(new)
 
     def later(self, sids: Iterable[int]) -> None:
         """Queue `sids` to be taken after everything queued now."""
+        self._order[:0] = self._new(sids)
+
+    def _new(self, sids: Iterable[int]) -> list[int]:
+        """Those of `sids` not waiting yet, now marked waiting (their place is the caller's)."""
         new = [sid for sid in dict.fromkeys(sids) if sid not in self._waiting]
-        self._order[:0] = new
         self._waiting.update(new)
+        return new
 
     def take(self, count: int) -> list[int]:
         batch = self._order[-count:]
@@ -127,8 +130,7 @@ class Embeddings:
     async def store(self, index: HybridIndex, sid: int, text: str, vector: Vectors) -> None:
         """Keep a vector the service just made (its own post or edit); best effort: a failure
         only means it is made again on a later start."""
-        self.set_aside.pop(sid, None)
-        self._strikes.pop(sid, None)
+        self._forgive(sid)
         try:
             await self.vectors.save(index.model, [(sid, text_hash(text), to_bytes(vector))])
         except Exception as exc:
@@ -274,8 +276,7 @@ class Embeddings:
             ready.update(made)
             again = [sid for sid in todo if sid not in made and not self._struck_out(sid, todo)]
         for sid, vector in ready.items():
-            self.set_aside.pop(sid, None)
-            self._strikes.pop(sid, None)
+            self._forgive(sid)
             index.set_vector(sid, texts[sid], vector)
         return again
 
@@ -311,6 +312,11 @@ class Embeddings:
             count = self._strikes.get(sid, (0, ""))[0] + 1
             self._strikes[sid] = (count, f"{type(why).__name__}: {why}")
         return ready
+
+    def _forgive(self, sid: int) -> None:
+        """`sid` has its vector: its failures, if any, are forgotten."""
+        self.set_aside.pop(sid, None)
+        self._strikes.pop(sid, None)
 
     def _struck_out(self, sid: int, texts: dict[int, str]) -> bool:
         """Whether `sid`, which the model just failed on, is set aside now."""

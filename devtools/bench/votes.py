@@ -16,7 +16,7 @@ member presses at the same moment; 500 by default), in rounds on a fresh databas
   (`--baseline-members` of them) created one transaction each, as before they were created
   together (the vote writer and the identity cache as in the first round), on a fifth
   suggestion.
-- with `--model NAME` (a `dedup_model`), "members press, suggestions posted": the same members
+- with `--model NAME` (a `dedup_model`), "members press, posts": the same members
   press the +1 of a sixth suggestion while one author posts suggestions one after another
   (each embedded in the model's worker thread, compared with the board, stored): its figures
   beside "members press" tell whether embedding slows a burst of votes.
