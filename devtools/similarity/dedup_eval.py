@@ -30,11 +30,11 @@ def index_factory(args: argparse.Namespace, command: str) -> Callable[[], Simila
     from cogs.suggestions.similarity.semantic import ModelError
 
     try:
-        make_index(args.model, args.semantic_weight)
+        make_index(args.model, args.semantic_weight, args.paraphrase_floor)
     except (ModelError, ValueError) as exc:
         print(f"fanloop {command}: {exc}", file=sys.stderr)
         return None
-    return lambda: make_index(args.model, args.semantic_weight)
+    return lambda: make_index(args.model, args.semantic_weight, args.paraphrase_floor)
 
 
 def dedup_eval(args: argparse.Namespace) -> int:
@@ -182,4 +182,11 @@ def add_model_args(p: Any) -> None:
         type=float,
         default=None,
         help="share of the semantic score in the hybrid score (default: the index's, 0.35)",
+    )
+    p.add_argument(
+        "--paraphrase-floor",
+        type=float,
+        default=None,
+        help="share of the semantic score a same-language post scores at least "
+        "(default: the index's, 0.55; 0 for the blend alone)",
     )

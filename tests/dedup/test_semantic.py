@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cogs.suggestions.similarity import LIKELY_DUPLICATE, RELATED, make_index
 from cogs.suggestions.similarity.dedup_index import DedupIndex
-from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.hybrid import PARAPHRASE_FLOOR, HybridIndex
 from cogs.suggestions.similarity.semantic import (
     MODEL_NAME_LENGTH,
     EnsembleEmbedder,
@@ -49,7 +49,31 @@ def test_finds_paraphrases_that_share_no_word(tiny_model: Path) -> None:
         assert expected not in [d for d, _ in lexical.query(query, k=5)], query
         hits = hybrid.query(query, k=3)
         assert hits[0][0] == expected, (query, hits)
-        assert hits[0][1] == pytest.approx(0.5, abs=1e-6)  # weight x cosine 1, lexical 0
+        # Lexical 0 and cosine 1: the floor (0.55) of the meaning, above the blend (0.5 x 1).
+        assert hits[0][1] == pytest.approx(PARAPHRASE_FLOOR, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("weight", "floor", "score"),
+    [(0.35, 0.0, 0.35), (0.35, 0.55, 0.55), (0.8, 0.55, 0.8), (0.0, 0.55, None)],
+)
+def test_a_paraphrase_scores_the_floor_of_its_meaning_unless_the_blend_is_higher(
+    tiny_model: Path, weight: float, floor: float, score: float | None
+) -> None:
+    index = make_index(tiny_model, weight, floor)
+    index.add_many(DOCS.items())
+    hits = dict(index.query("freeze", k=5))  # no word in common with 1, the same meaning
+    assert hits.get(1) == (None if score is None else pytest.approx(score, abs=1e-6))
+
+
+def test_the_floor_leaves_posts_whose_words_match_as_the_blend_scores_them(
+    tiny_model: Path,
+) -> None:
+    blend, floored = make_index(tiny_model, 0.35, 0.0), make_index(tiny_model, 0.35, 0.55)
+    blend.add_many(DOCS.items())
+    floored.add_many(DOCS.items())
+    for query in ("app crash at start", "crash at start", "dark mode", "login slow", "闪退"):
+        assert floored.query(query, k=5)[0] == blend.query(query, k=5)[0], query
 
 
 def test_identical_text_scores_one_and_unrelated_stays_low(tiny_model: Path) -> None:

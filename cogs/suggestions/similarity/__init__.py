@@ -37,14 +37,20 @@ class SimilarityIndex(Protocol):
     def __len__(self) -> int: ...
 
 
-def make_index(model: str | Path | None = None, weight: float | None = None) -> SimilarityIndex:
+def make_index(
+    model: str | Path | None = None, weight: float | None = None, floor: float | None = None
+) -> SimilarityIndex:
     """The lexical engine, or with `model` (a name in `semantic.BUILTIN` or a model2vec folder)
-    the hybrid one."""
+    the hybrid one (`weight` and `floor`: `HybridIndex`'s, its defaults when None)."""
     if model is None:
         from cogs.suggestions.similarity.dedup_index import DedupIndex
 
         return DedupIndex()
-    from cogs.suggestions.similarity.hybrid import DEFAULT_WEIGHT, HybridIndex
+    from cogs.suggestions.similarity.hybrid import DEFAULT_WEIGHT, PARAPHRASE_FLOOR, HybridIndex
     from cogs.suggestions.similarity.semantic import load_embedder
 
-    return HybridIndex(load_embedder(model), DEFAULT_WEIGHT if weight is None else weight)
+    return HybridIndex(
+        load_embedder(model),
+        DEFAULT_WEIGHT if weight is None else weight,
+        PARAPHRASE_FLOOR if floor is None else floor,
+    )

@@ -22,9 +22,13 @@ The nearest-vector pass ranks by the query-side half of this (the raw cosine min
 mean cosine to the language, over one minus it), which needs no per-row work.
 
 **Blend.** For a candidate in the query's language the score is
-`(1 - weight) * lexical + weight * semantic`; across languages, where words cannot match, the
-score is `semantic` alone (or the blend, when shared words such as product names make it
-higher). Identical texts score 1.0, unrelated texts near 0, so the cut-offs keep their meaning.
+`(1 - weight) * lexical + weight * semantic`, and never less than `floor * semantic`; across
+languages, where words cannot match, the score is `semantic` alone (or the blend, when shared
+words such as product names make it higher). The floor is for a post that says the same in other
+words: with no word in common the blend gives it `weight * semantic` (0.35 of it), below a post
+that shares one incidental word ("app", "phone"), so it was seldom listed; `floor * semantic`
+(0.55 of it) lists it without moving the posts whose words match. Identical texts score 1.0,
+unrelated texts near 0, so the cut-offs keep their meaning.
 
 **Vectors may come later.** `put(doc, text, None)` indexes the words now and the vector when it
 is ready (`set_vector`): a suggestion waiting for its vector is still found by its words.
@@ -51,6 +55,10 @@ from cogs.suggestions.similarity.text import LANGUAGES, language
 #: Share of the semantic score in the final score of a same-language candidate (measured on the
 #: dev sets: 0.3-0.45 is a plateau; see docs/dedup.md).
 DEFAULT_WEIGHT = 0.35
+#: A same-language candidate scores at least this share of its semantic score (its meaning
+#: alone, as a candidate in the other language is scored by its meaning alone): the highest of
+#: the shares tried that leaves every dev set's figures at least as good (see docs/dedup.md).
+PARAPHRASE_FLOOR = 0.55
 #: Nearest vectors (by normalised coarse score) added to the lexical shortlist.
 SEMANTIC_SHORTLIST = 64
 #: Dimensions of the reduced space for the first pass over all vectors.
@@ -248,12 +256,17 @@ class VectorStore:
 class HybridIndex:
     """A `SimilarityIndex` that adds an embedding model's view to the lexical engine."""
 
-    def __init__(self, embedder: Embedder, weight: float = DEFAULT_WEIGHT) -> None:
+    def __init__(
+        self, embedder: Embedder, weight: float = DEFAULT_WEIGHT, floor: float = PARAPHRASE_FLOOR
+    ) -> None:
         if not 0.0 <= weight <= 1.0:
             raise ValueError("weight must be between 0 and 1")
+        if not 0.0 <= floor <= 1.0:
+            raise ValueError("floor must be between 0 and 1")
         self.embedder = embedder
         self._layout = layout(embedder)
         self._weight = weight
+        self._floor = floor
         self._lexical = DedupIndex()
         self._vectors = VectorStore(embedder.dim)
         self._lang: dict[int, int] = {}
@@ -375,8 +388,10 @@ class HybridIndex:
         blend = (1.0 - w) * lex + w * sem
         # A document without its vector yet is scored by its words alone.
         blend = np.where(with_vector, blend, lex)
+        # Across languages the meaning alone; in the query's language at least `floor` of it.
         # Weight 0 is the lexical engine alone, in every language.
-        score = np.where(cross, np.maximum(blend, sem), blend) if w > 0 else blend
+        alone = np.where(cross, sem, self._floor * sem)
+        score = np.maximum(blend, alone) if w > 0 else blend
         hits = [(d, float(s)) for d, s in zip(docs, score.tolist(), strict=True) if s > _EPSILON]
         hits.sort(key=lambda hit: (-hit[1], hit[0]))
         return hits[:k]
