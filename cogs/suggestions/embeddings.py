@@ -35,7 +35,7 @@ import numpy as np
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import Vectors, from_bytes, text_hash, to_bytes
 from storage.suggestions.posts import IndexRow, SuggestionRepo
-from storage.suggestions.vectors import VectorRepo
+from storage.suggestions.vectors import StoredText, VectorRepo
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,27 @@ class Embeddings:
             log.warning("could not store the vector of suggestion %d: %s", sid, exc)
 
     async def load(self, community_id: int, index: HybridIndex, excluded_status: str) -> None:
-        """Fill a new index from the database: stored vectors at once, the rest queued."""
+        """Fill a new index from the database: stored vectors at once, the rest queued. The
+        index is filled in a worker thread (seconds of work for a large board: the event loop
+        keeps serving votes meanwhile); nothing else holds the new index until it returns."""
         rows = await self.vectors.for_index(
             community_id, index.model, excluded_status=excluded_status
         )
+        missing = await asyncio.to_thread(self._fill, index, rows)
+        if missing:
+            log.info(
+                "community %d: %d of %d suggestions have no vector for %s yet; embedding them "
+                "in the background (they are found by their words meanwhile)",
+                community_id,
+                len(missing),
+                len(rows),
+                index.model,
+            )
+            self.queue(community_id, index, missing)
+
+    def _fill(self, index: HybridIndex, rows: Sequence[StoredText]) -> list[int]:
+        """Index `rows` (a new index), each with its stored vector when that was made from its
+        text now; the ids still waiting for a vector."""
         texts = [self._text_of(r.title, r.details) for r in rows]
         fresh = [
             r.vector is not None and r.text_hash == text_hash(text)
@@ -154,17 +171,7 @@ class Embeddings:
         if decoded is None:
             fresh = [False] * len(rows)
         index.put_many([(r.id, text) for r, text in zip(rows, texts, strict=True)], decoded, fresh)
-        missing = index.missing()
-        if missing:
-            log.info(
-                "community %d: %d of %d suggestions have no vector for %s yet; embedding them "
-                "in the background (they are found by their words meanwhile)",
-                community_id,
-                len(missing),
-                len(rows),
-                index.model,
-            )
-            self.queue(community_id, index, missing)
+        return index.missing()
 
     def queue(self, community_id: int, index: HybridIndex, sids: Sequence[int]) -> None:
         held = self._queue.get(community_id)

@@ -154,7 +154,10 @@ class SuggestionService:
                     rows = await self.repo.all_for_index(
                         community_id, excluded_status=SuggestionStatus.DUPLICATE
                     )
-                    idx.add_many((sid, _doc(title, details)) for sid, _cid, title, details in rows)
+                    # In a worker thread, as `Embeddings.load` fills a hybrid index: seconds
+                    # for a large board, and the event loop keeps serving votes meanwhile.
+                    docs = [(sid, _doc(title, details)) for sid, _cid, title, details in rows]
+                    await asyncio.to_thread(idx.add_many, docs)
                 if generation == self._generation:  # else read before a resync: not kept
                     self._indexes[community_id] = idx
             return idx

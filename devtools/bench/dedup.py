@@ -162,7 +162,7 @@ def bench_dedup(args: argparse.Namespace) -> int:
         texts = list(board(args.size, 7))
         queries = _queries(texts, args.queries, 8)
         sample = args.size if args.embed_all else args.embed_sample
-        semantic = measure_semantic(load_embedder(args.model), texts, queries, sample)
+        semantic = measure_semantic(load_embedder(args.model), texts, queries, sample, db=args.db)
         del texts
         gc.collect()
     results = run(args.size, args.queries, baseline_size, make_index, "engine")
@@ -206,7 +206,8 @@ def bench_dedup(args: argparse.Namespace) -> int:
         print(
             f"  start-up:        {s['startup_s']:.2f} s ({s['startup_cpu_s']:.2f} s CPU) to read "
             f"{s['size']:,} suggestions with their stored vectors, "
-            f"{s['startup_rss_mb']:.1f} MB RSS growth"
+            f"{s['startup_rss_mb']:.1f} MB RSS growth; the event loop held up to "
+            f"{s['startup_loop_held_ms']:,.0f} ms at a time meanwhile"
         )
         print(
             f"  query latency:   p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, "
@@ -238,5 +239,10 @@ def register_bench(bench_subparsers: Any) -> None:
         help="with --model: suggestions embedded for real (the rest get stand-in vectors)",
     )
     p.add_argument("--embed-all", action="store_true", help="with --model: embed every one")
+    p.add_argument(
+        "--db",
+        help="with --model: database the start-up reads (default: a temporary SQLite file; "
+        "PostgreSQL: a new schema, dropped after)",
+    )
     add_model_args(p)
     p.set_defaults(func=bench_dedup)

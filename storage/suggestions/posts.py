@@ -20,7 +20,8 @@ from storage.util import new_id
 #: (`add_event`: posted, status, merged, unmerged, hidden, shown, edited, deleted, restored,
 #: response) publishes {"id": sid}.
 TOPIC = "suggestion"
-# Rows read per part when a whole board is read (`board_entries`, `vote_seconds`).
+# Rows read per part when a whole board is read (`board_entries`, `vote_seconds`, the
+# similarity index's `all_for_index` and `VectorRepo.for_index`).
 PART = 1000
 
 
@@ -252,14 +253,18 @@ class SuggestionRepo:
         self, community_id: int | None = None, *, excluded_status: str
     ) -> list[tuple[int, int, str, str]]:
         """(id, community, title, details) of every visible suggestion not in `excluded_status`
-        (the duplicates, which a merge closed)."""
+        (the duplicates, which a merge closed), read in parts as `board_entries`."""
         q = select(
             suggestions.c.id, suggestions.c.community_id, suggestions.c.title, suggestions.c.details
         ).where(suggestions.c.hidden.is_(False), suggestions.c.status != excluded_status)
         if community_id is not None:
             q = q.where(suggestions.c.community_id == community_id)
+        out: list[tuple[int, int, str, str]] = []
         async with self.engine.connect() as conn:
-            return [(r.id, r.community_id, r.title, r.details) for r in await conn.execute(q)]
+            result = await conn.stream(q)
+            async for part in result.partitions(PART):
+                out.extend((r[0], r[1], r[2], r[3]) for r in part)
+        return out
 
     async def index_rows(self, ids: Sequence[int]) -> list[IndexRow]:
         """The suggestions `ids` as the index sees them (any community, hidden ones too)."""

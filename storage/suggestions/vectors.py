@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.suggestions.posts import PART
 from storage.suggestions.schema import suggestion_vectors, suggestions
 
 #: Rows written per statement.
@@ -38,7 +39,8 @@ class VectorRepo:
         self, community_id: int, model: str, *, excluded_status: str
     ) -> list[StoredText]:
         """Every visible suggestion of the community not in `excluded_status`, with its vector
-        under `model` where there is one (one query: a left join)."""
+        under `model` where there is one (one query: a left join), read in parts, letting other
+        tasks run between them (a board may hold 100,000)."""
         s, v = suggestions.c, suggestion_vectors.c
         q = (
             select(s.id, s.title, s.details, v.text_hash, v.vector)
@@ -53,9 +55,12 @@ class VectorRepo:
                 s.status != excluded_status,
             )
         )
+        out: list[StoredText] = []
         async with self.engine.connect() as conn:
-            result = await conn.execute(q)
-            return [StoredText(r.id, r.title, r.details, r.text_hash, r.vector) for r in result]
+            result = await conn.stream(q)
+            async for part in result.partitions(PART):
+                out.extend(StoredText(r[0], r[1], r[2], r[3], r[4]) for r in part)
+        return out
 
     async def stored(self, model: str, ids: Sequence[int]) -> dict[int, tuple[str, bytes]]:
         """(text hash, vector) of the suggestions `ids` that have one under `model`."""
