@@ -12,8 +12,9 @@
   text, and a text the model fails on, when it embeds a probe text right after, is tried again
   after the rest of its queue. After `STRIKES` such failures it is set aside, logged once with
   the model's reason and counted in `set_aside`: it is found by its words only, until an edit
-  changes its text. When the model fails on everything (out of
-  memory, say) nothing is struck: the batch is tried again after a pause.
+  changes its text. The mark is stored with the vectors (an empty vector and the text's hash),
+  so a restart, or another process, does not try that text again. When the model fails on
+  everything (out of memory, say) nothing is struck: the batch is tried again after a pause.
 - Communities take turns, a batch each, so one board re-embedded whole (a model change) does
   not hold up the suggestions of the others.
 - Each process takes its queue in its own random order. Processes that start on one board
@@ -35,7 +36,7 @@ import numpy as np
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import Vectors, from_bytes, text_hash, to_bytes
 from storage.suggestions.posts import IndexRow, SuggestionRepo
-from storage.suggestions.vectors import StoredText, VectorRepo
+from storage.suggestions.vectors import SET_ASIDE, StoredText, VectorRepo
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,9 @@ class Embeddings:
         rows = await self.vectors.for_index(
             community_id, index.model, excluded_status=excluded_status
         )
-        missing = await asyncio.to_thread(self._fill, index, rows)
+        missing, aside = await asyncio.to_thread(self._fill, index, rows)
+        self.set_aside.update(aside)
+        missing = [sid for sid in missing if sid not in aside]
         if missing:
             log.info(
                 "community %d: %d of %d suggestions have no vector for %s yet; embedding them "
@@ -155,14 +158,20 @@ class Embeddings:
             )
             self.queue(community_id, index, missing)
 
-    def _fill(self, index: HybridIndex, rows: Sequence[StoredText]) -> list[int]:
+    def _fill(
+        self, index: HybridIndex, rows: Sequence[StoredText]
+    ) -> tuple[list[int], dict[int, str]]:
         """Index `rows` (a new index), each with its stored vector when that was made from its
-        text now; the ids still waiting for a vector."""
+        text now. Returns the ids still waiting for a vector, and those of them whose text is
+        marked set aside (id -> the text's hash)."""
         texts = [self._text_of(r.title, r.details) for r in rows]
-        fresh = [
-            r.vector is not None and r.text_hash == text_hash(text)
-            for r, text in zip(rows, texts, strict=True)
-        ]
+        hashes = [text_hash(text) for text in texts]
+        fresh = [bool(r.vector) and r.text_hash == h for r, h in zip(rows, hashes, strict=True)]
+        aside = {
+            r.id: h
+            for r, h in zip(rows, hashes, strict=True)
+            if r.vector == SET_ASIDE and r.text_hash == h
+        }
         decoded = from_bytes(
             [r.vector or b"" for r, ok in zip(rows, fresh, strict=True) if ok],
             index.embedder.dim,
@@ -171,7 +180,7 @@ class Embeddings:
         if decoded is None:
             fresh = [False] * len(rows)
         index.put_many([(r.id, text) for r, text in zip(rows, texts, strict=True)], decoded, fresh)
-        return index.missing()
+        return index.missing(), aside
 
     def queue(self, community_id: int, index: HybridIndex, sids: Sequence[int]) -> None:
         held = self._queue.get(community_id)
@@ -264,8 +273,13 @@ class Embeddings:
         stored = await self.vectors.stored(index.model, list(texts))
         ready: dict[int, Vectors] = {}
         for sid, (digest, blob) in stored.items():
+            if digest != text_hash(texts[sid]):
+                continue  # made from an older text
+            if blob == SET_ASIDE:  # another process (or an earlier start) set it aside
+                self.set_aside[sid] = digest
+                continue
             decoded = from_bytes([blob], index.embedder.dim)
-            if decoded is not None and digest == text_hash(texts[sid]):
+            if decoded is not None:
                 ready[sid] = decoded[0]
         todo = {
             sid: text
@@ -282,6 +296,9 @@ class Embeddings:
                 )
             ready.update(made)
             again = [sid for sid in todo if sid not in made and not self._struck_out(sid, todo)]
+            await self._mark_set_aside(
+                index, [sid for sid, t in todo.items() if self.set_aside.get(sid) == text_hash(t)]
+            )
         for sid, vector in ready.items():
             self._forgive(sid)
             index.set_vector(sid, texts[sid], vector)
@@ -319,6 +336,18 @@ class Embeddings:
             count = self._strikes.get(sid, (0, ""))[0] + 1
             self._strikes[sid] = (count, f"{type(why).__name__}: {why}")
         return ready
+
+    async def _mark_set_aside(self, index: HybridIndex, sids: list[int]) -> None:
+        """Store that the model cannot embed these texts (best effort: without the mark, a
+        later start only tries them again)."""
+        if not sids:
+            return
+        try:
+            await self.vectors.save(
+                index.model, [(sid, self.set_aside[sid], SET_ASIDE) for sid in sids]
+            )
+        except Exception as exc:
+            log.warning("could not store that %d suggestions are set aside: %s", len(sids), exc)
 
     def _forgive(self, sid: int) -> None:
         """`sid` has its vector: its failures, if any, are forgotten."""

@@ -1,5 +1,7 @@
 """Suggestions' sentence embeddings, stored per model so a start reads them instead of
 re-embedding the board. Vectors are bytes here (float16, little-endian); the index decodes them.
+A row whose vector is empty (`SET_ASIDE`) marks a text the model cannot embed: its hash says
+which text, so every process and every start leaves that text to its words until it is edited.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from storage.suggestions.schema import suggestion_vectors, suggestions
 
 #: Rows written per statement.
 _CHUNK = 500
+#: The stored "vector" of a text the model cannot embed.
+SET_ASIDE = b""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class VectorRepo:
         return written
 
     async def count(self, model: str) -> int:
-        q = select(func.count()).where(suggestion_vectors.c.model == model)
+        """Vectors stored under `model` (set-aside marks not counted)."""
+        v = suggestion_vectors.c
+        q = select(func.count()).where(v.model == model, func.length(v.vector) > 0)
         async with self.engine.connect() as conn:
             return int((await conn.execute(q)).scalar_one())

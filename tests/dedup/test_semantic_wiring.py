@@ -390,12 +390,30 @@ async def test_a_text_the_model_always_fails_on_is_set_aside_and_holds_up_nothin
     await service.embeddings.idle()
     assert picky.calls == calls and index.missing() == [poison]
     assert STRIKES > 1
-    # An edit that the model can read gives it its vector.
+
+    # The mark is stored: a restart (or another process) does not ask the model again.
+    settings = FanloopSettings(data_dir=tmp_path / "data", dedup_model=tiny_model)
+    restarted = await App.create(settings, clock, engine=engine, migrate=False)
+    service = restarted.services.get(SuggestionService)
+    fresh = Picky(tiny_model)
+    service._make_index = lambda: HybridIndex(fresh)  # type: ignore[method-assign]
+    index = await service.index(cid)
+    await service.embeddings.idle()
+    assert isinstance(index, HybridIndex) and index.missing() == [poison]
+    assert service.embeddings.set_aside.keys() == {poison} and service.embeddings.waiting() == 0
+    service.embeddings.set_aside.clear()  # as a process that indexed it before the mark
+    service.embeddings.queue(cid, index, [poison])
+    await service.embeddings.idle()
+    assert fresh.calls == 0 and service.embeddings.set_aside.keys() == {poison}
+    assert await VectorRepo(service.repo.engine).count("picky") == len(texts) - 1
+
+    # An edit that the model can read gives it its vector, and the mark goes.
     await service.edit(
         cid, poison, 1, admin=True, window=timedelta(days=1), title="Crash when a title holds signs"
     )
     await service.embeddings.idle()
     assert index.missing() == [] and service.embeddings.set_aside == {}
+    assert await VectorRepo(service.repo.engine).count("picky") == len(texts)
 
 
 async def test_a_model_that_fails_on_everything_sets_nothing_aside(
