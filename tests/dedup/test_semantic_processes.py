@@ -3,7 +3,8 @@ extra), on SQLite and PostgreSQL; real processes (tests/dedup/vectors_child.py):
 
 - kill -9 one mid-board and start another: the vectors stored before the kill are kept and
   reused, the rest are made, none twice, each the vector of its suggestion's text;
-- two at once share the work: they make the board's vectors about once, not once each.
+- two at once share the work: they make the board's vectors about once, not once each;
+- a text the model cannot read, set aside by one, is not tried again by the next.
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ REQUESTS = [
 ]
 
 
-async def _seed(engine: AsyncEngine, tmp_path: Path, size: int) -> tuple[int, int, dict[int, str]]:
-    """A community with `size` suggestions (no vectors yet): its id, the id of the one the
+async def _seed(
+    engine: AsyncEngine, tmp_path: Path, size: int, unreadable: int = 0
+) -> tuple[int, int, dict[int, str]]:
+    """A community with `size` suggestions (no vectors yet), the last `unreadable` of them
+    holding a `§` (which the processes' model cannot read): its id, the id of the one the
     translation asks for, and every suggestion's text as the index embeds it."""
     settings = FanloopSettings(data_dir=tmp_path / "seed", cogs=["cogs.suggestions"])
     app = await App.create(settings, FakeClock(), engine=engine, migrate=False)
@@ -76,6 +80,8 @@ async def _seed(engine: AsyncEngine, tmp_path: Path, size: int) -> tuple[int, in
                 sub = await service.submit(cid, aid, "Dark mode for the settings page", "", None)
                 assert sub.posted is not None
                 wanted = sub.posted.id
+            if i >= size - 1 - unreadable:
+                text += " §"
             assert (await service.submit(cid, aid, text, "", None, force=True)).posted is not None
     finally:
         await app.close()
@@ -134,12 +140,15 @@ class Child:
         return code
 
 
-async def _stored(engine: AsyncEngine) -> dict[int, str]:
-    """Each suggestion's stored text hash under MODEL."""
+async def _stored(engine: AsyncEngine, marks: bool = False) -> dict[int, str]:
+    """Each suggestion's stored text hash under MODEL: of its vector, or with `marks`, of its
+    set-aside mark (an empty vector)."""
     v = suggestion_vectors.c
     async with engine.connect() as conn:
-        rows = await conn.execute(sql_select(v.suggestion_id, v.text_hash).where(v.model == MODEL))
-        return {int(r.suggestion_id): str(r.text_hash) for r in rows}
+        rows = await conn.execute(
+            sql_select(v.suggestion_id, v.text_hash, v.vector).where(v.model == MODEL)
+        )
+        return {int(r.suggestion_id): str(r.text_hash) for r in rows if bool(r.vector) != marks}
 
 
 @pytest_asyncio.fixture
@@ -197,3 +206,33 @@ async def test_two_processes_share_a_board_they_start_on_together(
     # embed little more than the board (taken in one order, each made all of it).
     assert sum(embedded) <= 1.25 * len(texts), embedded
     assert await _stored(engine) == {sid: text_hash(text) for sid, text in texts.items()}
+
+
+async def test_a_text_one_process_set_aside_is_left_alone_by_the_next(
+    database: tuple[AsyncEngine, str], db_kind: str, tmp_path: Path
+) -> None:
+    engine, schema = database
+    cid, wanted, texts = await _seed(engine, tmp_path, 40, unreadable=2)
+    unreadable = {sid: text_hash(text) for sid, text in texts.items() if "§" in text}
+    assert len(unreadable) == 2
+
+    first = Child(db_kind, tmp_path, schema, cid, 0)
+    try:
+        first.go()
+        done = first.answer()
+    finally:
+        assert first.end() == 0
+    # It tried the two several times, set them aside and stored the marks.
+    assert done["first"] == wanted and done["embedded"] > len(texts)
+    assert await _stored(engine, marks=True) == unreadable
+    readable = {sid: text_hash(text) for sid, text in texts.items() if sid not in unreadable}
+    assert await _stored(engine) == readable
+
+    # The next start reads the marks with the board: the model is asked nothing.
+    second = Child(db_kind, tmp_path, schema, cid, 0)
+    try:
+        second.go()
+        done = second.answer()
+    finally:
+        assert second.end() == 0
+    assert done == {"embedded": 0, "first": wanted}

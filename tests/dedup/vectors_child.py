@@ -7,8 +7,8 @@ waits for a line on stdin; then builds the community's index, which queues every
 without a stored vector for the background work. With HOLD > 0,
 the model stops for good once it has embedded HOLD texts, after printing {"held": n}: the work
 is stuck mid-board, as a process is when it is killed. Otherwise, once the queue is empty, it
-prints {"embedded": n, "first": id}: the texts it embedded, and the first suggestion QUERY
-finds.
+prints {"embedded": n, "first": id}: the texts it embedded (or tried to: the model cannot
+read a text holding `§`), and the first suggestion QUERY finds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from tests.dedup.models import Counting
 
 
 class Held(Counting):
-    """The real model under another name; stops for good at its `hold`-th text."""
+    """The real model under another name; stops for good at its `hold`-th text, and cannot
+    read a text holding `§` (it raises on any batch that holds one)."""
 
     def __init__(self, model: Embedder, name: str, hold: int) -> None:
         super().__init__(model, name)
@@ -41,6 +42,9 @@ class Held(Counting):
         if self.hold and self.embedded + len(texts) > self.hold:
             print(json.dumps({"held": self.embedded}), flush=True)
             threading.Event().wait()  # never set: the work stops here until the kill
+        if any("§" in text for text in texts):
+            self.embedded += len(texts)  # tried
+            raise ValueError("tokenizer: cannot read '§'")
         return super().encode(texts)
 
 
