@@ -140,6 +140,16 @@ class Child:
         return code
 
 
+def _run(db_kind: str, tmp_path: Path, schema: str, cid: int) -> dict[str, Any]:
+    """A process run over the board to the end: what it printed then."""
+    child = Child(db_kind, tmp_path, schema, cid, 0)
+    try:
+        child.go()
+        return child.answer()
+    finally:
+        assert child.end() == 0
+
+
 async def _stored(engine: AsyncEngine, marks: bool = False) -> dict[int, str]:
     """Each suggestion's stored text hash under MODEL: of its vector, or with `marks`, of its
     set-aside mark (an empty vector)."""
@@ -178,12 +188,7 @@ async def test_sigkill_mid_board_keeps_what_was_stored_and_makes_the_rest(
     assert all(stored[sid] == text_hash(texts[sid]) for sid in stored)
 
     # A new process reads those, makes the other 160 (none twice), and the board is whole.
-    second = Child(db_kind, tmp_path, schema, cid, 0)
-    try:
-        second.go()
-        done = second.answer()
-    finally:
-        assert second.end() == 0
+    done = _run(db_kind, tmp_path, schema, cid)
     assert done == {"embedded": len(texts) - HOLD, "first": wanted}
     assert await _stored(engine) == {sid: text_hash(text) for sid, text in texts.items()}
 
@@ -216,12 +221,7 @@ async def test_a_text_one_process_set_aside_is_left_alone_by_the_next(
     unreadable = {sid: text_hash(text) for sid, text in texts.items() if "§" in text}
     assert len(unreadable) == 2
 
-    first = Child(db_kind, tmp_path, schema, cid, 0)
-    try:
-        first.go()
-        done = first.answer()
-    finally:
-        assert first.end() == 0
+    done = _run(db_kind, tmp_path, schema, cid)
     # It tried the two several times, set them aside and stored the marks.
     assert done["first"] == wanted and done["embedded"] > len(texts)
     assert await _stored(engine, marks=True) == unreadable
@@ -229,10 +229,4 @@ async def test_a_text_one_process_set_aside_is_left_alone_by_the_next(
     assert await _stored(engine) == readable
 
     # The next start reads the marks with the board: the model is asked nothing.
-    second = Child(db_kind, tmp_path, schema, cid, 0)
-    try:
-        second.go()
-        done = second.answer()
-    finally:
-        assert second.end() == 0
-    assert done == {"embedded": 0, "first": wanted}
+    assert _run(db_kind, tmp_path, schema, cid) == {"embedded": 0, "first": wanted}
