@@ -108,7 +108,9 @@ class SuggestionService:
         self.clock = clock
         self._make_index = index_factory
         self._indexes: dict[int, SimilarityIndex] = {}
-        self._index_lock = asyncio.Lock()
+        # The builds under way, one per community: a large board takes seconds to read, and
+        # another community's first use does not wait for it.
+        self._builds: dict[int, asyncio.Future[SimilarityIndex]] = {}
         # Other processes' changes (see `listen`): the suggestions to re-read, and the task
         # re-reading them; `_generation` moves when the indexes are thrown away (a resync).
         self._changes: ChangeFeed | None = None
@@ -131,7 +133,8 @@ class SuggestionService:
     # (posted, hidden, shown, merged, unmerged, status) names the suggestion, and each process
     # re-reads it and applies what the database says now (`_refresh`), in one task, in order.
     # After the feed (re)connects, messages may have been missed: the indexes are thrown away
-    # and rebuilt from the database on their next use.
+    # and rebuilt from the database on their next use. Communities are built side by side; a
+    # change heard while its community is being built is applied once the build is published.
 
     def listen(self, changes: ChangeFeed) -> None:
         """Keep the indexes in step with what every process writes (see above)."""
@@ -143,24 +146,37 @@ class SuggestionService:
         idx = self._indexes.get(community_id)
         if idx is not None:
             return idx
-        async with self._index_lock:
-            idx = self._indexes.get(community_id)
-            if idx is None:
-                generation = self._generation
-                idx = self._make_index()
-                if isinstance(idx, HybridIndex):
-                    await self.embeddings.load(community_id, idx, SuggestionStatus.DUPLICATE)
-                else:
-                    rows = await self.repo.all_for_index(
-                        community_id, excluded_status=SuggestionStatus.DUPLICATE
-                    )
-                    # In a worker thread, as `Embeddings.load` fills a hybrid index: seconds
-                    # for a large board, and the event loop keeps serving votes meanwhile.
-                    docs = [(sid, _doc(title, details)) for sid, _cid, title, details in rows]
-                    await asyncio.to_thread(idx.add_many, docs)
-                if generation == self._generation:  # else read before a resync: not kept
-                    self._indexes[community_id] = idx
-            return idx
+        build = self._builds.get(community_id)
+        if build is None:
+            build = asyncio.ensure_future(self._build(community_id, self._generation))
+            self._builds[community_id] = build
+            build.add_done_callback(lambda done: self._built(community_id, done))
+        # Shielded: a caller that gives up (a cancelled interaction) leaves the build to the
+        # others waiting for it.
+        return await asyncio.shield(build)
+
+    async def _build(self, community_id: int, generation: int) -> SimilarityIndex:
+        idx = self._make_index()
+        if isinstance(idx, HybridIndex):
+            await self.embeddings.load(community_id, idx, SuggestionStatus.DUPLICATE)
+        else:
+            rows = await self.repo.all_for_index(
+                community_id, excluded_status=SuggestionStatus.DUPLICATE
+            )
+            # In a worker thread, as `Embeddings.load` fills a hybrid index: seconds for a
+            # large board, and the event loop keeps serving votes meanwhile.
+            docs = [(sid, _doc(title, details)) for sid, _cid, title, details in rows]
+            await asyncio.to_thread(idx.add_many, docs)
+        if generation == self._generation:  # else read before a resync: not kept
+            self._indexes[community_id] = idx
+        return idx
+
+    def _built(self, community_id: int, build: asyncio.Future[SimilarityIndex]) -> None:
+        if self._builds.get(community_id) is build:
+            del self._builds[community_id]
+        if not build.cancelled() and build.exception() is not None:
+            # Every caller got the error; the next use tries again.
+            log.warning("could not build the similarity index of community %d", community_id)
 
     async def _reindex(self, row: SuggestionRow) -> None:
         idx = await self.index(row.community_id)
@@ -190,6 +206,7 @@ class SuggestionService:
     def _resync(self) -> None:
         self._generation += 1
         self._indexes.clear()
+        self._builds.clear()  # those under way read the database before: not kept
         self.embeddings.forget()
         self._stale.clear()
 
@@ -213,11 +230,21 @@ class SuggestionService:
                 continue
             failures = 0
             found = {r.id: r for r in rows}
-            async with self._index_lock:
-                if generation != self._generation:  # read before a resync: the rebuilt
-                    continue  # indexes read the database after it
-                for sid in ids:
-                    self._apply_row(sid, found.get(sid))
+            # An index being built may have read these rows before the change: it is
+            # published first, and the rows read now are applied on top.
+            await self._builds_done(
+                None if len(found) < len(ids) else {r.community_id for r in rows}
+            )
+            if generation != self._generation:  # read before a resync: the rebuilt
+                continue  # indexes read the database after it
+            for sid in ids:
+                self._apply_row(sid, found.get(sid))
+
+    async def _builds_done(self, communities: set[int] | None) -> None:
+        """Wait for the builds under way of `communities` (None: of every community)."""
+        builds = [b for c, b in self._builds.items() if communities is None or c in communities]
+        if builds:
+            await asyncio.wait(builds)
 
     def _apply_row(self, sid: int, row: IndexRow | None) -> None:
         if row is None:  # gone (its community deleted)

@@ -275,6 +275,57 @@ async def test_a_board_is_read_into_its_index_off_the_event_loop(
     assert len(index) == 1
 
 
+@pytest.mark.parametrize("semantic", [True, False], ids=["hybrid", "words"])
+async def test_one_community_being_read_holds_up_no_other(
+    engine: AsyncEngine,
+    clock: FakeClock,
+    tmp_path: Path,
+    tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    semantic: bool,
+) -> None:
+    """Each community's index is built on its first use after a start. A large board takes
+    seconds; a process serving many communities answers the others meanwhile."""
+    import threading
+
+    from cogs.suggestions.similarity.dedup_index import DedupIndex
+
+    settings = FanloopSettings(
+        data_dir=tmp_path / "data", dedup_model=tiny_model if semantic else None
+    )
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    big, small = await member(app, "alice", space="big"), await member(app, "bob", space="small")
+    first = app.services.get(SuggestionService)
+    for ctx, title in ((big, "App crash at start"), (small, "Dark mode for settings")):
+        await first.submit(ctx.community.id, ctx.member.account_id, title, "", None, force=True)
+
+    owner, name = (HybridIndex, "put_many") if semantic else (DedupIndex, "add_many")
+    fill = getattr(owner, name)
+    loop = asyncio.get_running_loop()
+    started = asyncio.Event()
+    release = threading.Event()
+
+    def slow_for_the_big_board(self: object, docs: list[tuple[int, str]], *rest: object) -> object:
+        if any("App crash" in text for _, text in docs):
+            loop.call_soon_threadsafe(started.set)
+            release.wait(10)
+        return fill(self, docs, *rest)
+
+    monkeypatch.setattr(owner, name, slow_for_the_big_board)
+    restarted = await App.create(settings, clock, engine=engine, migrate=False)
+    service = restarted.services.get(SuggestionService)
+    big_build = asyncio.create_task(service.index(big.community.id))
+    await started.wait()
+    other = asyncio.create_task(service.similar(small.community.id, "dark mode"))
+    done, _ = await asyncio.wait([big_build, other], return_when=asyncio.FIRST_COMPLETED)
+    release.set()
+    assert done == {other}, "the other community waited for the big board"
+    assert [row.title for row, _ in other.result()] == ["Dark mode for settings"]
+    assert len(await big_build) == 1
+    hits = await service.similar(big.community.id, "app crash")
+    assert [row.title for row, _ in hits] == ["App crash at start"]
+
+
 async def test_a_failing_model_leaves_the_words(
     engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
 ) -> None:

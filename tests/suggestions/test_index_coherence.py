@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -23,6 +24,7 @@ from bot.core.clock import FakeClock
 from bot.core.commands import Role
 from bot.core.errors import UserError
 from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.similarity.dedup_index import DedupIndex
 from cogs.suggestions.status import SuggestionStatus
 from config.settings import FanloopSettings
 from tests.feeds import two_listening_apps
@@ -132,6 +134,47 @@ async def test_an_edit_in_one_process_moves_the_other_index(
     await sa.restore(cid, gone, me)
     await _settled(a, b, heard)
     assert [r.id for r, _ in await sb.similar(cid, "offline maps for hiking")] == [gone]
+
+
+async def test_a_change_heard_while_the_board_is_read_is_applied_after(
+    two_apps: tuple[App, App, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B reads the board in a worker thread; a change A makes meanwhile may be missing from
+    what B read, so B applies it once its index is published."""
+    a, b, heard = two_apps
+    author = await member(a, "author", space="mid-build")
+    admin = await member(a, "admin", Role.ADMIN, space="mid-build")
+    cid = author.community.id
+    sa, sb = a.services.get(SuggestionService), b.services.get(SuggestionService)
+    sub = await sa.submit(cid, author.member.account_id, "Offline maps", "", None, force=True)
+    assert sub.posted is not None
+    fill = DedupIndex.add_many
+    loop = asyncio.get_running_loop()
+    started, release = asyncio.Event(), threading.Event()
+
+    def held(self: DedupIndex, docs: list[tuple[int, str]]) -> None:
+        if any("Offline maps" in text for _, text in docs):
+            loop.call_soon_threadsafe(started.set)
+            release.wait(10)
+        fill(self, docs)
+
+    index_rows, reread = sb.repo.index_rows, asyncio.Event()
+
+    async def rows_then_tell(ids: list[int]) -> object:
+        rows = await index_rows(ids)
+        reread.set()
+        return rows
+
+    monkeypatch.setattr(DedupIndex, "add_many", held)
+    monkeypatch.setattr(sb.repo, "index_rows", rows_then_tell)
+    build = asyncio.create_task(sb.index(cid))
+    await started.wait()  # B has read the board: the suggestion is visible in what it read
+    await sa.set_hidden(cid, sub.posted.id, True, admin.member.account_id)
+    await reread.wait()  # B has heard the change and read the suggestion as it is now
+    release.set()
+    await build
+    await _settled(a, b, heard)
+    assert len(await sb.index(cid)) == 0
 
 
 async def _settled(a: App, b: App, heard: list[int]) -> None:
