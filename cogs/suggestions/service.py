@@ -174,9 +174,11 @@ class SuggestionService:
     def _built(self, community_id: int, build: asyncio.Future[SimilarityIndex]) -> None:
         if self._builds.get(community_id) is build:
             del self._builds[community_id]
-        if not build.cancelled() and build.exception() is not None:
-            # Every caller got the error; the next use tries again.
-            log.warning("could not build the similarity index of community %d", community_id)
+        error = None if build.cancelled() else build.exception()
+        if error is not None:  # every caller got it too; the next use tries again
+            log.warning(
+                "could not build the similarity index of community %d: %s", community_id, error
+            )
 
     async def _reindex(self, row: SuggestionRow) -> None:
         idx = await self.index(row.community_id)

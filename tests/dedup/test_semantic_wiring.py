@@ -326,6 +326,31 @@ async def test_one_community_being_read_holds_up_no_other(
     assert [row.title for row, _ in hits] == ["App crash at start"]
 
 
+async def test_a_board_that_could_not_be_read_is_read_again_on_the_next_use(
+    engine: AsyncEngine, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = FanloopSettings(data_dir=tmp_path / "data")
+    app = await App.create(settings, clock, engine=engine, migrate=False)
+    alice = await member(app, "alice")
+    cid, aid = alice.community.id, alice.member.account_id
+    await app.services.get(SuggestionService).submit(cid, aid, "App crash", "", None, force=True)
+    restarted = await App.create(settings, clock, engine=engine, migrate=False)
+    service = restarted.services.get(SuggestionService)
+    read, reads = service.repo.all_for_index, []
+
+    async def down(*args: object, **kwargs: object) -> object:
+        reads.append(args)
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(service.repo, "all_for_index", down)
+    waiting = [asyncio.create_task(service.similar(cid, "app crash")) for _ in range(2)]
+    for failed in await asyncio.gather(*waiting, return_exceptions=True):
+        assert isinstance(failed, ConnectionError)  # both callers told
+    assert len(reads) == 1  # one build for both
+    monkeypatch.setattr(service.repo, "all_for_index", read)
+    assert [row.title for row, _ in await service.similar(cid, "app crash")] == ["App crash"]
+
+
 async def test_a_failing_model_leaves_the_words(
     engine: AsyncEngine, clock: FakeClock, tmp_path: Path, tiny_model: Path
 ) -> None:
