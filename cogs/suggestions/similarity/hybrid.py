@@ -43,6 +43,7 @@ no more than `COARSE_DIM` dimensions is read whole.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -322,7 +323,22 @@ class HybridIndex:
                     doc_id, text, vectors[at[i]] if with_vector[i] and vectors is not None else None
                 )
             return
-        self._lexical.add_many(docs)
+        # The words in a second thread meanwhile: their index is Python (it holds the GIL),
+        # the vectors' mostly numpy steps that let it go, so on a large board (a start) the
+        # two overlap. They share nothing.
+        with ThreadPoolExecutor(1, thread_name_prefix="index-words") as words:
+            done = words.submit(self._lexical.add_many, docs)
+            try:
+                self._put_vectors(docs, vectors, with_vector)
+            finally:
+                done.result()
+
+    def _put_vectors(
+        self,
+        docs: Sequence[tuple[int, str]],
+        vectors: Vectors | None,
+        with_vector: Sequence[bool],
+    ) -> None:
         stored: list[int] = []
         langs: list[int] = []
         for (doc_id, text), has in zip(docs, with_vector, strict=True):
