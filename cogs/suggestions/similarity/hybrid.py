@@ -328,10 +328,8 @@ class HybridIndex:
         # two overlap. They share nothing.
         with ThreadPoolExecutor(1, thread_name_prefix="index-words") as words:
             done = words.submit(self._lexical.add_many, docs)
-            try:
-                self._put_vectors(docs, vectors, with_vector)
-            finally:
-                done.result()
+            self._put_vectors(docs, vectors, with_vector)  # leaving waits for the words
+        done.result()  # their error, if any
 
     def _put_vectors(
         self,
