@@ -29,6 +29,7 @@ from cogs.suggestions.embeddings import Embeddings
 from cogs.suggestions.heat import heat_from_seconds, heat_scores
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import Vectors
 from cogs.suggestions.status import (
     CLOSED_FOR_VOTES,
     OPEN_STATUSES,
@@ -181,24 +182,42 @@ class SuggestionService:
             )
 
     async def _reindex(self, row: SuggestionRow) -> None:
-        idx = await self.index(row.community_id)
-        if isinstance(idx, HybridIndex) and _visible(row.status, row.hidden):
+        """Apply this process's own change to the community's index. An index not built here
+        yet is not built for it: the database holds the change already, and the build reads
+        it (a build under way may have read the row before the change: the row is read again
+        and applied once that build is published). A visible post's vector is made and stored
+        now either way, so the build finds it, as does every other process."""
+        idx = self._indexes.get(row.community_id)
+        visible = _visible(row.status, row.hidden)
+        if idx is None:
+            model = self._make_index() if visible else None
+            if isinstance(model, HybridIndex):
+                text = _doc(row.title, row.details)
+                vector = await self._embed(model, row.id, text)
+                if vector is not None:
+                    await self.embeddings.store(model, row.id, text, vector)
+        elif isinstance(idx, HybridIndex) and visible:
             text = _doc(row.title, row.details)
-            try:
-                vector = (await self.embeddings.embed(idx, [text]))[0]
-            except Exception as exc:  # indexed by its words now, the vector in the background
-                log.warning("could not embed suggestion %d now: %s", row.id, exc)
-                idx.put(row.id, text, None)
+            vector = await self._embed(idx, row.id, text)
+            idx.put(row.id, text, vector)
+            if vector is None:  # indexed by its words now, the vector in the background
                 self.embeddings.queue(row.community_id, idx, [row.id])
             else:
-                idx.put(row.id, text, vector)
                 await self.embeddings.store(idx, row.id, text, vector)
         else:
             _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
-        if self._changes is not None and self._changes.live:
+        if row.community_id in self._builds or (self._changes is not None and self._changes.live):
             # Another process's change to the same suggestion may have been applied just
             # before this one: read it back after, in order with the rest.
             self._refresh(row.id)
+
+    async def _embed(self, idx: HybridIndex, sid: int, text: str) -> Vectors | None:
+        """The vector of `text`, made now; None when the model fails on it (logged)."""
+        try:
+            return (await self.embeddings.embed(idx, [text]))[0]
+        except Exception as exc:
+            log.warning("could not embed suggestion %d now: %s", sid, exc)
+            return None
 
     def _heard(self, data: dict[str, object]) -> None:
         sid = data.get("id")

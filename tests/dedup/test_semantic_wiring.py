@@ -14,10 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cli import main
 from bot.core.app import App
 from bot.core.clock import FakeClock
+from bot.core.commands import Role
 from cogs.suggestions.service import SuggestionService
+from cogs.suggestions.similarity import SimilarityIndex
 from cogs.suggestions.similarity.dedup_index import DedupIndex
 from cogs.suggestions.similarity.hybrid import HybridIndex
+from cogs.suggestions.similarity.semantic import text_hash
 from config.settings import ConfigError, FanloopSettings, load_settings
+from storage.suggestions.vectors import VectorRepo
 from tests.conftest import PG_URL
 from tests.helpers import member
 
@@ -321,6 +325,89 @@ async def test_one_community_being_read_holds_up_no_other(
     assert len(await big_build) == 1
     hits = await service.similar(big.community.id, "app crash")
     assert [row.title for row, _ in hits] == ["App crash at start"]
+
+
+async def _board(held_fill: HeldFill) -> tuple[int, int, dict[str, int]]:
+    """A community with three posts, made by a first process: (community, admin, ids)."""
+    app = await held_fill.app()
+    alice, admin = await member(app, "alice"), await member(app, "admin", Role.ADMIN)
+    service, ids = app.services.get(SuggestionService), {}
+    for title in ("App crash at start", "Dark mode for settings", "Offline maps"):
+        sub = await service.submit(
+            alice.community.id, alice.member.account_id, title, "", None, force=True
+        )
+        assert sub.posted is not None
+        ids[title] = sub.posted.id
+    return alice.community.id, admin.member.account_id, ids
+
+
+async def _hide_and_edit(
+    service: SuggestionService, cid: int, admin: int, ids: dict[str, int]
+) -> None:
+    await service.set_hidden(cid, ids["Dark mode for settings"], True, admin)
+    await service.edit(
+        cid,
+        ids["Offline maps"],
+        admin,
+        admin=True,
+        window=timedelta(0),
+        title="Hiking trails offline",
+    )
+
+
+async def _check_applied(
+    held_fill: HeldFill, service: SuggestionService, cid: int, ids: dict[str, int]
+) -> None:
+    assert [r.title for r, _ in await service.similar(cid, "dark mode settings")] == []
+    hits = await service.similar(cid, "hiking trails")
+    assert [r.title for r, _ in hits] == ["Hiking trails offline"]
+    index = await service.index(cid)
+    if isinstance(index, HybridIndex):
+        # The edited text's vector was made when it was edited, not left to a build.
+        stored = await VectorRepo(held_fill.engine).stored(index.model, [ids["Offline maps"]])
+        assert stored[ids["Offline maps"]][0] == text_hash("Hiking trails offline\n")
+
+
+async def test_a_change_made_while_the_board_is_read_is_answered_at_once(
+    held_fill: HeldFill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first use after a start reads the community's board (seconds at 100,000). An
+    admin's hide or edit meanwhile does not wait for it, and the index has both once it is
+    published (the build may have read the rows before the change)."""
+    cid, admin, ids = await _board(held_fill)
+    held_fill.hold(monkeypatch, "App crash")
+    service = (await held_fill.app()).services.get(SuggestionService)  # a restart
+    build = asyncio.create_task(service.index(cid))
+    await held_fill.started.wait()
+    changes = asyncio.create_task(_hide_and_edit(service, cid, admin, ids))
+    done, _ = await asyncio.wait([build, changes], return_when=asyncio.FIRST_COMPLETED)
+    held_fill.release.set()
+    assert done == {changes}, "the changes waited for the board to be read"
+    await build
+    if service._refresher is not None:
+        await service._refresher
+    await _check_applied(held_fill, service, cid, ids)
+
+
+async def test_a_change_to_a_board_not_read_here_yet_does_not_read_it(
+    held_fill: HeldFill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change in a community this process has not read yet is in the database, where the
+    index's first use reads it: the change itself reads no board."""
+    cid, admin, ids = await _board(held_fill)
+    service = (await held_fill.app()).services.get(SuggestionService)  # a restart
+    builds: list[int] = []
+    build = service._build
+
+    async def counted(community_id: int, generation: int) -> SimilarityIndex:
+        builds.append(community_id)
+        return await build(community_id, generation)
+
+    monkeypatch.setattr(service, "_build", counted)
+    await _hide_and_edit(service, cid, admin, ids)
+    assert builds == []
+    await _check_applied(held_fill, service, cid, ids)
+    assert builds == [cid]
 
 
 async def test_a_board_that_could_not_be_read_is_read_again_on_the_next_use(
