@@ -207,8 +207,9 @@ class SuggestionService:
         else:
             _apply(idx, row.id, row.title, row.details, row.status, row.hidden)
         if row.community_id in self._builds or (self._changes is not None and self._changes.live):
-            # Another process's change to the same suggestion may have been applied just
-            # before this one: read it back after, in order with the rest.
+            # A build under way may have read the row before this change, and another
+            # process's change to it may have been applied just before this one: read it
+            # back after (once the build is published), in order with the rest.
             self._refresh(row.id)
 
     async def _embed(self, idx: HybridIndex, sid: int, text: str) -> Vectors | None:
