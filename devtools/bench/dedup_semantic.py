@@ -33,6 +33,7 @@ import psutil
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core import runtime
 from cogs.suggestions.embeddings import Embeddings
 from cogs.suggestions.similarity.hybrid import HybridIndex
 from cogs.suggestions.similarity.semantic import Embedder, normalize, text_hash, to_bytes
@@ -201,7 +202,8 @@ def measure_semantic(
     vectors, cost = embed_board(embedder, texts, sample, seed)
     board = [vectors]
     del vectors
-    started = asyncio.run(_seeded_start(db, texts, board, embedder))
+    # As a fanloop process runs (its event loop, its collector's settings).
+    started = runtime.run(_seeded_start(db, texts, board, embedder))
     index = started.index
     wall: list[float] = []
     cpu: list[float] = []
