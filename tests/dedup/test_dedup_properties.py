@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cogs.suggestions.similarity.dedup_index import DedupIndex
+from cogs.suggestions.similarity.text import normalize
 from devtools.similarity.synthetic import board
 
 BASE = list(board(150, seed=5))
@@ -50,3 +51,21 @@ def test_results_are_bounded_sorted_and_unique(text: str, k: int) -> None:
     assert 3 not in ids
     assert all(0.0 <= s <= 1.0 for _, s in hits)
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+# Simplified and traditional characters, Taiwan's words among them (設定, 軟體, 程式, 影片), and
+# characters OpenCC reads differently in the two scripts (么/麼/幺, 干/乾/幹, 后/後).
+scripts = st.text(
+    alphabet=st.sampled_from(list("设定置頁页面支援持軟软體体件程式序影片视频么麼幺干乾幹后後 a?")),
+    min_size=0,
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=scripts)
+def test_normalizing_again_changes_nothing(text: str) -> None:
+    """A normalised text is in one script already: what is indexed and what is asked are read
+    the same way, however often a text goes through."""
+    once = normalize(text)
+    assert normalize(once) == once

@@ -2,9 +2,11 @@
 
 Latin-script text becomes lower-cased, lightly stemmed words without stop words. Chinese becomes
 character unigrams (the strongest signal for short paraphrased questions, which reorder words)
-plus character bigrams (kept at a lower weight by the scorer). A handful of interchangeable
-question words are folded together first, and traditional forms of common particles are mapped
-to simplified ones, so "如何" and "怎么" or "什麼" and "什么" match.
+plus character bigrams (kept at a lower weight by the scorer). A text written in traditional
+characters is first read in simplified ones, Taiwan's words in the mainland's
+(`bot.core.chinese.mainland`: "設定頁面支援深色模式" as "设置页面支持深色模式"), and a handful of
+interchangeable question words are folded together, so "如何" and "怎么" or "什麼" and "什么"
+match.
 
 The lead of a text (its first line when there are several, otherwise its first few words) is the
 title-like part and counts more than the body, like a title field in a search engine.
@@ -16,6 +18,8 @@ import re
 import unicodedata
 from collections import defaultdict
 from functools import lru_cache
+
+from bot.core.chinese import mainland
 
 #: Term kinds; the scorer weighs them differently (see `kind_of`).
 WORD, UNIGRAM, BIGRAM = 0, 1, 2
@@ -36,21 +40,16 @@ get got use using please pls thanks thank hi hello
 """
 _STOP = frozenset(_STOP_WORDS.split())
 
-# Interchangeable Chinese question words and traditional variants, folded before n-grams.
+# Interchangeable Chinese question words, folded before n-grams (after `mainland`).
 _FOLD = (
-    ("什麼", "什么"),
-    ("什麽", "什么"),
     ("甚么", "什么"),
     ("啥", "什么"),
     ("如何", "怎么"),
     ("怎样", "怎么"),
-    ("怎麼", "怎么"),
     ("咋", "怎么"),
     ("为何", "为什么"),
     ("为啥", "为什么"),
     ("哪儿", "哪里"),
-    ("哪兒", "哪里"),
-    ("請問", "请问"),
 )
 _FOLD_RE = re.compile("|".join(re.escape(a) for a, _ in _FOLD))
 _FOLD_MAP = dict(_FOLD)
@@ -73,9 +72,10 @@ def stem(word: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, folded Chinese question words."""
+    """Full-width to half-width, lower case, Chinese in simplified characters and the
+    mainland's words, folded question words."""
     low = unicodedata.normalize("NFKC", text).lower()
-    return _FOLD_RE.sub(lambda m: _FOLD_MAP[m.group()], low)
+    return _FOLD_RE.sub(lambda m: _FOLD_MAP[m.group()], mainland(low))
 
 
 def kind_of(term: str) -> int:

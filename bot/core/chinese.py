@@ -1,0 +1,46 @@
+"""Chinese in one script, for matching (never for display): a fan in Taiwan or Hong Kong writes
+traditional characters, one in the mainland simplified ones, and a search, a duplicate check or
+a word filter should treat "設定頁面" and "设置页面" alike. OpenCC (the conversion library of
+the field) does the reading.
+
+- `simplified`: traditional characters as simplified ones (OpenCC's `t2s`); the same word in
+  either script matches, and a word found in a text alone is found in it within the text.
+- `mainland`: that, and Taiwan's words as the mainland's ("軟體" as "软件", "設定" as "设置",
+  OpenCC's `tw2sp`), for duplicate search, where the same request in other words is the point.
+
+Both leave a text with no traditional character as it is: Taiwan's words read in the mainland's
+own text would rewrite it ("程序", a program, is Taiwan's word for a process; "么" a variant of
+"幺").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import opencc
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def simplified(text: str) -> str:
+    """`text` with its traditional characters simplified."""
+    if not _CJK.search(text):
+        return text
+    return _opencc("t2s").convert(text)
+
+
+def mainland(text: str) -> str:
+    """`text` with its traditional characters simplified and, when it has any, Taiwan's words
+    replaced by the mainland's."""
+    to_simplified = _opencc("t2s")
+    if not _CJK.search(text) or to_simplified.convert(text) == text:
+        return text
+    # Taiwan's tables leave a few variants they make (麼 as 麽) for the last step.
+    return to_simplified.convert(_opencc("tw2sp").convert(text))
+
+
+@lru_cache(maxsize=2)
+def _opencc(config: str) -> opencc.OpenCC:
+    # A converter only reads its dictionaries: one serves every thread.
+    return opencc.OpenCC(config)
