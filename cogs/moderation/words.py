@@ -1,9 +1,12 @@
 """The word filter: a post containing one of the community's words waits for review.
 
-Matching ignores case and width (NFKC, case-folded) and the invisible characters someone might
-slip between letters. A word of Latin letters and digits matches whole words only ("ass" does
-not hold back "class"); any other word (Chinese, which has no spaces) matches anywhere in the
-text, also with spaces or punctuation put between its characters.
+Matching ignores case and width (NFKC, case-folded), the invisible characters someone might
+slip between letters, and the script of Chinese: a word and a text are compared in simplified
+characters, so a word given in either script is found in both ("賭博" holds back "赌博" and the
+reverse). Words are kept as the admin typed them. A word of Latin letters and digits matches
+whole words only ("ass" does not hold back "class"); any other word (Chinese, which has no
+spaces) matches anywhere in the text, also with spaces or punctuation put between its
+characters.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.core.chinese import simplified
 from bot.core.commands import is_blank, visible_length
 
 MAX_WORDS = 200
@@ -36,18 +40,19 @@ def _squeezed(text: str) -> str:
 
 def first_match(words: list[str], text: str) -> str | None:
     """The first of `words` found in `text`."""
-    plain = normalize(text)
+    plain = simplified(normalize(text))
     squeezed = None
     for word in words:
         if _LATIN.match(word):
             if re.search(rf"(?<![0-9a-z]){re.escape(word)}(?![0-9a-z])", plain):
                 return word
             continue
-        if word in plain:
+        same = simplified(word)
+        if same in plain:
             return word
         if squeezed is None:
             squeezed = _squeezed(plain)
-        bare = _squeezed(word)
+        bare = _squeezed(same)
         if bare and bare in squeezed:
             return word
     return None

@@ -56,6 +56,30 @@ def test_a_latin_word_matches_whole_words_in_any_case(word: str, case: st.DataOb
     assert first_match([word], "".join(chr(ord(c) + 0xFEE0) for c in wide)) == word
 
 
+# Words an admin might filter, each in both scripts (simplified, traditional).
+SCRIPTS = [
+    ("赌博", "賭博"),
+    ("刷单", "刷單"),
+    ("广告", "廣告"),
+    ("贱货", "賤貨"),
+    ("诈骗集团", "詐騙集團"),
+]
+
+
+@given(pair=st.sampled_from(SCRIPTS), given_in=st.booleans(), before=st.text(max_size=10))
+def test_a_chinese_word_is_found_in_either_script(
+    pair: tuple[str, str], given_in: bool, before: str
+) -> None:
+    """A word typed in simplified characters holds back a post in traditional ones, and the
+    reverse; the word is kept as typed."""
+    word, other = pair if given_in else pair[::-1]
+    stored = filter_word(word)
+    assert stored == word
+    assert first_match([stored], f"{before}{other}，私聊") == stored
+    assert first_match([stored], f"{before}{' '.join(other)}") == stored
+    assert first_match([stored], "希望設定頁面支援深色模式") is None
+
+
 def test_filter_words_are_stored_folded() -> None:
     assert filter_word("  Crypto  ") == "crypto"
     assert filter_word("ＣＲＹＰＴＯ") == "crypto"
