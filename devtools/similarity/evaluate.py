@@ -25,7 +25,7 @@ import numpy as np
 
 from cogs.suggestions.similarity import RELATED, SimilarityIndex, make_index
 from cogs.suggestions.similarity.hybrid import HybridIndex
-from cogs.suggestions.similarity.semantic import Vectors
+from cogs.suggestions.similarity.semantic import Vectors, text_hash
 
 
 @dataclass(frozen=True)
@@ -225,8 +225,10 @@ def _embed_times(index: HybridIndex, queries: Sequence[Query]) -> dict[str, Any]
 
 def embed_all(index: HybridIndex, texts: list[str], cache: Path | None = None) -> Vectors:
     """The vectors of `texts`, from `cache` (an .npy file) when it was made for the same
-    model and texts, else embedded in batches (and saved there)."""
-    digest = hashlib.sha256("\0".join([index.model, *texts]).encode()).hexdigest()[:16]
+    model and texts as the model reads them (`text_hash`), else embedded in batches (and saved
+    there)."""
+    read = [text_hash(text) for text in texts]
+    digest = hashlib.sha256("\0".join([index.model, *read]).encode()).hexdigest()[:16]
     path = None if cache is None else cache.with_name(f"{cache.stem}-{digest}.npy")
     if path is not None and path.is_file():
         return np.load(path)

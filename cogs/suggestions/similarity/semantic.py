@@ -39,6 +39,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.core.chinese import mainland
 from cogs.suggestions.similarity.text import LANGUAGES, LATIN, language
 
 Vectors = npt.NDArray[np.float32]
@@ -97,7 +98,9 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """One L2-normalised float32 row per text (a zero row for a text with no known token).
-        Safe to call from several threads."""
+        A text with traditional Chinese is read as `bot.core.chinese.mainland` gives it: the
+        multilingual models read the mainland's Chinese better, and match it with English far
+        more often (docs/dedup.md). Safe to call from several threads."""
 
 
 @dataclass(frozen=True)
@@ -185,8 +188,9 @@ class _CachingEmbedder(_Named, ABC):
             else:
                 out[i] = hit
         if todo:
+            read = [mainland(texts[i]) for i in todo]
             with self._lock:
-                raw = self._embed([self._cut(texts[i]) for i in todo])
+                raw = self._embed([self._cut(text) for text in read])
             vectors = normalize(np.asarray(raw, dtype=np.float32).reshape(len(todo), self._dim))
             for i, vector in zip(todo, vectors, strict=True):
                 out[i] = vector
@@ -365,9 +369,8 @@ class Model2VecEmbedder(_Named):
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        raw = np.asarray(
-            self._model.encode(list(texts), use_multiprocessing=False), dtype=np.float32
-        )
+        read = [mainland(text) for text in texts]
+        raw = np.asarray(self._model.encode(read, use_multiprocessing=False), dtype=np.float32)
         return normalize(raw.reshape(len(texts), self._dim))
 
 
@@ -501,8 +504,9 @@ def _model2vec(folder: Path) -> Embedder:
 
 
 def text_hash(text: str) -> str:
-    """Names the text a stored vector was made from (an edit changes it)."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    """Names the text a stored vector was made from, as the model read it (`Embedder.encode`):
+    an edit changes it, a text in traditional characters and its mainland form share it."""
+    return hashlib.sha1(mainland(text).encode("utf-8")).hexdigest()[:16]
 
 
 def to_bytes(vector: Vectors) -> bytes:
