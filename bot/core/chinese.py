@@ -3,8 +3,9 @@ traditional characters, one in the mainland simplified ones, and a search, a dup
 a word filter should treat "設定頁面" and "设置页面" alike. OpenCC (the conversion library of
 the field) does the reading.
 
-- `simplified`: traditional characters as simplified ones (OpenCC's `t2s`); the same word in
-  either script matches, and a word found in a text alone is found in it within the text.
+- `simplified`: traditional characters as simplified ones (OpenCC's `t2s`: characters, and a
+  short list of phrases whose characters simplify by context), for the word filter: a word
+  converts alone as it does within a text, but for those few phrases.
 - `mainland`: that, and Taiwan's words as the mainland's ("軟體" as "软件", "設定" as "设置",
   OpenCC's `tw2sp`), for duplicate search, where the same request in other words is the point.
 
