@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.core.actions import ActionSpec, int_arg
+from bot.core.chinese import simplified
 from bot.core.commands import CommandSpec, Param, ParamType
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -19,7 +20,7 @@ from cogs.drops.service import DropService, Recipient
 from storage.drops.drops import DropRow
 from storage.drops.wins import WinRow
 
-# A reply to a drop's message that reserves.
+# A reply to a drop's message that reserves (in either script of Chinese).
 RESERVE_WORDS = re.compile(
     r"^\s*(\+\s*1|reserve|me|预约|我要|我也要)[\s!！.。~～]*$", re.IGNORECASE
 )
@@ -233,7 +234,7 @@ async def confirm_button(ctx: Context, args: list[str]) -> Reply:
 
 async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
     """ "+1", "reserve" or "预约" in reply to a drop's message reserves."""
-    if not RESERVE_WORDS.match(text):
+    if not RESERVE_WORDS.match(simplified(text)):  # 預約 as 预约
         return None
     return await reserve(ctx, int_arg(args))
 

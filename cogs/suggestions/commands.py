@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.actions import ActionSpec, int_arg, make_action
+from bot.core.chinese import simplified
 from bot.core.commands import Choice, CommandSpec, Param, ParamType, parse_int
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -18,7 +19,7 @@ from cogs.suggestions.service import Held, Submission, SuggestionService
 from cogs.suggestions.status import ROADMAP_LANES
 from storage.suggestions.posts import SuggestionRow
 
-# Replies to a suggestion's message that count as a vote.
+# Replies to a suggestion's message that count as a vote (in either script of Chinese).
 PLUS_ONE = re.compile(
     r"^\s*(\+\s*1|👍|me\s*too|same(\s+here)?|i\s+want\s+this(\s+too)?|同求|我也需要|我也要|顶|\+\s*一)"
     r"[\s!！.。~～]*$",
@@ -153,7 +154,7 @@ async def unvote(ctx: Context, id: int) -> Reply:
 async def on_reply(ctx: Context, args: list[str], text: str) -> Reply | None:
     """ "+1", "me too", "同求", "我也需要" in reply to a suggestion's message is a vote; any
     other reply is a comment on it."""
-    if not PLUS_ONE.match(text):
+    if not PLUS_ONE.match(simplified(text)):  # 頂 as 顶
         return await discussion_commands.on_reply(ctx, int_arg(args), text)
     return await _vote_reply(ctx, int_arg(args), toggle=False)
 
