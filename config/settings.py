@@ -65,7 +65,7 @@ class FanloopSettings(BaseSettings):
     # logger, message, exception), for a log collector.
     log_format: Literal["text", "json"] = "text"
     cogs: list[str] = Field(default_factory=lambda: list(DEFAULT_COGS))
-    default_locale: Literal["en", "zh_CN"] = "en"
+    default_locale: Literal["en", "zh_CN", "zh_TW"] = "en"
     default_timezone: str = "UTC"
 
     discord_token: str | None = None

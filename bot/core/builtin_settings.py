@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from bot.core.commands import ParamType
-from bot.core.i18n import LOCALES
+from bot.core.i18n import LOCALES, canonical_locale
 from bot.core.settings import SettingSpec, SettingsService, validate_timezone
 from config.settings import FanloopSettings
 
@@ -27,7 +27,7 @@ def declare(s: SettingsService, config: FanloopSettings) -> None:
             ParamType.CHOICE,
             config.default_locale,
             choices=tuple(loc.lower() for loc in LOCALES),
-            validate=lambda v: "zh_CN" if v == "zh_cn" else v,
+            validate=canonical_locale,
         )
     )
     s.declare(

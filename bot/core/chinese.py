@@ -1,4 +1,4 @@
-"""Chinese in one script, for matching (never for display): a fan in Taiwan or Hong Kong writes
+"""Chinese in one script, for matching: a fan in Taiwan or Hong Kong writes
 traditional characters, one in the mainland simplified ones, and a search, a duplicate check or
 a word filter should treat "設定頁面" and "设置页面" alike. OpenCC (the conversion library of
 the field) does the reading.
@@ -8,6 +8,10 @@ the field) does the reading.
   converts alone as it does within a text, but for those few phrases.
 - `mainland`: that, and Taiwan's words as the mainland's ("軟體" as "软件", "設定" as "设置",
   OpenCC's `tw2sp`), for duplicate search, where the same request in other words is the point.
+
+And one the other way, for display: `taiwan`, simplified Chinese as Taiwan writes it
+(traditional characters and Taiwan's words, OpenCC's `s2twp`), which makes the traditional
+catalog of fanloop's messages from the simplified one (`bot.core.i18n`).
 
 Both leave a text with no traditional character as it is: Taiwan's words read in the mainland's
 own text would rewrite it ("程序", a program, is Taiwan's word for a process; "么" a variant of
@@ -41,7 +45,14 @@ def mainland(text: str) -> str:
     return to_simplified.convert(_opencc("tw2sp").convert(text))
 
 
-@lru_cache(maxsize=2)
+def taiwan(text: str) -> str:
+    """`text` in traditional characters and Taiwan's words."""
+    if not _CJK.search(text):
+        return text
+    return _opencc("s2twp").convert(text)
+
+
+@lru_cache(maxsize=4)
 def _opencc(config: str) -> opencc.OpenCC:
     # A converter only reads its dictionaries: one serves every thread.
     return opencc.OpenCC(config)

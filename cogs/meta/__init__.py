@@ -8,13 +8,21 @@ from bot.core.context import Context
 from bot.core.dispatch import term
 from bot.core.errors import Term, UserError
 from bot.core.feature import FeatureSetup
+from bot.core.i18n import LOCALES, canonical_locale
 from bot.core.reply import Reply
 
 # What members type for a language besides its code.
-LANGUAGE_ALIASES = tuple(
-    (word, "zh_cn")
-    for word in ("zh", "cn", "zh_hans", "zh_sg", "chinese", "中文", "简体中文", "简体", "汉语")
-) + tuple((word, "en") for word in ("en_us", "en_gb", "english", "英文", "英语"))
+LANGUAGE_ALIASES = (
+    tuple(
+        (word, "zh_cn")
+        for word in ("zh", "cn", "zh_hans", "zh_sg", "chinese", "中文", "简体中文", "简体", "汉语")
+    )
+    + tuple(
+        (word, "zh_tw")
+        for word in ("tw", "zh_hant", "zh_hk", "zh_mo", "繁體中文", "繁体中文", "繁體", "繁体")
+    )
+    + tuple((word, "en") for word in ("en_us", "en_gb", "english", "英文", "英语", "英語"))
+)
 
 
 def usage(ctx: Context, spec: CommandSpec) -> str:
@@ -47,7 +55,7 @@ async def help_(ctx: Context, command: str | None = None) -> Reply:
 
 
 async def language(ctx: Context, language: str) -> Reply:
-    value = "zh_CN" if language == "zh_cn" else language
+    value = canonical_locale(language)
     await ctx.identity.set_account(ctx.member.account_id, locale=value)
     ctx.locale = value
     return Reply(text=ctx.t("language.set"), ephemeral=True)
@@ -77,7 +85,7 @@ def setup(feature: FeatureSetup) -> None:
                     "language",
                     ParamType.CHOICE,
                     "param.language",
-                    choices=("en", "zh_cn"),
+                    choices=tuple(loc.lower() for loc in LOCALES),
                     aliases=LANGUAGE_ALIASES,
                 ),
             ),

@@ -76,6 +76,9 @@ async def test_settings_show_durations_as_typed(console: ConsoleAdapter) -> None
         ("zh", "语言已设为"),
         ("中文", "语言已设为"),
         ("zh-CN", "语言已设为"),
+        ("zh_tw", "語言已設為：繁體中文"),
+        ("繁體中文", "語言已設為"),
+        ("zh-HK", "語言已設為"),
         ("English", "Language set"),
     ],
 )
@@ -108,3 +111,13 @@ async def test_a_drop_card_names_the_zone_by_its_offset(console: ConsoleAdapter)
     reply = await _one(console, "/drop create Shirts 5 2027-01-01T20:00")
     shown = " ".join([reply.text, *(f.value for f in reply.fields)])
     assert "2027-01-01 20:00 UTC+8" in shown and "CST" not in shown
+
+
+async def test_a_member_reading_traditional_chinese_is_answered_in_it(
+    console: ConsoleAdapter,
+) -> None:
+    await console.handle_line("/language zh_tw")
+    # Taiwan's words, in traditional characters: 设置 is 設定 there.
+    text = (await _one(console, "/help settings")).text
+    assert "社群設定" in text and "设置" not in text
+    await console.handle_line("/language en")

@@ -66,3 +66,30 @@ async def test_locale_of_a_label_shown_earlier(app: App) -> None:
     assert tr.locale_of("suggest.button.vote", "👍 +1 #13 (7)", id=12) is None
     assert tr.locale_of("suggest.button.vote", "👍 +1 #12 instead", id=12) is None
     assert tr.locale_of("no.such.key", "anything") is None
+
+
+async def test_traditional_chinese_is_the_simplified_catalog_as_taiwan_writes_it(
+    app: App,
+) -> None:
+    """zh_TW has every message, with the same placeholders, in Taiwan's characters and words,
+    and the words OpenCC reads in another sense come out as the messages mean them."""
+    from bot.core.chinese import taiwan
+
+    tr = app.translator
+    assert tr.keys("zh_TW") == tr.keys("zh_CN")
+    for key in tr.keys("zh_CN"):
+        assert _fields(tr.all(key)["zh_TW"]) == _fields(tr.all(key)["zh_CN"]), key
+    assert tr("zh_TW", "role.owner") == taiwan(tr("zh_CN", "role.owner"))
+    assert "設定" in tr("zh_TW", "help.settings") and "设置" in tr("zh_CN", "help.settings")
+    assert tr("zh_TW", "help.approve") == "通過待審需求並發布（管理員）"  # not 併發, concurrency
+    assert "關聯代碼" in tr("zh_TW", "link.code", code="X", minutes=10)  # not 程式碼
+    assert "最多只能" in tr("zh_TW", "tier.too_many", max=5)  # not 隻, the measure word
+    # A message a conversion cannot make comes from the package's own zh_TW.po.
+    assert tr("zh_TW", "language.set") == "語言已設為：繁體中文。"
+
+
+def test_traditional_chinese_locales_are_told_apart() -> None:
+    for code in ("zh-TW", "zh_TW", "zh-HK", "zh-Hant", "zh-Hant-TW", "zh-MO"):
+        assert normalize_locale(code) == "zh_TW", code
+    for code in ("zh", "zh-CN", "zh-Hans", "zh-SG"):
+        assert normalize_locale(code) == "zh_CN", code

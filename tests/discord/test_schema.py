@@ -76,13 +76,13 @@ def by_name(commands: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 async def test_schema_is_localized_and_typed(synced: list[dict[str, Any]]) -> None:
     vote = by_name(synced, "vote")
-    assert vote["name_localizations"] == {"zh-CN": "投票"}
+    assert vote["name_localizations"] == {"zh-CN": "投票", "zh-TW": "投票"}
     assert vote["description"] == "Vote for a suggestion"
-    assert set(vote["description_localizations"]) == {"zh-CN"}
+    assert set(vote["description_localizations"]) == {"zh-CN", "zh-TW"}
     (sid,) = vote["options"]
     # Suggestion ids are text with autocomplete: members can search by words.
     assert (sid["type"], sid["autocomplete"], sid["required"]) == (3, True, True)
-    assert sid["name_localizations"] == {"zh-CN": "编号"}
+    assert sid["name_localizations"] == {"zh-CN": "编号", "zh-TW": "編號"}
     top = by_name(synced, "top")
     by, category = top["options"]
     assert (category["name"], category["autocomplete"], category["required"]) == (
@@ -91,7 +91,7 @@ async def test_schema_is_localized_and_typed(synced: list[dict[str, Any]]) -> No
         False,
     )
     assert [c["value"] for c in by["choices"]] == ["heat", "votes"]
-    assert by["choices"][1]["name_localizations"] == {"zh-CN": "总票数"}
+    assert by["choices"][1]["name_localizations"] == {"zh-CN": "总票数", "zh-TW": "總票數"}
     status = by_name(synced, "status")
     choice = next(o for o in status["options"] if o["name"] == "status")
     # A catalog key <param>.<value> labels a choice: status.planned is "Planned".

@@ -283,6 +283,11 @@ async def test_languages_and_switch(app: App, client: Client) -> None:
     await app.community_settings.set(cid, "language", "zh_cn")
     _, html, _ = await get(client, f"/c/{cid}/roadmap", **{"Accept-Language": "de"})
     assert '<html lang="zh-Hans">' in html
+    # Traditional Chinese for Taiwan and Hong Kong; from English, the switch goes back to it.
+    _, html, _ = await get(client, f"/c/{cid}/", **{"Accept-Language": "zh-TW,en;q=0.5"})
+    assert '<html lang="zh-Hant">' in html and "路線圖" in html
+    _, html, _ = await get(client, f"/c/{cid}/?lang=en", **{"Accept-Language": "zh-HK,en;q=0.5"})
+    assert 'lang=zh_TW"' in html and 'hreflang="zh-Hant"' in html
 
 
 async def test_caching_headers_and_not_modified(app: App, client: Client) -> None:

@@ -2,7 +2,8 @@
 
 Every string of the synced schema is a `locale_str` whose `key` extra names a catalog message
 (in the catalog of the cog that declares the command: see the keys below);
-the translator answers Discord's locales from fanloop's catalogs (zh_CN → Discord's `zh-CN`).
+the translator answers Discord's locales from fanloop's catalogs (zh_CN → Discord's `zh-CN`,
+zh_TW → `zh-TW`).
 Names must stay valid command names (lowercase, no spaces, ≤ 32 characters) in every locale; a
 translation that is not one is left out, so Discord shows the default name.
 """
@@ -22,7 +23,10 @@ from bot.core.i18n import DEFAULT_LOCALE, Translator
 log = logging.getLogger(__name__)
 
 # Discord locale -> fanloop catalog.
-CATALOGS: dict[discord.Locale, str] = {discord.Locale.chinese: "zh_CN"}
+CATALOGS: dict[discord.Locale, str] = {
+    discord.Locale.chinese: "zh_CN",
+    discord.Locale.taiwan_chinese: "zh_TW",
+}
 NAME = re.compile(r"^[-_\w]{1,32}$")
 NAME_PLACES = (Where.command_name, Where.group_name, Where.parameter_name)
 DESCRIPTION_LIMIT = 100

@@ -12,9 +12,11 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from bot.core.i18n import Translator
+from bot.core.i18n import LOCALES, Translator, normalize_locale
 
-LANGS = ("en", "zh_CN")
+LANGS = LOCALES
+#: The `lang` attribute of a page in each language.
+HTML_LANG = {"en": "en", "zh_CN": "zh-Hans", "zh_TW": "zh-Hant"}
 MAX_AGE = 5  # seconds: a vote shows within a few seconds, yet a burst of visitors is served once
 # Scripts only from the site itself (the live counts' static file, no inline script) and their
 # reads only of the site's own JSON; everything else as strict as a page without script.
@@ -27,9 +29,18 @@ CSP = (
 def language(request: web.Request, fallback: str) -> tuple[str, bool]:
     """The page's language, and whether the visitor chose it (`?lang=`): the choice, else the
     best of the Accept-Language header, else the community's language."""
-    chosen = request.query.get("lang", "")
-    if chosen.lower() in ("en", "zh_cn", "zh", "zh-cn"):
-        return ("en" if chosen.lower() == "en" else "zh_CN"), True
+    chosen = normalize_locale(request.query.get("lang", ""))
+    if chosen is not None:
+        return chosen, True
+    accepted = _accepted(request)
+    if accepted is not None:
+        return accepted, False
+    return (fallback if fallback in LANGS else "en"), False
+
+
+def _accepted(request: web.Request, *, chinese: bool = False) -> str | None:
+    """The language the visitor's Accept-Language header prefers, of those the site has (of its
+    Chinese ones with `chinese`)."""
     best: tuple[float, str] | None = None
     for part in request.headers.get("Accept-Language", "").split(","):
         tag, _, params = part.strip().partition(";")
@@ -40,12 +51,12 @@ def language(request: web.Request, fallback: str) -> tuple[str, bool]:
                 q = float(params.strip()[2:])
             except ValueError:
                 q = 0.0
-        loc = "zh_CN" if tag.startswith("zh") else "en" if tag.startswith("en") else None
+        loc = normalize_locale(tag)
+        if chinese and loc == "en":
+            continue
         if loc and q > 0 and (best is None or q > best[0]):
             best = (q, loc)
-    if best is not None:
-        return best[1], False
-    return (fallback if fallback in LANGS else "en"), False
+    return None if best is None else best[1]
 
 
 class Renderer:
@@ -92,7 +103,8 @@ class Renderer:
             return path + ("?" + urlencode(query) if query else "")
 
         here = {k: v for k, v in request.query.items() if k != "lang"}
-        other = "zh_CN" if lang == "en" else "en"
+        # To English, or from it to the visitor's Chinese (traditional when they prefer it).
+        other = "en" if lang != "en" else _accepted(request, chinese=True) or "zh_CN"
         switch = request.path + "?" + urlencode({**here, "lang": other})
         body = self.env.get_template(template).render(
             **data,
@@ -100,7 +112,8 @@ class Renderer:
             live=live,
             url=url,
             lang=lang,
-            html_lang="zh-Hans" if lang == "zh_CN" else "en",
+            html_lang=HTML_LANG[lang],
+            switch_lang=HTML_LANG[other],
             switch_url=switch,
             switch_label=self.t(other, "web.language.name"),
             private=private,
