@@ -29,3 +29,10 @@ async def test_a_reply_in_traditional_characters_votes_and_reserves(
 
     await say(console, "/as mei fan", '/suggest "夜間模式"', "/as ken fan")
     assert "現在 2 票" in texts(await say(console, "> 頂"))  # 顶, "up"
+
+
+async def test_a_community_can_post_in_traditional_chinese(console: ConsoleAdapter) -> None:
+    await say(console, "/as boss owner", "/settings language zh_tw")
+    assert "zh_TW" in texts(await say(console, "/settings language"))
+    card = texts(await say(console, "/as mei fan", '/suggest "Dark mode"'))
+    assert "新需求" in card and "票數" in card and "狀態" in card, card
