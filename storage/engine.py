@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,33 @@ SQLITE_CACHE_KIB = 65536
 # checkpoint of all of them; a page changed by several batches is now copied back once. It
 # changes nothing of durability: a commit is in the WAL either way.
 SQLITE_WAL_AUTOCHECKPOINT = 10000
+# How long a connection waits for another's lock (SQLite's busy timeout), in seconds.
+SQLITE_BUSY_SECONDS = 30
+
+
+def wal_mode(
+    cursor: Any,
+    *,
+    seconds: float = SQLITE_BUSY_SECONDS,
+    wait: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again while another connection writes, for up to
+    `seconds`. SQLite's busy timeout does not cover it: a connection opened while another holds
+    a write transaction gets "database is locked" at once (SQLite returns rather than risk a
+    deadlock), as when processes start together on a new database file and one of them is
+    migrating it. Runs on the driver's thread, where a connection is made, not on the loop."""
+    deadline = clock() + seconds
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or clock() >= deadline:
+                raise
+        wait(delay)
+        delay = min(2 * delay, 0.25)
 
 
 class Checkpointer:
@@ -119,19 +148,19 @@ def create_engine(
             kwargs["poolclass"] = StaticPool
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             if not memory:
-                cur.execute("PRAGMA journal_mode=WAL")
+                wal_mode(cur)
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
             cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cur.close()
 
         return engine
