@@ -25,12 +25,13 @@ from functools import lru_cache
 
 import opencc
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: A Chinese character (the CJK unified ideographs, extension A and the compatibility block).
+CHINESE_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def simplified(text: str) -> str:
     """`text` with its traditional characters simplified."""
-    if not _CJK.search(text):
+    if not CHINESE_CHAR.search(text):
         return text
     return _opencc("t2s").convert(text)
 
@@ -39,7 +40,7 @@ def mainland(text: str) -> str:
     """`text` with its traditional characters simplified and, when it has any, Taiwan's words
     replaced by the mainland's."""
     to_simplified = _opencc("t2s")
-    if not _CJK.search(text) or to_simplified.convert(text) == text:
+    if not CHINESE_CHAR.search(text) or to_simplified.convert(text) == text:
         return text
     # Taiwan's tables leave a few variants they make (麼 as 麽) for the last step.
     return to_simplified.convert(_opencc("tw2sp").convert(text))
@@ -47,7 +48,7 @@ def mainland(text: str) -> str:
 
 def taiwan(text: str) -> str:
     """`text` in traditional characters and Taiwan's words."""
-    if not _CJK.search(text):
+    if not CHINESE_CHAR.search(text):
         return text
     return _opencc("s2twp").convert(text)
 

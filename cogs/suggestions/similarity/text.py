@@ -19,7 +19,7 @@ import unicodedata
 from collections import defaultdict
 from functools import lru_cache
 
-from bot.core.chinese import mainland
+from bot.core.chinese import CHINESE_CHAR, mainland
 
 #: Term kinds; the scorer weighs them differently (see `kind_of`).
 WORD, UNIGRAM, BIGRAM = 0, 1, 2
@@ -126,11 +126,11 @@ def _add(tokens: list[str], weight: float, out: defaultdict[str, float]) -> None
 LATIN, CHINESE = 0, 1
 #: Languages `language()` tells apart (Latin-script and other, Chinese).
 LANGUAGES = 2
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def language(text: str) -> int:
     """`CHINESE` when the text has at least as many Chinese characters as Latin words (a
     character counts as a word), else `LATIN` (which also covers text with no letters)."""
-    return CHINESE if len(_CJK.findall(text)) >= max(1, len(_LATIN_WORD.findall(text))) else LATIN
+    chinese = len(CHINESE_CHAR.findall(text))
+    return CHINESE if chinese >= max(1, len(_LATIN_WORD.findall(text))) else LATIN
